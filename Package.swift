@@ -1,0 +1,91 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Every Swift target builds in Swift 6 language mode (the default for tools 6.x) with strict
+// concurrency, and with the upcoming features that keep module surfaces honest.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "Tern",
+    products: [
+        .library(name: "Tern", targets: ["TernClient"]),
+        .library(name: "TernWire", targets: ["TernWire"]),
+        .library(name: "TernRecords", targets: ["TernRecords"]),
+        .library(name: "TernCompression", targets: ["TernCompression"]),
+        .executable(name: "ternd", targets: ["ternd"]),
+        .executable(name: "tern", targets: ["tern"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries for the Kafka compression codecs (Debian: libzstd-dev, liblz4-dev,
+        // libsnappy-dev, zlib1g-dev).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // CRC-32C with the CPU's crc32 instruction where it has one (x86-64 SSE4.2, ARMv8 CRC).
+        .target(name: "CTernCRC32C"),
+
+        .target(
+            name: "TernCompression",
+            dependencies: ["CZstd", "CLZ4", "CSnappy", "CZlib", nioCore],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "TernWire", dependencies: [nioCore], swiftSettings: strictSettings),
+        .target(
+            name: "TernRecords",
+            dependencies: ["TernWire", "TernCompression", "CTernCRC32C", nioCore],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "TernStorage", dependencies: ["TernRecords", nioCore], swiftSettings: strictSettings),
+        .target(
+            name: "TernBroker",
+            dependencies: ["TernWire", "TernRecords", "TernStorage", nioCore, logging],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "TernServer",
+            dependencies: ["TernBroker", "TernWire", nioCore, nioPosix, logging],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "TernClient",
+            dependencies: ["TernWire", "TernRecords", nioCore, nioPosix, logging],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ternd",
+            dependencies: ["TernServer", "TernBroker", argumentParser, logging, nioPosix],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "tern",
+            dependencies: ["TernClient", argumentParser],
+            swiftSettings: strictSettings
+        ),
+
+        .testTarget(name: "TernWireTests", dependencies: ["TernWire", nioCore], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TernCompressionTests",
+            dependencies: ["TernCompression", nioCore],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TernRecordsTests",
+            dependencies: ["TernRecords", "TernWire", "TernCompression", nioCore],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

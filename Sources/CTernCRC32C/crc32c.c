@@ -1,0 +1,1 @@
+#include "CTernCRC32C.h"

@@ -1,0 +1,5 @@
+#ifndef CTERN_CRC32C_H
+#define CTERN_CRC32C_H
+#include <stddef.h>
+#include <stdint.h>
+#endif

@@ -1,0 +1,1 @@
+// TernBroker: see docs/architecture.md.

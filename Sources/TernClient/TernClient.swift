@@ -1,0 +1,1 @@
+// TernClient: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// TernCompression: see docs/architecture.md.

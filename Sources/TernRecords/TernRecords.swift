@@ -1,0 +1,1 @@
+// TernRecords: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// TernServer: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// TernStorage: see docs/architecture.md.

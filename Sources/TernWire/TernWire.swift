@@ -1,0 +1,1 @@
+// TernWire: see docs/architecture.md.
