@@ -1,1 +1,0 @@
-// TernCompression: see docs/architecture.md.
