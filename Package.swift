@@ -76,7 +76,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        .testTarget(name: "TernWireTests", dependencies: ["TernWire", nioCore], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TernWireTests",
+            dependencies: ["TernWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "TernCompressionTests",
             dependencies: ["TernCompression", nioCore],

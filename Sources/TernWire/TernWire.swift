@@ -1,1 +1,0 @@
-// TernWire: see docs/architecture.md.
