@@ -81,6 +81,18 @@ let package = Package(
             dependencies: ["TernWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "TernStorageTests", dependencies: ["TernStorage"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TernBrokerTests",
+            dependencies: ["TernBroker", "TernWire", nioCore, logging],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TernServerTests",
+            dependencies: ["TernServer", "TernBroker", "TernWire", nioCore, nioPosix, logging],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "TernClientTests", dependencies: ["TernClient"], swiftSettings: strictSettings),
         .testTarget(
             name: "TernCompressionTests",
             dependencies: ["TernCompression", nioCore],

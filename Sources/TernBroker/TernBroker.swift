@@ -1,1 +1,0 @@
-// TernBroker: see docs/architecture.md.

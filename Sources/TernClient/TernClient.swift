@@ -1,1 +1,0 @@
-// TernClient: see docs/architecture.md.

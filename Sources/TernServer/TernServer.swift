@@ -1,1 +1,0 @@
-// TernServer: see docs/architecture.md.

@@ -1,1 +1,0 @@
-// TernStorage: see docs/architecture.md.
