@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building Tern needs on Debian 12 (run as root). The Swift 6.3 toolchain itself is
+# expected on PATH. Pass --test to also install what the test suite needs: kcat and librdkafka
+# (real Kafka clients the tests drive) and a Python venv with kafka-python and confluent-kafka.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_packages=(libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev pkg-config)
+test_packages=(kcat librdkafka-dev python3-venv)
+
+packages=("${build_packages[@]}")
+if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+    # Pinned: golden fixtures in Tests/ were generated with these versions.
+    [[ -x .venv/bin/python ]] || python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check kafka-python==3.0.12 confluent-kafka==2.16.1
+fi
