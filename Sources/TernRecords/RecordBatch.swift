@@ -236,6 +236,7 @@ public struct RecordBatch: Hashable, Sendable {
     /// The records section, decompressed when the codec is not none. `decompressionLimit` bounds the
     /// decompressed size in bytes; an uncompressed section is returned as is, whatever its size.
     public func uncompressedRecordsSection(decompressionLimit: Int) throws(RecordBatchError) -> ByteBuffer {
+        precondition(decompressionLimit >= 0, "negative decompression limit \(decompressionLimit)")
         let attributes = self.attributes
         guard let codec = attributes.codec else {
             throw RecordBatchError(.unsupportedCompression, "codec bits \(attributes.codecBits) name no codec")

@@ -14,6 +14,8 @@ public import TernCompression
 public struct RecordBatchBuilder: Sendable {
     private var buffer: ByteBuffer
     private let attributes: RecordBatch.Attributes
+    private let compressionLevel: Int?
+    private let allocator: ByteBufferAllocator
     private let producerId: Int64
     private let producerEpoch: Int16
     private let baseSequence: Int32
@@ -27,6 +29,8 @@ public struct RecordBatchBuilder: Sendable {
 
     /// - Parameters:
     ///   - codec: Compression of the records section.
+    ///   - compressionLevel: The codec's level, as Kafka's `compression.<codec>.level` (nil: the
+    ///     codec's default; see `Compression.compress(_:codec:level:)`).
     ///   - isTransactional: Sets the transactional bit (needs a producer id).
     ///   - isControl: Sets the control bit; only the broker writes control batches.
     ///   - producerId, producerEpoch, baseSequence: Idempotence state; -1 when not idempotent.
@@ -36,6 +40,7 @@ public struct RecordBatchBuilder: Sendable {
     ///     do not reallocate. The buffer still grows past it as needed.
     public init(
         codec: CompressionCodec = .none,
+        compressionLevel: Int? = nil,
         isTransactional: Bool = false,
         isControl: Bool = false,
         producerId: Int64 = -1,
@@ -47,6 +52,8 @@ public struct RecordBatchBuilder: Sendable {
         allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) {
         self.attributes = RecordBatch.Attributes(codec: codec, isTransactional: isTransactional, isControl: isControl)
+        self.compressionLevel = compressionLevel
+        self.allocator = allocator
         self.producerId = producerId
         self.producerEpoch = producerEpoch
         self.baseSequence = baseSequence
@@ -140,27 +147,30 @@ public struct RecordBatchBuilder: Sendable {
         // not copy it.
         var batch = self.buffer
         self.buffer = ByteBuffer()
-        let start = batch.readerIndex
 
         let codec = self.attributes.codec ?? .none
         if codec != .none {
-            let compressed: ByteBuffer
+            let records = batch.getSlice(
+                at: batch.readerIndex + RecordBatch.headerByteCount,
+                length: batch.readableBytes - RecordBatch.headerByteCount
+            )!
+            var compressedBatch = self.allocator.buffer(capacity: RecordBatch.headerByteCount)
+            compressedBatch.writeRepeatingByte(0, count: RecordBatch.headerByteCount)
             do {
-                compressed = try Compression.compress(
-                    batch.getSlice(
-                        at: start + RecordBatch.headerByteCount,
-                        length: batch.readableBytes - RecordBatch.headerByteCount
-                    )!,
-                    codec: codec
-                )
+                try Compression.compress(records, codec: codec, level: self.compressionLevel, into: &compressedBatch)
             } catch {
                 let code: RecordBatchError.Code =
                     error.code == .unsupportedCodec ? .unsupportedCompression : .compressionFailed
                 throw RecordBatchError(code, "cannot compress records with \(codec)", cause: error)
             }
-            batch.moveWriterIndex(to: start + RecordBatch.headerByteCount)
-            batch.writeImmutableBuffer(compressed)
+            // The codec sized the buffer for incompressible input. A producer holds the batch until
+            // it is acknowledged, so give back the unused space when it is most of the buffer.
+            if compressedBatch.capacity > 2 * max(compressedBatch.readableBytes, 4096) {
+                compressedBatch = self.allocator.buffer(buffer: compressedBatch)
+            }
+            batch = compressedBatch
         }
+        let start = batch.readerIndex
 
         let batchLength = batch.readableBytes - RecordBatch.logOverheadByteCount
         guard batchLength <= Int(Int32.max) else {
