@@ -49,7 +49,11 @@ let package = Package(
             dependencies: ["TernWire", "TernCompression", "CTernCRC32C", nioCore],
             swiftSettings: strictSettings
         ),
-        .target(name: "TernStorage", dependencies: ["TernRecords", nioCore], swiftSettings: strictSettings),
+        .target(
+            name: "TernStorage",
+            dependencies: ["TernRecords", "TernWire", nioCore, logging],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "TernBroker",
             dependencies: ["TernWire", "TernRecords", "TernStorage", nioCore, logging],

@@ -8,7 +8,7 @@ public struct StorageError: Error, Hashable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case corruptBatch, invalidRecord, messageTooLarge, recordListTooLarge, offsetOutOfRange
             case unknownTopicOrPartition, topicAlreadyExists, invalidTopic, invalidPartitions, invalidConfig
-            case diskFull, io, closed, corruptFile
+            case diskFull, io, closed, corruptFile, invalidTimestamp
         }
 
         private let base: Base
@@ -18,6 +18,8 @@ public struct StorageError: Error, Hashable, CustomStringConvertible {
         public static let corruptBatch = Code(.corruptBatch)
         /// A well-formed batch that Kafka refuses: not magic 2, wrong record count, control batch…
         public static let invalidRecord = Code(.invalidRecord)
+        /// A producer batch claiming LogAppendTime (Kafka INVALID_TIMESTAMP).
+        public static let invalidTimestamp = Code(.invalidTimestamp)
         /// A batch larger than the topic's `max.message.bytes`.
         public static let messageTooLarge = Code(.messageTooLarge)
         /// A batch larger than a whole segment (`segment.bytes`).
@@ -65,6 +67,7 @@ public struct StorageError: Error, Hashable, CustomStringConvertible {
         switch self.code {
         case .corruptBatch: .corruptMessage
         case .invalidRecord: .invalidRecord
+        case .invalidTimestamp: .invalidTimestamp
         case .messageTooLarge: .messageTooLarge
         case .recordListTooLarge: .recordListTooLarge
         case .offsetOutOfRange: .offsetOutOfRange
