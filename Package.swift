@@ -85,7 +85,11 @@ let package = Package(
             dependencies: ["TernWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "TernStorageTests", dependencies: ["TernStorage"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TernStorageTests",
+            dependencies: ["TernStorage", "TernRecords", "TernWire", nioCore],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "TernBrokerTests",
             dependencies: ["TernBroker", "TernWire", nioCore, logging],

@@ -49,6 +49,7 @@ public final class InMemoryFileSystem: FileSystem {
         var fileFsyncCount = 0
         var directoryFsyncCount = 0
         var writeCount = 0
+        var readByteCount = 0
     }
 
     private let state = Mutex(State())
@@ -63,6 +64,8 @@ public final class InMemoryFileSystem: FileSystem {
     public var directoryFsyncCount: Int { self.state.withLock { $0.directoryFsyncCount } }
     /// Number of `write`/`append` calls so far (failed ones included).
     public var writeCount: Int { self.state.withLock { $0.writeCount } }
+    /// Bytes returned by file reads so far (to check that a clean open scans nothing).
+    public var readByteCount: Int { self.state.withLock { $0.readByteCount } }
 
     /// Makes the write `afterWrites` writes from now fail as `fault` (0 = the next write).
     public func injectWriteFault(_ fault: WriteFault, afterWrites: Int = 0) {
@@ -248,9 +251,10 @@ final class InMemoryFile: StorageFile {
     func read(at position: Int64, count: Int) throws(StorageError) -> ByteBuffer {
         try self.checkOpen()
         precondition(position >= 0 && count >= 0, "reads are at non-negative positions")
-        return try self.fileSystem.withInode(self) { _, inode throws(StorageError) in
+        return try self.fileSystem.withInode(self) { state, inode throws(StorageError) in
             let start = min(Int(position), inode.bytes.count)
             let end = min(start + count, inode.bytes.count)
+            state.readByteCount += end - start
             return ByteBuffer(bytes: inode.bytes[start..<end])
         }
     }

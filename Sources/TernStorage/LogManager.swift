@@ -128,15 +128,16 @@ public final class LogManager: Sendable {
         logger: Logger = Logger(label: "tern.storage")
     ) async throws(StorageError) -> LogManager {
         try fileSystem.makeDirectory(atPath: dataDirectory)
+        try fileSystem.fsyncDirectory(atPath: parentDirectory(of: dataDirectory))
         let checkpoints = CheckpointStore(dataDirectory: dataDirectory, fileSystem: fileSystem)
         let environment = LogEnvironment(
             fileSystem: fileSystem,
             clock: clock,
             flushPool: FlushThreadPool(threadCount: flushThreadCount),
             logger: logger,
-            persistLogStartOffsets: { [weak checkpoints] () throws(StorageError) in
-                try checkpoints?.writeLogStartOffsets()
-            }
+            // Strong: partitions must keep persisting even if the caller drops the manager. The
+            // cycle (store → partitions → environment → store) is broken by `close`.
+            persistLogStartOffsets: { () throws(StorageError) in try checkpoints.writeLogStartOffsets() }
         )
         let manager = LogManager(
             dataDirectory: dataDirectory,
@@ -414,7 +415,10 @@ public final class LogManager: Sendable {
             for await failure in group { if let failure { failures.append(failure) } }
             return failures
         }
-        defer { self.environment.flushPool.shutdown() }
+        defer {
+            self.environment.flushPool.shutdown()
+            self.checkpoints.partitions.withLock { $0.removeAll() }
+        }
         if let failure = failures.first { throw failure }
         try self.checkpoints.writeRecoveryPoints()
         try self.checkpoints.writeLogStartOffsets()

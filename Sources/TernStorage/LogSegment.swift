@@ -33,8 +33,10 @@ final class LogSegment {
     private(set) var nextOffset: Int64
     /// The largest batch max timestamp, -1 when empty (Kafka's NO_TIMESTAMP).
     private(set) var maxTimestampMs: Int64 = -1
-    /// What `segment.ms` counts from: the first batch's max timestamp (Kafka's rule), or the
-    /// creation time while the segment is empty.
+    /// What `segment.ms` counts from: the clock when the first batch was appended; for a segment
+    /// loaded from disk, its first batch's max timestamp (Kafka's rule). Kafka uses the batch
+    /// timestamp for fresh segments too, so a producer with a skewed clock rolls a segment per
+    /// batch; the broker's clock does not have that failure.
     private(set) var rollBaseTimeMs: Int64
     private(set) var offsetIndex: OffsetIndex
     private(set) var timeIndex: TimeIndex
@@ -83,7 +85,8 @@ final class LogSegment {
     }
 
     /// Opens an existing segment. `truncated` is true when invalid bytes were cut off the end of
-    /// the log file (the caller must then drop every later segment).
+    /// the log file (the caller must then drop every later segment); `rebuiltIndexes` when the
+    /// in-memory indexes no longer match the index files (the caller must rewrite them).
     static func open(
         directory: String,
         baseOffset: Int64,
@@ -91,15 +94,15 @@ final class LogSegment {
         nowMs: Int64,
         fileSystem: any FileSystem,
         mode: OpenMode
-    ) throws(StorageError) -> (segment: LogSegment, truncated: Bool) {
+    ) throws(StorageError) -> (segment: LogSegment, truncated: Bool, rebuiltIndexes: Bool) {
         let file = try fileSystem.openFile(atPath: Self.path(directory, baseOffset, .log), create: false)
         let segment = LogSegment(baseOffset: baseOffset, directory: directory, logFile: file, config: config, nowMs: nowMs)
         let fileSizeBytes = Int(try file.size())
         if mode == .trustIndexes, try segment.loadIndexes(fileSystem: fileSystem, fileSizeBytes: fileSizeBytes) {
-            return (segment, false)
+            return (segment, false, false)
         }
         let truncated = try segment.recover(fileSizeBytes: fileSizeBytes)
-        return (segment, truncated)
+        return (segment, truncated, true)
     }
 
     // MARK: Loading
@@ -234,7 +237,7 @@ final class LogSegment {
     /// Writes a validated batch (offsets already assigned) at the end and updates the indexes.
     /// On a write error the segment is unchanged (the file is cut back when possible; either way
     /// the next append overwrites the torn bytes, and recovery would cut them).
-    func append(_ batch: ByteBuffer, summary: BatchSummary) throws(StorageError) {
+    func append(_ batch: ByteBuffer, summary: BatchSummary, nowMs: Int64) throws(StorageError) {
         precondition(summary.baseOffset >= self.nextOffset, "offsets must increase within a segment")
         precondition(summary.byteCount == batch.readableBytes, "summary must describe the batch")
         do {
@@ -243,7 +246,7 @@ final class LogSegment {
             try? self.logFile.truncate(toSize: Int64(self.sizeBytes))
             throw error
         }
-        if self.isEmpty { self.rollBaseTimeMs = summary.maxTimestampMs }
+        if self.isEmpty { self.rollBaseTimeMs = nowMs }
         self.recordAppended(summary, at: self.sizeBytes)
     }
 

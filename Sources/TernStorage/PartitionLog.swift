@@ -22,6 +22,13 @@ public struct AppendResult: Sendable, Hashable {
     public var logAppendTimeMs: Int64
     /// The partition's log start offset after the append.
     public var logStartOffset: Int64
+
+    public init(baseOffset: Int64, lastOffset: Int64, logAppendTimeMs: Int64, logStartOffset: Int64) {
+        self.baseOffset = baseOffset
+        self.lastOffset = lastOffset
+        self.logAppendTimeMs = logAppendTimeMs
+        self.logStartOffset = logStartOffset
+    }
 }
 
 /// The outcome of a read, as a Fetch response reports it.
@@ -31,6 +38,13 @@ public struct LogReadResult: Sendable {
     public var highWatermark: Int64
     public var logStartOffset: Int64
     public var logEndOffset: Int64
+
+    public init(records: ByteBuffer, highWatermark: Int64, logStartOffset: Int64, logEndOffset: Int64) {
+        self.records = records
+        self.highWatermark = highWatermark
+        self.logStartOffset = logStartOffset
+        self.logEndOffset = logEndOffset
+    }
 }
 
 /// Services a manager's partitions share.
@@ -203,7 +217,7 @@ public final class PartitionLog: Sendable {
                 break
             }
             let mode: LogSegment.OpenMode = baseOffset >= firstBaseToRecover ? .recover : .trustIndexes
-            let (segment, truncated) = try LogSegment.open(
+            let (segment, truncated, rebuiltIndexes) = try LogSegment.open(
                 directory: directory,
                 baseOffset: baseOffset,
                 config: config,
@@ -212,7 +226,7 @@ public final class PartitionLog: Sendable {
                 mode: mode
             )
             segments.append(segment)
-            if mode == .recover { recoveredSegments.append(segment) }
+            if rebuiltIndexes { recoveredSegments.append(segment) }
             if truncated {
                 environment.logger.warning(
                     "truncated invalid bytes at the end of a segment",
@@ -258,7 +272,7 @@ public final class PartitionLog: Sendable {
         )
         // Recovered data may still sit in the page cache only, and recovered segments need fresh
         // index files: hand both to the flusher before advancing the recovery point.
-        for segment in recoveredSegments.dropLast() where segment !== state.activeSegment {
+        for segment in recoveredSegments where segment !== state.activeSegment {
             let (offsetIndexBytes, timeIndexBytes) = segment.indexFileContents()
             state.rolledSegmentsToSync.append(
                 RolledSegmentFiles(
@@ -358,7 +372,7 @@ public final class PartitionLog: Sendable {
             batch.setMaxTimestampAndLogAppendTime(nowMs)
             logAppendTimeMs = nowMs
         }
-        try state.activeSegment.append(batch.buffer, summary: BatchSummary(batch))
+        try state.activeSegment.append(batch.buffer, summary: BatchSummary(batch), nowMs: nowMs)
 
         let result = AppendResult(
             baseOffset: baseOffset,
@@ -702,14 +716,16 @@ public final class PartitionLog: Sendable {
             try self.deleteSegments(&state, count: self.countSegmentsBelowLogStart(state))
             return true
         }
-        if changed { try self.environment.persistLogStartOffsets() }
+        guard changed else { return }
+        try self.environment.persistLogStartOffsets()
+        self.scheduleFlushIfNeeded()  // Makes the segment deletions durable.
     }
 
     /// Applies `retention.ms` and `retention.bytes` (when `cleanup.policy` has `delete`) and drops
     /// segments wholly below the log start offset, oldest first and never the active segment.
     /// Returns whether the log start offset moved.
     func applyRetention(nowMs: Int64) throws(StorageError) -> Bool {
-        try self.state.withLock { state throws(StorageError) -> Bool in
+        let moved = try self.state.withLock { state throws(StorageError) -> Bool in
             guard !state.isClosed else { return false }
             var count = self.countSegmentsBelowLogStart(state)
             let deletable = state.segments.count - 1
@@ -733,6 +749,8 @@ public final class PartitionLog: Sendable {
             try self.deleteSegments(&state, count: count)
             return state.logStartOffset != oldLogStartOffset
         }
+        if moved { self.scheduleFlushIfNeeded() }
+        return moved
     }
 
     private func countSegmentsBelowLogStart(_ state: State) -> Int {
