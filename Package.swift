@@ -75,6 +75,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "tern-storage-crash-writer",
+            dependencies: ["TernStorage", "TernRecords", nioCore],
+            path: "Sources/TernStorageCrashWriter",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "tern",
             dependencies: ["TernClient", argumentParser],
             swiftSettings: strictSettings
@@ -87,7 +93,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TernStorageTests",
-            dependencies: ["TernStorage", "TernRecords", "TernWire", nioCore],
+            // The crash test runs tern-storage-crash-writer; depending on it gets it built.
+            dependencies: ["TernStorage", "TernRecords", "TernWire", nioCore, "tern-storage-crash-writer"],
             swiftSettings: strictSettings
         ),
         .testTarget(
