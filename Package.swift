@@ -67,7 +67,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ternd",
-            dependencies: ["TernServer", "TernBroker", argumentParser, logging, nioPosix],
+            dependencies: ["TernServer", "TernBroker", "TernStorage", argumentParser, logging, nioPosix],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -93,6 +93,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TernClientTests", dependencies: ["TernClient"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TernWire", "TernRecords", "TernCompression", nioCore, nioPosix],
+            swiftSettings: strictSettings
+        ),
+
         .testTarget(
             name: "TernCompressionTests",
             dependencies: ["TernCompression", nioCore],
