@@ -13,4 +13,17 @@ git diff --exit-code -- Tests/TernWireTests/Golden || {
 }
 
 swift build --build-tests
-swift test --skip-build "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+swift test --skip-build "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain summary line from Swift Testing's (XCTest reports 0 tests: every test uses Swift Testing).
+summary=$(grep -E 'Test run with [0-9]+ tests?' "$log" | tail -1)
+total=$(sed -nE 's/.*Test run with ([0-9]+) tests?.*/\1/p' <<<"$summary")
+failed=$(sed -nE 's/.* ([0-9]+) issues?.*/\1/p' <<<"$summary")
+if [[ -n "$total" ]]; then
+    if [[ $status -eq 0 ]]; then echo "$total passed, 0 failed"; else echo "tests: ${failed:-some} issues, see above"; fi
+fi
+exit "$status"

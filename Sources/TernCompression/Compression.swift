@@ -53,31 +53,80 @@ public struct CompressionError: Error, Hashable, CustomStringConvertible {
 }
 
 public enum Compression {
-    /// Compresses `input` with `codec` in the format Kafka clients write for record batches.
-    /// `.none` returns the input unchanged.
+    /// Compresses `input` with `codec` in the format Kafka clients write for record batches, at the
+    /// codec's default level. `.none` returns the input unchanged.
     public static func compress(_ input: ByteBuffer, codec: CompressionCodec) throws(CompressionError) -> ByteBuffer {
+        try self.compress(input, codec: codec, level: nil)
+    }
+
+    /// Compresses `input` with `codec` at `level` (`nil` = the codec's default). `.none` returns the
+    /// input unchanged.
+    ///
+    /// Levels go to the library as Kafka's `compression.<codec>.level` configs do: gzip takes -1
+    /// (default, 6) or 0–9 and is clamped to that range; lz4 frame levels above 12 act as 12 (default 0,
+    /// the fast mode librdkafka uses; Java's default is 9); zstd clamps to its own range (default 3, as
+    /// Java and librdkafka use). Snappy has no levels and ignores it.
+    public static func compress(
+        _ input: ByteBuffer,
+        codec: CompressionCodec,
+        level: Int?
+    ) throws(CompressionError) -> ByteBuffer {
+        if codec == .none { return input }
+        var output = ByteBufferAllocator().buffer(capacity: 0)
+        try self.compress(input, codec: codec, level: level, into: &output)
+        // The output was sized for the worst case; for compressible input most of it is unused, and
+        // the caller may keep this buffer around, so hand back a right-sized copy.
+        if output.capacity > 2 * max(output.readableBytes, 4096) {
+            output = ByteBufferAllocator().buffer(buffer: output)
+        }
+        return output
+    }
+
+    /// Appends `input` compressed with `codec` (see `compress(_:codec:level:)`) at `output`'s writer
+    /// index, so a batch writer can put the compressed records right after the batch header. On error
+    /// `output`'s writer index is unchanged.
+    public static func compress(
+        _ input: ByteBuffer,
+        codec: CompressionCodec,
+        level: Int? = nil,
+        into output: inout ByteBuffer
+    ) throws(CompressionError) {
         switch codec {
-        case .none:
-            return input
-        default:
-            throw CompressionError(code: .unsupportedCodec, message: "\(codec) is not implemented yet")
+        case .none: output.writeImmutableBuffer(input)
+        case .gzip: try GzipCodec.compress(input, level: level, into: &output)
+        case .snappy: try SnappyCodec.compress(input, into: &output)
+        case .lz4: try LZ4Codec.compress(input, level: level, into: &output)
+        case .zstd: try ZstdCodec.compress(input, level: level, into: &output)
         }
     }
 
-    /// Decompresses `input`, refusing to produce more than `limit` bytes.
+    /// Decompresses `input`, refusing to produce more than `limit` bytes: output beyond it throws
+    /// `.outputLimitExceeded`, and memory for the output never exceeds `limit` rounded up to a power of
+    /// two (`ByteBuffer`'s allocation granularity). Limits above `ByteBuffer`'s maximum capacity (4 GiB − 1)
+    /// act as that maximum. An empty `input` is `.corruptInput` for every codec but `.none`: even empty
+    /// data compresses to a non-empty frame.
     public static func decompress(
         _ input: ByteBuffer,
         codec: CompressionCodec,
         limit: Int
     ) throws(CompressionError) -> ByteBuffer {
-        switch codec {
-        case .none:
+        precondition(limit >= 0, "negative decompression limit \(limit)")
+        if codec == .none {
             guard input.readableBytes <= limit else {
                 throw CompressionError(code: .outputLimitExceeded, message: "\(input.readableBytes) > \(limit)")
             }
             return input
-        default:
-            throw CompressionError(code: .unsupportedCodec, message: "\(codec) is not implemented yet")
+        }
+        guard input.readableBytes > 0 else {
+            throw CompressionError(code: .corruptInput, message: "\(codec): empty input")
+        }
+        let limit = min(limit, BoundedOutput.maximumCapacity)
+        switch codec {
+        case .none: return input
+        case .gzip: return try GzipCodec.decompress(input, limit: limit)
+        case .snappy: return try SnappyCodec.decompress(input, limit: limit)
+        case .lz4: return try LZ4Codec.decompress(input, limit: limit)
+        case .zstd: return try ZstdCodec.decompress(input, limit: limit)
         }
     }
 }

@@ -1,1 +1,0 @@
-// TernRecords: see docs/architecture.md.
