@@ -49,7 +49,11 @@ let package = Package(
             dependencies: ["TernWire", "TernCompression", "CTernCRC32C", nioCore],
             swiftSettings: strictSettings
         ),
-        .target(name: "TernStorage", dependencies: ["TernRecords", nioCore], swiftSettings: strictSettings),
+        .target(
+            name: "TernStorage",
+            dependencies: ["TernRecords", "TernWire", nioCore, logging],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "TernBroker",
             dependencies: ["TernWire", "TernRecords", "TernStorage", nioCore, logging],
@@ -71,6 +75,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "tern-storage-crash-writer",
+            dependencies: ["TernStorage", "TernRecords", nioCore],
+            path: "Sources/TernStorageCrashWriter",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "tern",
             dependencies: ["TernClient", argumentParser],
             swiftSettings: strictSettings
@@ -81,7 +91,12 @@ let package = Package(
             dependencies: ["TernWire", nioCore, .product(name: "NIOTestUtils", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "TernStorageTests", dependencies: ["TernStorage"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TernStorageTests",
+            // The crash test runs tern-storage-crash-writer; depending on it gets it built.
+            dependencies: ["TernStorage", "TernRecords", "TernWire", nioCore, "tern-storage-crash-writer"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "TernBrokerTests",
             dependencies: ["TernBroker", "TernWire", nioCore, logging],

@@ -1,0 +1,125 @@
+import NIOCore
+
+/// A topic name and partition index.
+public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
+    public var topic: String
+    public var partition: Int32
+
+    public init(topic: String, partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
+
+    /// The partition's directory name, `<topic>-<partition>` as Kafka names it.
+    public var directoryName: String { "\(self.topic)-\(self.partition)" }
+
+    public var description: String { self.directoryName }
+
+    /// Parses a directory name `<topic>-<partition>`; nil when it does not end in `-<digits>`.
+    init?(directoryName: String) {
+        guard let dash = directoryName.lastIndex(of: "-") else { return nil }
+        let topic = directoryName[..<dash]
+        let digits = directoryName[directoryName.index(after: dash)...]
+        guard !topic.isEmpty, !digits.isEmpty, digits.utf8.allSatisfy({ (48...57).contains($0) }),
+            let partition = Int32(digits)
+        else { return nil }
+        self.init(topic: String(topic), partition: partition)
+    }
+}
+
+/// Kafka's offset checkpoint text format, used for `recovery-point-offset-checkpoint` and
+/// `log-start-offset-checkpoint` in the data directory:
+///
+///     0                      version
+///     2                      number of entries
+///     orders 0 1234          topic, partition, offset — one line per partition
+///     orders 1 987
+///
+/// Lines end with `\n`; fields are separated by one space (topic names cannot contain spaces).
+/// Written with `FileSystem.writeFileAtomically`, so a crash leaves the old or the new file.
+enum OffsetCheckpointFile {
+    static let version = 0
+
+    static func serialize(_ offsets: [TopicPartition: Int64]) -> ByteBuffer {
+        var text = "\(Self.version)\n\(offsets.count)\n"
+        // Sorted for stable files (diffable, testable).
+        for (topicPartition, offset) in offsets.sorted(by: { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }) {
+            text += "\(topicPartition.topic) \(topicPartition.partition) \(offset)\n"
+        }
+        return ByteBuffer(string: text)
+    }
+
+    /// - Throws: `.corruptFile` for a wrong version, a count that does not match the lines, or a
+    ///   malformed line.
+    static func parse(_ bytes: ByteBuffer) throws(StorageError) -> [TopicPartition: Int64] {
+        let text = String(buffer: bytes)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        guard lines.count >= 2, lines[0] == "\(Self.version)", let count = Int(lines[1]), count == lines.count - 2 else {
+            throw StorageError(.corruptFile, "checkpoint header is not version \(Self.version) with a matching count")
+        }
+        var offsets: [TopicPartition: Int64] = [:]
+        for line in lines.dropFirst(2) {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard fields.count == 3, let partition = Int32(fields[1]), let offset = Int64(fields[2]), partition >= 0,
+                offset >= 0
+            else { throw StorageError(.corruptFile, "malformed checkpoint line '\(line)'") }
+            offsets[TopicPartition(topic: String(fields[0]), partition: partition)] = offset
+        }
+        return offsets
+    }
+}
+
+/// A topic's persisted metadata, `topics/<topic>.properties` in the data directory:
+///
+///     # Tern topic metadata
+///     version=1
+///     partition.count=3
+///     config.retention.ms=86400000      one line per topic config override
+///
+/// `key=value` lines split at the first `=`, `#` starts a comment line. Only the overrides are
+/// stored, so broker defaults keep applying to keys the topic did not set. Written atomically; the
+/// file's presence is what makes a topic exist (partition directories without it are leftovers of
+/// an interrupted create or delete and are removed at startup).
+struct TopicMetadataFile: Hashable, Sendable {
+    static let version = 1
+    static let configPrefix = "config."
+
+    var partitionCount: Int32
+    var configOverrides: [String: String]
+
+    func serialized() -> ByteBuffer {
+        var text = "# Tern topic metadata\nversion=\(Self.version)\npartition.count=\(self.partitionCount)\n"
+        for (key, value) in self.configOverrides.sorted(by: { $0.key < $1.key }) {
+            text += "\(Self.configPrefix)\(key)=\(value)\n"
+        }
+        return ByteBuffer(string: text)
+    }
+
+    static func parse(_ bytes: ByteBuffer) throws(StorageError) -> TopicMetadataFile {
+        var version: Int?
+        var partitionCount: Int32?
+        var overrides: [String: String] = [:]
+        for line in String(buffer: bytes).split(separator: "\n") where !line.hasPrefix("#") {
+            guard let equals = line.firstIndex(of: "=") else {
+                throw StorageError(.corruptFile, "topic metadata line without '=': '\(line)'")
+            }
+            let key = String(line[..<equals])
+            let value = String(line[line.index(after: equals)...])
+            switch key {
+            case "version": version = Int(value)
+            case "partition.count": partitionCount = Int32(value)
+            default:
+                guard key.hasPrefix(Self.configPrefix) else {
+                    throw StorageError(.corruptFile, "unknown topic metadata key '\(key)'")
+                }
+                overrides[String(key.dropFirst(Self.configPrefix.count))] = value
+            }
+        }
+        guard version == Self.version else { throw StorageError(.corruptFile, "topic metadata version is not 1") }
+        guard let partitionCount, partitionCount >= 1 else {
+            throw StorageError(.corruptFile, "topic metadata without a valid partition.count")
+        }
+        return TopicMetadataFile(partitionCount: partitionCount, configOverrides: overrides)
+    }
+}

@@ -1,0 +1,430 @@
+public import Logging
+import NIOCore
+import Synchronization
+
+/// What the manager knows about a topic.
+public struct TopicDescription: Sendable, Hashable {
+    public var name: String
+    public var partitionCount: Int32
+    /// The effective settings: broker defaults with the topic's overrides applied.
+    public var config: LogConfig
+    /// The topic configs set at creation, as given (what DescribeConfigs reports as non-default).
+    public var configOverrides: [String: String]
+}
+
+/// Writes the data directory's offset checkpoint files; holds the partitions they list.
+final class CheckpointStore: Sendable {
+    static let recoveryPointFileName = "recovery-point-offset-checkpoint"
+    static let logStartOffsetFileName = "log-start-offset-checkpoint"
+
+    let dataDirectory: String
+    let fileSystem: any FileSystem
+    let partitions = Mutex<[TopicPartition: PartitionLog]>([:])
+    /// Serializes writers, which share the temporary file name.
+    private let writeLock = Mutex(())
+
+    init(dataDirectory: String, fileSystem: any FileSystem) {
+        self.dataDirectory = dataDirectory
+        self.fileSystem = fileSystem
+    }
+
+    func writeRecoveryPoints() throws(StorageError) {
+        try self.write(Self.recoveryPointFileName) { $0.recoveryPoint }
+    }
+
+    func writeLogStartOffsets() throws(StorageError) {
+        try self.write(Self.logStartOffsetFileName) { $0.logStartOffset }
+    }
+
+    private func write(_ fileName: String, _ value: (PartitionLog) -> Int64) throws(StorageError) {
+        try self.writeLock.withLock { _ throws(StorageError) in
+            let partitions = self.partitions.withLock { $0 }
+            let offsets = partitions.mapValues(value)
+            try self.fileSystem.writeFileAtomically(
+                atPath: self.dataDirectory + "/" + fileName,
+                bytes: OffsetCheckpointFile.serialize(offsets)
+            )
+        }
+    }
+
+    /// A checkpoint file's offsets; empty when it is missing, and (logged) when it is corrupt —
+    /// both safe: a missing recovery point means a full scan, a missing log start offset means
+    /// the first segment's base offset.
+    func read(_ fileName: String, logger: Logger) -> [TopicPartition: Int64] {
+        do {
+            guard let bytes = try self.fileSystem.readWholeFile(atPath: self.dataDirectory + "/" + fileName) else {
+                return [:]
+            }
+            return try OffsetCheckpointFile.parse(bytes)
+        } catch {
+            logger.warning("ignoring unreadable checkpoint", metadata: ["file": "\(fileName)", "error": "\(error)"])
+            return [:]
+        }
+    }
+}
+
+/// All partition logs of one data directory: topic metadata, checkpoints, startup recovery,
+/// retention and clean shutdown.
+///
+/// Data directory layout (see `docs/storage.md` for the bytes):
+///
+///     <data>/topics/<topic>.properties        topic metadata (partition count, config overrides)
+///     <data>/<topic>-<partition>/              one directory per partition, Kafka's segment files
+///     <data>/recovery-point-offset-checkpoint  Kafka's checkpoint text format
+///     <data>/log-start-offset-checkpoint
+///     <data>/.tern_cleanshutdown               present only between a clean close and the next open
+///
+/// Crash policy: every metadata and checkpoint file is written atomically (temp file, fsync,
+/// rename, directory fsync). A topic exists once its metadata file does; creating writes the
+/// partition directories first, deleting removes the metadata file first, and `open` removes
+/// partition directories no metadata file claims. Without the clean-shutdown marker, `open`
+/// recovers every partition from its checkpointed recovery point (see `PartitionLog`).
+///
+/// Thread-safety: all methods may be called concurrently. Topic creation and deletion are
+/// serialized by a lock; partition operations go straight to the `PartitionLog`.
+public final class LogManager: Sendable {
+    public let dataDirectory: String
+    public let defaultConfig: LogConfig
+    static let cleanShutdownFileName = ".tern_cleanshutdown"
+    static let topicsDirectoryName = "topics"
+    static let topicMetadataSuffix = ".properties"
+
+    private struct Topic {
+        var description: TopicDescription
+        var partitions: [PartitionLog]
+    }
+
+    private struct State {
+        var topics: [String: Topic] = [:]
+        var isClosed = false
+    }
+
+    private let environment: LogEnvironment
+    private let checkpoints: CheckpointStore
+    private let state = Mutex(State())
+    private let adminLock = Mutex(())
+
+    private var fileSystem: any FileSystem { self.environment.fileSystem }
+    private var topicsDirectory: String { self.dataDirectory + "/" + Self.topicsDirectoryName }
+
+    private init(dataDirectory: String, defaultConfig: LogConfig, environment: LogEnvironment, checkpoints: CheckpointStore) {
+        self.dataDirectory = dataDirectory
+        self.defaultConfig = defaultConfig
+        self.environment = environment
+        self.checkpoints = checkpoints
+    }
+
+    /// Opens a data directory (creating it if needed): loads the topics, reads the checkpoints,
+    /// recovers partitions after an unclean shutdown, and removes leftovers of interrupted topic
+    /// creations and deletions.
+    ///
+    /// - Parameter flushThreadCount: Threads that run fsyncs (each blocks while its fsync runs).
+    public static func open(
+        dataDirectory: String,
+        defaultConfig: LogConfig,
+        clock: any LogClock = SystemClock(),
+        fileSystem: any FileSystem = PosixFileSystem(),
+        flushThreadCount: Int = 4,
+        logger: Logger = Logger(label: "tern.storage")
+    ) async throws(StorageError) -> LogManager {
+        try fileSystem.makeDirectory(atPath: dataDirectory)
+        try fileSystem.fsyncDirectory(atPath: parentDirectory(of: dataDirectory))
+        let checkpoints = CheckpointStore(dataDirectory: dataDirectory, fileSystem: fileSystem)
+        let environment = LogEnvironment(
+            fileSystem: fileSystem,
+            clock: clock,
+            flushPool: FlushThreadPool(threadCount: flushThreadCount),
+            logger: logger,
+            // Strong: partitions must keep persisting even if the caller drops the manager. The
+            // cycle (store → partitions → environment → store) is broken by `close`.
+            persistLogStartOffsets: { () throws(StorageError) in try checkpoints.writeLogStartOffsets() }
+        )
+        let manager = LogManager(
+            dataDirectory: dataDirectory,
+            defaultConfig: defaultConfig,
+            environment: environment,
+            checkpoints: checkpoints
+        )
+        do {
+            try manager.load()
+        } catch {
+            environment.flushPool.shutdown()
+            throw error
+        }
+        return manager
+    }
+
+    private func load() throws(StorageError) {
+        let fileSystem = self.fileSystem
+        let logger = self.environment.logger
+        let markerPath = self.dataDirectory + "/" + Self.cleanShutdownFileName
+        let cleanShutdown = fileSystem.fileExists(atPath: markerPath)
+        let recoveryPoints = self.checkpoints.read(CheckpointStore.recoveryPointFileName, logger: logger)
+        let logStartOffsets = self.checkpoints.read(CheckpointStore.logStartOffsetFileName, logger: logger)
+        try fileSystem.makeDirectory(atPath: self.topicsDirectory)
+
+        var topics: [String: Topic] = [:]
+        for name in try fileSystem.listDirectory(atPath: self.topicsDirectory) {
+            let path = self.topicsDirectory + "/" + name
+            guard name.hasSuffix(Self.topicMetadataSuffix) else {
+                if name.hasSuffix(".tmp") { try fileSystem.remove(atPath: path) }
+                continue
+            }
+            let topicName = String(name.dropLast(Self.topicMetadataSuffix.count))
+            guard Self.isValidTopicName(topicName), let bytes = try fileSystem.readWholeFile(atPath: path) else { continue }
+            let metadata = try TopicMetadataFile.parse(bytes)
+            let config: LogConfig
+            do {
+                config = try LogConfig(properties: metadata.configOverrides, defaults: self.defaultConfig)
+            } catch {
+                throw StorageError(.corruptFile, "topic \(topicName) has an invalid stored config", cause: error)
+            }
+            var partitions: [PartitionLog] = []
+            for index in 0..<metadata.partitionCount {
+                let topicPartition = TopicPartition(topic: topicName, partition: index)
+                partitions.append(
+                    try PartitionLog.open(
+                        topicPartition: topicPartition,
+                        directory: self.dataDirectory + "/" + topicPartition.directoryName,
+                        config: config,
+                        recoveryPoint: recoveryPoints[topicPartition],
+                        logStartOffset: logStartOffsets[topicPartition],
+                        cleanShutdown: cleanShutdown,
+                        environment: self.environment
+                    )
+                )
+            }
+            let description = TopicDescription(
+                name: topicName,
+                partitionCount: metadata.partitionCount,
+                config: config,
+                configOverrides: metadata.configOverrides
+            )
+            topics[topicName] = Topic(description: description, partitions: partitions)
+        }
+
+        // Partition directories no topic claims: an interrupted create or delete.
+        for name in try fileSystem.listDirectory(atPath: self.dataDirectory) {
+            guard let topicPartition = TopicPartition(directoryName: name), Self.isValidTopicName(topicPartition.topic),
+                fileSystem.isDirectory(atPath: self.dataDirectory + "/" + name)
+            else { continue }
+            if let topic = topics[topicPartition.topic], topicPartition.partition < topic.description.partitionCount {
+                continue
+            }
+            logger.info("removing partition directory of no topic", metadata: ["directory": "\(name)"])
+            try fileSystem.removeRecursively(atPath: self.dataDirectory + "/" + name)
+        }
+
+        self.state.withLock { $0.topics = topics }
+        self.checkpoints.partitions.withLock { registered in
+            for topic in topics.values {
+                for partition in topic.partitions { registered[partition.topicPartition] = partition }
+            }
+        }
+        if cleanShutdown {
+            // From now on a crash must be detected as unclean.
+            try fileSystem.remove(atPath: markerPath)
+        }
+        try fileSystem.fsyncDirectory(atPath: self.dataDirectory)
+        logger.info(
+            "opened data directory",
+            metadata: [
+                "directory": "\(self.dataDirectory)", "topics": "\(topics.count)",
+                "cleanShutdown": "\(cleanShutdown)",
+            ]
+        )
+    }
+
+    // MARK: Topics
+
+    /// Kafka's topic name rule: 1–249 characters from `[a-zA-Z0-9._-]`, not `.` or `..`.
+    public static func isValidTopicName(_ name: String) -> Bool {
+        guard (1...249).contains(name.utf8.count), name != ".", name != ".." else { return false }
+        return name.utf8.allSatisfy { byte in
+            (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte) || byte == 46
+                || byte == 95 || byte == 45
+        }
+    }
+
+    /// Creates a topic with `partitionCount` empty partitions.
+    ///
+    /// - Throws: `.invalidTopic` for a name Kafka would refuse, `.invalidPartitions` for a count
+    ///   below 1, `.invalidConfig` for an unknown key or a bad value, `.topicAlreadyExists`,
+    ///   `.closed`, or a file-system error.
+    public func createTopic(
+        _ name: String,
+        partitionCount: Int32,
+        configOverrides: [String: String] = [:]
+    ) throws(StorageError) {
+        guard Self.isValidTopicName(name) else {
+            throw StorageError(.invalidTopic, "'\(name)' is not a valid topic name (1-249 of [a-zA-Z0-9._-])")
+        }
+        guard partitionCount >= 1 else {
+            throw StorageError(.invalidPartitions, "a topic needs at least one partition, not \(partitionCount)")
+        }
+        let config = try LogConfig(properties: configOverrides, defaults: self.defaultConfig)
+        for (key, value) in configOverrides where value.contains("\n") || key.contains("=") || key.contains("\n") {
+            throw StorageError(.invalidConfig, "config '\(key)' contains a line break or '='")
+        }
+        try self.adminLock.withLock { _ throws(StorageError) in
+            try self.state.withLock { state throws(StorageError) in
+                guard !state.isClosed else { throw StorageError(.closed, "the log manager is closed") }
+                guard state.topics[name] == nil else {
+                    throw StorageError(.topicAlreadyExists, "topic '\(name)' already exists")
+                }
+            }
+            var partitions: [PartitionLog] = []
+            for index in 0..<partitionCount {
+                let topicPartition = TopicPartition(topic: name, partition: index)
+                let directory = self.dataDirectory + "/" + topicPartition.directoryName
+                try self.fileSystem.removeRecursively(atPath: directory)
+                partitions.append(
+                    try PartitionLog.open(
+                        topicPartition: topicPartition,
+                        directory: directory,
+                        config: config,
+                        recoveryPoint: nil,
+                        logStartOffset: nil,
+                        cleanShutdown: true,
+                        environment: self.environment
+                    )
+                )
+            }
+            try self.fileSystem.fsyncDirectory(atPath: self.dataDirectory)
+            let metadata = TopicMetadataFile(partitionCount: partitionCount, configOverrides: configOverrides)
+            try self.fileSystem.writeFileAtomically(atPath: self.metadataPath(name), bytes: metadata.serialized())
+            let description = TopicDescription(
+                name: name,
+                partitionCount: partitionCount,
+                config: config,
+                configOverrides: configOverrides
+            )
+            self.state.withLock { $0.topics[name] = Topic(description: description, partitions: partitions) }
+            self.checkpoints.partitions.withLock { registered in
+                for partition in partitions { registered[partition.topicPartition] = partition }
+            }
+        }
+    }
+
+    /// Deletes a topic and its data. Appends in flight fail with `.closed`; long-polls return.
+    ///
+    /// - Throws: `.unknownTopicOrPartition` when there is no such topic, or a file-system error.
+    public func deleteTopic(_ name: String) throws(StorageError) {
+        try self.adminLock.withLock { _ throws(StorageError) in
+            guard let topic = self.state.withLock({ $0.topics[name] }) else {
+                throw StorageError(.unknownTopicOrPartition, "no topic '\(name)'")
+            }
+            // Removing the metadata file is the commit point; the rest is cleaned up at the next
+            // open if a crash interrupts it.
+            try self.fileSystem.remove(atPath: self.metadataPath(name))
+            try self.fileSystem.fsyncDirectory(atPath: self.topicsDirectory)
+            self.state.withLock { _ = $0.topics.removeValue(forKey: name) }
+            self.checkpoints.partitions.withLock { registered in
+                for partition in topic.partitions { registered[partition.topicPartition] = nil }
+            }
+            for partition in topic.partitions {
+                partition.markClosed()
+                try self.fileSystem.removeRecursively(atPath: partition.directory)
+            }
+            try self.fileSystem.fsyncDirectory(atPath: self.dataDirectory)
+            try self.checkpoints.writeRecoveryPoints()
+            try self.checkpoints.writeLogStartOffsets()
+        }
+    }
+
+    private func metadataPath(_ topic: String) -> String {
+        self.topicsDirectory + "/" + topic + Self.topicMetadataSuffix
+    }
+
+    /// Names of all topics, sorted.
+    public var topicNames: [String] { self.state.withLock { $0.topics.keys.sorted() } }
+
+    public func topic(_ name: String) -> TopicDescription? {
+        self.state.withLock { $0.topics[name]?.description }
+    }
+
+    public func partition(topic: String, index: Int32) -> PartitionLog? {
+        self.state.withLock { state in
+            guard let partitions = state.topics[topic]?.partitions, index >= 0, index < partitions.count else {
+                return nil
+            }
+            return partitions[Int(index)]
+        }
+    }
+
+    private var allPartitions: [PartitionLog] {
+        self.state.withLock { $0.topics.values.flatMap(\.partitions) }
+    }
+
+    // MARK: Maintenance
+
+    /// Periodic housekeeping, for the broker to call every few seconds to minutes: applies
+    /// retention (`retention.ms`, `retention.bytes`, segments below the log start offset), starts
+    /// flushes that `flush.ms` made due, and writes both checkpoint files. Errors are logged.
+    public func applyRetention() async {
+        let nowMs = self.environment.clock.nowMs
+        var logStartMoved = false
+        for partition in self.allPartitions {
+            partition.flushIfDue(nowMs: nowMs)
+            do {
+                if try partition.applyRetention(nowMs: nowMs) { logStartMoved = true }
+            } catch {
+                self.environment.logger.error(
+                    "retention failed",
+                    metadata: ["partition": "\(partition.topicPartition)", "error": "\(error)"]
+                )
+            }
+        }
+        do {
+            if logStartMoved { try self.checkpoints.writeLogStartOffsets() }
+            try self.checkpoints.writeRecoveryPoints()
+        } catch {
+            self.environment.logger.error("writing checkpoints failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Starts the flushes `flush.ms` made due (cheap; the broker may call it more often than
+    /// `applyRetention`).
+    public func flushDirtyLogs() {
+        let nowMs = self.environment.clock.nowMs
+        for partition in self.allPartitions { partition.flushIfDue(nowMs: nowMs) }
+    }
+
+    /// Clean shutdown: stops appends, fsyncs every partition and writes its index files, writes
+    /// both checkpoints and then the clean-shutdown marker, so the next `open` scans nothing.
+    /// Without the marker (a failed flush), the next open recovers.
+    public func close() async throws(StorageError) {
+        let alreadyClosed = self.state.withLock { state in
+            defer { state.isClosed = true }
+            return state.isClosed
+        }
+        guard !alreadyClosed else { return }
+        let partitions = self.allPartitions
+        let failures = await withTaskGroup(of: StorageError?.self) { group in
+            for partition in partitions {
+                group.addTask {
+                    do throws(StorageError) {
+                        try await partition.close()
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            var failures: [StorageError] = []
+            for await failure in group { if let failure { failures.append(failure) } }
+            return failures
+        }
+        defer {
+            self.environment.flushPool.shutdown()
+            self.checkpoints.partitions.withLock { $0.removeAll() }
+        }
+        if let failure = failures.first { throw failure }
+        try self.checkpoints.writeRecoveryPoints()
+        try self.checkpoints.writeLogStartOffsets()
+        try self.fileSystem.writeFileAtomically(
+            atPath: self.dataDirectory + "/" + Self.cleanShutdownFileName,
+            bytes: ByteBuffer()
+        )
+    }
+}

@@ -1,0 +1,811 @@
+import Logging
+public import NIOCore
+import Synchronization
+import TernRecords
+
+/// How long an append waits before it returns.
+public enum Durability: Sendable, Hashable {
+    /// Return once the batch is written to the file (the page cache); the OS or the flush policy
+    /// (`flush.messages`, `flush.ms`) makes it durable later. Kafka's acks=1 with default settings.
+    case none
+    /// Return once an fsync that covers the batch has completed (acks=all on a single node).
+    case fsync
+}
+
+/// The outcome of an append, as a Produce response reports it.
+public struct AppendResult: Sendable, Hashable {
+    /// The offset assigned to the batch's first record.
+    public var baseOffset: Int64
+    /// The offset of the batch's last record.
+    public var lastOffset: Int64
+    /// The broker's append time when the topic uses LogAppendTime, else -1.
+    public var logAppendTimeMs: Int64
+    /// The partition's log start offset after the append.
+    public var logStartOffset: Int64
+
+    public init(baseOffset: Int64, lastOffset: Int64, logAppendTimeMs: Int64, logStartOffset: Int64) {
+        self.baseOffset = baseOffset
+        self.lastOffset = lastOffset
+        self.logAppendTimeMs = logAppendTimeMs
+        self.logStartOffset = logStartOffset
+    }
+}
+
+/// The outcome of a read, as a Fetch response reports it.
+public struct LogReadResult: Sendable {
+    /// Whole stored batches, back to back; empty at the log end.
+    public var records: ByteBuffer
+    public var highWatermark: Int64
+    public var logStartOffset: Int64
+    public var logEndOffset: Int64
+
+    public init(records: ByteBuffer, highWatermark: Int64, logStartOffset: Int64, logEndOffset: Int64) {
+        self.records = records
+        self.highWatermark = highWatermark
+        self.logStartOffset = logStartOffset
+        self.logEndOffset = logEndOffset
+    }
+}
+
+/// Services a manager's partitions share.
+struct LogEnvironment: Sendable {
+    var fileSystem: any FileSystem
+    var clock: any LogClock
+    var flushPool: FlushThreadPool
+    var logger: Logger
+    /// Persists every partition's log start offset (after DeleteRecords or retention moved one).
+    var persistLogStartOffsets: @Sendable () throws(StorageError) -> Void
+}
+
+/// One partition's log: an ordered list of segments, the last of which (the active segment)
+/// takes appends. See `docs/storage.md` for the files.
+///
+/// Offsets: `logStartOffset` ≤ every readable offset < `logEndOffset` (LEO, the next offset to
+/// assign). On a single node the high watermark is the LEO. The recovery point (`flushedOffset`)
+/// is the offset below which everything is known to be fsynced; recovery after a crash scans from
+/// the segment holding it.
+///
+/// Durability: appends write under the lock; fsync never runs under it. A flush loop on the
+/// manager's `FlushThreadPool` takes what is unflushed, fsyncs it (rolled segments with their
+/// index files, the directory after a roll, the active segment), then completes every `.fsync`
+/// waiter its fsync covered. Appends that arrive meanwhile wait for the next round, so a burst of
+/// durable appends costs one fsync per round (group commit).
+///
+/// Thread-safety: all methods may be called concurrently from any task or thread. State sits
+/// behind one `Mutex`; reads copy a snapshot under it and do the file I/O outside it.
+public final class PartitionLog: Sendable {
+    public let topicPartition: TopicPartition
+    public let config: LogConfig
+    let directory: String
+    private let environment: LogEnvironment
+    private let state: Mutex<State>
+
+    private struct FsyncWaiter {
+        var lastOffset: Int64
+        var result: AppendResult
+        var continuation: CheckedContinuation<Result<AppendResult, StorageError>, Never>
+    }
+
+    /// A rolled segment whose files the flusher must write (indexes) and fsync.
+    private struct RolledSegmentFiles: Sendable {
+        var logFile: any StorageFile
+        var offsetIndexPath: String
+        var offsetIndexBytes: ByteBuffer
+        var timeIndexPath: String
+        var timeIndexBytes: ByteBuffer
+    }
+
+    private struct State {
+        var segments: [LogSegment]
+        var logStartOffset: Int64
+        var isClosed = false
+        /// Set when an fsync failed: what is durable is unknown, so the log takes no more appends
+        /// (Kafka takes the log directory offline). Reads keep working.
+        var failure: StorageError?
+
+        var flushedOffset: Int64
+        var flushRequestedOffset: Int64 = 0
+        var isFlushScheduled = false
+        var rolledSegmentsToSync: [RolledSegmentFiles] = []
+        var directoryNeedsSync = false
+        var fsyncWaiters: [FsyncWaiter] = []
+        var flushIdleWaiters: [CheckedContinuation<Void, Never>] = []
+        var unflushedRecordCount: Int64 = 0
+        var oldestUnflushedAppendMs: Int64?
+
+        var dataWaiters: [Int: (offset: Int64, continuation: CheckedContinuation<Void, Never>)] = [:]
+        var nextDataWaiterID = 0
+
+        var activeSegment: LogSegment { self.segments[self.segments.count - 1] }
+        var logEndOffset: Int64 { self.activeSegment.nextOffset }
+
+        /// Index of the segment holding `offset`: the last one whose base offset is ≤ `offset`.
+        func segmentIndex(containing offset: Int64) -> Int {
+            var low = 0
+            var high = self.segments.count
+            while low < high {
+                let middle = (low + high) / 2
+                if self.segments[middle].baseOffset <= offset { low = middle + 1 } else { high = middle }
+            }
+            return max(0, low - 1)
+        }
+    }
+
+    private init(
+        topicPartition: TopicPartition,
+        directory: String,
+        config: LogConfig,
+        environment: LogEnvironment,
+        state: sending State
+    ) {
+        self.topicPartition = topicPartition
+        self.directory = directory
+        self.config = config
+        self.environment = environment
+        self.state = Mutex(state)
+    }
+
+    // MARK: Offsets
+
+    public var logStartOffset: Int64 { self.state.withLock { $0.logStartOffset } }
+    public var logEndOffset: Int64 { self.state.withLock { $0.logEndOffset } }
+    /// The last offset consumers may read plus one; the log end offset on a single node.
+    public var highWatermark: Int64 { self.logEndOffset }
+    /// Offsets below this are known to be on stable storage.
+    public var recoveryPoint: Int64 { self.state.withLock { $0.flushedOffset } }
+    /// Bytes in all segments.
+    public var sizeBytes: Int64 { self.state.withLock { $0.segments.reduce(0) { $0 + Int64($1.sizeBytes) } } }
+    /// Base offsets of the segments, oldest first; the last is the active segment.
+    public var segmentBaseOffsets: [Int64] { self.state.withLock { $0.segments.map(\.baseOffset) } }
+
+    // MARK: Opening
+
+    /// Opens (or creates, when the directory holds no segment) a partition's log.
+    ///
+    /// - Parameters:
+    ///   - recoveryPoint: The checkpointed recovery point; nil when unknown (everything is scanned
+    ///     after an unclean shutdown).
+    ///   - cleanShutdown: The data directory's clean-shutdown marker was present: no segment is
+    ///     scanned, only index files are checked (and rebuilt if missing or corrupt).
+    static func open(
+        topicPartition: TopicPartition,
+        directory: String,
+        config: LogConfig,
+        recoveryPoint: Int64?,
+        logStartOffset checkpointedLogStartOffset: Int64?,
+        cleanShutdown: Bool,
+        environment: LogEnvironment
+    ) throws(StorageError) -> PartitionLog {
+        let fileSystem = environment.fileSystem
+        let nowMs = environment.clock.nowMs
+        try fileSystem.makeDirectory(atPath: directory)
+        var logBaseOffsets: [Int64] = []
+        var indexBaseOffsets: [Int64: [SegmentFileName.Kind]] = [:]
+        for name in try fileSystem.listDirectory(atPath: directory) {
+            if let segmentName = SegmentFileName(parsing: name) {
+                if segmentName.kind == .log {
+                    logBaseOffsets.append(segmentName.baseOffset)
+                } else {
+                    indexBaseOffsets[segmentName.baseOffset, default: []].append(segmentName.kind)
+                }
+            } else if name.hasSuffix(".tmp") || name.hasSuffix(".deleted") || name.hasSuffix(".cleaned")
+                || name.hasSuffix(".swap")
+            {
+                // Leftovers of interrupted writes or of Kafka's deletion and compaction.
+                try fileSystem.remove(atPath: directory + "/" + name)
+            }
+        }
+        logBaseOffsets.sort()
+        // Index files whose log is gone (a segment deleted while its indexes were being written).
+        for (baseOffset, kinds) in indexBaseOffsets where logBaseOffsets.firstIndex(of: baseOffset) == nil {
+            for kind in kinds { try fileSystem.remove(atPath: LogSegment.path(directory, baseOffset, kind)) }
+        }
+
+        var segments: [LogSegment] = []
+        var recoveredSegments: [LogSegment] = []
+        let recoveryPoint = cleanShutdown ? Int64.max : (recoveryPoint ?? 0)
+        let firstBaseToRecover =
+            cleanShutdown ? Int64.max : (logBaseOffsets.last(where: { $0 <= recoveryPoint }) ?? Int64.min)
+        for (position, baseOffset) in logBaseOffsets.enumerated() {
+            if let previous = segments.last, baseOffset < previous.nextOffset {
+                // Overlapping segments cannot come from this log; keep the consistent prefix.
+                environment.logger.warning(
+                    "segment overlaps its predecessor; dropping it and later segments",
+                    metadata: ["partition": "\(topicPartition)", "baseOffset": "\(baseOffset)"]
+                )
+                try Self.deleteSegmentFiles(logBaseOffsets[position...], directory: directory, fileSystem: fileSystem)
+                break
+            }
+            let mode: LogSegment.OpenMode = baseOffset >= firstBaseToRecover ? .recover : .trustIndexes
+            let (segment, truncated, rebuiltIndexes) = try LogSegment.open(
+                directory: directory,
+                baseOffset: baseOffset,
+                config: config,
+                nowMs: nowMs,
+                fileSystem: fileSystem,
+                mode: mode
+            )
+            segments.append(segment)
+            if rebuiltIndexes { recoveredSegments.append(segment) }
+            if truncated {
+                environment.logger.warning(
+                    "truncated invalid bytes at the end of a segment",
+                    metadata: [
+                        "partition": "\(topicPartition)", "baseOffset": "\(baseOffset)",
+                        "validBytes": "\(segment.sizeBytes)",
+                    ]
+                )
+                try Self.deleteSegmentFiles(
+                    logBaseOffsets[(position + 1)...],
+                    directory: directory,
+                    fileSystem: fileSystem
+                )
+                break
+            }
+        }
+        // An empty segment that is not the last one holds nothing; dropping it keeps "only the
+        // active segment may be empty" true.
+        while segments.count > 1, let index = segments.dropLast().firstIndex(where: \.isEmpty) {
+            try segments[index].deleteFiles(fileSystem: fileSystem)
+            segments.remove(at: index)
+        }
+        var directoryNeedsSync = false
+        if segments.isEmpty {
+            let baseOffset = max(0, checkpointedLogStartOffset ?? 0)
+            segments.append(
+                try LogSegment.create(
+                    directory: directory,
+                    baseOffset: baseOffset,
+                    config: config,
+                    nowMs: nowMs,
+                    fileSystem: fileSystem
+                )
+            )
+            directoryNeedsSync = true
+        }
+        let logEndOffset = segments[segments.count - 1].nextOffset
+        let logStartOffset = min(max(checkpointedLogStartOffset ?? 0, segments[0].baseOffset), logEndOffset)
+        var state = State(
+            segments: segments,
+            logStartOffset: logStartOffset,
+            flushedOffset: cleanShutdown ? logEndOffset : min(recoveryPoint, logEndOffset)
+        )
+        // Recovered data may still sit in the page cache only, and recovered segments need fresh
+        // index files: hand both to the flusher before advancing the recovery point.
+        for segment in recoveredSegments where segment !== state.activeSegment {
+            let (offsetIndexBytes, timeIndexBytes) = segment.indexFileContents()
+            state.rolledSegmentsToSync.append(
+                RolledSegmentFiles(
+                    logFile: segment.logFile,
+                    offsetIndexPath: segment.offsetIndexPath,
+                    offsetIndexBytes: offsetIndexBytes,
+                    timeIndexPath: segment.timeIndexPath,
+                    timeIndexBytes: timeIndexBytes
+                )
+            )
+        }
+        state.directoryNeedsSync = directoryNeedsSync || !recoveredSegments.isEmpty
+        state.flushRequestedOffset = logEndOffset
+        let log = PartitionLog(
+            topicPartition: topicPartition,
+            directory: directory,
+            config: config,
+            environment: environment,
+            state: state
+        )
+        log.scheduleFlushIfNeeded()
+        return log
+    }
+
+    private static func deleteSegmentFiles(
+        _ baseOffsets: ArraySlice<Int64>,
+        directory: String,
+        fileSystem: any FileSystem
+    ) throws(StorageError) {
+        for baseOffset in baseOffsets {
+            for kind in SegmentFileName.Kind.allCases {
+                let path = LogSegment.path(directory, baseOffset, kind)
+                if fileSystem.fileExists(atPath: path) { try fileSystem.remove(atPath: path) }
+            }
+        }
+    }
+
+    // MARK: Appending
+
+    /// Appends one batch as a producer sent it and returns the offsets it got.
+    ///
+    /// Checks the batch (`validateProducedBatch`: magic 2, CRC-32C, sizes against
+    /// `max.message.bytes` and `segment.bytes`, record count), rolls the active segment if needed,
+    /// sets the batch's base offset to the log end offset in place (outside the CRC), stamps the
+    /// append time when the topic uses LogAppendTime (recomputing the CRC), writes it and updates
+    /// the indexes. With `.fsync` it returns once an fsync covering the batch completed.
+    ///
+    /// - Throws: `.corruptBatch`, `.invalidRecord`, `.invalidTimestamp`, `.messageTooLarge`,
+    ///   `.recordListTooLarge` for a refused batch; `.diskFull` or `.io` when the write (or, with
+    ///   `.fsync`, the fsync) fails — the log then still ends at its last good batch; `.closed`.
+    public func append(_ batch: ByteBuffer, durability: Durability) async throws(StorageError) -> AppendResult {
+        var validated = try validateProducedBatch(batch, config: self.config)
+        switch durability {
+        case .none:
+            let result = try self.state.withLock { state throws(StorageError) in
+                try self.appendLocked(&state, &validated, waiter: nil)
+            }
+            self.scheduleFlushIfNeeded()
+            return result
+        case .fsync:
+            let outcome = await withCheckedContinuation {
+                (continuation: CheckedContinuation<Result<AppendResult, StorageError>, Never>) in
+                do throws(StorageError) {
+                    _ = try self.state.withLock { state throws(StorageError) in
+                        try self.appendLocked(&state, &validated, waiter: continuation)
+                    }
+                    self.scheduleFlushIfNeeded()
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+            return try outcome.get()
+        }
+    }
+
+    private func appendLocked(
+        _ state: inout State,
+        _ batch: inout RecordBatch,
+        waiter: CheckedContinuation<Result<AppendResult, StorageError>, Never>?
+    ) throws(StorageError) -> AppendResult {
+        guard !state.isClosed else { throw StorageError(.closed, "\(self.topicPartition) is closed") }
+        if let failure = state.failure { throw failure }
+        let nowMs = self.environment.clock.nowMs
+        let baseOffset = state.logEndOffset
+        let lastOffset = baseOffset + Int64(batch.lastOffsetDelta)
+        if state.activeSegment.shouldRoll(
+            batchByteCount: batch.byteCount,
+            lastOffset: lastOffset,
+            nowMs: nowMs,
+            config: self.config
+        ) {
+            try self.roll(&state, nowMs: nowMs)
+        }
+        batch.setBaseOffset(baseOffset)
+        var logAppendTimeMs: Int64 = -1
+        if self.config.messageTimestampType == .logAppendTime {
+            batch.setMaxTimestampAndLogAppendTime(nowMs)
+            logAppendTimeMs = nowMs
+        }
+        try state.activeSegment.append(batch.buffer, summary: BatchSummary(batch), nowMs: nowMs)
+
+        let result = AppendResult(
+            baseOffset: baseOffset,
+            lastOffset: lastOffset,
+            logAppendTimeMs: logAppendTimeMs,
+            logStartOffset: state.logStartOffset
+        )
+        state.unflushedRecordCount += Int64(batch.recordCount)
+        if state.oldestUnflushedAppendMs == nil { state.oldestUnflushedAppendMs = nowMs }
+        if state.unflushedRecordCount >= self.config.flushMessages {
+            state.flushRequestedOffset = max(state.flushRequestedOffset, lastOffset + 1)
+        }
+        if let waiter {
+            state.fsyncWaiters.append(FsyncWaiter(lastOffset: lastOffset, result: result, continuation: waiter))
+            state.flushRequestedOffset = max(state.flushRequestedOffset, lastOffset + 1)
+        }
+        // Wake long-polling fetches; resuming only enqueues their tasks.
+        let logEndOffset = state.logEndOffset
+        for (id, waiter) in state.dataWaiters where waiter.offset < logEndOffset {
+            state.dataWaiters[id] = nil
+            waiter.continuation.resume()
+        }
+        return result
+    }
+
+    /// Starts a new active segment at the log end offset and queues the old one's files (with
+    /// its index files' bytes) for the flusher, as Kafka flushes a rolled segment asynchronously.
+    private func roll(_ state: inout State, nowMs: Int64) throws(StorageError) {
+        let old = state.activeSegment
+        let new = try LogSegment.create(
+            directory: self.directory,
+            baseOffset: state.logEndOffset,
+            config: self.config,
+            nowMs: nowMs,
+            fileSystem: self.environment.fileSystem
+        )
+        let (offsetIndexBytes, timeIndexBytes) = old.indexFileContents()
+        state.rolledSegmentsToSync.append(
+            RolledSegmentFiles(
+                logFile: old.logFile,
+                offsetIndexPath: old.offsetIndexPath,
+                offsetIndexBytes: offsetIndexBytes,
+                timeIndexPath: old.timeIndexPath,
+                timeIndexBytes: timeIndexBytes
+            )
+        )
+        state.segments.append(new)
+        state.directoryNeedsSync = true
+        state.flushRequestedOffset = max(state.flushRequestedOffset, new.baseOffset)
+    }
+
+    // MARK: Flushing
+
+    /// What one flush round does, captured under the lock and run outside it.
+    private struct FlushJob: Sendable {
+        var targetOffset: Int64
+        var rolledSegments: [RolledSegmentFiles]
+        var syncDirectory: Bool
+        var activeLogFile: any StorageFile
+        var activeIndexes: RolledSegmentFiles?
+    }
+
+    private static func hasFlushWork(_ state: State) -> Bool {
+        state.flushRequestedOffset > state.flushedOffset || !state.rolledSegmentsToSync.isEmpty
+            || state.directoryNeedsSync
+    }
+
+    private func scheduleFlushIfNeeded() {
+        let shouldSchedule = self.state.withLock { state in
+            guard !state.isFlushScheduled, state.failure == nil, Self.hasFlushWork(state) else { return false }
+            state.isFlushScheduled = true
+            return true
+        }
+        if shouldSchedule {
+            self.environment.flushPool.submit { self.runFlushLoop() }
+        }
+    }
+
+    /// Flush rounds until nothing more is requested. Runs on a flush thread.
+    private func runFlushLoop() {
+        while self.runFlushRound(writingActiveIndexes: false) {}
+    }
+
+    /// One round: capture, fsync outside the lock, complete covered waiters. Returns whether
+    /// another round is wanted (and, if not, marks the loop idle).
+    private func runFlushRound(writingActiveIndexes: Bool) -> Bool {
+        let job = self.state.withLock { state -> FlushJob? in
+            guard state.failure == nil, writingActiveIndexes || Self.hasFlushWork(state) else {
+                state.isFlushScheduled = false
+                for waiter in state.flushIdleWaiters { waiter.resume() }
+                state.flushIdleWaiters.removeAll()
+                return nil
+            }
+            var activeIndexes: RolledSegmentFiles?
+            if writingActiveIndexes {
+                let active = state.activeSegment
+                let (offsetIndexBytes, timeIndexBytes) = active.indexFileContents()
+                activeIndexes = RolledSegmentFiles(
+                    logFile: active.logFile,
+                    offsetIndexPath: active.offsetIndexPath,
+                    offsetIndexBytes: offsetIndexBytes,
+                    timeIndexPath: active.timeIndexPath,
+                    timeIndexBytes: timeIndexBytes
+                )
+            }
+            let job = FlushJob(
+                targetOffset: state.logEndOffset,
+                rolledSegments: state.rolledSegmentsToSync,
+                syncDirectory: state.directoryNeedsSync,
+                activeLogFile: state.activeSegment.logFile,
+                activeIndexes: activeIndexes
+            )
+            state.rolledSegmentsToSync.removeAll()
+            state.directoryNeedsSync = false
+            state.unflushedRecordCount = 0
+            state.oldestUnflushedAppendMs = nil
+            return job
+        }
+        guard let job else { return false }
+
+        var failure: StorageError?
+        do {
+            try self.perform(job)
+        } catch {
+            failure = error
+            self.environment.logger.error(
+                "flush failed; the partition takes no more appends",
+                metadata: ["partition": "\(self.topicPartition)", "error": "\(error)"]
+            )
+        }
+        return self.state.withLock { state in
+            var completed: [FsyncWaiter] = []
+            if let failure {
+                state.failure = state.failure ?? failure
+                completed = state.fsyncWaiters
+                state.fsyncWaiters.removeAll()
+                for waiter in completed { waiter.continuation.resume(returning: .failure(failure)) }
+                state.isFlushScheduled = false
+                for waiter in state.flushIdleWaiters { waiter.resume() }
+                state.flushIdleWaiters.removeAll()
+                return false
+            }
+            state.flushedOffset = max(state.flushedOffset, job.targetOffset)
+            let flushedOffset = state.flushedOffset
+            state.fsyncWaiters.removeAll { waiter in
+                guard waiter.lastOffset < flushedOffset else { return false }
+                waiter.continuation.resume(returning: .success(waiter.result))
+                return true
+            }
+            return true
+        }
+    }
+
+    private func perform(_ job: FlushJob) throws(StorageError) {
+        let fileSystem = self.environment.fileSystem
+        for rolled in job.rolledSegments + (job.activeIndexes.map { [$0] } ?? []) {
+            for (path, bytes) in [
+                (rolled.offsetIndexPath, rolled.offsetIndexBytes), (rolled.timeIndexPath, rolled.timeIndexBytes),
+            ] {
+                let file = try fileSystem.openFile(atPath: path, create: true)
+                defer { try? file.close() }
+                try file.truncate(toSize: 0)
+                try file.write(bytes, at: 0)
+                try file.fsync()
+            }
+            if job.activeIndexes == nil || rolled.logFile !== job.activeLogFile { try rolled.logFile.fsync() }
+        }
+        if job.syncDirectory { try fileSystem.fsyncDirectory(atPath: self.directory) }
+        try job.activeLogFile.fsync()
+    }
+
+    /// Fsyncs everything appended so far; returns once that is on stable storage.
+    public func flush() async throws(StorageError) {
+        await self.waitUntilFlushIdle(requestingOffset: true)
+        if let failure = self.state.withLock({ $0.failure }) { throw failure }
+    }
+
+    /// Waits until the flush loop has nothing left to do (having first asked it to flush up to the
+    /// log end offset, when `requestingOffset`).
+    private func waitUntilFlushIdle(requestingOffset: Bool) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let shouldSchedule = self.state.withLock { state in
+                if requestingOffset { state.flushRequestedOffset = max(state.flushRequestedOffset, state.logEndOffset) }
+                guard state.failure == nil else {
+                    continuation.resume()
+                    return false
+                }
+                state.flushIdleWaiters.append(continuation)
+                guard !state.isFlushScheduled else { return false }
+                state.isFlushScheduled = true
+                return true
+            }
+            if shouldSchedule { self.environment.flushPool.submit { self.runFlushLoop() } }
+        }
+    }
+
+    /// Requests a flush when `flush.ms` has passed since the oldest unflushed append (Kafka checks
+    /// this periodically too, in `LogManager.flushDirtyLogs`).
+    func flushIfDue(nowMs: Int64) {
+        let isDue = self.state.withLock { state in
+            guard let oldestMs = state.oldestUnflushedAppendMs, nowMs - oldestMs >= self.config.flushMs else {
+                return false
+            }
+            state.flushRequestedOffset = max(state.flushRequestedOffset, state.logEndOffset)
+            return true
+        }
+        if isDue { self.scheduleFlushIfNeeded() }
+    }
+
+    // MARK: Reading
+
+    /// Whole batches starting with the one that holds `offset`, up to `maxBytes` (but at least that
+    /// first batch, however large), from a single segment, excluding batches at or past
+    /// `maxOffset` when given.
+    ///
+    /// - Throws: `.offsetOutOfRange` when `offset` is below the log start offset or above the log
+    ///   end offset (at the log end offset the result is empty); `.io` on a read failure.
+    public func read(from offset: Int64, maxBytes: Int, upTo maxOffset: Int64? = nil) throws(StorageError)
+        -> LogReadResult
+    {
+        typealias Plan = (snapshot: SegmentSnapshot?, limit: SegmentSnapshot?, result: LogReadResult)
+        let plan = try self.state.withLock { state throws(StorageError) -> Plan in
+            let logEndOffset = state.logEndOffset
+            let result = LogReadResult(
+                records: ByteBuffer(),
+                highWatermark: logEndOffset,
+                logStartOffset: state.logStartOffset,
+                logEndOffset: logEndOffset
+            )
+            guard offset >= state.logStartOffset, offset <= logEndOffset else {
+                throw StorageError(
+                    .offsetOutOfRange,
+                    "offset \(offset) is outside [\(state.logStartOffset), \(logEndOffset)] of \(self.topicPartition)"
+                )
+            }
+            if offset == logEndOffset { return (nil, nil, result) }
+            if let maxOffset, maxOffset <= offset { return (nil, nil, result) }
+            let segment = state.segments[state.segmentIndex(containing: offset)]
+            var limit: SegmentSnapshot?
+            if let maxOffset, maxOffset < segment.nextOffset { limit = segment.snapshot(forOffset: maxOffset) }
+            return (segment.snapshot(forOffset: offset), limit, result)
+        }
+        var result = plan.result
+        guard let snapshot = plan.snapshot, let (position, _) = try snapshot.findBatch(containing: offset) else {
+            return result
+        }
+        var limitPosition = snapshot.endPosition
+        if let limit = plan.limit, let maxOffset, let (position, _) = try limit.findBatch(containing: maxOffset) {
+            limitPosition = position
+        }
+        result.records = try snapshot.readBatches(from: position, maxBytes: maxBytes, limitPosition: limitPosition)
+        return result
+    }
+
+    /// The first offset at or after the log start offset whose record timestamp is ≥
+    /// `timestampMs`, with that timestamp (Kafka's ListOffsets by time), found through the time
+    /// indexes; nil when every record is older (or the search failed on an I/O error, which is
+    /// logged).
+    public func offset(forTimestamp timestampMs: Int64) -> (offset: Int64, timestamp: Int64)? {
+        let (snapshots, logStartOffset) = self.state.withLock { state in
+            let candidates = state.segments.filter {
+                $0.maxTimestampMs >= timestampMs && $0.nextOffset > state.logStartOffset
+            }
+            return (candidates.map { $0.snapshot(forTimestamp: timestampMs) }, state.logStartOffset)
+        }
+        do {
+            for snapshot in snapshots {
+                if let found = try snapshot.findRecord(atOrAfterTimestamp: timestampMs, minimumOffset: logStartOffset) {
+                    return (found.offset, found.timestampMs)
+                }
+            }
+        } catch {
+            self.environment.logger.error(
+                "offset lookup by timestamp failed",
+                metadata: ["partition": "\(self.topicPartition)", "error": "\(error)"]
+            )
+        }
+        return nil
+    }
+
+    /// Waits until the log end offset is beyond `offset` (data at `offset` can be read), the
+    /// timeout passes, the task is cancelled or the log is closed. Returns whether data is there.
+    /// Appends wake waiters directly, so a long-polling Fetch costs no polling.
+    public func waitForData(beyond offset: Int64, timeout: Duration) async -> Bool {
+        let id: Int? = self.state.withLock { state in
+            guard state.logEndOffset <= offset, !state.isClosed else { return nil }
+            state.nextDataWaiterID += 1
+            return state.nextDataWaiterID
+        }
+        guard let id else { return self.logEndOffset > offset }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        self.state.withLock { state in
+                            if state.logEndOffset > offset || state.isClosed || Task.isCancelled {
+                                continuation.resume()
+                            } else {
+                                state.dataWaiters[id] = (offset, continuation)
+                            }
+                        }
+                    }
+                } onCancel: {
+                    self.resumeDataWaiter(id: id)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                self.resumeDataWaiter(id: id)
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        return self.logEndOffset > offset
+    }
+
+    private func resumeDataWaiter(id: Int) {
+        self.state.withLock { state in
+            state.dataWaiters.removeValue(forKey: id)?.continuation.resume()
+        }
+    }
+
+    // MARK: Deleting
+
+    /// Makes `offset` the log start offset (Kafka's DeleteRecords): earlier offsets become
+    /// unreadable and whole segments below it are deleted, except the active one. Persists the log
+    /// start offsets before returning. Moving backwards is a no-op.
+    ///
+    /// - Throws: `.offsetOutOfRange` when `offset` is negative or above the high watermark.
+    public func deleteRecords(before offset: Int64) throws(StorageError) {
+        let changed = try self.state.withLock { state throws(StorageError) -> Bool in
+            guard !state.isClosed else { throw StorageError(.closed, "\(self.topicPartition) is closed") }
+            guard offset >= 0, offset <= state.logEndOffset else {
+                throw StorageError(
+                    .offsetOutOfRange,
+                    "cannot delete before \(offset): the high watermark of \(self.topicPartition) is \(state.logEndOffset)"
+                )
+            }
+            guard offset > state.logStartOffset else { return false }
+            state.logStartOffset = offset
+            try self.deleteSegments(&state, count: self.countSegmentsBelowLogStart(state))
+            return true
+        }
+        guard changed else { return }
+        try self.environment.persistLogStartOffsets()
+        self.scheduleFlushIfNeeded()  // Makes the segment deletions durable.
+    }
+
+    /// Applies `retention.ms` and `retention.bytes` (when `cleanup.policy` has `delete`) and drops
+    /// segments wholly below the log start offset, oldest first and never the active segment.
+    /// Returns whether the log start offset moved.
+    func applyRetention(nowMs: Int64) throws(StorageError) -> Bool {
+        let moved = try self.state.withLock { state throws(StorageError) -> Bool in
+            guard !state.isClosed else { return false }
+            var count = self.countSegmentsBelowLogStart(state)
+            let deletable = state.segments.count - 1
+            if self.config.cleanupPolicy.contains(.delete) {
+                if self.config.retentionMs >= 0 {
+                    while count < deletable && nowMs - state.segments[count].maxTimestampMs > self.config.retentionMs {
+                        count += 1
+                    }
+                }
+                if self.config.retentionBytes >= 0 {
+                    var remainingBytes = state.segments[count...].reduce(Int64(0)) { $0 + Int64($1.sizeBytes) }
+                    while count < deletable
+                        && remainingBytes - Int64(state.segments[count].sizeBytes) >= self.config.retentionBytes
+                    {
+                        remainingBytes -= Int64(state.segments[count].sizeBytes)
+                        count += 1
+                    }
+                }
+            }
+            let oldLogStartOffset = state.logStartOffset
+            try self.deleteSegments(&state, count: count)
+            return state.logStartOffset != oldLogStartOffset
+        }
+        if moved { self.scheduleFlushIfNeeded() }
+        return moved
+    }
+
+    private func countSegmentsBelowLogStart(_ state: State) -> Int {
+        var count = 0
+        while count < state.segments.count - 1 && state.segments[count].nextOffset <= state.logStartOffset {
+            count += 1
+        }
+        return count
+    }
+
+    /// Deletes the oldest `count` segments (never the active one) and moves the log start offset
+    /// to the first remaining segment if it was below it.
+    private func deleteSegments(_ state: inout State, count: Int) throws(StorageError) {
+        precondition(count < state.segments.count, "the active segment is never deleted")
+        guard count > 0 else { return }
+        for segment in state.segments[..<count] {
+            try segment.deleteFiles(fileSystem: self.environment.fileSystem)
+            state.rolledSegmentsToSync.removeAll { $0.logFile === segment.logFile }
+        }
+        state.segments.removeFirst(count)
+        state.logStartOffset = max(state.logStartOffset, state.segments[0].baseOffset)
+        state.directoryNeedsSync = true
+        self.environment.logger.info(
+            "deleted segments",
+            metadata: [
+                "partition": "\(self.topicPartition)", "count": "\(count)",
+                "logStartOffset": "\(state.logStartOffset)",
+            ]
+        )
+    }
+
+    // MARK: Closing
+
+    /// Stops appends, fsyncs everything, writes the active segment's index files and closes the
+    /// files. Pending `.fsync` appends complete first; long-polls return.
+    func close() async throws(StorageError) {
+        self.markClosed()
+        await self.waitUntilFlushIdle(requestingOffset: true)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            self.environment.flushPool.submit {
+                _ = self.runFlushRound(writingActiveIndexes: true)
+                continuation.resume()
+            }
+        }
+        let (failure, files) = self.state.withLock { state in (state.failure, state.segments.map(\.logFile)) }
+        for file in files { try? file.close() }
+        if let failure { throw failure }
+    }
+
+    /// Stops appends and wakes long-polls, as for a deleted topic; the files are left to the caller.
+    func markClosed() {
+        self.state.withLock { state in
+            state.isClosed = true
+            for (_, waiter) in state.dataWaiters { waiter.continuation.resume() }
+            state.dataWaiters.removeAll()
+        }
+    }
+}

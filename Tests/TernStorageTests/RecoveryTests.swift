@@ -1,0 +1,157 @@
+import NIOCore
+import TernRecords
+import TernStorage
+import Testing
+
+@Suite struct RecoveryTests {
+    /// Writes `count` one-record batches ("v0", "v1", …) with .fsync, with small index intervals
+    /// and segments so several segments and index entries exist, then crashes (or closes).
+    static func populate(_ storage: TestStorage, count: Int, cleanly: Bool) async throws {
+        let manager = try await storage.open()
+        try manager.createTopic(
+            "t",
+            partitionCount: 1,
+            configOverrides: ["index.interval.bytes": "150", "segment.bytes": "1500"]
+        )
+        let log = manager.partition(topic: "t", index: 0)!
+        for index in 0..<count { _ = try await log.append(makeBatch(["v\(index)"]), durability: .fsync) }
+        if cleanly { try await manager.close() } else { storage.fileSystem.simulateCrash() }
+    }
+
+    static func expectedValues(_ count: Int) -> [String] { (0..<count).map { "v\($0)" } }
+
+    @Test func cleanShutdownReopensWithoutScanningSegments() async throws {
+        let storage = TestStorage()
+        try await Self.populate(storage, count: 100, cleanly: true)
+        #expect(storage.fileSystem.fileExists(atPath: "/data/.tern_cleanshutdown"))
+        let readBefore = storage.fileSystem.readByteCount
+        let manager = try await storage.open()
+        let log = manager.partition(topic: "t", index: 0)!
+        let readForOpen = storage.fileSystem.readByteCount - readBefore
+        #expect(log.segmentBaseOffsets.count > 3)
+        // Index files, checkpoints and one batch tail per segment, not the segments.
+        #expect(readForOpen < Int(log.sizeBytes) / 2, "open read \(readForOpen) of \(log.sizeBytes) bytes")
+        #expect(!storage.fileSystem.fileExists(atPath: "/data/.tern_cleanshutdown"))
+        #expect(log.logEndOffset == 100)
+        #expect(try allValues(log) == Self.expectedValues(100))
+        try await manager.close()
+    }
+
+    @Test func recoveryAfterACrashKeepsEverythingAcknowledged() async throws {
+        let storage = TestStorage()
+        try await Self.populate(storage, count: 100, cleanly: false)
+        let manager = try await storage.open()
+        let log = manager.partition(topic: "t", index: 0)!
+        #expect(log.logEndOffset == 100)
+        #expect(try allValues(log) == Self.expectedValues(100))
+        #expect(log.offset(forTimestamp: 0)?.offset == 0)
+        try await manager.close()
+    }
+
+    /// Corrupts one byte of the last batch in the active segment.
+    @Test(arguments: [0, 20, 40, 60])
+    func aCorruptByteInTheTailIsCutOff(distanceFromEnd: Int) async throws {
+        let storage = TestStorage()
+        try await Self.populate(storage, count: 30, cleanly: false)
+        let active = try await Self.activeSegmentBase(storage)
+        var bytes = storage.fileSystem.contents(ofPath: storage.segmentPath(active, .log))!
+        let lastBatchByteCount = makeBatch(["v29"]).readableBytes
+        let position = bytes.count - 1 - distanceFromEnd
+        #expect(distanceFromEnd < lastBatchByteCount)
+        bytes[position] ^= 0x5A
+        storage.fileSystem.setContents(ofPath: storage.segmentPath(active, .log), to: bytes)
+
+        let manager = try await storage.open()
+        let log = manager.partition(topic: "t", index: 0)!
+        // Either the CRC or the framing of the last batch fails: it goes, nothing else does.
+        #expect(log.logEndOffset == 29)
+        #expect(try allValues(log) == Self.expectedValues(29))
+        #expect(storage.fileSystem.contents(ofPath: storage.segmentPath(active, .log))!.count == bytes.count - lastBatchByteCount)
+        _ = try await log.append(makeBatch(["new"]), durability: .fsync)
+        #expect(try allValues(log) == Self.expectedValues(29) + ["new"])
+        try await manager.close()
+    }
+
+    @Test func aBatchCutMidwayIsDroppedAndLaterSegmentsWithIt() async throws {
+        let storage = TestStorage()
+        try await Self.populate(storage, count: 60, cleanly: false)
+        let segments = try await Self.segmentBases(storage)
+        #expect(segments.count >= 3)
+        // Cut the second-to-last segment in the middle of a batch.
+        let victim = segments[segments.count - 2]
+        let path = storage.segmentPath(victim, .log)
+        let bytes = storage.fileSystem.contents(ofPath: path)!
+        let batchByteCount = makeBatch(["v10"]).readableBytes
+        storage.fileSystem.setContents(ofPath: path, to: Array(bytes.prefix(batchByteCount * 3 + 10)))
+
+        let manager = try await storage.open()
+        let log = manager.partition(topic: "t", index: 0)!
+        #expect(log.logEndOffset == victim + 3)
+        #expect(log.segmentBaseOffsets == Array(segments.dropLast()))
+        #expect(try allValues(log) == Self.expectedValues(Int(victim) + 3))
+        #expect(!storage.fileSystem.fileExists(atPath: storage.segmentPath(segments.last!, .log)))
+        try await manager.close()
+    }
+
+    @Test(arguments: ["delete", "garbage", "truncate"])
+    func aMissingOrCorruptIndexIsRebuilt(damage: String) async throws {
+        let storage = TestStorage()
+        try await Self.populate(storage, count: 60, cleanly: true)
+        let segments = try await Self.segmentBases(storage)
+        let path = storage.segmentPath(segments[0], .offsetIndex)
+        let original = storage.fileSystem.contents(ofPath: path)!
+        #expect(original.count >= 16)
+        switch damage {
+        case "delete": try storage.fileSystem.remove(atPath: path)
+        case "garbage": storage.fileSystem.setContents(ofPath: path, to: original.map { $0 ^ 0xA5 })
+        default: storage.fileSystem.setContents(ofPath: path, to: Array(original.prefix(original.count - 3)))
+        }
+        let manager = try await storage.open()
+        let log = manager.partition(topic: "t", index: 0)!
+        #expect(try allValues(log) == Self.expectedValues(60))
+        for offset in Int64(0)..<60 {
+            let read = try log.read(from: offset, maxBytes: 1)
+            #expect(try batches(in: read.records).first?.baseOffset == offset)
+        }
+        try await manager.close()
+        // Rebuilt and rewritten on close.
+        #expect(storage.fileSystem.contents(ofPath: path) == original)
+    }
+
+    @Test func aCorruptTimeIndexIsRebuilt() async throws {
+        let storage = TestStorage()
+        try await Self.populate(storage, count: 40, cleanly: true)
+        let segments = try await Self.segmentBases(storage)
+        let path = storage.segmentPath(segments[0], .timeIndex)
+        let original = storage.fileSystem.contents(ofPath: path)!
+        storage.fileSystem.setContents(ofPath: path, to: Array(original.reversed()))
+        let manager = try await storage.open()
+        let log = manager.partition(topic: "t", index: 0)!
+        #expect(log.offset(forTimestamp: 1_700_000_000_000)?.offset == 0)
+        try await manager.close()
+        #expect(storage.fileSystem.contents(ofPath: path) == original)
+    }
+
+    @Test func garbageAfterTheLastBatchOfACleanLogIsCut() async throws {
+        let storage = TestStorage()
+        try await Self.populate(storage, count: 10, cleanly: true)
+        let active = try await Self.activeSegmentBase(storage)
+        let path = storage.segmentPath(active, .log)
+        storage.fileSystem.setContents(ofPath: path, to: storage.fileSystem.contents(ofPath: path)! + [1, 2, 3, 4, 5])
+        let manager = try await storage.open()
+        let log = manager.partition(topic: "t", index: 0)!
+        #expect(try allValues(log) == Self.expectedValues(10))
+        _ = try await log.append(makeBatch(["more"]), durability: .none)
+        #expect(try allValues(log) == Self.expectedValues(10) + ["more"])
+        try await manager.close()
+    }
+
+    static func segmentBases(_ storage: TestStorage) async throws -> [Int64] {
+        try storage.fileSystem.listDirectory(atPath: "/data/t-0").compactMap { SegmentFileName(parsing: $0) }
+            .filter { $0.kind == .log }.map(\.baseOffset).sorted()
+    }
+
+    static func activeSegmentBase(_ storage: TestStorage) async throws -> Int64 {
+        try await self.segmentBases(storage).last!
+    }
+}
