@@ -99,18 +99,19 @@ let package = Package(
         ),
         .testTarget(
             name: "TernBrokerTests",
-            dependencies: ["TernBroker", "TernWire", nioCore, logging],
+            dependencies: ["TernBroker", "TernWire", "TernStorage", "TernRecords", nioCore, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TernServerTests",
-            dependencies: ["TernServer", "TernBroker", "TernWire", nioCore, nioPosix, logging],
+            dependencies: ["TernServer", "TernBroker", "TernStorage", "TernWire", nioCore, nioPosix, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TernClientTests", dependencies: ["TernClient"], swiftSettings: strictSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["TernWire", "TernRecords", "TernCompression", nioCore, nioPosix],
+            exclude: ["python"],
             swiftSettings: strictSettings
         ),
 

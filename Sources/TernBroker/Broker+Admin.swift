@@ -1,3 +1,5 @@
+import Logging
+import Synchronization
 import TernStorage
 import TernWire
 
@@ -8,7 +10,7 @@ extension Broker {
         let mayCreate = self.configuration.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation)
         let topics = names.map { name -> MetadataResponse.Topic in
             if self.logs.topic(name) == nil && mayCreate {
-                do {
+                do throws(StorageError) {
                     try self.logs.createTopic(
                         name,
                         partitionCount: self.configuration.defaultPartitionCount,
@@ -22,7 +24,7 @@ extension Broker {
                 }
             }
             guard let topic = self.logs.topic(name) else {
-                let code: KafkaErrorCode = TopicName.isValid(name) ? .unknownTopicOrPartition : .invalidTopicException
+                let code: KafkaErrorCode = LogManager.isValidTopicName(name) ? .unknownTopicOrPartition : .invalidTopicException
                 return MetadataResponse.Topic(errorCode: code, name: name, partitions: [])
             }
             let node = self.configuration.nodeId
@@ -74,9 +76,9 @@ extension Broker {
                     }
                     overrides[config.name] = value
                 }
-                do {
+                do throws(StorageError) {
                     if request.validateOnly {
-                        try self.logs.validateNewTopic(topic.name, partitionCount: partitionCount, configOverrides: overrides)
+                        try self.validateNewTopic(topic.name, partitionCount: partitionCount, configOverrides: overrides)
                     } else {
                         try self.logs.createTopic(topic.name, partitionCount: partitionCount, configOverrides: overrides)
                         self.logger.info(
@@ -92,10 +94,28 @@ extension Broker {
         )
     }
 
+    /// The checks `createTopic` makes, without creating anything (CreateTopics' validate_only).
+    private func validateNewTopic(
+        _ name: String,
+        partitionCount: Int32,
+        configOverrides: [String: String]
+    ) throws(StorageError) {
+        guard LogManager.isValidTopicName(name) else {
+            throw StorageError(.invalidTopic, "'\(name)' is not a valid topic name (1-249 of [a-zA-Z0-9._-])")
+        }
+        guard partitionCount >= 1 else {
+            throw StorageError(.invalidPartitions, "a topic needs at least one partition, not \(partitionCount)")
+        }
+        _ = try LogConfig(properties: configOverrides, defaults: self.configuration.defaultLogConfig)
+        guard self.logs.topic(name) == nil else {
+            throw StorageError(.topicAlreadyExists, "topic '\(name)' already exists")
+        }
+    }
+
     func deleteTopics(_ request: DeleteTopicsRequest) -> DeleteTopicsResponse {
         DeleteTopicsResponse(
             responses: request.topicNames.map { name in
-                do {
+                do throws(StorageError) {
                     try self.logs.deleteTopic(name)
                     self.producerStates.withLock { states in
                         states = states.filter { $0.key.topic != name }
@@ -131,14 +151,14 @@ extension Broker {
                             configs: []
                         )
                     }
-                    let entries = topic.config.properties.sorted { $0.key < $1.key }.filter { entry in
+                    let entries = topic.config.kafkaProperties.sorted { $0.key < $1.key }.filter { entry in
                         resource.configurationKeys.map { $0.contains(entry.key) } ?? true
                     }
                     return .init(
                         resourceType: .topic,
                         resourceName: resource.resourceName,
                         configs: entries.map { key, value in
-                            let isOverride = topic.overrides[key] != nil
+                            let isOverride = topic.configOverrides[key] != nil
                             return .init(
                                 name: key,
                                 value: value,
@@ -161,6 +181,26 @@ extension Broker {
                     )
                 }
             }
+        )
+    }
+}
+
+extension Broker {
+    /// A single node coordinates every group. Transactions have no coordinator here.
+    func findCoordinator(_ request: FindCoordinatorRequest) -> FindCoordinatorResponse {
+        guard request.keyType == 0 else {
+            return FindCoordinatorResponse(
+                errorCode: .coordinatorNotAvailable,
+                errorMessage: "transactions are not supported",
+                nodeId: -1,
+                host: "",
+                port: -1
+            )
+        }
+        return FindCoordinatorResponse(
+            nodeId: self.configuration.nodeId,
+            host: self.configuration.advertisedHost,
+            port: self.configuration.advertisedPort
         )
     }
 }

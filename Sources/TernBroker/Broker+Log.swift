@@ -1,4 +1,7 @@
+import Logging
 import NIOCore
+import Synchronization
+import TernCompression
 import TernRecords
 import TernStorage
 import TernWire
@@ -71,7 +74,7 @@ extension Broker {
                 for partitionIndex in answered[topicIndex].partitions.indices {
                     let append = answered[topicIndex].partitions[partitionIndex]
                     guard let offset = append.durableOffset, let log = append.log else { continue }
-                    do {
+                    do throws(StorageError) {
                         try await log.waitUntilDurable(offset: offset)
                     } catch {
                         answered[topicIndex].partitions[partitionIndex].response.errorCode = error.kafkaErrorCode
@@ -97,7 +100,7 @@ extension Broker {
         }
         guard let records = partition.records else { return failure(.invalidRecord) }
         let batch: RecordBatch
-        do {
+        do throws(RecordBatchError) {
             // Exactly one batch, magic 2, framed right; the log checks the CRC as it appends.
             batch = try RecordBatch(records)
             try batch.validateProducerBatch()
@@ -108,7 +111,7 @@ extension Broker {
             return failure(.unsupportedCompressionType)
         }
 
-        let topicPartition = TopicPartition(topic, partition.index)
+        let topicPartition = TopicPartition(topic: topic, partition: partition.index)
         let producerId = batch.producerId
         let epoch = batch.producerEpoch
         let firstSequence = batch.baseSequence
@@ -131,7 +134,7 @@ extension Broker {
             break
         }
 
-        do {
+        do throws(StorageError) {
             let result = try await log.append(batch.buffer, durability: .none)
             if producerId >= 0 {
                 self.producerStates.withLock { states in
@@ -166,7 +169,7 @@ extension Broker {
     func fetch(_ request: FetchRequest, version: Int16) async -> FetchResponse {
         let maxWaitMs = max(0, min(request.maxWaitMs, self.configuration.fetchMaxWaitMs))
         let deadline = ContinuousClock.now + .milliseconds(maxWaitMs)
-        let partitions = request.topics.flatMap { topic in topic.partitions.map { TopicPartition(topic.topic, $0.partition) } }
+        let partitions = request.topics.flatMap { topic in topic.partitions.map { TopicPartition(topic: topic.topic, partition: $0.partition) } }
         while true {
             let snapshot = self.dataArrival.snapshot(partitions)
             let (response, byteCount, hasError) = self.readFetch(request, version: version)
@@ -199,7 +202,7 @@ extension Broker {
                         )
                     }
                     let limit = min(Int(max(0, partition.partitionMaxBytes)), bytesLeft)
-                    do {
+                    do throws(StorageError) {
                         let result = try log.read(from: partition.fetchOffset, maxBytes: limit)
                         var records = result.records
                         if records.readableBytes > limit && byteCount > 0 {

@@ -30,6 +30,8 @@ public final class Broker: Sendable {
         .init(apiKey: .produce, minVersion: 0, maxVersion: 7),
         .init(apiKey: .fetch, minVersion: 4, maxVersion: 11),
         .init(apiKey: .listOffsets, minVersion: 1, maxVersion: 2),
+        // Answering FindCoordinator is also what turns on librdkafka's LZ4 feature (§1.3).
+        .init(apiKey: .findCoordinator, minVersion: 0, maxVersion: 1),
         .init(apiKey: .metadata, minVersion: 1, maxVersion: 4),
         .init(apiKey: .apiVersions, minVersion: 0, maxVersion: 3),
         .init(apiKey: .createTopics, minVersion: 0, maxVersion: 3),
@@ -51,8 +53,7 @@ public final class Broker: Sendable {
         self.logger = logger
         // Producer ids must not repeat across restarts while a producer may still use an old one:
         // starting from the wall clock in microseconds keeps them increasing without persisting.
-        let microseconds = Int64(ContinuousClock.now.durationSinceEpochHint / .microseconds(1))
-        self.nextProducerId = Atomic(microseconds)
+        self.nextProducerId = Atomic(SystemClock().nowMs * 1000)
     }
 
     func allocateProducerId() -> Int64 {
@@ -109,7 +110,9 @@ public final class Broker: Sendable {
             return Self.reply(self.initProducerId(request), version, correlationId)
         case .describeConfigs(let request):
             return Self.reply(self.describeConfigs(request, version: version), version, correlationId)
-        case .findCoordinator, .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
+        case .findCoordinator(let request):
+            return Self.reply(self.findCoordinator(request), version, correlationId)
+        case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
             .describeGroups, .listGroups:
             // Not advertised, so `handle` never gets here.
             return .closeConnection(reason: "\(header.apiKey) is not served")

@@ -113,8 +113,10 @@ public struct BrokerSettings: Sendable {
             settings.retentionCheckIntervalMs = interval
         }
         settings.broker.advertisedHost = merged["advertised.host"] ?? settings.host
-        settings.broker.advertisedPort = try int("advertised.port", Int32.self) ?? Int32(clamping: settings.port)
-        if let id = try int("node.id", Int32.self) ?? int("broker.id", Int32.self) { settings.broker.nodeId = id }
+        settings.broker.advertisedPort = Int32(clamping: settings.port)
+        if let port = try int("advertised.port", Int32.self) { settings.broker.advertisedPort = port }
+        if let id = try int("broker.id", Int32.self) { settings.broker.nodeId = id }
+        if let id = try int("node.id", Int32.self) { settings.broker.nodeId = id }
         if let clusterId = merged["cluster.id"] { settings.broker.clusterId = clusterId }
         if let count = try int("num.partitions", Int32.self) {
             guard count >= 1 else { throw Error(description: "num.partitions=\(count): must be at least 1") }
@@ -131,7 +133,7 @@ public struct BrokerSettings: Sendable {
         for (brokerKey, topicKey) in logConfigKeys {
             if let value = merged[brokerKey] { topicDefaults[topicKey] = value }
         }
-        do {
+        do throws(StorageError) {
             settings.broker.defaultLogConfig = try LogConfig(properties: topicDefaults, defaults: LogConfig())
         } catch {
             throw Error(description: "\(error)")

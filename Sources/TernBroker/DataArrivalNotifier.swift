@@ -1,17 +1,5 @@
 import Synchronization
-
-/// A topic and partition.
-public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
-    public var topic: String
-    public var partition: Int32
-
-    public init(_ topic: String, _ partition: Int32) {
-        self.topic = topic
-        self.partition = partition
-    }
-
-    public var description: String { "\(self.topic)-\(self.partition)" }
-}
+import TernStorage
 
 /// Wakes long-polling fetches when data arrives on a partition they read, so a fetch waiting for
 /// `min_bytes` answers as soon as the data is there instead of polling.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TernCompression
 import TernRecords
 import TernWire
 

@@ -94,11 +94,15 @@ final class TerndProcess: @unchecked Sendable {
         environment: [String: String] = [:]
     ) async throws -> TerndProcess {
         let dataDirectory = try dataDirectory ?? Paths.temporaryDirectory()
-        let port = try await port ?? freePort()
+        var chosenPort = port
+        if chosenPort == nil { chosenPort = try await freePort() }
+        let port = chosenPort!
         let logFile = dataDirectory.deletingLastPathComponent().appendingPathComponent(
             "\(dataDirectory.lastPathComponent).ternd.log"
         )
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
+            throw TestFailure("cannot create \(logFile.path)")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Paths.ternd)
         process.arguments = ["--data-dir", dataDirectory.path, "--port", "\(port)"] + arguments
