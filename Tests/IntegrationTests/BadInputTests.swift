@@ -152,7 +152,8 @@ import TernWire
 
                     var legacy = try batch(values: ["a"])
                     legacy.setInteger(Int8(1), at: legacy.readerIndex + 16)
-                    #expect(try await produce(offender, topic: "target", records: legacy).errorCode == .corruptMessage)
+                    // Kafka answers a magic 0/1 set in Produce v3+ with INVALID_RECORD (ProduceRequest.validateRecords).
+                    #expect(try await produce(offender, topic: "target", records: legacy).errorCode == .invalidRecord)
 
                     let oversized = try batch(values: [String(repeating: "o", count: Self.maxMessageBytes + 1)])
                     #expect(try await produce(offender, topic: "target", records: oversized).errorCode == .messageTooLarge)
