@@ -17,14 +17,15 @@ extension Broker {
                         configOverrides: [:]
                     )
                     self.logger.info("auto-created topic", metadata: ["topic": "\(name)"])
-                } catch where error.code == .topicAlreadyExists {
+                } catch  where error.code == .topicAlreadyExists {
                     // Created concurrently by another request: describe it below.
                 } catch {
                     return MetadataResponse.Topic(errorCode: error.kafkaErrorCode, name: name, partitions: [])
                 }
             }
             guard let topic = self.logs.topic(name) else {
-                let code: KafkaErrorCode = LogManager.isValidTopicName(name) ? .unknownTopicOrPartition : .invalidTopicException
+                let code: KafkaErrorCode =
+                    LogManager.isValidTopicName(name) ? .unknownTopicOrPartition : .invalidTopicException
                 return MetadataResponse.Topic(errorCode: code, name: name, partitions: [])
             }
             let node = self.configuration.nodeId
@@ -78,9 +79,17 @@ extension Broker {
                 }
                 do throws(StorageError) {
                     if request.validateOnly {
-                        try self.validateNewTopic(topic.name, partitionCount: partitionCount, configOverrides: overrides)
+                        try self.validateNewTopic(
+                            topic.name,
+                            partitionCount: partitionCount,
+                            configOverrides: overrides
+                        )
                     } else {
-                        try self.logs.createTopic(topic.name, partitionCount: partitionCount, configOverrides: overrides)
+                        try self.logs.createTopic(
+                            topic.name,
+                            partitionCount: partitionCount,
+                            configOverrides: overrides
+                        )
                         self.logger.info(
                             "created topic",
                             metadata: ["topic": "\(topic.name)", "partitions": "\(partitionCount)"]
@@ -164,7 +173,8 @@ extension Broker {
                                 value: value,
                                 readOnly: false,
                                 isDefault: !isOverride,
-                                configSource: version >= 1 ? (isOverride ? .topicConfig : .defaultConfig) : .notReported,
+                                configSource: version >= 1
+                                    ? (isOverride ? .topicConfig : .defaultConfig) : .notReported,
                                 isSensitive: false
                             )
                         }

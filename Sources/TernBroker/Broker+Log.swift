@@ -37,7 +37,9 @@ extension Broker {
             var partitions: [PartitionAppend] = []
             for partition in topic.partitionData {
                 if let requestError {
-                    partitions.append(.init(response: .init(index: partition.index, errorCode: requestError, baseOffset: -1)))
+                    partitions.append(
+                        .init(response: .init(index: partition.index, errorCode: requestError, baseOffset: -1))
+                    )
                 } else {
                     partitions.append(
                         await self.appendPartition(
@@ -169,7 +171,9 @@ extension Broker {
     func fetch(_ request: FetchRequest, version: Int16) async -> FetchResponse {
         let maxWaitMs = max(0, min(request.maxWaitMs, self.configuration.fetchMaxWaitMs))
         let deadline = ContinuousClock.now + .milliseconds(maxWaitMs)
-        let partitions = request.topics.flatMap { topic in topic.partitions.map { TopicPartition(topic: topic.topic, partition: $0.partition) } }
+        let partitions = request.topics.flatMap { topic in
+            topic.partitions.map { TopicPartition(topic: topic.topic, partition: $0.partition) }
+        }
         while true {
             let snapshot = self.dataArrival.snapshot(partitions)
             let (response, byteCount, hasError) = self.readFetch(request, version: version)

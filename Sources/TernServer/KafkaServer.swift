@@ -157,7 +157,10 @@ public final class KafkaServer: Sendable {
                     case .noResponse, .pending:
                         continue
                     case .closeConnection(let reason):
-                        self.logger.info("closing connection", metadata: ["remote": "\(remote)", "reason": "\(reason)"])
+                        self.logger.info(
+                            "closing connection",
+                            metadata: ["remote": "\(remote)", "reason": "\(reason)"]
+                        )
                         break writing
                     }
                 }

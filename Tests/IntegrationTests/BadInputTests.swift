@@ -1,9 +1,9 @@
 import Foundation
 import NIOCore
-import Testing
 import TernCompression
 import TernRecords
 import TernWire
+import Testing
 
 /// Each kind of bad input gets its Kafka error code or a clean close of its own connection, while
 /// a second client on the same broker keeps producing and consuming between every case.
@@ -122,7 +122,9 @@ import TernWire
                 ProduceRequest(
                     acks: 1,
                     timeoutMs: 1000,
-                    topicData: [.init(name: "target", partitionData: [.init(index: 0, records: try batch(values: ["x"]))])]
+                    topicData: [
+                        .init(name: "target", partitionData: [.init(index: 0, records: try batch(values: ["x"]))])
+                    ]
                 ).writeFrame(to: &truncated, version: 7, correlationId: 1, clientId: "bad")
                 let cut = truncated.readableBytes - 30
                 truncated.moveWriterIndex(to: truncated.readerIndex + cut)
@@ -131,7 +133,9 @@ import TernWire
                 try await roundTrip(bystander)
 
                 // Versions: Produce v2 is advertised (for old librdkafka) but refused; Fetch v12 is not advertised.
-                for (key, version) in [(ApiKey.produce, Int16(2)), (.fetch, 12), (.metadata, 0), (ApiKey(rawValue: 999), 0)] {
+                for (key, version) in [
+                    (ApiKey.produce, Int16(2)), (.fetch, 12), (.metadata, 0), (ApiKey(rawValue: 999), 0),
+                ] {
                     var frame = ByteBuffer()
                     frame.writeKafkaFrame {
                         RequestHeader(apiKey: key, apiVersion: version, correlationId: 5, clientId: "bad")
@@ -156,11 +160,15 @@ import TernWire
                     #expect(try await produce(offender, topic: "target", records: legacy).errorCode == .invalidRecord)
 
                     let oversized = try batch(values: [String(repeating: "o", count: Self.maxMessageBytes + 1)])
-                    #expect(try await produce(offender, topic: "target", records: oversized).errorCode == .messageTooLarge)
+                    #expect(
+                        try await produce(offender, topic: "target", records: oversized).errorCode == .messageTooLarge
+                    )
                     try await roundTrip(bystander)
 
                     let good = try batch(values: ["fine"])
-                    #expect(try await produce(offender, topic: "nope", records: good).errorCode == .unknownTopicOrPartition)
+                    #expect(
+                        try await produce(offender, topic: "nope", records: good).errorCode == .unknownTopicOrPartition
+                    )
                     #expect(
                         try await produce(offender, topic: "target", partition: -1, records: good).errorCode
                             == .unknownTopicOrPartition
@@ -169,7 +177,10 @@ import TernWire
                         try await produce(offender, topic: "target", partition: 2, records: good).errorCode
                             == .unknownTopicOrPartition
                     )
-                    #expect(try await produce(offender, topic: "target", records: good, acks: 7).errorCode == .invalidRequiredAcks)
+                    #expect(
+                        try await produce(offender, topic: "target", records: good, acks: 7).errorCode
+                            == .invalidRequiredAcks
+                    )
                     #expect(try await produce(offender, topic: "target", records: nil).errorCode == .invalidRecord)
                     let zstd = try batch(values: ["z"], codec: .zstd)
                     #expect(
@@ -190,7 +201,10 @@ import TernWire
                                         .init(partition: -1, fetchOffset: 0, partitionMaxBytes: 1024),
                                     ]
                                 ),
-                                .init(topic: "nope", partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 1024)]),
+                                .init(
+                                    topic: "nope",
+                                    partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 1024)]
+                                ),
                             ]
                         ),
                         version: 11
@@ -202,7 +216,10 @@ import TernWire
 
                 // Idempotence: a retried batch gets its original offset; a gap is refused.
                 try await withRawConnection(port: ternd.port) { producer in
-                    let initialized = try await producer.send(InitProducerIdRequest(transactionTimeoutMs: -1), version: 0)
+                    let initialized = try await producer.send(
+                        InitProducerIdRequest(transactionTimeoutMs: -1),
+                        version: 0
+                    )
                     #expect(initialized.errorCode == .none)
                     let id = initialized.producerId
                     let first = try batch(values: ["p0", "p1"], producerId: id, baseSequence: 0)

@@ -1,8 +1,8 @@
 import Foundation
-import Testing
 import TernCompression
 import TernRecords
 import TernWire
+import Testing
 
 /// Real Kafka clients against a real `ternd` on loopback.
 @Suite(.serialized) struct KcatTests {
@@ -30,8 +30,10 @@ import TernWire
             let topic = "kcat-\(codec)"
             let lines = (0..<500).map { "key\($0 % 7):value \($0) \(String(repeating: "z", count: $0 % 40))" }
             _ = try await kcat(
-                ["-b", ternd.bootstrap, "-P", "-t", topic, "-K:", "-H", "origin=kcat", "-H", "n=1", "-z", codec,
-                 "-X", "linger.ms=20"],
+                [
+                    "-b", ternd.bootstrap, "-P", "-t", topic, "-K:", "-H", "origin=kcat", "-H", "n=1", "-z", codec,
+                    "-X", "linger.ms=20",
+                ],
                 input: lines.joined(separator: "\n") + "\n"
             )
             let consumed = try await kcat(
@@ -91,7 +93,9 @@ func storedCodecs(port: Int, topic: String) async throws -> [CompressionCodec] {
                 maxWaitMs: 0,
                 minBytes: 0,
                 maxBytes: 64 << 20,
-                topics: [.init(topic: topic, partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 64 << 20)])]
+                topics: [
+                    .init(topic: topic, partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 64 << 20)])
+                ]
             ),
             version: 11
         )

@@ -193,7 +193,8 @@ func freePort() async throws -> Int {
 }
 
 /// Runs one of Tests/IntegrationTests/python/*.py with the test venv.
-func runPython(_ script: String, _ arguments: [String], timeout: Duration = .seconds(240)) async throws -> CommandResult {
+func runPython(_ script: String, _ arguments: [String], timeout: Duration = .seconds(240)) async throws -> CommandResult
+{
     let result = try await runCommand(
         Paths.python,
         [Paths.pythonScripts.appendingPathComponent(script).path] + arguments,

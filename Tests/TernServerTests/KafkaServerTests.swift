@@ -2,8 +2,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import TernBroker
-import TernStorage
 import TernServer
+import TernStorage
 import TernWire
 import Testing
 
