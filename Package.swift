@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "TernWire", targets: ["TernWire"]),
         .library(name: "TernRecords", targets: ["TernRecords"]),
         .library(name: "TernCompression", targets: ["TernCompression"]),
+        .library(name: "TernStorage", targets: ["TernStorage"]),
         .executable(name: "ternd", targets: ["ternd"]),
         .executable(name: "tern", targets: ["tern"]),
     ],

@@ -43,7 +43,9 @@ enum OffsetCheckpointFile {
     static func serialize(_ offsets: [TopicPartition: Int64]) -> ByteBuffer {
         var text = "\(Self.version)\n\(offsets.count)\n"
         // Sorted for stable files (diffable, testable).
-        for (topicPartition, offset) in offsets.sorted(by: { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }) {
+        for (topicPartition, offset) in offsets.sorted(by: {
+            ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition)
+        }) {
             text += "\(topicPartition.topic) \(topicPartition.partition) \(offset)\n"
         }
         return ByteBuffer(string: text)
@@ -55,7 +57,8 @@ enum OffsetCheckpointFile {
         let text = String(buffer: bytes)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last == "" { lines.removeLast() }
-        guard lines.count >= 2, lines[0] == "\(Self.version)", let count = Int(lines[1]), count == lines.count - 2 else {
+        guard lines.count >= 2, lines[0] == "\(Self.version)", let count = Int(lines[1]), count == lines.count - 2
+        else {
             throw StorageError(.corruptFile, "checkpoint header is not version \(Self.version) with a matching count")
         }
         var offsets: [TopicPartition: Int64] = [:]

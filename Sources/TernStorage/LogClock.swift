@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Wall-clock time for the log: append timestamps (LogAppendTime), segment age (`segment.ms`) and
 /// retention (`retention.ms`). Injected so tests can move time by hand.

@@ -107,7 +107,12 @@ public final class LogManager: Sendable {
     private var fileSystem: any FileSystem { self.environment.fileSystem }
     private var topicsDirectory: String { self.dataDirectory + "/" + Self.topicsDirectoryName }
 
-    private init(dataDirectory: String, defaultConfig: LogConfig, environment: LogEnvironment, checkpoints: CheckpointStore) {
+    private init(
+        dataDirectory: String,
+        defaultConfig: LogConfig,
+        environment: LogEnvironment,
+        checkpoints: CheckpointStore
+    ) {
         self.dataDirectory = dataDirectory
         self.defaultConfig = defaultConfig
         self.environment = environment
@@ -171,7 +176,9 @@ public final class LogManager: Sendable {
                 continue
             }
             let topicName = String(name.dropLast(Self.topicMetadataSuffix.count))
-            guard Self.isValidTopicName(topicName), let bytes = try fileSystem.readWholeFile(atPath: path) else { continue }
+            guard Self.isValidTopicName(topicName), let bytes = try fileSystem.readWholeFile(atPath: path) else {
+                continue
+            }
             let metadata = try TopicMetadataFile.parse(bytes)
             let config: LogConfig
             do {

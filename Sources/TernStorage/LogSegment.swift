@@ -96,7 +96,13 @@ final class LogSegment {
         mode: OpenMode
     ) throws(StorageError) -> (segment: LogSegment, truncated: Bool, rebuiltIndexes: Bool) {
         let file = try fileSystem.openFile(atPath: Self.path(directory, baseOffset, .log), create: false)
-        let segment = LogSegment(baseOffset: baseOffset, directory: directory, logFile: file, config: config, nowMs: nowMs)
+        let segment = LogSegment(
+            baseOffset: baseOffset,
+            directory: directory,
+            logFile: file,
+            config: config,
+            nowMs: nowMs
+        )
         let fileSizeBytes = Int(try file.size())
         if mode == .trustIndexes, try segment.loadIndexes(fileSystem: fileSystem, fileSizeBytes: fileSizeBytes) {
             return (segment, false, false)

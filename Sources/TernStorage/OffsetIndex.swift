@@ -94,7 +94,8 @@ struct OffsetIndex: Sendable {
         var bytes = bytes
         var entries: [Entry] = []
         entries.reserveCapacity(bytes.readableBytes / Self.entryByteCount)
-        while let relativeOffset = bytes.readInteger(as: UInt32.self), let position = bytes.readInteger(as: UInt32.self) {
+        while let relativeOffset = bytes.readInteger(as: UInt32.self), let position = bytes.readInteger(as: UInt32.self)
+        {
             if let last = entries.last, relativeOffset <= last.relativeOffset || position <= last.position {
                 return nil
             }
@@ -192,7 +193,9 @@ struct TimeIndex: Sendable {
         guard bytes.readableBytes % Self.entryByteCount == 0 else { return nil }
         var bytes = bytes
         var entries: [Entry] = []
-        while let timestampMs = bytes.readInteger(as: Int64.self), let relativeOffset = bytes.readInteger(as: UInt32.self) {
+        while let timestampMs = bytes.readInteger(as: Int64.self),
+            let relativeOffset = bytes.readInteger(as: UInt32.self)
+        {
             if let last = entries.last, timestampMs <= last.timestampMs || relativeOffset <= last.relativeOffset {
                 return nil
             }

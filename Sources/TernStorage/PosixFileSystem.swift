@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOCore
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The real file system through POSIX calls (`open`, `pread`, `pwrite`, `fsync`, `ftruncate`,
 /// `rename`). Every call is retried on EINTR, writes loop over short writes, and ENOSPC/EDQUOT

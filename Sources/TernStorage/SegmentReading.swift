@@ -81,7 +81,11 @@ extension SegmentSnapshot {
     /// The position and header of the first batch whose last offset is ≥ `offset`, or nil when no
     /// batch before `endPosition` reaches `offset`.
     func findBatch(containing offset: Int64) throws(StorageError) -> (position: Int, header: StoredBatchHeader)? {
-        var cursor = BatchHeaderCursor(file: self.file, startPosition: self.scanStartPosition, endPosition: self.endPosition)
+        var cursor = BatchHeaderCursor(
+            file: self.file,
+            startPosition: self.scanStartPosition,
+            endPosition: self.endPosition
+        )
         while let header = try cursor.header() {
             if header.lastOffset >= offset { return (cursor.position, header) }
             cursor.advance(past: header)
@@ -120,7 +124,11 @@ extension SegmentSnapshot {
         atOrAfterTimestamp timestampMs: Int64,
         minimumOffset: Int64
     ) throws(StorageError) -> (offset: Int64, timestampMs: Int64)? {
-        var cursor = BatchHeaderCursor(file: self.file, startPosition: self.scanStartPosition, endPosition: self.endPosition)
+        var cursor = BatchHeaderCursor(
+            file: self.file,
+            startPosition: self.scanStartPosition,
+            endPosition: self.endPosition
+        )
         while let header = try cursor.header() {
             if header.maxTimestampMs >= timestampMs && header.lastOffset >= minimumOffset {
                 let bytes = try self.file.read(at: Int64(cursor.position), count: header.byteCount)
@@ -131,7 +139,11 @@ extension SegmentSnapshot {
                         return (record.offset, record.timestampMs)
                     }
                 } catch {
-                    throw StorageError(.corruptBatch, "stored batch at \(cursor.position) does not decode", cause: error)
+                    throw StorageError(
+                        .corruptBatch,
+                        "stored batch at \(cursor.position) does not decode",
+                        cause: error
+                    )
                 }
             }
             cursor.advance(past: header)

@@ -1,3 +1,7 @@
+import NIOCore
+import TernRecords
+import TernStorage
+
 // The child process of the storage crash test (Tests/TernStorageTests/CrashTests.swift).
 //
 // Usage: tern-storage-crash-writer <data-directory> <seed>
@@ -8,13 +12,10 @@
 // and atomic on a pipe below PIPE_BUF), so every line the parent reads is an acknowledged,
 // supposedly durable record.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
-import NIOCore
-import TernRecords
-import TernStorage
 
 /// FNV-1a, 64 bits: enough to tell payloads apart, and trivial to recompute in the test.
 func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 {

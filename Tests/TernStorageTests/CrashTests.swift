@@ -57,7 +57,10 @@ import Testing
         process.waitUntilExit()
         output.fileHandleForReading.readabilityHandler = nil
         collected.append(output.fileHandleForReading.readDataToEndOfFile())
-        #expect(process.terminationReason == .uncaughtSignal, "the writer exited by itself: \(process.terminationStatus)")
+        #expect(
+            process.terminationReason == .uncaughtSignal,
+            "the writer exited by itself: \(process.terminationStatus)"
+        )
         return collected.lines
     }
 

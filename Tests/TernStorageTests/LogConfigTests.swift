@@ -23,7 +23,8 @@ import Testing
         defaults.retentionMs = 1000
         let config = try LogConfig(
             properties: [
-                "segment.bytes": "1048576", "message.timestamp.type": "LogAppendTime", "cleanup.policy": "compact,delete",
+                "segment.bytes": "1048576", "message.timestamp.type": "LogAppendTime",
+                "cleanup.policy": "compact,delete",
                 "flush.messages": "1", "retention.bytes": "-1", "compression.type": "lz4",
             ],
             defaults: defaults

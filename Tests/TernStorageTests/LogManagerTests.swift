@@ -66,7 +66,10 @@ import Testing
     @Test func partitionDirectoriesWithoutATopicAreRemovedAtOpen() async throws {
         let storage = TestStorage()
         try storage.fileSystem.makeDirectory(atPath: "/data/orphan-0")
-        let file = try storage.fileSystem.openFile(atPath: storage.segmentPath(0, .log, partition: "orphan-0"), create: true)
+        let file = try storage.fileSystem.openFile(
+            atPath: storage.segmentPath(0, .log, partition: "orphan-0"),
+            create: true
+        )
         try file.close()
         try storage.fileSystem.makeDirectory(atPath: "/data/not a partition")
         let manager = try await storage.open()
@@ -82,9 +85,15 @@ import Testing
         try manager.createTopic("a", partitionCount: 1)
         _ = try await manager.partition(topic: "b", index: 1)!.append(makeBatch(["1", "2"]), durability: .none)
         try await manager.close()
-        let text = String(decoding: storage.fileSystem.contents(ofPath: "/data/recovery-point-offset-checkpoint")!, as: UTF8.self)
+        let text = String(
+            decoding: storage.fileSystem.contents(ofPath: "/data/recovery-point-offset-checkpoint")!,
+            as: UTF8.self
+        )
         #expect(text == "0\n3\na 0 0\nb 0 0\nb 1 2\n")
-        let metadata = String(decoding: storage.fileSystem.contents(ofPath: "/data/topics/b.properties")!, as: UTF8.self)
+        let metadata = String(
+            decoding: storage.fileSystem.contents(ofPath: "/data/topics/b.properties")!,
+            as: UTF8.self
+        )
         #expect(metadata == "# Tern topic metadata\nversion=1\npartition.count=2\n")
     }
 

@@ -66,7 +66,10 @@ import Testing
         // Either the CRC or the framing of the last batch fails: it goes, nothing else does.
         #expect(log.logEndOffset == 29)
         #expect(try allValues(log) == Self.expectedValues(29))
-        #expect(storage.fileSystem.contents(ofPath: storage.segmentPath(active, .log))!.count == bytes.count - lastBatchByteCount)
+        #expect(
+            storage.fileSystem.contents(ofPath: storage.segmentPath(active, .log))!.count == bytes.count
+                - lastBatchByteCount
+        )
         _ = try await log.append(makeBatch(["new"]), durability: .fsync)
         #expect(try allValues(log) == Self.expectedValues(29) + ["new"])
         try await manager.close()

@@ -13,7 +13,10 @@ private let threeBatchesByteCount = makeBatch(valueByteCount: 300).readableBytes
         )
         let start = storage.clock.nowMs
         for index in 0..<9 {
-            _ = try await log.append(makeBatch(valueByteCount: 300, timestampMs: start + Int64(index) * 1000), durability: .none)
+            _ = try await log.append(
+                makeBatch(valueByteCount: 300, timestampMs: start + Int64(index) * 1000),
+                durability: .none
+            )
         }
         #expect(log.segmentBaseOffsets == [0, 3, 6])
         storage.clock.set(nowMs: start + 12_500)  // Segment 0's newest record (start+2000) is 10.5 s old.
@@ -51,7 +54,9 @@ private let threeBatchesByteCount = makeBatch(valueByteCount: 300).readableBytes
     @Test func compactOnlyTopicsAreNotTrimmed() async throws {
         let storage = TestStorage()
         let (manager, log) = try await storage.openWithPartition(
-            overrides: ["segment.bytes": "\(threeBatchesByteCount)", "retention.bytes": "0", "cleanup.policy": "compact"]
+            overrides: [
+                "segment.bytes": "\(threeBatchesByteCount)", "retention.bytes": "0", "cleanup.policy": "compact",
+            ]
         )
         for _ in 0..<6 { _ = try await log.append(makeBatch(valueByteCount: 300), durability: .none) }
         await manager.applyRetention()
@@ -61,7 +66,9 @@ private let threeBatchesByteCount = makeBatch(valueByteCount: 300).readableBytes
 
     @Test func deleteRecordsMovesTheLogStartOffsetDurably() async throws {
         let storage = TestStorage()
-        let (manager, log) = try await storage.openWithPartition(overrides: ["segment.bytes": "\(threeBatchesByteCount)"])
+        let (manager, log) = try await storage.openWithPartition(overrides: [
+            "segment.bytes": "\(threeBatchesByteCount)"
+        ])
         for _ in 0..<9 { _ = try await log.append(makeBatch(valueByteCount: 300), durability: .fsync) }
         try log.deleteRecords(before: 4)
         #expect(log.logStartOffset == 4)
