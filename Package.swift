@@ -72,7 +72,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ternd",
-            dependencies: ["TernServer", "TernBroker", argumentParser, logging, nioPosix],
+            dependencies: ["TernServer", "TernBroker", "TernStorage", argumentParser, logging, nioPosix],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -100,15 +100,22 @@ let package = Package(
         ),
         .testTarget(
             name: "TernBrokerTests",
-            dependencies: ["TernBroker", "TernWire", nioCore, logging],
+            dependencies: ["TernBroker", "TernWire", "TernStorage", "TernRecords", nioCore, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TernServerTests",
-            dependencies: ["TernServer", "TernBroker", "TernWire", nioCore, nioPosix, logging],
+            dependencies: ["TernServer", "TernBroker", "TernStorage", "TernWire", nioCore, nioPosix, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TernClientTests", dependencies: ["TernClient"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TernWire", "TernRecords", "TernCompression", nioCore, nioPosix],
+            exclude: ["python"],
+            swiftSettings: strictSettings
+        ),
+
         .testTarget(
             name: "TernCompressionTests",
             dependencies: ["TernCompression", nioCore],

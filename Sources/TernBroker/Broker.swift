@@ -1,35 +1,63 @@
 import Logging
 import NIOCore
+import Synchronization
+import TernRecords
+import TernStorage
 import TernWire
 
 /// What the transport does after the broker has seen one request frame.
-public enum BrokerReply: Sendable, Equatable {
+public enum BrokerReply: Sendable {
     /// Send this response frame (size prefix included).
     case response(ByteBuffer)
-    /// Send nothing (e.g. Produce with acks=0) and read the next request.
+    /// Send nothing (Produce with acks=0) and read the next request.
     case noResponse
     /// Close the connection, as Kafka does for requests it cannot parse or does not support.
     case closeConnection(reason: String)
+    /// The request's ordered part is done (e.g. a produce is appended); its reply comes once this
+    /// completes (e.g. the fsync covering it). Later requests on the connection may start
+    /// meanwhile, but the transport still writes replies in request order.
+    case pending(@Sendable () async -> BrokerReply)
 }
 
 /// The broker's request handling, independent of any transport: one request frame in, one reply
-/// out. The transport calls `handle` for one frame at a time per connection, so responses keep
-/// request order as Kafka clients expect.
-public struct Broker: Sendable {
-    /// The APIs and versions this broker advertises in ApiVersions. Only what is served is listed:
-    /// a client picks the highest common version, so advertising an API means answering it.
+/// out. The transport calls `handle` for one frame at a time per connection and writes replies in
+/// request order, as Kafka clients expect.
+public final class Broker: Sendable {
+    /// The APIs and versions this broker advertises in ApiVersions (see docs/protocol.md). A client
+    /// picks the highest version both sides allow, so only served APIs are listed. Lower bounds
+    /// follow librdkafka's feature detection; Produce v0–2 is advertised but refused (KAFKA-18659).
     public static let advertisedApis: [ApiVersionsResponse.ApiVersion] = [
-        .init(
-            apiKey: .apiVersions,
-            minVersion: ApiVersionsRequest.versions.lowerBound,
-            maxVersion: ApiVersionsRequest.versions.upperBound
-        )
+        .init(apiKey: .produce, minVersion: 0, maxVersion: 7),
+        .init(apiKey: .fetch, minVersion: 4, maxVersion: 11),
+        .init(apiKey: .listOffsets, minVersion: 1, maxVersion: 2),
+        // Answering FindCoordinator is also what turns on librdkafka's LZ4 feature (§1.3).
+        .init(apiKey: .findCoordinator, minVersion: 0, maxVersion: 1),
+        .init(apiKey: .metadata, minVersion: 1, maxVersion: 4),
+        .init(apiKey: .apiVersions, minVersion: 0, maxVersion: 3),
+        .init(apiKey: .createTopics, minVersion: 0, maxVersion: 3),
+        .init(apiKey: .deleteTopics, minVersion: 0, maxVersion: 1),
+        .init(apiKey: .initProducerId, minVersion: 0, maxVersion: 0),
+        .init(apiKey: .describeConfigs, minVersion: 0, maxVersion: 3),
     ]
 
-    private let logger: Logger
+    public let configuration: BrokerConfiguration
+    let logs: LogManager
+    let logger: Logger
+    let dataArrival = DataArrivalNotifier()
+    let producerStates = Mutex<[TopicPartition: ProducerStateTable]>([:])
+    private let nextProducerId: Atomic<Int64>
 
-    public init(logger: Logger) {
+    public init(configuration: BrokerConfiguration, logs: LogManager, logger: Logger) {
+        self.configuration = configuration
+        self.logs = logs
         self.logger = logger
+        // Producer ids must not repeat across restarts while a producer may still use an old one:
+        // starting from the wall clock in microseconds keeps them increasing without persisting.
+        self.nextProducerId = Atomic(SystemClock().nowMs * 1000)
+    }
+
+    func allocateProducerId() -> Int64 {
+        self.nextProducerId.add(1, ordering: .relaxed).newValue
     }
 
     public func handle(frame: ByteBuffer) async -> BrokerReply {
@@ -39,32 +67,78 @@ public struct Broker: Sendable {
         } catch {
             return .closeConnection(reason: "request of \(frame.readableBytes) bytes is too short for a header")
         }
-        guard prefix.apiKey == .apiVersions else {
+        if prefix.apiKey == .apiVersions && !ApiVersionsRequest.versions.contains(prefix.apiVersion) {
+            return self.unsupportedApiVersionsReply(prefix)
+        }
+        guard
+            let advertised = Self.advertisedApis.first(where: { $0.apiKey == prefix.apiKey }),
+            (advertised.minVersion...advertised.maxVersion).contains(prefix.apiVersion)
+        else {
             return .closeConnection(reason: "unsupported API \(prefix.apiKey) v\(prefix.apiVersion)")
         }
-        return self.handleApiVersions(frame: frame, prefix: prefix)
+        let header: RequestHeader
+        let request: KafkaRequest
+        do {
+            (header, request) = try KafkaRequest.decode(frame: frame)
+        } catch {
+            return .closeConnection(reason: "cannot decode \(prefix.apiKey) v\(prefix.apiVersion): \(error)")
+        }
+        return await self.dispatch(request, header: header)
     }
 
-    private func handleApiVersions(frame: ByteBuffer, prefix: RequestHeader.Prefix) -> BrokerReply {
-        var response = ByteBuffer()
-        // KIP-511: a version this broker does not know gets a v0 body naming the ApiVersions range
-        // it does support, so the client can retry with that version instead of giving up.
-        guard ApiVersionsRequest.versions.contains(prefix.apiVersion) else {
+    private func dispatch(_ request: KafkaRequest, header: RequestHeader) async -> BrokerReply {
+        let version = header.apiVersion
+        let correlationId = header.correlationId
+        switch request {
+        case .apiVersions:
+            return Self.reply(ApiVersionsResponse(apiKeys: Self.advertisedApis), version, correlationId)
+        case .metadata(let request):
+            return Self.reply(self.metadata(request, version: version), version, correlationId)
+        case .produce(let request):
+            return await self.produce(request, version: version, correlationId: correlationId)
+        case .fetch(let request):
+            return .pending {
+                Self.reply(await self.fetch(request, version: version), version, correlationId)
+            }
+        case .listOffsets(let request):
+            return Self.reply(self.listOffsets(request), version, correlationId)
+        case .createTopics(let request):
+            return Self.reply(self.createTopics(request, version: version), version, correlationId)
+        case .deleteTopics(let request):
+            return Self.reply(self.deleteTopics(request), version, correlationId)
+        case .initProducerId(let request):
+            return Self.reply(self.initProducerId(request), version, correlationId)
+        case .describeConfigs(let request):
+            return Self.reply(self.describeConfigs(request, version: version), version, correlationId)
+        case .findCoordinator(let request):
+            return Self.reply(self.findCoordinator(request), version, correlationId)
+        case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
+            .describeGroups, .listGroups:
+            // Not advertised, so `handle` never gets here.
+            return .closeConnection(reason: "\(header.apiKey) is not served")
+        }
+    }
+
+    static func reply<Response: KafkaResponseMessage>(
+        _ response: Response,
+        _ version: Int16,
+        _ correlationId: Int32
+    ) -> BrokerReply {
+        var bytes = ByteBuffer()
+        response.writeFrame(to: &bytes, version: version, correlationId: correlationId)
+        return .response(bytes)
+    }
+
+    /// KIP-511: an ApiVersions version this broker does not know gets a v0 body naming the range it
+    /// does support, so the client retries with that version instead of giving up.
+    private func unsupportedApiVersionsReply(_ prefix: RequestHeader.Prefix) -> BrokerReply {
+        Self.reply(
             ApiVersionsResponse(
                 errorCode: .unsupportedVersion,
                 apiKeys: Self.advertisedApis.filter { $0.apiKey == .apiVersions }
-            ).writeFrame(to: &response, version: 0, correlationId: prefix.correlationId)
-            return .response(response)
-        }
-        do {
-            var body = frame
-            _ = try RequestHeader(from: &body)
-            _ = try ApiVersionsRequest.decode(body, version: prefix.apiVersion)
-        } catch {
-            return .closeConnection(reason: "malformed ApiVersions v\(prefix.apiVersion) request: \(error)")
-        }
-        ApiVersionsResponse(apiKeys: Self.advertisedApis)
-            .writeFrame(to: &response, version: prefix.apiVersion, correlationId: prefix.correlationId)
-        return .response(response)
+            ),
+            0,
+            prefix.correlationId
+        )
     }
 }

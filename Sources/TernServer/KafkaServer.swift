@@ -1,11 +1,18 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import TernBroker
 import TernWire
 
 /// The Kafka listener: accepts TCP connections, frames requests, hands each frame to the broker
-/// and writes its reply. Requests on one connection are handled one at a time, in order.
+/// and writes its replies.
+///
+/// Per connection, requests are handed to the broker one at a time in arrival order, and replies
+/// are written in that same order. A reply the broker leaves pending (a produce waiting for its
+/// fsync, a long-polling fetch) does not stop the next requests from being read and started, up to
+/// `maximumInFlightRequests`; that is what lets one producer connection keep several acks=all
+/// batches in one group commit.
 public final class KafkaServer: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -13,33 +20,51 @@ public final class KafkaServer: Sendable {
         /// Kafka's `socket.request.max.bytes`: larger frames are refused at their size prefix and
         /// the connection is closed.
         public var maximumRequestBytes: Int
+        /// Requests read but not yet answered, per connection.
+        public var maximumInFlightRequests: Int
 
         public init(
             host: String = "127.0.0.1",
             port: Int = 9092,
-            maximumRequestBytes: Int = KafkaFrameDecoder.defaultMaximumFrameLength
+            maximumRequestBytes: Int = KafkaFrameDecoder.defaultMaximumFrameLength,
+            maximumInFlightRequests: Int = 32
         ) {
             self.host = host
             self.port = port
             self.maximumRequestBytes = maximumRequestBytes
+            self.maximumInFlightRequests = maximumInFlightRequests
         }
     }
 
-    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    private typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    private enum Slot: Sendable {
+        case ready(BrokerReply)
+        case pending(Task<BrokerReply, Never>)
+    }
+
+    private let serverChannel: NIOAsyncChannel<Connection, Never>
     private let broker: Broker
     private let logger: Logger
+    private let configuration: Configuration
+    /// Stops the request reader of each open connection, for graceful shutdown.
+    private let readerStoppers = Mutex<[UInt64: @Sendable () -> Void]>([:])
+    private let nextConnectionId = Atomic<UInt64>(0)
+    private let shuttingDown = Atomic<Bool>(false)
 
     /// The address actually bound (port 0 in the configuration picks a free port).
     public let localAddress: SocketAddress
 
     private init(
-        serverChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>,
+        serverChannel: NIOAsyncChannel<Connection, Never>,
         broker: Broker,
-        logger: Logger
+        logger: Logger,
+        configuration: Configuration
     ) throws {
         self.serverChannel = serverChannel
         self.broker = broker
         self.logger = logger
+        self.configuration = configuration
         guard let address = serverChannel.channel.localAddress else {
             throw ChannelError.inappropriateOperationForState
         }
@@ -63,13 +88,13 @@ public final class KafkaServer: Sendable {
                     try child.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameLength: maximumRequestBytes))
                     )
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
+                    return try Connection(wrappingChannelSynchronously: child)
                 }
             }
-        return try KafkaServer(serverChannel: channel, broker: broker, logger: logger)
+        return try KafkaServer(serverChannel: channel, broker: broker, logger: logger, configuration: configuration)
     }
 
-    /// Serves connections until the listener is closed.
+    /// Serves connections until the listener is closed and every connection has ended.
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             try await self.serverChannel.executeThenClose { inbound in
@@ -80,33 +105,80 @@ public final class KafkaServer: Sendable {
         }
     }
 
-    /// Stops accepting connections; `run()` returns once the open ones have ended.
-    public func close() async throws {
-        try await self.serverChannel.channel.close()
+    /// Stops accepting connections and stops reading requests; requests already read are answered,
+    /// then each connection closes and `run()` returns.
+    public func shutdownGracefully() async {
+        self.shuttingDown.store(true, ordering: .sequentiallyConsistent)
+        try? await self.serverChannel.channel.close()
+        let stoppers = self.readerStoppers.withLock { Array($0.values) }
+        stoppers.forEach { $0() }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    private func serve(_ connection: Connection) async {
         let remote = connection.channel.remoteAddress.map { "\($0)" } ?? "unknown"
+        let connectionId = self.nextConnectionId.add(1, ordering: .relaxed).oldValue
         do {
             try await connection.executeThenClose { inbound, outbound in
-                for try await frame in inbound {
-                    switch await self.broker.handle(frame: frame) {
+                let (slots, slotWriter) = AsyncStream<Slot>.makeStream()
+                let inFlight = AsyncSemaphore(permits: self.configuration.maximumInFlightRequests)
+                let reader = Task {
+                    defer { slotWriter.finish() }
+                    for try await frame in inbound {
+                        await inFlight.acquire()
+                        if Task.isCancelled { return }
+                        switch await self.broker.handle(frame: frame) {
+                        case .pending(let work):
+                            slotWriter.yield(.pending(Task { await Self.resolve(work) }))
+                        case .closeConnection(let reason):
+                            slotWriter.yield(.ready(.closeConnection(reason: reason)))
+                            return
+                        case let reply:
+                            slotWriter.yield(.ready(reply))
+                        }
+                    }
+                }
+                self.readerStoppers.withLock { $0[connectionId] = { reader.cancel() } }
+                if self.shuttingDown.load(ordering: .sequentiallyConsistent) { reader.cancel() }
+                defer {
+                    reader.cancel()
+                    _ = self.readerStoppers.withLock { $0.removeValue(forKey: connectionId) }
+                }
+
+                writing: for await slot in slots {
+                    let reply: BrokerReply
+                    switch slot {
+                    case .ready(let ready): reply = ready
+                    case .pending(let task): reply = await task.value
+                    }
+                    inFlight.release()
+                    switch reply {
                     case .response(let bytes):
                         try await outbound.write(bytes)
-                    case .noResponse:
+                    case .noResponse, .pending:
                         continue
                     case .closeConnection(let reason):
                         self.logger.info(
                             "closing connection",
                             metadata: ["remote": "\(remote)", "reason": "\(reason)"]
                         )
-                        return
+                        break writing
                     }
+                }
+                // Frame decoding errors (oversized or negative sizes) surface here, from the reader.
+                if case .failure(let error) = await reader.result {
+                    throw error
                 }
             }
         } catch {
-            // Oversized or negative frame sizes end up here, thrown by the frame decoder.
             self.logger.info("connection closed on error", metadata: ["remote": "\(remote)", "error": "\(error)"])
         }
+    }
+
+    private static func resolve(_ work: @Sendable () async -> BrokerReply) async -> BrokerReply {
+        var reply = await work()
+        while case .pending(let next) = reply {
+            reply = await next()
+        }
+        return reply
     }
 }

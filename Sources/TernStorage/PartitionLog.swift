@@ -348,6 +348,31 @@ public final class PartitionLog: Sendable {
         }
     }
 
+    /// Returns once an fsync covering `offset` has completed (at once if one already has). With
+    /// it a caller appends with `.none` in request order and waits for durability off that path,
+    /// so later appends can join the same group commit.
+    public func waitUntilDurable(offset: Int64) async throws(StorageError) {
+        let placeholder = AppendResult(baseOffset: offset, lastOffset: offset, logAppendTimeMs: -1, logStartOffset: -1)
+        let outcome = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<AppendResult, StorageError>, Never>) in
+            let shouldSchedule = self.state.withLock { state -> Bool in
+                if let failure = state.failure {
+                    continuation.resume(returning: .failure(failure))
+                    return false
+                }
+                if offset < state.flushedOffset {
+                    continuation.resume(returning: .success(placeholder))
+                    return false
+                }
+                state.fsyncWaiters.append(FsyncWaiter(lastOffset: offset, result: placeholder, continuation: continuation))
+                state.flushRequestedOffset = max(state.flushRequestedOffset, offset + 1)
+                return true
+            }
+            if shouldSchedule { self.scheduleFlushIfNeeded() }
+        }
+        _ = try outcome.get()
+    }
+
     private func appendLocked(
         _ state: inout State,
         _ batch: inout RecordBatch,

@@ -4,51 +4,102 @@ import Foundation
 import Logging
 import TernBroker
 import TernServer
+import TernStorage
 
 @main
 struct Ternd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ternd",
-        abstract: "Tern broker: a Kafka-compatible partitioned log."
+        abstract: "Tern broker: a Kafka-compatible partitioned log.",
+        discussion: """
+            Settings come from flags, then TERN_* environment variables (e.g. TERN_NUM_PARTITIONS), then
+            the --config properties file (Kafka's key=value names), then defaults. See docs/configuration.md.
+            """
     )
 
-    @Option(help: "Directory holding the partition logs.")
-    var dataDir: String = "./tern-data"
+    @Option(help: "Directory holding the partition logs (default ./tern-data).")
+    var dataDir: String?
 
-    @Option(help: "Address the Kafka listener binds to.")
-    var host: String = "127.0.0.1"
+    @Option(help: "Address the Kafka listener binds to (default 127.0.0.1).")
+    var host: String?
 
-    @Option(help: "Port of the Kafka listener.")
-    var port: Int = 9092
+    @Option(help: "Port of the Kafka listener (default 9092).")
+    var port: Int?
 
-    @Option(help: "Largest request frame accepted, in bytes (Kafka's socket.request.max.bytes).")
-    var socketRequestMaxBytes: Int = 104_857_600
+    @Option(help: "Host clients are told to connect to (default: --host).")
+    var advertisedHost: String?
+
+    @Option(help: "Port clients are told to connect to (default: --port).")
+    var advertisedPort: Int?
+
+    @Option(help: "A Kafka-style properties file (key=value lines).")
+    var config: String?
 
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "ternd")
         logger.logLevel = .info
 
-        try FileManager.default.createDirectory(atPath: self.dataDir, withIntermediateDirectories: true)
-        let server = try await KafkaServer.bind(
-            configuration: .init(host: self.host, port: self.port, maximumRequestBytes: self.socketRequestMaxBytes),
-            broker: Broker(logger: logger),
+        var fileProperties: [String: String] = [:]
+        if let config {
+            fileProperties = try BrokerSettings.parseProperties(String(contentsOfFile: config, encoding: .utf8))
+        }
+        var flagProperties: [String: String] = [:]
+        flagProperties["log.dirs"] = self.dataDir
+        flagProperties["host"] = self.host
+        flagProperties["port"] = self.port.map(String.init)
+        flagProperties["advertised.host"] = self.advertisedHost
+        flagProperties["advertised.port"] = self.advertisedPort.map(String.init)
+        let settings = try BrokerSettings.resolve([
+            fileProperties,
+            BrokerSettings.properties(fromEnvironment: ProcessInfo.processInfo.environment),
+            flagProperties,
+        ])
+
+        let logs = try await LogManager.open(
+            dataDirectory: settings.dataDirectory,
+            defaultConfig: settings.broker.defaultLogConfig,
             logger: logger
         )
-        logger.info("listening", metadata: ["address": "\(server.localAddress)", "data-dir": "\(self.dataDir)"])
+        let broker = Broker(configuration: settings.broker, logs: logs, logger: logger)
+        let server = try await KafkaServer.bind(
+            configuration: .init(
+                host: settings.host,
+                port: settings.port,
+                maximumRequestBytes: settings.maximumRequestBytes
+            ),
+            broker: broker,
+            logger: logger
+        )
+        logger.info(
+            "listening",
+            metadata: ["address": "\(server.localAddress)", "data-dir": "\(settings.dataDirectory)"]
+        )
 
-        // SIGINT/SIGTERM stop the listener; run() then returns once open connections end.
+        // SIGINT/SIGTERM: stop accepting and reading, answer what was read, then flush and close
+        // the logs so the next start needs no recovery.
         let signalSources = [SIGINT, SIGTERM].map { signalNumber in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
                 logger.info("shutting down", metadata: ["signal": "\(signalNumber)"])
-                Task { try? await server.close() }
+                Task { await server.shutdownGracefully() }
             }
             source.resume()
             return source
         }
         defer { signalSources.forEach { $0.cancel() } }
+
+        let retention = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(settings.retentionCheckIntervalMs))
+                if Task.isCancelled { break }
+                await logs.applyRetention()
+            }
+        }
         try await server.run()
+        retention.cancel()
+        try await logs.close()
+        logger.info("stopped")
     }
 }

@@ -5,7 +5,6 @@ import TernWire
 import Testing
 
 @Suite struct ApiVersionsHandlingTests {
-    let broker = Broker(logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
 
     private func requestFrameBody(version: Int16, correlationId: Int32) -> ByteBuffer {
         var frame = ByteBuffer()
@@ -28,7 +27,7 @@ import Testing
 
     @Test(arguments: ApiVersionsRequest.versions)
     func answersEverySupportedVersionWithTheAdvertisedTable(version: Int16) async throws {
-        let reply = await broker.handle(frame: requestFrameBody(version: version, correlationId: 11))
+        let reply = try await makeBroker().handle(frame: requestFrameBody(version: version, correlationId: 11))
         let response = try ApiVersionsResponse.decode(try responseBody(reply, correlationId: 11), version: version)
         #expect(response.errorCode == .none)
         #expect(response.apiKeys == Broker.advertisedApis)
@@ -40,28 +39,28 @@ import Testing
         var frame = ByteBuffer()
         RequestHeader(apiKey: .apiVersions, apiVersion: 99, correlationId: 3, clientId: "t").write(to: &frame)
         frame.writeBytes([0xde, 0xad])  // a body of a version nobody can parse
-        let body = try responseBody(await broker.handle(frame: frame), correlationId: 3)
+        let body = try responseBody(try await makeBroker().handle(frame: frame), correlationId: 3)
         let response = try ApiVersionsResponse.decode(body, version: 0)
         #expect(response.errorCode == .unsupportedVersion)
         #expect(response.apiKeys == [.init(apiKey: .apiVersions, minVersion: 0, maxVersion: 3)])
     }
 
-    @Test func unknownApiClosesTheConnection() async {
+    @Test func unknownApiClosesTheConnection() async throws {
         var frame = ByteBuffer()
         RequestHeader(apiKey: ApiKey(rawValue: 9999), apiVersion: 0, correlationId: 1).write(to: &frame)
-        guard case .closeConnection = await broker.handle(frame: frame) else {
+        guard case .closeConnection = try await makeBroker().handle(frame: frame) else {
             Issue.record("expected the connection to be closed")
             return
         }
     }
 
-    @Test func malformedRequestsCloseTheConnection() async {
+    @Test func malformedRequestsCloseTheConnection() async throws {
         var truncated = requestFrameBody(version: 3, correlationId: 1)
         truncated.moveWriterIndex(to: truncated.writerIndex - 2)
         var trailing = requestFrameBody(version: 3, correlationId: 1)
         trailing.writeInteger(UInt8(0))
         for frame in [truncated, trailing, ByteBuffer(bytes: [0, 18, 0])] {
-            guard case .closeConnection = await broker.handle(frame: frame) else {
+            guard case .closeConnection = try await makeBroker().handle(frame: frame) else {
                 Issue.record("expected the connection to be closed for \(frame)")
                 continue
             }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import TernBroker
 import TernServer
+import TernStorage
 import TernWire
 import Testing
 
@@ -18,14 +19,23 @@ import Testing
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let server = try await KafkaServer.bind(
             configuration: .init(host: "127.0.0.1", port: 0, maximumRequestBytes: maximumRequestBytes),
-            broker: Broker(logger: logger),
+            broker: Broker(
+                configuration: BrokerConfiguration(),
+                logs: try await LogManager.open(
+                    dataDirectory: "/data",
+                    defaultConfig: LogConfig(),
+                    fileSystem: InMemoryFileSystem(),
+                    logger: logger
+                ),
+                logger: logger
+            ),
             logger: logger
         )
         try await withThrowingTaskGroup { group in
             group.addTask { try await server.run() }
             defer { group.cancelAll() }
             try await body(server.localAddress)
-            try await server.close()
+            await server.shutdownGracefully()
         }
     }
 

@@ -1,0 +1,216 @@
+import Logging
+import Synchronization
+import TernStorage
+import TernWire
+
+extension Broker {
+    func metadata(_ request: MetadataRequest, version: Int16) -> MetadataResponse {
+        let names = request.topicNames ?? self.logs.topicNames.sorted()
+        // Before v4 there is no allow_auto_topic_creation field, and Kafka auto-creates for them.
+        let mayCreate = self.configuration.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation)
+        let topics = names.map { name -> MetadataResponse.Topic in
+            if self.logs.topic(name) == nil && mayCreate {
+                do throws(StorageError) {
+                    try self.logs.createTopic(
+                        name,
+                        partitionCount: self.configuration.defaultPartitionCount,
+                        configOverrides: [:]
+                    )
+                    self.logger.info("auto-created topic", metadata: ["topic": "\(name)"])
+                } catch  where error.code == .topicAlreadyExists {
+                    // Created concurrently by another request: describe it below.
+                } catch {
+                    return MetadataResponse.Topic(errorCode: error.kafkaErrorCode, name: name, partitions: [])
+                }
+            }
+            guard let topic = self.logs.topic(name) else {
+                let code: KafkaErrorCode =
+                    LogManager.isValidTopicName(name) ? .unknownTopicOrPartition : .invalidTopicException
+                return MetadataResponse.Topic(errorCode: code, name: name, partitions: [])
+            }
+            let node = self.configuration.nodeId
+            return MetadataResponse.Topic(
+                name: name,
+                partitions: (0..<topic.partitionCount).map {
+                    .init(partitionIndex: $0, leaderId: node, replicaNodes: [node], isrNodes: [node])
+                }
+            )
+        }
+        return MetadataResponse(
+            brokers: [
+                .init(
+                    nodeId: self.configuration.nodeId,
+                    host: self.configuration.advertisedHost,
+                    port: self.configuration.advertisedPort
+                )
+            ],
+            clusterId: self.configuration.clusterId,
+            controllerId: self.configuration.nodeId,
+            topics: topics
+        )
+    }
+
+    func createTopics(_ request: CreateTopicsRequest, version: Int16) -> CreateTopicsResponse {
+        CreateTopicsResponse(
+            topics: request.topics.map { topic in
+                func failure(_ code: KafkaErrorCode, _ message: String) -> CreateTopicsResponse.Topic {
+                    .init(name: topic.name, errorCode: code, errorMessage: version >= 1 ? message : nil)
+                }
+                if request.topics.filter({ $0.name == topic.name }).count > 1 {
+                    return failure(.invalidRequest, "topic \(topic.name) appears more than once in the request")
+                }
+                guard topic.assignments.isEmpty else {
+                    return failure(.invalidReplicaAssignment, "manual replica assignment is not supported")
+                }
+                guard topic.replicationFactor == 1 || topic.replicationFactor == -1 else {
+                    return failure(
+                        .invalidReplicationFactor,
+                        "replication factor \(topic.replicationFactor) is larger than the 1 broker available"
+                    )
+                }
+                let partitionCount =
+                    topic.numPartitions == -1 ? self.configuration.defaultPartitionCount : topic.numPartitions
+                var overrides: [String: String] = [:]
+                for config in topic.configs {
+                    guard let value = config.value else {
+                        return failure(.invalidConfig, "config \(config.name) has a null value")
+                    }
+                    overrides[config.name] = value
+                }
+                do throws(StorageError) {
+                    if request.validateOnly {
+                        try self.validateNewTopic(
+                            topic.name,
+                            partitionCount: partitionCount,
+                            configOverrides: overrides
+                        )
+                    } else {
+                        try self.logs.createTopic(
+                            topic.name,
+                            partitionCount: partitionCount,
+                            configOverrides: overrides
+                        )
+                        self.logger.info(
+                            "created topic",
+                            metadata: ["topic": "\(topic.name)", "partitions": "\(partitionCount)"]
+                        )
+                    }
+                    return .init(name: topic.name)
+                } catch {
+                    return failure(error.kafkaErrorCode, error.message)
+                }
+            }
+        )
+    }
+
+    /// The checks `createTopic` makes, without creating anything (CreateTopics' validate_only).
+    private func validateNewTopic(
+        _ name: String,
+        partitionCount: Int32,
+        configOverrides: [String: String]
+    ) throws(StorageError) {
+        guard LogManager.isValidTopicName(name) else {
+            throw StorageError(.invalidTopic, "'\(name)' is not a valid topic name (1-249 of [a-zA-Z0-9._-])")
+        }
+        guard partitionCount >= 1 else {
+            throw StorageError(.invalidPartitions, "a topic needs at least one partition, not \(partitionCount)")
+        }
+        _ = try LogConfig(properties: configOverrides, defaults: self.configuration.defaultLogConfig)
+        guard self.logs.topic(name) == nil else {
+            throw StorageError(.topicAlreadyExists, "topic '\(name)' already exists")
+        }
+    }
+
+    func deleteTopics(_ request: DeleteTopicsRequest) -> DeleteTopicsResponse {
+        DeleteTopicsResponse(
+            responses: request.topicNames.map { name in
+                do throws(StorageError) {
+                    try self.logs.deleteTopic(name)
+                    self.producerStates.withLock { states in
+                        states = states.filter { $0.key.topic != name }
+                    }
+                    self.logger.info("deleted topic", metadata: ["topic": "\(name)"])
+                    return .init(name: name)
+                } catch {
+                    return .init(name: name, errorCode: error.kafkaErrorCode)
+                }
+            }
+        )
+    }
+
+    func initProducerId(_ request: InitProducerIdRequest) -> InitProducerIdResponse {
+        // Transactions need a transaction coordinator, which Tern does not have.
+        guard !request.isTransactional else {
+            return InitProducerIdResponse(errorCode: .invalidRequest, producerId: -1, producerEpoch: -1)
+        }
+        return InitProducerIdResponse(producerId: self.allocateProducerId(), producerEpoch: 0)
+    }
+
+    func describeConfigs(_ request: DescribeConfigsRequest, version: Int16) -> DescribeConfigsResponse {
+        DescribeConfigsResponse(
+            results: request.resources.map { resource in
+                switch resource.resourceType {
+                case .topic:
+                    guard let topic = self.logs.topic(resource.resourceName) else {
+                        return .init(
+                            errorCode: .unknownTopicOrPartition,
+                            errorMessage: "topic \(resource.resourceName) does not exist",
+                            resourceType: .topic,
+                            resourceName: resource.resourceName,
+                            configs: []
+                        )
+                    }
+                    let entries = topic.config.kafkaProperties.sorted { $0.key < $1.key }.filter { entry in
+                        resource.configurationKeys.map { $0.contains(entry.key) } ?? true
+                    }
+                    return .init(
+                        resourceType: .topic,
+                        resourceName: resource.resourceName,
+                        configs: entries.map { key, value in
+                            let isOverride = topic.configOverrides[key] != nil
+                            return .init(
+                                name: key,
+                                value: value,
+                                readOnly: false,
+                                isDefault: !isOverride,
+                                configSource: version >= 1
+                                    ? (isOverride ? .topicConfig : .defaultConfig) : .notReported,
+                                isSensitive: false
+                            )
+                        }
+                    )
+                case .broker:
+                    return .init(resourceType: .broker, resourceName: resource.resourceName, configs: [])
+                default:
+                    return .init(
+                        errorCode: .invalidRequest,
+                        errorMessage: "resource type \(resource.resourceType) is not supported",
+                        resourceType: resource.resourceType,
+                        resourceName: resource.resourceName,
+                        configs: []
+                    )
+                }
+            }
+        )
+    }
+}
+
+extension Broker {
+    /// A single node coordinates every group. Transactions have no coordinator here.
+    func findCoordinator(_ request: FindCoordinatorRequest) -> FindCoordinatorResponse {
+        guard request.keyType == 0 else {
+            return FindCoordinatorResponse(
+                errorCode: .coordinatorNotAvailable,
+                errorMessage: "transactions are not supported",
+                nodeId: -1,
+                host: "",
+                port: -1
+            )
+        }
+        return FindCoordinatorResponse(
+            nodeId: self.configuration.nodeId,
+            host: self.configuration.advertisedHost,
+            port: self.configuration.advertisedPort
+        )
+    }
+}

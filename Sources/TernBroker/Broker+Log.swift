@@ -1,0 +1,273 @@
+import Logging
+import NIOCore
+import Synchronization
+import TernCompression
+import TernRecords
+import TernStorage
+import TernWire
+
+extension Broker {
+    /// The outcome of one partition of a Produce request: its response entry, and for acks=all the
+    /// offset whose fsync the response must wait for.
+    private struct PartitionAppend {
+        var response: ProduceResponse.Partition
+        var durableOffset: Int64?
+        var log: PartitionLog?
+    }
+
+    func produce(_ request: ProduceRequest, version: Int16, correlationId: Int32) async -> BrokerReply {
+        let durability: Durability
+        var requestError: KafkaErrorCode? = nil
+        switch request.acks {
+        case -1: durability = .fsync
+        case 0, 1: durability = .none
+        default:
+            durability = .none
+            requestError = .invalidRequiredAcks
+        }
+        if request.transactionalId != nil {
+            // Transactions need a transaction coordinator, which Tern does not have.
+            requestError = .invalidRequest
+        }
+
+        // Partitions are appended one after another in request order; only the fsync wait of
+        // acks=all is left for later, so a producer's next request can be appended meanwhile.
+        var topics: [(name: String, partitions: [PartitionAppend])] = []
+        for topic in request.topicData {
+            var partitions: [PartitionAppend] = []
+            for partition in topic.partitionData {
+                if let requestError {
+                    partitions.append(
+                        .init(response: .init(index: partition.index, errorCode: requestError, baseOffset: -1))
+                    )
+                } else {
+                    partitions.append(
+                        await self.appendPartition(
+                            topic: topic.name,
+                            partition: partition,
+                            version: version,
+                            durability: durability
+                        )
+                    )
+                }
+            }
+            topics.append((topic.name, partitions))
+        }
+
+        guard request.expectsResponse else { return .noResponse }
+        let respond: @Sendable ([(name: String, partitions: [PartitionAppend])]) -> BrokerReply = { topics in
+            Self.reply(
+                ProduceResponse(
+                    responses: topics.map { topic in
+                        .init(name: topic.name, partitionResponses: topic.partitions.map(\.response))
+                    }
+                ),
+                version,
+                correlationId
+            )
+        }
+        guard topics.contains(where: { $0.partitions.contains { $0.durableOffset != nil } }) else {
+            return respond(topics)
+        }
+        let appended = topics
+        return .pending {
+            var answered = appended
+            for topicIndex in answered.indices {
+                for partitionIndex in answered[topicIndex].partitions.indices {
+                    let append = answered[topicIndex].partitions[partitionIndex]
+                    guard let offset = append.durableOffset, let log = append.log else { continue }
+                    do throws(StorageError) {
+                        try await log.waitUntilDurable(offset: offset)
+                    } catch {
+                        answered[topicIndex].partitions[partitionIndex].response.errorCode = error.kafkaErrorCode
+                        answered[topicIndex].partitions[partitionIndex].response.baseOffset = -1
+                    }
+                }
+            }
+            return respond(answered)
+        }
+    }
+
+    private func appendPartition(
+        topic: String,
+        partition: ProduceRequest.Partition,
+        version: Int16,
+        durability: Durability
+    ) async -> PartitionAppend {
+        func failure(_ code: KafkaErrorCode) -> PartitionAppend {
+            .init(response: .init(index: partition.index, errorCode: code, baseOffset: -1))
+        }
+        guard let log = self.logs.partition(topic: topic, index: partition.index) else {
+            return failure(.unknownTopicOrPartition)
+        }
+        guard let records = partition.records else { return failure(.invalidRecord) }
+        let batch: RecordBatch
+        do throws(RecordBatchError) {
+            // Exactly one batch, magic 2, framed right; the log checks the CRC as it appends.
+            batch = try RecordBatch(records)
+            try batch.validateProducerBatch()
+        } catch {
+            return failure(KafkaErrorCode(rawValue: error.kafkaErrorCode))
+        }
+        if batch.attributes.codec == .zstd && version < 7 {
+            return failure(.unsupportedCompressionType)
+        }
+
+        let topicPartition = TopicPartition(topic: topic, partition: partition.index)
+        let producerId = batch.producerId
+        let epoch = batch.producerEpoch
+        let firstSequence = batch.baseSequence
+        let lastSequence = ProducerStateTable.lastSequence(first: firstSequence, lastOffsetDelta: batch.lastOffsetDelta)
+        let verdict = self.producerStates.withLock { states in
+            states[topicPartition, default: ProducerStateTable()]
+                .check(producerId: producerId, epoch: epoch, firstSequence: firstSequence, lastSequence: lastSequence)
+        }
+        switch verdict {
+        case .reject(let code):
+            return failure(code)
+        case .duplicate(let firstOffset, _):
+            // A retry of a batch already written: answer as the first time, write nothing.
+            return .init(
+                response: .init(index: partition.index, baseOffset: firstOffset, logStartOffset: log.logStartOffset),
+                durableOffset: durability == .fsync ? firstOffset : nil,
+                log: log
+            )
+        case .append:
+            break
+        }
+
+        do throws(StorageError) {
+            let result = try await log.append(batch.buffer, durability: .none)
+            if producerId >= 0 {
+                self.producerStates.withLock { states in
+                    states[topicPartition, default: ProducerStateTable()].record(
+                        producerId: producerId,
+                        epoch: epoch,
+                        batch: .init(
+                            firstSequence: firstSequence,
+                            lastSequence: lastSequence,
+                            firstOffset: result.baseOffset,
+                            lastOffset: result.lastOffset
+                        )
+                    )
+                }
+            }
+            self.dataArrival.notifyArrival(topicPartition)
+            return .init(
+                response: .init(
+                    index: partition.index,
+                    baseOffset: result.baseOffset,
+                    logAppendTimeMs: result.logAppendTimeMs,
+                    logStartOffset: result.logStartOffset
+                ),
+                durableOffset: durability == .fsync ? result.lastOffset : nil,
+                log: log
+            )
+        } catch {
+            return failure(error.kafkaErrorCode)
+        }
+    }
+
+    func fetch(_ request: FetchRequest, version: Int16) async -> FetchResponse {
+        let maxWaitMs = max(0, min(request.maxWaitMs, self.configuration.fetchMaxWaitMs))
+        let deadline = ContinuousClock.now + .milliseconds(maxWaitMs)
+        let partitions = request.topics.flatMap { topic in
+            topic.partitions.map { TopicPartition(topic: topic.topic, partition: $0.partition) }
+        }
+        while true {
+            let snapshot = self.dataArrival.snapshot(partitions)
+            let (response, byteCount, hasError) = self.readFetch(request, version: version)
+            let remaining = deadline - ContinuousClock.now
+            if byteCount >= Int(request.minBytes) || hasError || remaining <= .zero || Task.isCancelled {
+                return response
+            }
+            await self.dataArrival.waitForArrival(since: snapshot, timeout: remaining)
+        }
+    }
+
+    /// One pass over the requested partitions: whole batches from each fetch offset, within the
+    /// partition and response limits. The first batch found is returned even if it exceeds them,
+    /// so a consumer can always make progress (Fetch v3+ semantics).
+    private func readFetch(_ request: FetchRequest, version: Int16) -> (FetchResponse, Int, Bool) {
+        var bytesLeft = max(0, min(Int(request.maxBytes), self.configuration.fetchMaxBytes))
+        var byteCount = 0
+        var hasError = false
+        let topics = request.topics.map { topic in
+            FetchResponse.Topic(
+                topic: topic.topic,
+                partitions: topic.partitions.map { partition in
+                    guard let log = self.logs.partition(topic: topic.topic, index: partition.partition) else {
+                        hasError = true
+                        return .init(
+                            partitionIndex: partition.partition,
+                            errorCode: .unknownTopicOrPartition,
+                            highWatermark: -1,
+                            records: nil
+                        )
+                    }
+                    let limit = min(Int(max(0, partition.partitionMaxBytes)), bytesLeft)
+                    do throws(StorageError) {
+                        let result = try log.read(from: partition.fetchOffset, maxBytes: limit)
+                        var records = result.records
+                        if records.readableBytes > limit && byteCount > 0 {
+                            // Only the first partition with data may exceed the limits.
+                            records = records.getSlice(at: records.readerIndex, length: 0)!
+                        }
+                        byteCount += records.readableBytes
+                        bytesLeft = max(0, bytesLeft - records.readableBytes)
+                        return .init(
+                            partitionIndex: partition.partition,
+                            highWatermark: result.highWatermark,
+                            lastStableOffset: result.highWatermark,
+                            logStartOffset: result.logStartOffset,
+                            abortedTransactions: request.isolationLevel == .readCommitted ? [] : nil,
+                            records: records
+                        )
+                    } catch {
+                        hasError = true
+                        return .init(
+                            partitionIndex: partition.partition,
+                            errorCode: error.kafkaErrorCode,
+                            highWatermark: log.highWatermark,
+                            lastStableOffset: log.highWatermark,
+                            logStartOffset: log.logStartOffset,
+                            records: nil
+                        )
+                    }
+                }
+            )
+        }
+        return (FetchResponse(responses: topics), byteCount, hasError)
+    }
+
+    func listOffsets(_ request: ListOffsetsRequest) -> ListOffsetsResponse {
+        ListOffsetsResponse(
+            topics: request.topics.map { topic in
+                .init(
+                    name: topic.name,
+                    partitions: topic.partitions.map { partition in
+                        guard let log = self.logs.partition(topic: topic.name, index: partition.partitionIndex) else {
+                            return .init(partitionIndex: partition.partitionIndex, errorCode: .unknownTopicOrPartition)
+                        }
+                        switch partition.timestamp {
+                        case ListOffsetsRequest.latestTimestamp:
+                            return .init(partitionIndex: partition.partitionIndex, offset: log.highWatermark)
+                        case ListOffsetsRequest.earliestTimestamp:
+                            return .init(partitionIndex: partition.partitionIndex, offset: log.logStartOffset)
+                        case let timestamp where timestamp >= 0:
+                            // No record at or after the timestamp: Kafka answers offset -1, timestamp -1.
+                            let found = log.offset(forTimestamp: timestamp)
+                            return .init(
+                                partitionIndex: partition.partitionIndex,
+                                timestamp: found?.timestamp ?? -1,
+                                offset: found?.offset ?? -1
+                            )
+                        default:
+                            return .init(partitionIndex: partition.partitionIndex, errorCode: .invalidRequest)
+                        }
+                    }
+                )
+            }
+        )
+    }
+}

@@ -1,0 +1,25 @@
+import TernStorage
+
+/// Broker-wide settings, named after Kafka's broker properties.
+public struct BrokerConfiguration: Sendable {
+    /// `node.id` / `broker.id`: this broker's id in Metadata (single node: also the controller).
+    public var nodeId: Int32 = 0
+    /// Host and port clients are told to connect to (Metadata's broker list).
+    public var advertisedHost: String = "127.0.0.1"
+    public var advertisedPort: Int32 = 9092
+    /// Cluster id in Metadata v2+.
+    public var clusterId: String = "tern-cluster"
+    /// `num.partitions`: partitions of an auto-created topic.
+    public var defaultPartitionCount: Int32 = 1
+    /// `auto.create.topics.enable`: Metadata requests create unknown topics (what kcat -P relies on).
+    public var autoCreateTopics: Bool = true
+    /// Topic defaults (`log.segment.bytes`, `log.retention.ms`, `message.max.bytes`, …).
+    public var defaultLogConfig: LogConfig = LogConfig()
+    /// Largest fetch response the broker builds regardless of what the client asks (Kafka's
+    /// `fetch.max.bytes`, 55 MiB), so a client asking for 2 GiB cannot make it buffer that much.
+    public var fetchMaxBytes: Int = 57_671_680
+    /// Longest a Fetch may wait for `min_bytes`, whatever the client asks.
+    public var fetchMaxWaitMs: Int32 = 30_000
+
+    public init() {}
+}

@@ -1,0 +1,153 @@
+import TernStorage
+
+/// Everything `ternd` is configured with, resolved from Kafka-style properties.
+///
+/// Sources, strongest first: command-line flags, `TERN_*` environment variables (the property
+/// name upper-cased with dots as underscores: `TERN_NUM_PARTITIONS`), the `--config` properties
+/// file, then the defaults. Every recognised key is listed in docs/configuration.md.
+public struct BrokerSettings: Sendable {
+    public var dataDirectory = "./tern-data"
+    public var host = "127.0.0.1"
+    public var port = 9092
+    /// `socket.request.max.bytes`.
+    public var maximumRequestBytes = 104_857_600
+    /// `log.retention.check.interval.ms`: how often retention runs.
+    public var retentionCheckIntervalMs: Int64 = 300_000
+    public var broker = BrokerConfiguration()
+
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Broker property → topic-level `LogConfig` key it sets the default of (Kafka's names).
+    static let logConfigKeys: [String: String] = [
+        "log.segment.bytes": "segment.bytes",
+        "log.roll.ms": "segment.ms",
+        "log.retention.ms": "retention.ms",
+        "log.retention.bytes": "retention.bytes",
+        "message.max.bytes": "max.message.bytes",
+        "log.flush.interval.messages": "flush.messages",
+        "log.flush.interval.ms": "flush.ms",
+        "log.index.interval.bytes": "index.interval.bytes",
+        "log.index.size.max.bytes": "segment.index.bytes",
+        "log.message.timestamp.type": "message.timestamp.type",
+        "log.cleanup.policy": "cleanup.policy",
+    ]
+
+    /// Keys given in hours or minutes that Kafka also accepts, converted to their `.ms` key.
+    static let coarseTimeKeys: [String: (key: String, multiplier: Int64)] = [
+        "log.retention.hours": ("log.retention.ms", 3_600_000),
+        "log.retention.minutes": ("log.retention.ms", 60_000),
+        "log.roll.hours": ("log.roll.ms", 3_600_000),
+    ]
+
+    public static let otherKeys: Set<String> = [
+        "log.dirs", "log.dir", "host", "port", "advertised.host", "advertised.port", "node.id", "broker.id",
+        "cluster.id", "num.partitions", "auto.create.topics.enable", "socket.request.max.bytes",
+        "fetch.max.bytes", "log.retention.check.interval.ms",
+    ]
+
+    public static var recognisedKeys: Set<String> {
+        otherKeys.union(logConfigKeys.keys).union(coarseTimeKeys.keys)
+    }
+
+    public init() {}
+
+    /// Parses `key=value` lines; `#` and `!` start comments, as in Java properties files.
+    public static func parseProperties(_ text: String) throws(Error) -> [String: String] {
+        var properties: [String: String] = [:]
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingWhitespace()
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
+            guard let separator = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
+                throw Error(description: "line \(number + 1): expected key=value, got \"\(line)\"")
+            }
+            properties[String(line[..<separator]).trimmingWhitespace()] =
+                String(line[line.index(after: separator)...]).trimmingWhitespace()
+        }
+        return properties
+    }
+
+    /// The `TERN_*` variables of an environment, as property keys.
+    public static func properties(fromEnvironment environment: [String: String]) -> [String: String] {
+        var byVariable: [String: String] = [:]
+        for key in recognisedKeys {
+            byVariable["TERN_" + key.uppercased().replacingDotsWithUnderscores()] = key
+        }
+        var properties: [String: String] = [:]
+        for (variable, value) in environment {
+            if let key = byVariable[variable] { properties[key] = value }
+        }
+        return properties
+    }
+
+    /// Resolves settings from layered property sets, weakest first.
+    public static func resolve(_ layers: [[String: String]]) throws(Error) -> BrokerSettings {
+        var merged: [String: String] = [:]
+        for layer in layers {
+            for (key, value) in layer {
+                if let coarse = coarseTimeKeys[key] {
+                    guard let amount = Int64(value) else { throw Error(description: "\(key)=\(value): not a number") }
+                    merged[coarse.key] = String(amount * coarse.multiplier)
+                } else {
+                    merged[key] = value
+                }
+            }
+        }
+        var settings = BrokerSettings()
+        for key in merged.keys where !recognisedKeys.contains(key) {
+            throw Error(description: "unknown property \(key)")
+        }
+        func int<T: FixedWidthInteger>(_ key: String, _ type: T.Type = T.self) throws(Error) -> T? {
+            guard let value = merged[key] else { return nil }
+            guard let number = T(value) else { throw Error(description: "\(key)=\(value): not a valid number") }
+            return number
+        }
+        if let value = merged["log.dirs"] ?? merged["log.dir"] {
+            settings.dataDirectory = String(value.split(separator: ",").first ?? Substring(value))
+        }
+        if let host = merged["host"] { settings.host = host }
+        if let port = try int("port", Int.self) { settings.port = port }
+        if let bytes = try int("socket.request.max.bytes", Int.self) { settings.maximumRequestBytes = bytes }
+        if let interval = try int("log.retention.check.interval.ms", Int64.self) {
+            settings.retentionCheckIntervalMs = interval
+        }
+        settings.broker.advertisedHost = merged["advertised.host"] ?? settings.host
+        settings.broker.advertisedPort = Int32(clamping: settings.port)
+        if let port = try int("advertised.port", Int32.self) { settings.broker.advertisedPort = port }
+        if let id = try int("broker.id", Int32.self) { settings.broker.nodeId = id }
+        if let id = try int("node.id", Int32.self) { settings.broker.nodeId = id }
+        if let clusterId = merged["cluster.id"] { settings.broker.clusterId = clusterId }
+        if let count = try int("num.partitions", Int32.self) {
+            guard count >= 1 else { throw Error(description: "num.partitions=\(count): must be at least 1") }
+            settings.broker.defaultPartitionCount = count
+        }
+        if let value = merged["auto.create.topics.enable"] {
+            guard let flag = Bool(value.lowercased()) else {
+                throw Error(description: "auto.create.topics.enable=\(value): expected true or false")
+            }
+            settings.broker.autoCreateTopics = flag
+        }
+        if let bytes = try int("fetch.max.bytes", Int.self) { settings.broker.fetchMaxBytes = bytes }
+        var topicDefaults: [String: String] = [:]
+        for (brokerKey, topicKey) in logConfigKeys {
+            if let value = merged[brokerKey] { topicDefaults[topicKey] = value }
+        }
+        do throws(StorageError) {
+            settings.broker.defaultLogConfig = try LogConfig(properties: topicDefaults, defaults: LogConfig())
+        } catch {
+            throw Error(description: "\(error)")
+        }
+        return settings
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingWhitespace() -> String {
+        String(self.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+
+    fileprivate func replacingDotsWithUnderscores() -> String {
+        String(self.map { $0 == "." ? "_" : $0 })
+    }
+}

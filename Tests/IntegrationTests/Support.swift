@@ -1,0 +1,205 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Paths of the package, its build products and the test venv.
+enum Paths {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The directory holding the test bundle, which also holds the package's executables.
+    static let buildProducts: URL = {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" {
+            if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("ternd").path) { return url }
+            url = url.deletingLastPathComponent()
+        }
+        return packageRoot.appendingPathComponent(".build/debug")
+    }()
+
+    static let ternd = buildProducts.appendingPathComponent("ternd").path
+    static let python = packageRoot.appendingPathComponent(".venv/bin/python").path
+    static let pythonScripts = packageRoot.appendingPathComponent("Tests/IntegrationTests/python")
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tern-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+struct CommandResult {
+    var status: Int32
+    var stdout: Data
+    var stderr: String
+    var output: String { String(decoding: self.stdout, as: UTF8.self) }
+}
+
+/// Runs a command to completion with a time limit, feeding `input` on standard input.
+func runCommand(
+    _ executable: String,
+    _ arguments: [String],
+    input: Data? = nil,
+    environment: [String: String]? = nil,
+    timeout: Duration = .seconds(120)
+) async throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    let stdoutPipe = Pipe()
+    let stderrPipe = Pipe()
+    let stdinPipe = Pipe()
+    process.standardOutput = stdoutPipe
+    process.standardError = stderrPipe
+    process.standardInput = stdinPipe
+    try process.run()
+    let killer = Task {
+        try await Task.sleep(for: timeout)
+        process.terminate()
+    }
+    async let stdout = Task.detached { stdoutPipe.fileHandleForReading.readDataToEndOfFile() }.value
+    async let stderr = Task.detached { stderrPipe.fileHandleForReading.readDataToEndOfFile() }.value
+    if let input { try stdinPipe.fileHandleForWriting.write(contentsOf: input) }
+    try stdinPipe.fileHandleForWriting.close()
+    let (out, err) = await (stdout, stderr)
+    process.waitUntilExit()
+    killer.cancel()
+    return CommandResult(status: process.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+}
+
+/// A `ternd` child process on a free loopback port.
+final class TerndProcess: @unchecked Sendable {
+    let process: Process
+    let port: Int
+    let dataDirectory: URL
+    private let logFile: URL
+
+    var bootstrap: String { "127.0.0.1:\(self.port)" }
+
+    private init(process: Process, port: Int, dataDirectory: URL, logFile: URL) {
+        self.process = process
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.logFile = logFile
+    }
+
+    var log: String { (try? String(contentsOf: self.logFile, encoding: .utf8)) ?? "" }
+
+    static func start(
+        dataDirectory: URL? = nil,
+        port: Int? = nil,
+        arguments: [String] = [],
+        environment: [String: String] = [:]
+    ) async throws -> TerndProcess {
+        let dataDirectory = try dataDirectory ?? Paths.temporaryDirectory()
+        var chosenPort = port
+        if chosenPort == nil { chosenPort = try await freePort() }
+        let port = chosenPort!
+        let logFile = dataDirectory.deletingLastPathComponent().appendingPathComponent(
+            "\(dataDirectory.lastPathComponent).ternd.log"
+        )
+        guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
+            throw TestFailure("cannot create \(logFile.path)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Paths.ternd)
+        process.arguments = ["--data-dir", dataDirectory.path, "--port", "\(port)"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let logHandle = try FileHandle(forWritingTo: logFile)
+        process.standardError = logHandle
+        process.standardOutput = logHandle
+        try process.run()
+        let ternd = TerndProcess(process: process, port: port, dataDirectory: dataDirectory, logFile: logFile)
+        try await ternd.waitUntilAccepting()
+        return ternd
+    }
+
+    private func waitUntilAccepting() async throws {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if !self.process.isRunning {
+                throw TestFailure("ternd exited with \(self.process.terminationStatus):\n\(self.log)")
+            }
+            if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: self.port).get()
+            {
+                try? await channel.close()
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestFailure("ternd did not accept connections within 15 s:\n\(self.log)")
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    func stop() async throws {
+        guard self.process.isRunning else { return }
+        self.process.terminate()
+        try await self.waitForExit()
+        #expect(self.process.terminationStatus == 0, "ternd exit status; log:\n\(self.log)")
+    }
+
+    /// SIGKILL: no shutdown at all, as in a crash.
+    func kill() async throws {
+        guard self.process.isRunning else { return }
+        Foundation.kill(self.process.processIdentifier, SIGKILL)
+        try await self.waitForExit()
+    }
+
+    private func waitForExit() async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while self.process.isRunning {
+            guard ContinuousClock.now < deadline else { throw TestFailure("ternd did not exit:\n\(self.log)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    deinit {
+        if self.process.isRunning { Foundation.kill(self.process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// Runs `body` against a fresh broker and stops it afterwards (also when `body` throws).
+func withTernd<T>(
+    arguments: [String] = [],
+    environment: [String: String] = [:],
+    _ body: (TerndProcess) async throws -> T
+) async throws -> T {
+    let ternd = try await TerndProcess.start(arguments: arguments, environment: environment)
+    do {
+        let result = try await body(ternd)
+        try await ternd.stop()
+        return result
+    } catch {
+        try? await ternd.kill()
+        throw error
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A port nobody listens on right now (bound and released).
+func freePort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .bind(host: "127.0.0.1", port: 0).get()
+    let port = channel.localAddress!.port!
+    try await channel.close()
+    return port
+}
+
+/// Runs one of Tests/IntegrationTests/python/*.py with the test venv.
+func runPython(_ script: String, _ arguments: [String], timeout: Duration = .seconds(240)) async throws -> CommandResult
+{
+    let result = try await runCommand(
+        Paths.python,
+        [Paths.pythonScripts.appendingPathComponent(script).path] + arguments,
+        timeout: timeout
+    )
+    #expect(result.status == 0, "\(script) \(arguments) failed:\n\(result.stderr)\n\(result.output)")
+    return result
+}
