@@ -47,17 +47,28 @@ public final class InMemoryFileSystem: FileSystem {
         var generation = 0
         var pendingWriteFaults: [(remainingWrites: Int, fault: WriteFault)] = []
         var pendingFsyncFaultErrno: Int32?
+        var fsyncsHeld = false
         var fileFsyncCount = 0
         var directoryFsyncCount = 0
         var writeCount = 0
         var readByteCount = 0
     }
 
-    private let state = Mutex(State())
+    fileprivate let state = Mutex(State())
 
     public init() {}
 
     // MARK: Test controls
+
+    /// While held, file fsyncs block (on the thread that calls them) until `releaseFsyncs()`, so a
+    /// test can pile appends up behind one fsync deterministically, as a slow disk would.
+    public func holdFsyncs() {
+        self.state.withLock { $0.fsyncsHeld = true }
+    }
+
+    public func releaseFsyncs() {
+        self.state.withLock { $0.fsyncsHeld = false }
+    }
 
     /// Number of successful `StorageFile.fsync()` calls so far.
     public var fileFsyncCount: Int { self.state.withLock { $0.fileFsyncCount } }
@@ -311,6 +322,9 @@ final class InMemoryFile: StorageFile {
 
     func fsync() throws(StorageError) {
         try self.checkOpen()
+        while self.fileSystem.state.withLock({ $0.fsyncsHeld }) {
+            usleep(1000)
+        }
         try self.fileSystem.withInode(self) { state, inode throws(StorageError) in
             if let code = state.pendingFsyncFaultErrno {
                 state.pendingFsyncFaultErrno = nil

@@ -105,7 +105,8 @@ import Testing
         #expect(produced?.errorCode == KafkaErrorCode.none)
         let response = try await fetched
         let waited = ContinuousClock.now - started
-        #expect(waited < .seconds(5), "the fetch waited \(waited) although data arrived after 100 ms")
+        // Generous for a loaded machine, and still far below max_wait: the append woke the fetch.
+        #expect(waited < .seconds(20), "the fetch waited \(waited) although data arrived after 100 ms")
         let records = try #require(response?.responses.first?.partitions.first?.records)
         #expect(try RecordBatch.split(records).batches.count == 1)
         #expect(response?.responses.first?.partitions.first?.highWatermark == 1)
