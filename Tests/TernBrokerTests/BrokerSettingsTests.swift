@@ -1,0 +1,57 @@
+import TernBroker
+import TernStorage
+import Testing
+
+@Suite struct BrokerSettingsTests {
+    @Test func defaultsAreKafkas() throws {
+        let settings = try BrokerSettings.resolve([])
+        #expect(settings.dataDirectory == "./tern-data")
+        #expect(settings.host == "127.0.0.1" && settings.port == 9092)
+        #expect(settings.maximumRequestBytes == 104_857_600)
+        #expect(settings.broker.defaultPartitionCount == 1)
+        #expect(settings.broker.autoCreateTopics)
+        #expect(settings.broker.defaultLogConfig.segmentBytes == 1 << 30)
+        #expect(settings.broker.defaultLogConfig.maxMessageBytes == 1_048_588)
+    }
+
+    /// Flags beat environment variables, which beat the properties file.
+    @Test func layersOverrideInOrder() throws {
+        let file = try BrokerSettings.parseProperties(
+            """
+            # a comment
+            ! another
+            num.partitions = 3
+            port=9000
+            log.retention.hours=2
+            log.segment.bytes: 1048576
+            """
+        )
+        let environment = BrokerSettings.properties(fromEnvironment: [
+            "TERN_PORT": "9100", "TERN_AUTO_CREATE_TOPICS_ENABLE": "false", "PATH": "/bin", "TERN_NOT_A_KEY": "1",
+        ])
+        let flags = ["port": "9200", "log.dirs": "/srv/tern,/unused"]
+        let settings = try BrokerSettings.resolve([file, environment, flags])
+        #expect(settings.port == 9200)
+        #expect(settings.broker.advertisedPort == 9200)
+        #expect(settings.broker.defaultPartitionCount == 3)
+        #expect(!settings.broker.autoCreateTopics)
+        #expect(settings.dataDirectory == "/srv/tern")
+        #expect(settings.broker.defaultLogConfig.retentionMs == 7_200_000)
+        #expect(settings.broker.defaultLogConfig.segmentBytes == 1_048_576)
+        #expect(try BrokerSettings.resolve([file, environment]).port == 9100)
+        #expect(try BrokerSettings.resolve([file]).port == 9000)
+    }
+
+    @Test(arguments: [
+        ["no.such.setting": "1"], ["num.partitions": "0"], ["port": "many"], ["auto.create.topics.enable": "maybe"],
+        ["log.retention.ms": "-5"], ["log.message.timestamp.type": "Whenever"],
+    ])
+    func badValuesAreRefusedWithTheirName(properties: [String: String]) {
+        let error = #expect(throws: BrokerSettings.Error.self) { try BrokerSettings.resolve([properties]) }
+        #expect(error?.description.contains(String(properties.keys.first!.split(separator: ".").last!)) == true)
+    }
+
+    @Test func malformedPropertiesLinesAreRefused() {
+        #expect(throws: BrokerSettings.Error.self) { try BrokerSettings.parseProperties("just words") }
+    }
+}
