@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "TernRecords", targets: ["TernRecords"]),
         .library(name: "TernCompression", targets: ["TernCompression"]),
         .library(name: "TernStorage", targets: ["TernStorage"]),
+        .library(name: "TernCoordinator", targets: ["TernCoordinator"]),
         .executable(name: "ternd", targets: ["ternd"]),
         .executable(name: "tern", targets: ["tern"]),
     ],
@@ -55,6 +56,9 @@ let package = Package(
             dependencies: ["TernRecords", "TernWire", nioCore, logging],
             swiftSettings: strictSettings
         ),
+        // The consumer-group coordinator as a pure state machine: requests and the time in, responses,
+        // records to append and timers out. No channels, storage or clocks.
+        .target(name: "TernCoordinator", dependencies: ["TernWire", nioCore], swiftSettings: strictSettings),
         .target(
             name: "TernBroker",
             dependencies: ["TernWire", "TernRecords", "TernStorage", nioCore, logging],
@@ -106,6 +110,11 @@ let package = Package(
         .testTarget(
             name: "TernServerTests",
             dependencies: ["TernServer", "TernBroker", "TernStorage", "TernWire", nioCore, nioPosix, logging],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TernCoordinatorTests",
+            dependencies: ["TernCoordinator", "TernWire", nioCore],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TernClientTests", dependencies: ["TernClient"], swiftSettings: strictSettings),

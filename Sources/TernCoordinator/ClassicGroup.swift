@@ -1,0 +1,186 @@
+import NIOCore
+import TernWire
+
+/// The state of a classic consumer group (Kafka's `ClassicGroupState`).
+///
+/// ```
+/// Empty ──first join──▶ PreparingRebalance ──all known members joined / timer──▶ CompletingRebalance
+///   ▲                     │   ▲                                                    │ leader's SyncGroup
+///   └──everyone left──────┘   └──── member failed, left, joined or changed ◀──── Stable ◀─┘
+/// Empty ──deleted──▶ Dead
+/// ```
+public enum GroupState: String, Hashable, Sendable, CaseIterable {
+    /// No members. The group may still hold committed offsets (and, after a replay or once every
+    /// member has gone, its last generation and protocol type).
+    case empty = "Empty"
+    /// Collecting JoinGroups: parked until every known member has rejoined or the rebalance
+    /// timeout (or, for a group that was empty, the initial rebalance delay) ends.
+    case preparingRebalance = "PreparingRebalance"
+    /// Join responses sent; waiting for the leader's SyncGroup with the assignment.
+    case completingRebalance = "CompletingRebalance"
+    /// Assignment distributed; members heartbeat.
+    case stable = "Stable"
+    /// Being removed; it accepts nothing and is dropped from the coordinator.
+    case dead = "Dead"
+}
+
+/// How the join phase of PreparingRebalance ends.
+enum JoinPhase: Hashable, Sendable {
+    /// The group was empty: wait `initialRebalanceDelay` (again, while new members keep
+    /// arriving, up to `remainingMs` in total) before completing the join, so the first members of
+    /// a starting application land in one generation. Joins never complete this phase early.
+    case initialDelay(remainingMs: Int64, newMemberAdded: Bool)
+    /// Complete as soon as every member has rejoined, or at the rebalance timeout.
+    case awaitingRejoins
+}
+
+/// One member of a group. Invariant: `awaitingJoin` is set only in PreparingRebalance,
+/// `awaitingSync` only in CompletingRebalance.
+struct GroupMember: Hashable, Sendable {
+    let memberId: String
+    var clientId: String
+    var clientHost: String
+    var sessionTimeoutMs: Int32
+    var rebalanceTimeoutMs: Int32
+    var protocolType: String
+    /// In the member's order of preference.
+    var protocols: [JoinGroupRequest.GroupProtocol]
+    var assignment: ByteBuffer
+    /// A JoinGroup parked until the join phase completes.
+    var awaitingJoin: RequestTicket?
+    /// A SyncGroup parked until the leader's assignment arrives.
+    var awaitingSync: RequestTicket?
+    /// Joined during the current join phase and not yet part of a generation. A new member's
+    /// parked join is bounded by the new-member join timeout rather than kept alive.
+    var isNew: Bool
+
+    func metadata(for protocolName: String) -> ByteBuffer? {
+        self.protocols.first { $0.name == protocolName }?.metadata
+    }
+
+    /// Whether a rejoin changes nothing the group depends on.
+    func matches(_ protocols: [JoinGroupRequest.GroupProtocol]) -> Bool {
+        self.protocols == protocols
+    }
+}
+
+/// A classic group. Invariants: `memberOrder` lists exactly the keys of `members`, oldest first;
+/// `leaderId` is a member whenever `members` is non-empty and nil otherwise; `pendingSyncMembers`
+/// is a subset of `members` and non-empty only in CompletingRebalance or Stable.
+struct ClassicGroup: Hashable, Sendable {
+    let groupId: String
+    var state: GroupState
+    var joinPhase: JoinPhase
+    var generationId: Int32
+    /// Set by the first member; kept when the group empties, as Kafka does.
+    var protocolType: String?
+    /// The protocol chosen for the current generation; nil while empty.
+    var protocolName: String?
+    var leaderId: String?
+    var members: [String: GroupMember]
+    var memberOrder: [String]
+    /// Members of the current generation that have not sent SyncGroup yet.
+    var pendingSyncMembers: Set<String>
+    var currentStateTimestampMs: Int64
+    var offsets: [TopicPartition: OffsetCommitValue]
+
+    init(groupId: String, nowMs: Int64) {
+        self.groupId = groupId
+        self.state = .empty
+        self.joinPhase = .awaitingRejoins
+        self.generationId = 0
+        self.protocolType = nil
+        self.protocolName = nil
+        self.leaderId = nil
+        self.members = [:]
+        self.memberOrder = []
+        self.pendingSyncMembers = []
+        self.currentStateTimestampMs = nowMs
+        self.offsets = [:]
+    }
+
+    var orderedMembers: [GroupMember] { self.memberOrder.map { self.members[$0]! } }
+
+    var allMembersJoined: Bool { self.members.values.allSatisfy { $0.awaitingJoin != nil } }
+
+    /// The longest rebalance timeout of any member: how long a join phase may last.
+    var rebalanceTimeoutMs: Int64 { Int64(self.members.values.map(\.rebalanceTimeoutMs).max() ?? 0) }
+
+    mutating func transition(to state: GroupState, nowMs: Int64) {
+        self.state = state
+        self.currentStateTimestampMs = nowMs
+    }
+
+    /// Kafka's `supportsProtocols`: an empty group takes any non-empty protocol type and list;
+    /// otherwise the type must match and one of the protocols must be supported by every member.
+    func supports(protocolType: String, protocols: [JoinGroupRequest.GroupProtocol]) -> Bool {
+        if self.members.isEmpty {
+            return !protocolType.isEmpty && !protocols.isEmpty
+        }
+        guard protocolType == self.protocolType else { return false }
+        return protocols.contains { candidate in
+            self.members.values.allSatisfy { member in member.protocols.contains { $0.name == candidate.name } }
+        }
+    }
+
+    /// The vote of §5.1: the candidates are the protocols every member supports; each member votes
+    /// for its most preferred candidate; most votes wins. Ties go to the candidate the oldest member
+    /// prefers, so the choice is deterministic (Kafka breaks ties by hash order).
+    func selectProtocol() -> String {
+        let ordered = self.orderedMembers
+        precondition(!ordered.isEmpty, "selecting a protocol for an empty group")
+        let candidates = ordered[0].protocols.map(\.name).filter { name in
+            ordered.allSatisfy { member in member.protocols.contains { $0.name == name } }
+        }
+        precondition(!candidates.isEmpty, "members share no protocol although each join was checked")
+        var votes: [String: Int] = [:]
+        for member in ordered {
+            let vote = member.protocols.first { candidates.contains($0.name) }!.name
+            votes[vote, default: 0] += 1
+        }
+        let best = votes.values.max()!
+        return candidates.first { votes[$0] == best }!
+    }
+
+    mutating func add(_ member: GroupMember) {
+        if self.members.isEmpty { self.protocolType = member.protocolType }
+        self.members[member.memberId] = member
+        self.memberOrder.append(member.memberId)
+        if self.leaderId == nil { self.leaderId = member.memberId }
+    }
+
+    /// Removes a member; a departing leader is replaced by the oldest remaining member.
+    mutating func remove(_ memberId: String) {
+        self.members[memberId] = nil
+        self.memberOrder.removeAll { $0 == memberId }
+        self.pendingSyncMembers.remove(memberId)
+        if self.leaderId == memberId { self.leaderId = self.memberOrder.first }
+    }
+
+    /// The record that stores the current generation (Kafka's `storeGroup`).
+    func metadataRecord() -> CoordinatorRecord {
+        let protocolName = self.protocolName
+        let members = self.orderedMembers.map { member in
+            GroupMetadataValue.Member(
+                memberId: member.memberId,
+                clientId: member.clientId,
+                clientHost: member.clientHost,
+                rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+                sessionTimeoutMs: member.sessionTimeoutMs,
+                subscription: protocolName.flatMap { member.metadata(for: $0) } ?? ByteBuffer(),
+                assignment: member.assignment
+            )
+        }
+        return .groupMetadata(
+            groupId: self.groupId,
+            GroupMetadataValue(
+                protocolType: self.protocolType ?? "",
+                generation: self.generationId,
+                protocolName: protocolName,
+                leader: self.leaderId,
+                currentStateTimestampMs: self.currentStateTimestampMs,
+                members: members
+            )
+        )
+    }
+}

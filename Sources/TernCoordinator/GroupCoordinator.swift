@@ -1,0 +1,173 @@
+import NIOCore
+import TernWire
+
+/// Limits and delays of the group coordinator, with Kafka's defaults.
+public struct GroupCoordinatorConfiguration: Hashable, Sendable {
+    /// `group.min.session.timeout.ms`: joins asking for less get INVALID_SESSION_TIMEOUT.
+    public var minSessionTimeoutMs: Int32
+    /// `group.max.session.timeout.ms`: joins asking for more get INVALID_SESSION_TIMEOUT.
+    public var maxSessionTimeoutMs: Int32
+    /// `group.initial.rebalance.delay.ms`: how long an empty group's first join phase waits for
+    /// more members (extended while they keep arriving, capped by the rebalance timeout).
+    public var initialRebalanceDelayMs: Int64
+    /// How long a new member's parked JoinGroup may wait before the member is dropped; the client
+    /// retries if it is still there (Kafka's `CLASSIC_GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS`).
+    public var newMemberJoinTimeoutMs: Int64
+    /// `offset.metadata.max.bytes`: longer commit metadata gets OFFSET_METADATA_TOO_LARGE. Measured
+    /// in UTF-16 code units, as Java's `String.length()`.
+    public var offsetMetadataMaxLength: Int
+
+    public init(
+        minSessionTimeoutMs: Int32 = 6_000,
+        maxSessionTimeoutMs: Int32 = 1_800_000,
+        initialRebalanceDelayMs: Int64 = 3_000,
+        newMemberJoinTimeoutMs: Int64 = 300_000,
+        offsetMetadataMaxLength: Int = 4_096
+    ) {
+        self.minSessionTimeoutMs = minSessionTimeoutMs
+        self.maxSessionTimeoutMs = maxSessionTimeoutMs
+        self.initialRebalanceDelayMs = initialRebalanceDelayMs
+        self.newMemberJoinTimeoutMs = newMemberJoinTimeoutMs
+        self.offsetMetadataMaxLength = offsetMetadataMaxLength
+    }
+}
+
+/// Kafka's classic group coordinator (consumer groups and committed offsets) as a pure state
+/// machine: every event method takes a decoded request and the current time and returns a
+/// `CoordinatorResult` — responses to send, records to append to `__consumer_offsets` (with the
+/// responses that wait for them) and timers to set. It performs no I/O, reads no clock and holds
+/// no reference to its caller, so the runtime that owns it (one per broker, behind an actor or a
+/// lock) decides how to append, fsync, schedule and answer.
+///
+/// State lives in memory and is rebuilt at startup by `replay(key:value:)` over the topic's
+/// records. Committed offsets and each group's generation and protocol come back; members do not
+/// (groups come back Empty and their members rejoin, as after a coordinator move in Kafka).
+///
+/// Requests for one group are processed in the order the runtime calls the methods; every rule
+/// follows Kafka's `GroupMetadataManager`/`GroupCoordinator` for JoinGroup v0–v2 (no
+/// MEMBER_ID_REQUIRED round trip, no static membership), SyncGroup, Heartbeat, LeaveGroup v0–v2 and
+/// OffsetCommit v2–v3; see `docs/consumer-groups.md` and kafka-compat.md §5.
+public struct GroupCoordinator: Sendable {
+    public let configuration: GroupCoordinatorConfiguration
+    var groups: [String: ClassicGroup] = [:]
+    /// The deadline of every timer the runtime holds for us; a firing that does not match is stale.
+    var timerDeadlines: [TimerKey: Int64] = [:]
+    var memberIdSuffixes: any MemberIdSuffixGenerator
+
+    public init(
+        configuration: GroupCoordinatorConfiguration = GroupCoordinatorConfiguration(),
+        memberIdSuffixes: any MemberIdSuffixGenerator = RandomUUIDSuffixGenerator()
+    ) {
+        self.configuration = configuration
+        self.memberIdSuffixes = memberIdSuffixes
+    }
+
+    // MARK: Inspection
+
+    /// The group's state, or nil when the coordinator has no such group.
+    public func state(ofGroup groupId: String) -> GroupState? {
+        self.groups[groupId]?.state
+    }
+
+    /// The group's current generation, or nil when the coordinator has no such group.
+    public func generation(ofGroup groupId: String) -> Int32? {
+        self.groups[groupId]?.generationId
+    }
+
+    /// The member ids of the group, oldest first.
+    public func members(ofGroup groupId: String) -> [String] {
+        self.groups[groupId]?.memberOrder ?? []
+    }
+
+    /// The group's leader, if it has members.
+    public func leader(ofGroup groupId: String) -> String? {
+        self.groups[groupId]?.leaderId
+    }
+
+    /// Every committed offset of the group.
+    public func committedOffsets(ofGroup groupId: String) -> [TopicPartition: OffsetCommitValue] {
+        self.groups[groupId]?.offsets ?? [:]
+    }
+
+    /// The timers the coordinator expects the runtime to hold, with their deadlines.
+    public var pendingTimers: [TimerKey: Int64] { self.timerDeadlines }
+
+    // MARK: Timers
+
+    /// A timer set earlier fired. Stale firings (cancelled or rescheduled since, or early) do
+    /// nothing.
+    public mutating func timerFired(_ key: TimerKey, nowMs: Int64) -> CoordinatorResult {
+        guard let deadlineMs = self.timerDeadlines[key], nowMs >= deadlineMs else { return .none }
+        self.timerDeadlines[key] = nil
+        guard var group = self.groups[key.groupId] else { return .none }
+        var result = CoordinatorResult()
+        switch key {
+        case .session(_, let memberId):
+            self.sessionExpired(memberId: memberId, group: &group, nowMs: nowMs, result: &result)
+        case .initialRebalanceDelay:
+            self.initialDelayEnded(group: &group, nowMs: nowMs, result: &result)
+        case .rebalanceTimeout:
+            self.rebalanceTimedOut(group: &group, nowMs: nowMs, result: &result)
+        case .syncTimeout:
+            self.syncTimedOut(group: &group, nowMs: nowMs, result: &result)
+        }
+        self.store(group)
+        return result
+    }
+
+    mutating func schedule(_ key: TimerKey, atMs: Int64, _ result: inout CoordinatorResult) {
+        self.timerDeadlines[key] = atMs
+        result.timers.append(.schedule(key, atMs: atMs))
+    }
+
+    mutating func cancel(_ key: TimerKey, _ result: inout CoordinatorResult) {
+        if self.timerDeadlines.removeValue(forKey: key) != nil {
+            result.timers.append(.cancel(key))
+        }
+    }
+
+    /// Writes a group back after an event; a Dead group is dropped.
+    mutating func store(_ group: ClassicGroup) {
+        switch group.state {
+        case .dead:
+            self.groups[group.groupId] = nil
+        case .empty, .preparingRebalance, .completingRebalance, .stable:
+            self.groups[group.groupId] = group
+        }
+    }
+
+    // MARK: Replay
+
+    /// Applies one `__consumer_offsets` record read back from the log (nil value = tombstone),
+    /// in log order. Offsets are restored as committed; a group metadata record restores the
+    /// group's protocol type, generation and protocol as an Empty group.
+    public mutating func replay(key: ByteBuffer, value: ByteBuffer?) throws(CoordinatorRecordError) {
+        self.replay(try CoordinatorRecord.decode(key: key, value: value))
+    }
+
+    /// Applies one decoded record; see `replay(key:value:)`.
+    public mutating func replay(_ record: CoordinatorRecord) {
+        let groupId = record.groupId
+        var group = self.groups[groupId] ?? ClassicGroup(groupId: groupId, nowMs: -1)
+        precondition(group.members.isEmpty, "replaying into group \(groupId) while it has live members")
+        switch record {
+        case .offsetCommit(let key, let value):
+            group.offsets[TopicPartition(key.topic, key.partition)] = value
+        case .groupMetadata(_, let value?):
+            group.protocolType = value.protocolType.isEmpty ? nil : value.protocolType
+            group.generationId = value.generation
+            group.protocolName = value.protocolName
+            group.currentStateTimestampMs = value.currentStateTimestampMs
+        case .groupMetadata(_, nil):
+            group.protocolType = nil
+            group.generationId = 0
+            group.protocolName = nil
+        }
+        // A group that only ever existed through records that are now all deleted is gone.
+        if group.offsets.isEmpty && group.generationId == 0 && group.protocolType == nil {
+            self.groups[groupId] = nil
+        } else {
+            self.groups[groupId] = group
+        }
+    }
+}
