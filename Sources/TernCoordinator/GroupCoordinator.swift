@@ -115,12 +115,16 @@ public struct GroupCoordinator: Sendable {
         return result
     }
 
+    /// Sets a timer. Within one result only the last action per key is kept, so the runtime never
+    /// sees a schedule immediately overridden.
     mutating func schedule(_ key: TimerKey, atMs: Int64, _ result: inout CoordinatorResult) {
         self.timerDeadlines[key] = atMs
+        result.timers.removeAll { $0.key == key }
         result.timers.append(.schedule(key, atMs: atMs))
     }
 
     mutating func cancel(_ key: TimerKey, _ result: inout CoordinatorResult) {
+        result.timers.removeAll { $0.key == key }
         if self.timerDeadlines.removeValue(forKey: key) != nil {
             result.timers.append(.cancel(key))
         }
