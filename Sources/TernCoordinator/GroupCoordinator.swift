@@ -143,8 +143,8 @@ public struct GroupCoordinator: Sendable {
     // MARK: Replay
 
     /// Applies one `__consumer_offsets` record read back from the log (nil value = tombstone),
-    /// in log order. Offsets are restored as committed; a group metadata record restores the
-    /// group's protocol type, generation and protocol as an Empty group.
+    /// in log order, before any request is handled. Offsets are restored as committed; a group
+    /// metadata record restores the group's protocol type, generation and protocol as an Empty group.
     public mutating func replay(key: ByteBuffer, value: ByteBuffer?) throws(CoordinatorRecordError) {
         self.replay(try CoordinatorRecord.decode(key: key, value: value))
     }

@@ -335,7 +335,7 @@ import Testing
 
     @Test func leaderLeavingHandsLeadershipToTheOldestRemainingMember() {
         var c = makeCoordinator()
-        stableGroup(&c, clients: ["a", "b"])
+        stableGroup(&c, clients: ["a", "b", "c"])
         #expect(
             c.leave("a-1", ticket: 1, at: 1_000)
                 == CoordinatorResult(
@@ -348,15 +348,46 @@ import Testing
             c.beat("b-2", generation: 1, ticket: 2, at: 1_100).responses == [heartbeatAnswer(2, .rebalanceInProgress)]
         )
         #expect(
-            c.join("b", memberId: "b-2", ticket: 3, at: 1_200)
+            c.join("c", memberId: "c-3", ticket: 3, at: 1_200)
+                == CoordinatorResult(timers: [.schedule(session("c-3"), atMs: 11_200)])
+        )
+        #expect(
+            c.join("b", memberId: "b-2", ticket: 4, at: 1_300)
                 == CoordinatorResult(
-                    responses: [joined(3, generation: 2, leader: "b-2", member: "b-2", members: ["b-2"])],
+                    responses: [
+                        joined(4, generation: 2, leader: "b-2", member: "b-2", members: ["b-2", "c-3"]),
+                        joined(3, generation: 2, leader: "b-2", member: "c-3"),
+                    ],
                     timers: [
                         .cancel(rebalanceTimeout),
-                        .schedule(session("b-2"), atMs: 11_200),
-                        .schedule(syncTimeout, atMs: 31_200),
+                        .schedule(session("b-2"), atMs: 11_300),
+                        .schedule(session("c-3"), atMs: 11_300),
+                        .schedule(syncTimeout, atMs: 31_300),
                     ]
                 )
+        )
+    }
+
+    @Test func aLeaderThatDoesNotRejoinIsReplacedByTheOldestMemberThatDid() {
+        var c = makeCoordinator()
+        stableGroup(&c, clients: ["a", "b", "c"], session: 60_000, rebalance: 20_000)
+        // c's new preference order starts a rebalance; b rejoins; the leader a does not.
+        _ = c.join(
+            "c",
+            memberId: "c-3",
+            protocolNames: ["roundrobin", "range"],
+            session: 60_000,
+            rebalance: 20_000,
+            ticket: 1,
+            at: 1_000
+        )
+        #expect(c.state(ofGroup: group) == .preparingRebalance)
+        _ = c.join("b", memberId: "b-2", session: 60_000, rebalance: 20_000, ticket: 2, at: 1_100)
+        #expect(
+            c.fire(rebalanceTimeout, at: 21_000).responses == [
+                joined(2, generation: 2, leader: "b-2", member: "b-2", members: ["b-2", "c-3"]),
+                joined(1, generation: 2, leader: "b-2", member: "c-3"),
+            ]
         )
     }
 
