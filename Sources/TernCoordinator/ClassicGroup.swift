@@ -74,7 +74,8 @@ struct ClassicGroup: Hashable, Sendable {
     var generationId: Int32
     /// Set by the first member; kept when the group empties, as Kafka does.
     var protocolType: String?
-    /// The protocol chosen for the current generation; nil while empty.
+    /// The protocol chosen for the current generation; nil once the group empties (a replayed
+    /// Empty group keeps its last generation's protocol, as Kafka's loaded groups do).
     var protocolName: String?
     var leaderId: String?
     var members: [String: GroupMember]

@@ -66,7 +66,9 @@ public enum CoordinatorRecord: Hashable, Sendable {
     /// Decodes a `__consumer_offsets` record. A nil value is a tombstone.
     public static func decode(key: ByteBuffer, value: ByteBuffer?) throws(CoordinatorRecordError) -> Self {
         var key = key
-        let keyVersion: Int16 = try read(&key, "key version") { buffer throws(WireError) in try buffer.readKafkaInteger() }
+        let keyVersion: Int16 = try read(&key, "key version") { buffer throws(WireError) in
+            try buffer.readKafkaInteger()
+        }
         switch keyVersion {
         case 0, 1:
             let commitKey = try read(&key, "offset commit key") { buffer throws(WireError) in
@@ -77,9 +79,14 @@ public enum CoordinatorRecord: Hashable, Sendable {
                 )
             }
             try expectConsumed(key, "offset commit key")
-            return .offsetCommit(commitKey, try value.map { bytes throws(CoordinatorRecordError) in try OffsetCommitValue.decode(bytes) })
+            return .offsetCommit(
+                commitKey,
+                try value.map { bytes throws(CoordinatorRecordError) in try OffsetCommitValue.decode(bytes) }
+            )
         case 2:
-            let groupId = try read(&key, "group metadata key") { buffer throws(WireError) in try buffer.readKafkaString() }
+            let groupId = try read(&key, "group metadata key") { buffer throws(WireError) in
+                try buffer.readKafkaString()
+            }
             try expectConsumed(key, "group metadata key")
             return .groupMetadata(
                 groupId: groupId,

@@ -88,6 +88,12 @@ public enum TimerAction: Hashable, Sendable, CustomStringConvertible {
     case schedule(TimerKey, atMs: Int64)
     case cancel(TimerKey)
 
+    public var key: TimerKey {
+        switch self {
+        case .schedule(let key, _), .cancel(let key): key
+        }
+    }
+
     public var description: String {
         switch self {
         case .schedule(let key, let atMs): "schedule(\(key), at: \(atMs))"

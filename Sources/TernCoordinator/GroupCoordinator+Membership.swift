@@ -18,7 +18,10 @@ extension GroupCoordinator {
     ) -> CoordinatorResult {
         func failure(_ errorCode: KafkaErrorCode) -> CoordinatorResult {
             CoordinatorResult(responses: [
-                TicketedResponse(ticket, .joinGroup(JoinGroupResponse(errorCode: errorCode, memberId: request.memberId)))
+                TicketedResponse(
+                    ticket,
+                    .joinGroup(JoinGroupResponse(errorCode: errorCode, memberId: request.memberId))
+                )
             ])
         }
         guard !request.groupId.isEmpty else { return failure(.invalidGroupId) }
@@ -189,7 +192,10 @@ extension GroupCoordinator {
             // Only the leader runs the assignor, so only it needs everyone's subscription.
             members: isLeader
                 ? group.orderedMembers.map {
-                    JoinGroupResponse.Member(memberId: $0.memberId, metadata: $0.metadata(for: protocolName) ?? ByteBuffer())
+                    JoinGroupResponse.Member(
+                        memberId: $0.memberId,
+                        metadata: $0.metadata(for: protocolName) ?? ByteBuffer()
+                    )
                 } : []
         )
     }
@@ -347,7 +353,8 @@ extension GroupCoordinator {
     }
 
     mutating func initialDelayEnded(group: inout ClassicGroup, nowMs: Int64, result: inout CoordinatorResult) {
-        guard group.state == .preparingRebalance, case .initialDelay(let remainingMs, let newMemberAdded) = group.joinPhase
+        guard group.state == .preparingRebalance,
+            case .initialDelay(let remainingMs, let newMemberAdded) = group.joinPhase
         else { return }
         if newMemberAdded && remainingMs > 0 {
             let delayMs = min(self.configuration.initialRebalanceDelayMs, remainingMs)
@@ -384,9 +391,12 @@ extension GroupCoordinator {
 
     /// SyncGroup v0–v1. A follower's sync in CompletingRebalance is parked; the leader's sync
     /// stores the assignment and releases every parked sync once that record is durable.
-    public mutating func syncGroup(_ request: SyncGroupRequest, ticket: RequestTicket, nowMs: Int64) -> CoordinatorResult {
+    public mutating func syncGroup(_ request: SyncGroupRequest, ticket: RequestTicket, nowMs: Int64)
+        -> CoordinatorResult
+    {
         func failure(_ errorCode: KafkaErrorCode) -> CoordinatorResult {
-            CoordinatorResult(responses: [TicketedResponse(ticket, .syncGroup(SyncGroupResponse(errorCode: errorCode)))])
+            CoordinatorResult(responses: [TicketedResponse(ticket, .syncGroup(SyncGroupResponse(errorCode: errorCode)))]
+            )
         }
         guard !request.groupId.isEmpty else { return failure(.invalidGroupId) }
         guard var group = self.groups[request.groupId] else { return failure(.unknownMemberId) }
@@ -451,7 +461,9 @@ extension GroupCoordinator {
     // MARK: Heartbeat
 
     /// Heartbeat v0–v1: refreshes the member's session; REBALANCE_IN_PROGRESS tells it to rejoin.
-    public mutating func heartbeat(_ request: HeartbeatRequest, ticket: RequestTicket, nowMs: Int64) -> CoordinatorResult {
+    public mutating func heartbeat(_ request: HeartbeatRequest, ticket: RequestTicket, nowMs: Int64)
+        -> CoordinatorResult
+    {
         func answer(_ errorCode: KafkaErrorCode, _ result: CoordinatorResult = .none) -> CoordinatorResult {
             var result = result
             result.respond(ticket, .heartbeat(HeartbeatResponse(errorCode: errorCode)))
@@ -485,7 +497,9 @@ extension GroupCoordinator {
     // MARK: LeaveGroup
 
     /// LeaveGroup v0–v2 (one member): the group rebalances without waiting for the session to end.
-    public mutating func leaveGroup(_ request: LeaveGroupRequest, ticket: RequestTicket, nowMs: Int64) -> CoordinatorResult {
+    public mutating func leaveGroup(_ request: LeaveGroupRequest, ticket: RequestTicket, nowMs: Int64)
+        -> CoordinatorResult
+    {
         func answer(_ errorCode: KafkaErrorCode, _ result: CoordinatorResult = .none) -> CoordinatorResult {
             var result = result
             result.respond(ticket, .leaveGroup(LeaveGroupResponse(errorCode: errorCode)))

@@ -48,13 +48,20 @@ extension GroupCoordinator {
                         group!.offsets[TopicPartition(topic.name, partition.partitionIndex)] = value
                         records.append(
                             .offsetCommit(
-                                OffsetCommitKey(group: request.groupId, topic: topic.name, partition: partition.partitionIndex),
+                                OffsetCommitKey(
+                                    group: request.groupId,
+                                    topic: topic.name,
+                                    partition: partition.partitionIndex
+                                ),
                                 value
                             )
                         )
                         errorCode = .none
                     }
-                    return OffsetCommitResponse.Partition(partitionIndex: partition.partitionIndex, errorCode: errorCode)
+                    return OffsetCommitResponse.Partition(
+                        partitionIndex: partition.partitionIndex,
+                        errorCode: errorCode
+                    )
                 }
             )
         }
@@ -146,13 +153,19 @@ extension GroupCoordinator {
             for key in offsets.keys { byTopic[key.topic, default: []].append(key.partition) }
             return OffsetFetchResponse(
                 topics: byTopic.keys.sorted().map { topic in
-                    OffsetFetchResponse.Topic(name: topic, partitions: byTopic[topic]!.sorted().map { partition(topic, $0) })
+                    OffsetFetchResponse.Topic(
+                        name: topic,
+                        partitions: byTopic[topic]!.sorted().map { partition(topic, $0) }
+                    )
                 }
             )
         }
         return OffsetFetchResponse(
             topics: requested.map { topic in
-                OffsetFetchResponse.Topic(name: topic.name, partitions: topic.partitionIndexes.map { partition(topic.name, $0) })
+                OffsetFetchResponse.Topic(
+                    name: topic.name,
+                    partitions: topic.partitionIndexes.map { partition(topic.name, $0) }
+                )
             }
         )
     }
@@ -257,7 +270,9 @@ extension GroupCoordinator {
         nowMs: Int64
     ) -> CoordinatorResult {
         func failure(_ errorCode: KafkaErrorCode) -> CoordinatorResult {
-            CoordinatorResult(responses: [TicketedResponse(ticket, .deleteOffsets(errorCode: errorCode, partitions: [:]))])
+            CoordinatorResult(responses: [
+                TicketedResponse(ticket, .deleteOffsets(errorCode: errorCode, partitions: [:]))
+            ])
         }
         guard !groupId.isEmpty else { return failure(.invalidGroupId) }
         guard var group = self.groups[groupId] else { return failure(.groupIdNotFound) }
@@ -281,7 +296,10 @@ extension GroupCoordinator {
             errors[partition] = KafkaErrorCode.none
             if group.offsets.removeValue(forKey: partition) != nil {
                 records.append(
-                    .offsetCommit(OffsetCommitKey(group: groupId, topic: partition.topic, partition: partition.partition), nil)
+                    .offsetCommit(
+                        OffsetCommitKey(group: groupId, topic: partition.topic, partition: partition.partition),
+                        nil
+                    )
                 )
             }
         }

@@ -115,12 +115,16 @@ public struct GroupCoordinator: Sendable {
         return result
     }
 
+    /// Sets a timer. Within one result only the last action per key is kept, so the runtime never
+    /// sees a schedule immediately overridden.
     mutating func schedule(_ key: TimerKey, atMs: Int64, _ result: inout CoordinatorResult) {
         self.timerDeadlines[key] = atMs
+        result.timers.removeAll { $0.key == key }
         result.timers.append(.schedule(key, atMs: atMs))
     }
 
     mutating func cancel(_ key: TimerKey, _ result: inout CoordinatorResult) {
+        result.timers.removeAll { $0.key == key }
         if self.timerDeadlines.removeValue(forKey: key) != nil {
             result.timers.append(.cancel(key))
         }
@@ -139,8 +143,8 @@ public struct GroupCoordinator: Sendable {
     // MARK: Replay
 
     /// Applies one `__consumer_offsets` record read back from the log (nil value = tombstone),
-    /// in log order. Offsets are restored as committed; a group metadata record restores the
-    /// group's protocol type, generation and protocol as an Empty group.
+    /// in log order, before any request is handled. Offsets are restored as committed; a group
+    /// metadata record restores the group's protocol type, generation and protocol as an Empty group.
     public mutating func replay(key: ByteBuffer, value: ByteBuffer?) throws(CoordinatorRecordError) {
         self.replay(try CoordinatorRecord.decode(key: key, value: value))
     }

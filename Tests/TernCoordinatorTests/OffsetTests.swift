@@ -1,0 +1,402 @@
+import NIOCore
+import TernCoordinator
+import TernWire
+import Testing
+
+/// Topic "t" has partitions 0–2; nothing else exists.
+func knownPartition(_ topic: String, _ partition: Int32) -> Bool {
+    topic == "t" && (0..<3).contains(partition)
+}
+
+extension GroupCoordinator {
+    mutating func commit(
+        groupId: String = group,
+        generation: Int32 = -1,
+        member: String = "",
+        _ partitions: [(topic: String, partition: Int32, offset: Int64, metadata: String?)],
+        retentionMs: Int64 = -1,
+        ticket: UInt64 = 1,
+        at nowMs: Int64
+    ) -> CoordinatorResult {
+        var topics: [OffsetCommitRequest.Topic] = []
+        for entry in partitions {
+            let partition = OffsetCommitRequest.Partition(
+                partitionIndex: entry.partition,
+                committedOffset: entry.offset,
+                committedMetadata: entry.metadata
+            )
+            if let index = topics.firstIndex(where: { $0.name == entry.topic }) {
+                topics[index].partitions.append(partition)
+            } else {
+                topics.append(OffsetCommitRequest.Topic(name: entry.topic, partitions: [partition]))
+            }
+        }
+        return self.commitOffsets(
+            OffsetCommitRequest(
+                groupId: groupId,
+                generationIdOrMemberEpoch: generation,
+                memberId: member,
+                retentionTimeMs: retentionMs,
+                topics: topics
+            ),
+            ticket: RequestTicket(ticket),
+            nowMs: nowMs,
+            partitionExists: knownPartition
+        )
+    }
+}
+
+func commitAnswer(_ ticket: UInt64, _ topics: [(String, [(Int32, KafkaErrorCode)])]) -> TicketedResponse {
+    TicketedResponse(
+        RequestTicket(ticket),
+        .offsetCommit(
+            OffsetCommitResponse(
+                topics: topics.map { name, partitions in
+                    OffsetCommitResponse.Topic(
+                        name: name,
+                        partitions: partitions.map {
+                            OffsetCommitResponse.Partition(partitionIndex: $0.0, errorCode: $0.1)
+                        }
+                    )
+                }
+            )
+        )
+    )
+}
+
+func offsetRecord(_ topic: String, _ partition: Int32, _ value: OffsetCommitValue?) -> CoordinatorRecord {
+    .offsetCommit(OffsetCommitKey(group: group, topic: topic, partition: partition), value)
+}
+
+/// The error code per committed partition in a result, and whether anything is to be appended.
+func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], appends: Bool) {
+    let errors = result.allResponses.flatMap { response -> [KafkaErrorCode] in
+        guard case .offsetCommit(let commit) = response.response else { return [] }
+        return commit.topics.flatMap { $0.partitions.map(\.errorCode) }
+    }
+    return (errors, !result.appends.isEmpty)
+}
+
+@Suite struct OffsetTests {
+    @Test func aSimpleCommitCreatesAnEmptyGroupAndIsAnsweredAfterItsRecords() {
+        var c = makeCoordinator()
+        #expect(
+            c.commit([("t", 0, 42, "m"), ("t", 1, 7, nil), ("u", 0, 1, nil)], at: 1_000)
+                == CoordinatorResult(appends: [
+                    CoordinatorAppend(
+                        records: [
+                            offsetRecord(
+                                "t",
+                                0,
+                                OffsetCommitValue(offset: 42, metadata: "m", commitTimestampMs: 1_000)
+                            ),
+                            offsetRecord("t", 1, OffsetCommitValue(offset: 7, metadata: "", commitTimestampMs: 1_000)),
+                        ],
+                        responsesAfterAppend: [
+                            commitAnswer(1, [("t", [(0, .none), (1, .none)]), ("u", [(0, .unknownTopicOrPartition)])])
+                        ]
+                    )
+                ])
+        )
+        #expect(c.state(ofGroup: group) == .empty)
+        #expect(c.listGroups().groups == [ListGroupsResponse.Group(groupId: group, protocolType: "")])
+    }
+
+    @Test func anExplicitRetentionTimeIsStoredAsAnExpiryTimestamp() {
+        var c = makeCoordinator()
+        let result = c.commit([("t", 0, 42, "m")], retentionMs: 5_000, at: 1_000)
+        let expected = OffsetCommitValue(offset: 42, metadata: "m", commitTimestampMs: 1_000, expireTimestampMs: 6_000)
+        #expect(result.appends.map(\.records) == [[offsetRecord("t", 0, expected)]])
+        #expect(expected.recordVersion == 1)
+    }
+
+    @Test func commitsThatFindNothingToWriteAreAnsweredAtOnce() {
+        var c = makeCoordinator()
+        #expect(
+            c.commit([("u", 0, 1, nil), ("t", 9, 1, nil)], at: 0)
+                == CoordinatorResult(responses: [
+                    commitAnswer(1, [("u", [(0, .unknownTopicOrPartition)]), ("t", [(9, .unknownTopicOrPartition)])])
+                ])
+        )
+        #expect(c.state(ofGroup: group) == nil)
+        #expect(c.commit([], at: 0) == CoordinatorResult(responses: [commitAnswer(1, [])]))
+    }
+
+    @Test func metadataIsLimitedTo4096Characters() {
+        var c = makeCoordinator()
+        let fits = String(repeating: "x", count: 4_096)
+        let tooLong = String(repeating: "x", count: 4_097)
+        let result = c.commit([("t", 0, 1, fits), ("t", 1, 1, tooLong)], at: 0)
+        #expect(commitErrors(result).errors == [.none, .offsetMetadataTooLarge])
+        #expect(result.appends.map(\.records.count) == [1])
+        #expect(c.committedOffsets(ofGroup: group).keys.sorted() == [TopicPartition("t", 0)])
+    }
+
+    @Test func commitRulesByGroupState() {
+        // (description, set-up, generation, member id, expected error)
+        typealias Setup = (inout GroupCoordinator) -> Void
+        let none: Setup = { _ in }
+        let emptyGroup: Setup = { c in
+            stableGroup(&c, clients: ["a"])
+            _ = c.leave("a-1", ticket: 99, at: 500)
+        }
+        let stable: Setup = { c in stableGroup(&c, clients: ["a", "b"]) }
+        let preparing: Setup = { c in
+            stableGroup(&c, clients: ["a", "b"])
+            _ = c.join("c", ticket: 99, at: 500)
+        }
+        let completing: Setup = { c in
+            _ = c.join("a", ticket: 98, at: 0)
+            _ = c.fire(initialDelay, at: delayMs)
+        }
+        let cases: [(String, Setup, Int32, String, KafkaErrorCode)] = [
+            ("simple commit, no group", none, -1, "", .none),
+            ("member commit, no group", none, 1, "a-1", .illegalGeneration),
+            ("simple commit, Empty group", emptyGroup, -1, "", .none),
+            ("member commit, Empty group", emptyGroup, 2, "a-1", .unknownMemberId),
+            ("member commit, Stable, current generation", stable, 1, "b-2", .none),
+            ("member commit, Stable, old generation", stable, 0, "b-2", .illegalGeneration),
+            ("member commit, Stable, unknown member", stable, 1, "z-9", .unknownMemberId),
+            ("simple commit, Stable group", stable, -1, "", .unknownMemberId),
+            ("member commit, PreparingRebalance, current generation", preparing, 1, "b-2", .none),
+            ("member commit, CompletingRebalance", completing, 1, "a-1", .rebalanceInProgress),
+            ("member commit, CompletingRebalance, old generation", completing, 0, "a-1", .illegalGeneration),
+        ]
+        for (description, setup, generation, member, expected) in cases {
+            var c = makeCoordinator()
+            setup(&c)
+            let result = c.commit(
+                generation: generation,
+                member: member,
+                [("t", 0, 5, nil), ("u", 0, 5, nil)],
+                at: 1_000
+            )
+            #expect(commitErrors(result).errors == [expected, .unknownTopicOrPartition], "\(description)")
+            #expect(commitErrors(result).appends == (expected == .none), "\(description)")
+            #expect(
+                (c.committedOffsets(ofGroup: group)[TopicPartition("t", 0)] != nil) == (expected == .none),
+                "\(description)"
+            )
+        }
+        var c = makeCoordinator()
+        #expect(commitErrors(c.commit(groupId: "", [("t", 0, 5, nil)], at: 0)).errors == [.invalidGroupId])
+    }
+
+    @Test func aMembersCommitRefreshesItsSession() {
+        var c = makeCoordinator()
+        stableGroup(&c, clients: ["a"])
+        #expect(
+            c.commit(generation: 1, member: "a-1", [("t", 0, 5, nil)], at: 2_000).timers == [
+                .schedule(session("a-1"), atMs: 12_000)
+            ]
+        )
+    }
+
+    @Test func offsetFetchReturnsCommittedOffsetsAndMinusOneForTheRest() {
+        var c = makeCoordinator()
+        _ = c.commit([("t", 2, 20, "two"), ("t", 0, 10, "zero")], at: 0)
+        _ = c.commit(groupId: "other", [("t", 1, 99, nil)], at: 0)
+        #expect(
+            c.fetchOffsets(
+                OffsetFetchRequest(
+                    groupId: group,
+                    topics: [.init(name: "t", partitionIndexes: [0, 1]), .init(name: "u", partitionIndexes: [0])]
+                )
+            )
+                == OffsetFetchResponse(topics: [
+                    .init(
+                        name: "t",
+                        partitions: [
+                            .init(partitionIndex: 0, committedOffset: 10, metadata: "zero"),
+                            .init(partitionIndex: 1, committedOffset: -1, metadata: ""),
+                        ]
+                    ),
+                    .init(name: "u", partitions: [.init(partitionIndex: 0, committedOffset: -1, metadata: "")]),
+                ])
+        )
+        // All partitions, sorted.
+        #expect(
+            c.fetchOffsets(OffsetFetchRequest(groupId: group, topics: nil))
+                == OffsetFetchResponse(topics: [
+                    .init(
+                        name: "t",
+                        partitions: [
+                            .init(partitionIndex: 0, committedOffset: 10, metadata: "zero"),
+                            .init(partitionIndex: 2, committedOffset: 20, metadata: "two"),
+                        ]
+                    )
+                ])
+        )
+        #expect(c.fetchOffsets(OffsetFetchRequest(groupId: "nobody", topics: nil)) == OffsetFetchResponse())
+        #expect(
+            c.fetchOffsets(OffsetFetchRequest(groupId: "", topics: [.init(name: "t", partitionIndexes: [0])]))
+                == OffsetFetchResponse(
+                    topics: [
+                        .init(
+                            name: "t",
+                            partitions: [
+                                .init(partitionIndex: 0, committedOffset: -1, metadata: "", errorCode: .invalidGroupId)
+                            ]
+                        )
+                    ],
+                    errorCode: .invalidGroupId
+                )
+        )
+    }
+
+    @Test func describeGroupsShowsMembersWithAssignmentsOnlyWhenStable() {
+        var c = makeCoordinator()
+        stableGroup(&c, clients: ["a"])
+        _ = c.commit(groupId: "simple", [("t", 0, 1, nil)], at: 0)
+        let described = c.describeGroups(DescribeGroupsRequest(groups: [group, "simple", "nobody", ""]))
+        #expect(
+            described.groups == [
+                DescribeGroupsResponse.Group(
+                    groupId: group,
+                    groupState: "Stable",
+                    protocolType: "consumer",
+                    protocolData: "range",
+                    members: [
+                        DescribeGroupsResponse.Member(
+                            memberId: "a-1",
+                            clientId: "a",
+                            clientHost: "/127.0.0.1",
+                            memberMetadata: bytes("range:a"),
+                            memberAssignment: bytes("assigned:a-1")
+                        )
+                    ]
+                ),
+                DescribeGroupsResponse.Group(
+                    groupId: "simple",
+                    groupState: "Empty",
+                    protocolType: "",
+                    protocolData: ""
+                ),
+                DescribeGroupsResponse.Group(groupId: "nobody", groupState: "Dead", protocolType: "", protocolData: ""),
+                DescribeGroupsResponse.Group(
+                    errorCode: .invalidGroupId,
+                    groupId: "",
+                    groupState: "",
+                    protocolType: "",
+                    protocolData: ""
+                ),
+            ]
+        )
+        _ = c.join("b", ticket: 1, at: 500)
+        #expect(
+            c.describeGroups(DescribeGroupsRequest(groups: [group])).groups[0]
+                == DescribeGroupsResponse.Group(
+                    groupId: group,
+                    groupState: "PreparingRebalance",
+                    protocolType: "consumer",
+                    protocolData: "",
+                    members: [
+                        DescribeGroupsResponse.Member(memberId: "a-1", clientId: "a", clientHost: "/127.0.0.1"),
+                        DescribeGroupsResponse.Member(memberId: "b-2", clientId: "b", clientHost: "/127.0.0.1"),
+                    ]
+                )
+        )
+        #expect(
+            c.listGroups().groups == [
+                ListGroupsResponse.Group(groupId: group, protocolType: "consumer"),
+                ListGroupsResponse.Group(groupId: "simple", protocolType: ""),
+            ]
+        )
+    }
+
+    @Test func deleteGroupRemovesAnEmptyGroupWithTombstones() {
+        var c = makeCoordinator()
+        func delete(_ groupId: String) -> CoordinatorResult {
+            c.deleteGroup(groupId, ticket: RequestTicket(1), nowMs: 900)
+        }
+        func answer(_ groupId: String, _ errorCode: KafkaErrorCode) -> TicketedResponse {
+            TicketedResponse(RequestTicket(1), .deleteGroup(groupId: groupId, errorCode: errorCode))
+        }
+        #expect(delete("") == CoordinatorResult(responses: [answer("", .invalidGroupId)]))
+        #expect(delete("nobody") == CoordinatorResult(responses: [answer("nobody", .groupIdNotFound)]))
+        stableGroup(&c, clients: ["a"])
+        #expect(delete(group) == CoordinatorResult(responses: [answer(group, .nonEmptyGroup)]))
+        _ = c.commit(generation: 1, member: "a-1", [("t", 1, 5, nil), ("t", 0, 4, nil)], at: 500)
+        _ = c.leave("a-1", ticket: 2, at: 600)
+        #expect(
+            delete(group)
+                == CoordinatorResult(appends: [
+                    CoordinatorAppend(
+                        records: [
+                            offsetRecord("t", 0, nil), offsetRecord("t", 1, nil), .groupMetadata(groupId: group, nil),
+                        ],
+                        responsesAfterAppend: [answer(group, .none)]
+                    )
+                ])
+        )
+        #expect(c.state(ofGroup: group) == nil)
+        #expect(c.fetchOffsets(OffsetFetchRequest(groupId: group, topics: nil)) == OffsetFetchResponse())
+        #expect(delete(group) == CoordinatorResult(responses: [answer(group, .groupIdNotFound)]))
+    }
+
+    @Test func deleteOffsetsRefusesTopicsTheMembersSubscribeTo() {
+        var c = makeCoordinator()
+        let subscription = ConsumerProtocolSubscription(topics: ["t"]).encode(version: 0)
+        _ = c.joinGroup(
+            JoinGroupRequest(
+                groupId: group,
+                sessionTimeoutMs: sessionMs,
+                rebalanceTimeoutMs: rebalanceMs,
+                protocolType: "consumer",
+                protocols: [.init(name: "range", metadata: subscription)]
+            ),
+            clientId: "a",
+            clientHost: "/127.0.0.1",
+            ticket: RequestTicket(1),
+            nowMs: 0
+        )
+        _ = c.fire(initialDelay, at: delayMs)
+        _ = c.sync("a-1", generation: 1, assignments: ["a-1": "x"], ticket: 2, at: 200)
+        _ = c.commit(generation: 1, member: "a-1", [("t", 0, 5, nil)], at: 300)
+        // A topic the group committed to before, no longer subscribed (and since deleted).
+        _ = c.commitOffsets(
+            OffsetCommitRequest(
+                groupId: group,
+                generationIdOrMemberEpoch: 1,
+                memberId: "a-1",
+                topics: [.init(name: "old", partitions: [.init(partitionIndex: 0, committedOffset: 5)])]
+            ),
+            ticket: RequestTicket(9),
+            nowMs: 300,
+            partitionExists: { _, _ in true }
+        )
+        #expect(c.committedOffsets(ofGroup: group).count == 2)
+        let result = c.deleteOffsets(
+            groupId: group,
+            partitions: [TopicPartition("t", 0), TopicPartition("old", 0), TopicPartition("old", 1)],
+            ticket: RequestTicket(3),
+            nowMs: 400
+        )
+        #expect(
+            result
+                == CoordinatorResult(appends: [
+                    CoordinatorAppend(
+                        records: [offsetRecord("old", 0, nil)],
+                        responsesAfterAppend: [
+                            TicketedResponse(
+                                RequestTicket(3),
+                                .deleteOffsets(
+                                    errorCode: .none,
+                                    partitions: [
+                                        TopicPartition("t", 0): .groupSubscribedToTopic,
+                                        TopicPartition("old", 0): .none,
+                                        TopicPartition("old", 1): .none,
+                                    ]
+                                )
+                            )
+                        ]
+                    )
+                ])
+        )
+        #expect(c.committedOffsets(ofGroup: group).keys.sorted() == [TopicPartition("t", 0)])
+        #expect(
+            c.deleteOffsets(groupId: "nobody", partitions: [], ticket: RequestTicket(4), nowMs: 0).responses
+                == [TicketedResponse(RequestTicket(4), .deleteOffsets(errorCode: .groupIdNotFound, partitions: [:]))]
+        )
+    }
+}
