@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "TernCoordinator", dependencies: ["TernWire", nioCore], swiftSettings: strictSettings),
         .target(
             name: "TernBroker",
-            dependencies: ["TernWire", "TernRecords", "TernStorage", nioCore, logging],
+            dependencies: ["TernWire", "TernRecords", "TernStorage", "TernCoordinator", nioCore, logging],
             swiftSettings: strictSettings
         ),
         .target(

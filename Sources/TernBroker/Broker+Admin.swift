@@ -31,6 +31,7 @@ extension Broker {
             let node = self.configuration.nodeId
             return MetadataResponse.Topic(
                 name: name,
+                isInternal: name == GroupCoordinatorRuntime.offsetsTopic,
                 partitions: (0..<topic.partitionCount).map {
                     .init(partitionIndex: $0, leaderId: node, replicaNodes: [node], isrNodes: [node])
                 }
@@ -124,6 +125,9 @@ extension Broker {
     func deleteTopics(_ request: DeleteTopicsRequest) -> DeleteTopicsResponse {
         DeleteTopicsResponse(
             responses: request.topicNames.map { name in
+                guard name != GroupCoordinatorRuntime.offsetsTopic else {
+                    return .init(name: name, errorCode: .invalidTopicException)
+                }
                 do throws(StorageError) {
                     try self.logs.deleteTopic(name)
                     self.producerStates.withLock { states in

@@ -32,6 +32,14 @@ public final class Broker: Sendable {
         .init(apiKey: .listOffsets, minVersion: 1, maxVersion: 2),
         // Answering FindCoordinator is also what turns on librdkafka's LZ4 feature (§1.3).
         .init(apiKey: .findCoordinator, minVersion: 0, maxVersion: 1),
+        .init(apiKey: .offsetCommit, minVersion: 2, maxVersion: 3),
+        .init(apiKey: .offsetFetch, minVersion: 1, maxVersion: 3),
+        .init(apiKey: .joinGroup, minVersion: 0, maxVersion: 2),
+        .init(apiKey: .heartbeat, minVersion: 0, maxVersion: 1),
+        .init(apiKey: .leaveGroup, minVersion: 0, maxVersion: 1),
+        .init(apiKey: .syncGroup, minVersion: 0, maxVersion: 1),
+        .init(apiKey: .describeGroups, minVersion: 0, maxVersion: 4),
+        .init(apiKey: .listGroups, minVersion: 0, maxVersion: 2),
         .init(apiKey: .metadata, minVersion: 1, maxVersion: 4),
         .init(apiKey: .apiVersions, minVersion: 0, maxVersion: 3),
         .init(apiKey: .createTopics, minVersion: 0, maxVersion: 3),
@@ -45,9 +53,16 @@ public final class Broker: Sendable {
     let logger: Logger
     let dataArrival = DataArrivalNotifier()
     let producerStates = Mutex<[TopicPartition: ProducerStateTable]>([:])
+    let groups: GroupCoordinatorRuntime
     private let nextProducerId: Atomic<Int64>
 
-    public init(configuration: BrokerConfiguration, logs: LogManager, logger: Logger) {
+    /// Opens the group coordinator too, replaying `__consumer_offsets` (created on first start).
+    public init(configuration: BrokerConfiguration, logs: LogManager, logger: Logger) throws {
+        self.groups = try GroupCoordinatorRuntime.start(
+            logs: logs,
+            configuration: configuration.groupCoordinator,
+            logger: logger
+        )
         self.configuration = configuration
         self.logs = logs
         self.logger = logger
@@ -60,7 +75,8 @@ public final class Broker: Sendable {
         self.nextProducerId.add(1, ordering: .relaxed).newValue
     }
 
-    public func handle(frame: ByteBuffer) async -> BrokerReply {
+    /// - Parameter clientHost: the peer's address, shown in DescribeGroups.
+    public func handle(frame: ByteBuffer, clientHost: String = "") async -> BrokerReply {
         let prefix: RequestHeader.Prefix
         do {
             prefix = try RequestHeader.peekPrefix(frame)
@@ -82,6 +98,9 @@ public final class Broker: Sendable {
             (header, request) = try KafkaRequest.decode(frame: frame)
         } catch {
             return .closeConnection(reason: "cannot decode \(prefix.apiKey) v\(prefix.apiVersion): \(error)")
+        }
+        if let reply = self.handleGroupRequest(request, header: header, clientHost: clientHost) {
+            return reply
         }
         return await self.dispatch(request, header: header)
     }
@@ -114,8 +133,7 @@ public final class Broker: Sendable {
             return Self.reply(self.findCoordinator(request), version, correlationId)
         case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
             .describeGroups, .listGroups:
-            // Not advertised, so `handle` never gets here.
-            return .closeConnection(reason: "\(header.apiKey) is not served")
+            preconditionFailure("group requests are handled by handleGroupRequest")
         }
     }
 

@@ -1,3 +1,4 @@
+import TernCoordinator
 import TernStorage
 
 /// Broker-wide settings, named after Kafka's broker properties.
@@ -20,6 +21,9 @@ public struct BrokerConfiguration: Sendable {
     public var fetchMaxBytes: Int = 57_671_680
     /// Longest a Fetch may wait for `min_bytes`, whatever the client asks.
     public var fetchMaxWaitMs: Int32 = 30_000
+    /// Group coordinator settings (`group.min.session.timeout.ms`, `group.max.session.timeout.ms`,
+    /// `group.initial.rebalance.delay.ms`).
+    public var groupCoordinator = GroupCoordinatorConfiguration()
 
     public init() {}
 }

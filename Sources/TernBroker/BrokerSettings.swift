@@ -1,3 +1,4 @@
+import TernCoordinator
 import TernStorage
 
 /// Everything `ternd` is configured with, resolved from Kafka-style properties.
@@ -44,7 +45,8 @@ public struct BrokerSettings: Sendable {
     public static let otherKeys: Set<String> = [
         "log.dirs", "log.dir", "host", "port", "advertised.host", "advertised.port", "node.id", "broker.id",
         "cluster.id", "num.partitions", "auto.create.topics.enable", "socket.request.max.bytes",
-        "fetch.max.bytes", "log.retention.check.interval.ms",
+        "fetch.max.bytes", "log.retention.check.interval.ms", "group.min.session.timeout.ms",
+        "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms",
     ]
 
     public static var recognisedKeys: Set<String> {
@@ -129,6 +131,15 @@ public struct BrokerSettings: Sendable {
             settings.broker.autoCreateTopics = flag
         }
         if let bytes = try int("fetch.max.bytes", Int.self) { settings.broker.fetchMaxBytes = bytes }
+        if let ms = try int("group.min.session.timeout.ms", Int32.self) {
+            settings.broker.groupCoordinator.minSessionTimeoutMs = ms
+        }
+        if let ms = try int("group.max.session.timeout.ms", Int32.self) {
+            settings.broker.groupCoordinator.maxSessionTimeoutMs = ms
+        }
+        if let ms = try int("group.initial.rebalance.delay.ms", Int64.self) {
+            settings.broker.groupCoordinator.initialRebalanceDelayMs = ms
+        }
         var topicDefaults: [String: String] = [:]
         for (brokerKey, topicKey) in logConfigKeys {
             if let value = merged[brokerKey] { topicDefaults[topicKey] = value }

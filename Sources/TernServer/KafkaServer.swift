@@ -116,6 +116,7 @@ public final class KafkaServer: Sendable {
 
     private func serve(_ connection: Connection) async {
         let remote = connection.channel.remoteAddress.map { "\($0)" } ?? "unknown"
+        let clientHost = connection.channel.remoteAddress?.ipAddress.map { "/\($0)" } ?? ""
         let connectionId = self.nextConnectionId.add(1, ordering: .relaxed).oldValue
         do {
             try await connection.executeThenClose { inbound, outbound in
@@ -126,7 +127,7 @@ public final class KafkaServer: Sendable {
                     for try await frame in inbound {
                         await inFlight.acquire()
                         if Task.isCancelled { return }
-                        switch await self.broker.handle(frame: frame) {
+                        switch await self.broker.handle(frame: frame, clientHost: clientHost) {
                         case .pending(let work):
                             slotWriter.yield(.pending(Task { await Self.resolve(work) }))
                         case .closeConnection(let reason):

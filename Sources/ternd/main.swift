@@ -61,7 +61,7 @@ struct Ternd: AsyncParsableCommand {
             defaultConfig: settings.broker.defaultLogConfig,
             logger: logger
         )
-        let broker = Broker(configuration: settings.broker, logs: logs, logger: logger)
+        let broker = try Broker(configuration: settings.broker, logs: logs, logger: logger)
         let server = try await KafkaServer.bind(
             configuration: .init(
                 host: settings.host,

@@ -42,7 +42,9 @@ import Testing
         let invalid = try await roundTrip(broker, MetadataRequest(topics: [.init(name: "bad/name")]), version: 4)
         #expect(invalid?.topics.first?.errorCode == .invalidTopicException)
         let all = try await roundTrip(broker, MetadataRequest(topics: nil), version: 1)
-        #expect(all?.topics.map(\.name) == ["orders"])
+        // The coordinator's internal topic is listed too, marked internal, as Kafka does.
+        #expect(all?.topics.map(\.name) == ["__consumer_offsets", "orders"])
+        #expect(all?.topics.map(\.isInternal) == [true, false])
     }
 
     @Test func createTopicsValidates() async throws {

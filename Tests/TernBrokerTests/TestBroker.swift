@@ -14,7 +14,7 @@ func makeBroker(configuration: BrokerConfiguration = BrokerConfiguration()) asyn
         fileSystem: InMemoryFileSystem(),
         logger: quietLogger
     )
-    return Broker(configuration: configuration, logs: logs, logger: quietLogger)
+    return try Broker(configuration: configuration, logs: logs, logger: quietLogger)
 }
 
 /// Sends one request through `handle` and decodes the response (resolving a pending reply).

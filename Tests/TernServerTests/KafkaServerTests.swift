@@ -19,7 +19,7 @@ import Testing
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let server = try await KafkaServer.bind(
             configuration: .init(host: "127.0.0.1", port: 0, maximumRequestBytes: maximumRequestBytes),
-            broker: Broker(
+            broker: try Broker(
                 configuration: BrokerConfiguration(),
                 logs: try await LogManager.open(
                     dataDirectory: "/data",

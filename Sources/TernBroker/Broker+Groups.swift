@@ -1,0 +1,64 @@
+import NIOCore
+import TernCoordinator
+import TernStorage
+import TernWire
+
+extension Broker {
+    /// The group APIs, applied to the coordinator in arrival order. JoinGroup and SyncGroup often
+    /// wait for other members; OffsetCommit waits for its records' fsync. Their replies are pending
+    /// until then, while later requests on the connection go on being read.
+    func handleGroupRequest(_ request: KafkaRequest, header: RequestHeader, clientHost: String) -> BrokerReply? {
+        let version = header.apiVersion
+        let correlationId = header.correlationId
+        let groups = self.groups
+        func answerLater(_ pending: GroupCoordinatorRuntime.PendingResponse) -> BrokerReply {
+            .pending { Self.encode(await pending.value, version: version, correlationId: correlationId) }
+        }
+        switch request {
+        case .joinGroup(let join):
+            let clientId = header.clientId ?? ""
+            return answerLater(
+                groups.submit { coordinator, ticket, nowMs in
+                    coordinator.joinGroup(join, clientId: clientId, clientHost: clientHost, ticket: ticket, nowMs: nowMs)
+                }
+            )
+        case .syncGroup(let sync):
+            return answerLater(groups.submit { $0.syncGroup(sync, ticket: $1, nowMs: $2) })
+        case .heartbeat(let heartbeat):
+            return answerLater(groups.submit { $0.heartbeat(heartbeat, ticket: $1, nowMs: $2) })
+        case .leaveGroup(let leave):
+            return answerLater(groups.submit { $0.leaveGroup(leave, ticket: $1, nowMs: $2) })
+        case .offsetCommit(let commit):
+            let logs = self.logs
+            return answerLater(
+                groups.submit { coordinator, ticket, nowMs in
+                    coordinator.commitOffsets(commit, ticket: ticket, nowMs: nowMs) { topic, partition in
+                        topic != GroupCoordinatorRuntime.offsetsTopic
+                            && logs.partition(topic: topic, index: partition) != nil
+                    }
+                }
+            )
+        case .offsetFetch(let fetch):
+            return Self.reply(groups.read { $0.fetchOffsets(fetch) }, version, correlationId)
+        case .describeGroups(let describe):
+            return Self.reply(groups.read { $0.describeGroups(describe) }, version, correlationId)
+        case .listGroups(let list):
+            return Self.reply(groups.read { $0.listGroups(list) }, version, correlationId)
+        default:
+            return nil
+        }
+    }
+
+    private static func encode(_ response: CoordinatorResponse, version: Int16, correlationId: Int32) -> BrokerReply {
+        switch response {
+        case .joinGroup(let response): Self.reply(response, version, correlationId)
+        case .syncGroup(let response): Self.reply(response, version, correlationId)
+        case .heartbeat(let response): Self.reply(response, version, correlationId)
+        case .leaveGroup(let response): Self.reply(response, version, correlationId)
+        case .offsetCommit(let response): Self.reply(response, version, correlationId)
+        case .deleteGroup, .deleteOffsets:
+            // DeleteGroups and OffsetDelete have no wire types yet, so no request produces these.
+            .closeConnection(reason: "unexpected coordinator response \(response)")
+        }
+    }
+}

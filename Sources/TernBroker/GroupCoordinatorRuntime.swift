@@ -1,0 +1,253 @@
+import Logging
+import NIOCore
+import Synchronization
+import TernCoordinator
+import TernRecords
+import TernStorage
+import TernWire
+
+/// Runs the pure `GroupCoordinator` for the broker: applies each group request in arrival order,
+/// answers it (at once, or later when the rebalance it waits for completes), appends the
+/// coordinator's records to `__consumer_offsets` and releases the responses that depend on them
+/// only once those records are fsynced, and turns the coordinator's timers into tasks.
+///
+/// State is rebuilt at startup by replaying `__consumer_offsets` from its start.
+final class GroupCoordinatorRuntime: Sendable {
+    static let offsetsTopic = "__consumer_offsets"
+
+    /// A response that may arrive later than the request that asked for it.
+    final class PendingResponse: Sendable {
+        private struct State {
+            var response: CoordinatorResponse?
+            var waiters: [CheckedContinuation<CoordinatorResponse, Never>] = []
+        }
+        private let state = Mutex(State())
+
+        func fulfil(_ response: CoordinatorResponse) {
+            let waiters = self.state.withLock { state -> [CheckedContinuation<CoordinatorResponse, Never>] in
+                guard state.response == nil else { return [] }
+                state.response = response
+                defer { state.waiters.removeAll() }
+                return state.waiters
+            }
+            waiters.forEach { $0.resume(returning: response) }
+        }
+
+        var value: CoordinatorResponse {
+            get async {
+                await withCheckedContinuation { continuation in
+                    let ready = self.state.withLock { state -> CoordinatorResponse? in
+                        if let response = state.response { return response }
+                        state.waiters.append(continuation)
+                        return nil
+                    }
+                    if let ready { continuation.resume(returning: ready) }
+                }
+            }
+        }
+    }
+
+    private struct State {
+        var coordinator: GroupCoordinator
+        var pending: [RequestTicket: PendingResponse] = [:]
+        var timers: [TimerKey: Task<Void, Never>] = [:]
+        var nextTicket: UInt64 = 0
+    }
+
+    private let state: Mutex<State>
+    private let offsetsLog: PartitionLog
+    private let logs: LogManager
+    private let logger: Logger
+    private let clock: any LogClock
+    /// Records to append and the responses released once they are durable.
+    private struct QueuedAppend: Sendable {
+        var records: [CoordinatorRecord]
+        var responses: [(PendingResponse, CoordinatorResponse)]
+    }
+
+    /// Appends leave in the order the coordinator produced them, one at a time.
+    private let appendQueue: AsyncStream<QueuedAppend>.Continuation
+    private let appender: Task<Void, Never>
+
+    private init(
+        coordinator: GroupCoordinator,
+        offsetsLog: PartitionLog,
+        logs: LogManager,
+        clock: any LogClock,
+        logger: Logger
+    ) {
+        self.state = Mutex(State(coordinator: coordinator))
+        self.offsetsLog = offsetsLog
+        self.logs = logs
+        self.clock = clock
+        self.logger = logger
+        let (appends, appendQueue) = AsyncStream<QueuedAppend>.makeStream()
+        self.appendQueue = appendQueue
+        self.appender = Task { [offsetsLog, logger] in
+            for await append in appends {
+                let failure = await Self.write(append.records, to: offsetsLog, logger: logger)
+                for (pending, response) in append.responses {
+                    pending.fulfil(failure.map { Self.failed(response, $0) } ?? response)
+                }
+            }
+        }
+    }
+
+    deinit {
+        self.appendQueue.finish()
+        self.appender.cancel()
+    }
+
+    /// Opens the offsets topic (creating it on first start) and replays it into a new coordinator.
+    static func start(
+        logs: LogManager,
+        configuration: GroupCoordinatorConfiguration,
+        clock: any LogClock = SystemClock(),
+        logger: Logger
+    ) throws -> GroupCoordinatorRuntime {
+        if logs.topic(Self.offsetsTopic) == nil {
+            try logs.createTopic(Self.offsetsTopic, partitionCount: 1, configOverrides: ["cleanup.policy": "compact"])
+        }
+        guard let offsetsLog = logs.partition(topic: Self.offsetsTopic, index: 0) else {
+            throw StorageError(.unknownTopicOrPartition, "\(Self.offsetsTopic)-0 is missing")
+        }
+        var coordinator = GroupCoordinator(configuration: configuration)
+        var offset = offsetsLog.logStartOffset
+        var replayed = 0
+        while offset < offsetsLog.logEndOffset {
+            let read = try offsetsLog.read(from: offset, maxBytes: 8 << 20)
+            let batches = try RecordBatch.split(read.records).batches
+            guard let last = batches.last else { break }
+            for batch in batches {
+                for record in try batch.records(decompressionLimit: 64 << 20) where record.offset >= offset {
+                    guard let key = record.key else { continue }
+                    try coordinator.replay(key: key, value: record.value)
+                    replayed += 1
+                }
+            }
+            offset = last.nextOffset
+        }
+        logger.info("replayed group coordinator state", metadata: ["records": "\(replayed)"])
+        return GroupCoordinatorRuntime(
+            coordinator: coordinator,
+            offsetsLog: offsetsLog,
+            logs: logs,
+            clock: clock,
+            logger: logger
+        )
+    }
+
+    /// Applies one event now, in the caller's order, and returns the response to wait for.
+    func submit(
+        _ event: (inout GroupCoordinator, RequestTicket, Int64) -> CoordinatorResult
+    ) -> PendingResponse {
+        let nowMs = self.clock.nowMs
+        let pending = PendingResponse()
+        let result = self.state.withLock { state in
+            let ticket = RequestTicket(state.nextTicket)
+            state.nextTicket &+= 1
+            state.pending[ticket] = pending
+            return event(&state.coordinator, ticket, nowMs)
+        }
+        self.execute(result)
+        return pending
+    }
+
+    /// Reads coordinator state that needs no response bookkeeping (OffsetFetch, DescribeGroups…).
+    func read<T>(_ body: (GroupCoordinator) -> T) -> T {
+        self.state.withLock { body($0.coordinator) }
+    }
+
+    private func execute(_ result: CoordinatorResult) {
+        let immediate = self.state.withLock { state -> [(PendingResponse, CoordinatorResponse)] in
+            for timer in result.timers {
+                let timerKey: TimerKey
+                switch timer {
+                case .schedule(let key, _), .cancel(let key): timerKey = key
+                }
+                state.timers.removeValue(forKey: timerKey)?.cancel()
+                if case .schedule(let key, let atMs) = timer {
+                    let delayMs = max(0, atMs - self.clock.nowMs)
+                    state.timers[key] = Task { [weak self] in
+                        try? await Task.sleep(for: .milliseconds(delayMs))
+                        guard !Task.isCancelled, let self else { return }
+                        self.fire(key)
+                    }
+                }
+            }
+            // Enqueued under the lock, so appends keep the coordinator's order across events.
+            for append in result.appends {
+                let responses = append.responsesAfterAppend.compactMap { ticketed in
+                    state.pending.removeValue(forKey: ticketed.ticket).map { ($0, ticketed.response) }
+                }
+                self.appendQueue.yield(QueuedAppend(records: append.records, responses: responses))
+            }
+            return result.responses.compactMap { ticketed in
+                state.pending.removeValue(forKey: ticketed.ticket).map { ($0, ticketed.response) }
+            }
+        }
+        for (pending, response) in immediate { pending.fulfil(response) }
+    }
+
+    /// Appends the records as one batch and waits for its fsync; returns the error code to answer
+    /// with if that failed.
+    private static func write(
+        _ records: [CoordinatorRecord],
+        to log: PartitionLog,
+        logger: Logger
+    ) async -> KafkaErrorCode? {
+        guard !records.isEmpty else { return nil }
+        do {
+            var builder = RecordBatchBuilder()
+            let nowMs = SystemClock().nowMs
+            for record in records {
+                builder.append(key: record.encodeKey(), value: record.encodeValue(), timestampMs: nowMs)
+            }
+            let result = try await log.append(try builder.build(), durability: .none)
+            try await log.waitUntilDurable(offset: result.lastOffset)
+            return nil
+        } catch {
+            logger.error("cannot write group coordinator records", metadata: ["error": "\(error)"])
+            return .coordinatorNotAvailable
+        }
+    }
+
+    /// The response a client gets when the records its answer depended on could not be written.
+    private static func failed(_ response: CoordinatorResponse, _ code: KafkaErrorCode) -> CoordinatorResponse {
+        switch response {
+        case .offsetCommit(var commit):
+            for topic in commit.topics.indices {
+                for partition in commit.topics[topic].partitions.indices {
+                    commit.topics[topic].partitions[partition].errorCode = code
+                }
+            }
+            return .offsetCommit(commit)
+        case .syncGroup(var sync):
+            sync.errorCode = code
+            sync.assignment = ByteBuffer()
+            return .syncGroup(sync)
+        case .joinGroup(var join):
+            join.errorCode = code
+            return .joinGroup(join)
+        case .heartbeat(var heartbeat):
+            heartbeat.errorCode = code
+            return .heartbeat(heartbeat)
+        case .leaveGroup(var leave):
+            leave.errorCode = code
+            return .leaveGroup(leave)
+        case .deleteGroup(let groupId, _):
+            return .deleteGroup(groupId: groupId, errorCode: code)
+        case .deleteOffsets(_, let partitions):
+            return .deleteOffsets(errorCode: code, partitions: partitions.mapValues { _ in code })
+        }
+    }
+
+    private func fire(_ key: TimerKey) {
+        let nowMs = self.clock.nowMs
+        let result = self.state.withLock { state in
+            state.timers.removeValue(forKey: key)
+            return state.coordinator.timerFired(key, nowMs: nowMs)
+        }
+        self.execute(result)
+    }
+}
