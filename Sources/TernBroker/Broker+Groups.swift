@@ -19,7 +19,13 @@ extension Broker {
             let clientId = header.clientId ?? ""
             return answerLater(
                 groups.submit { coordinator, ticket, nowMs in
-                    coordinator.joinGroup(join, clientId: clientId, clientHost: clientHost, ticket: ticket, nowMs: nowMs)
+                    coordinator.joinGroup(
+                        join,
+                        clientId: clientId,
+                        clientHost: clientHost,
+                        ticket: ticket,
+                        nowMs: nowMs
+                    )
                 }
             )
         case .syncGroup(let sync):
