@@ -50,6 +50,53 @@ extension Broker {
             return Self.reply(groups.read { $0.describeGroups(describe) }, version, correlationId)
         case .listGroups(let list):
             return Self.reply(groups.read { $0.listGroups(list) }, version, correlationId)
+        case .deleteGroups(let delete):
+            let pending = delete.groupsNames.map { name in
+                (name, groups.submit { $0.deleteGroup(name, ticket: $1, nowMs: $2) })
+            }
+            return .pending {
+                var results: [DeleteGroupsResponse.Result] = []
+                for (name, response) in pending {
+                    guard case .deleteGroup(let groupId, let errorCode) = await response.value else {
+                        results.append(.init(groupId: name, errorCode: .unknownServerError))
+                        continue
+                    }
+                    results.append(.init(groupId: groupId, errorCode: errorCode))
+                }
+                return Self.reply(DeleteGroupsResponse(results: results), version, correlationId)
+            }
+        case .offsetDelete(let delete):
+            let partitions = delete.topics.flatMap { topic in
+                topic.partitionIndexes.map { TernCoordinator.TopicPartition(topic.name, $0) }
+            }
+            let pending = groups.submit {
+                $0.deleteOffsets(groupId: delete.groupId, partitions: partitions, ticket: $1, nowMs: $2)
+            }
+            return .pending {
+                guard case .deleteOffsets(let errorCode, let byPartition) = await pending.value else {
+                    return Self.reply(
+                        OffsetDeleteResponse(errorCode: .unknownServerError, topics: []),
+                        version,
+                        correlationId
+                    )
+                }
+                let topics = delete.topics.map { topic in
+                    OffsetDeleteResponse.Topic(
+                        name: topic.name,
+                        partitions: topic.partitionIndexes.map { index in
+                            .init(
+                                partitionIndex: index,
+                                errorCode: byPartition[TernCoordinator.TopicPartition(topic.name, index)] ?? .none
+                            )
+                        }
+                    )
+                }
+                return Self.reply(
+                    OffsetDeleteResponse(errorCode: errorCode, topics: errorCode == .none ? topics : []),
+                    version,
+                    correlationId
+                )
+            }
         default:
             return nil
         }

@@ -40,6 +40,8 @@ public final class Broker: Sendable {
         .init(apiKey: .syncGroup, minVersion: 0, maxVersion: 1),
         .init(apiKey: .describeGroups, minVersion: 0, maxVersion: 4),
         .init(apiKey: .listGroups, minVersion: 0, maxVersion: 2),
+        .init(apiKey: .deleteGroups, minVersion: 0, maxVersion: 1),
+        .init(apiKey: .offsetDelete, minVersion: 0, maxVersion: 0),
         .init(apiKey: .metadata, minVersion: 1, maxVersion: 4),
         .init(apiKey: .apiVersions, minVersion: 0, maxVersion: 3),
         .init(apiKey: .createTopics, minVersion: 0, maxVersion: 3),
@@ -132,7 +134,7 @@ public final class Broker: Sendable {
         case .findCoordinator(let request):
             return Self.reply(self.findCoordinator(request), version, correlationId)
         case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
-            .describeGroups, .listGroups:
+            .describeGroups, .listGroups, .deleteGroups, .offsetDelete:
             preconditionFailure("group requests are handled by handleGroupRequest")
         }
     }

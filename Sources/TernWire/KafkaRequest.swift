@@ -20,12 +20,14 @@ public enum KafkaRequest: Hashable, Sendable {
     case offsetFetch(OffsetFetchRequest)
     case produce(ProduceRequest)
     case syncGroup(SyncGroupRequest)
+    case deleteGroups(DeleteGroupsRequest)
+    case offsetDelete(OffsetDeleteRequest)
 
     /// The APIs this codec can decode.
     public static let supportedApiKeys: [ApiKey] = [
         .apiVersions, .createTopics, .deleteTopics, .describeConfigs, .describeGroups, .fetch, .findCoordinator,
         .heartbeat, .initProducerId, .joinGroup, .leaveGroup, .listGroups, .listOffsets, .metadata, .offsetCommit,
-        .offsetFetch, .produce, .syncGroup,
+        .offsetFetch, .produce, .syncGroup, .deleteGroups, .offsetDelete,
     ]
 
     /// The versions of `apiKey` this codec decodes, or nil if it does not know the API.
@@ -49,6 +51,8 @@ public enum KafkaRequest: Hashable, Sendable {
         case .offsetFetch: OffsetFetchRequest.versions
         case .produce: ProduceRequest.versions
         case .syncGroup: SyncGroupRequest.versions
+        case .deleteGroups: DeleteGroupsRequest.versions
+        case .offsetDelete: OffsetDeleteRequest.versions
         default: nil
         }
     }
@@ -86,6 +90,8 @@ public enum KafkaRequest: Hashable, Sendable {
             case .offsetFetch: .offsetFetch(try OffsetFetchRequest.decode(body, version: header.apiVersion))
             case .produce: .produce(try ProduceRequest.decode(body, version: header.apiVersion))
             case .syncGroup: .syncGroup(try SyncGroupRequest.decode(body, version: header.apiVersion))
+            case .deleteGroups: .deleteGroups(try DeleteGroupsRequest.decode(body, version: header.apiVersion))
+            case .offsetDelete: .offsetDelete(try OffsetDeleteRequest.decode(body, version: header.apiVersion))
             default: preconditionFailure("versions(of:) and decode disagree on \(header.apiKey)")
             }
         return (header, request)

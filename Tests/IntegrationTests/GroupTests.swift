@@ -109,6 +109,21 @@ import Testing
                     version: 1
                 )
                 #expect(heartbeat.errorCode == .unknownMemberId)
+
+                let fetched = try await connection.send(
+                    OffsetFetchRequest(groupId: "g", topics: nil),
+                    version: 3
+                )
+                #expect(fetched.topics.first?.partitions.first?.committedOffset == 5)
+                let offsetDeleted = try await connection.send(
+                    OffsetDeleteRequest(groupId: "g", topics: [.init(name: "known", partitionIndexes: [0])]),
+                    version: 0
+                )
+                #expect(offsetDeleted.errorCode == KafkaErrorCode.none)
+                let refetched = try await connection.send(OffsetFetchRequest(groupId: "g", topics: nil), version: 3)
+                #expect(refetched.topics.isEmpty)
+                let deleted = try await connection.send(DeleteGroupsRequest(groupsNames: ["g", "nope", "live"]), version: 1)
+                #expect(deleted.results.map(\.errorCode) == [.none, .groupIdNotFound, .nonEmptyGroup])
             }
         }
     }

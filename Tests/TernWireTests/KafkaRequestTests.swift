@@ -38,7 +38,9 @@ import Testing
         try check(OffsetFetchRequest.self) { .offsetFetch($0) }
         try check(DescribeGroupsRequest.self) { .describeGroups($0) }
         try check(ListGroupsRequest.self) { .listGroups($0) }
-        #expect(KafkaRequest.supportedApiKeys.count == 18)
+        try check(DeleteGroupsRequest.self) { .deleteGroups($0) }
+        try check(OffsetDeleteRequest.self) { .offsetDelete($0) }
+        #expect(KafkaRequest.supportedApiKeys.count == 20)
     }
 
     @Test func unknownApiAndUnsupportedVersionsAreErrors() {

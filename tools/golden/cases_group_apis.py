@@ -134,3 +134,24 @@ CASES = [
     ("consumer_assignment_v0", ASSIGNMENT_V0),
     ("consumer_assignment_v3", ASSIGNMENT_V3),
 ]
+
+from kafka.protocol.admin.groups import DeleteGroupsRequest, DeleteGroupsResponse
+from kafka.protocol.consumer.group import OffsetDeleteRequest, OffsetDeleteResponse
+
+CASES += [
+    ("delete_groups_request_v0", DeleteGroupsRequest[0](groups_names=["g1", "g2"])),
+    ("delete_groups_request_v1", DeleteGroupsRequest[1](groups_names=["g1"])),
+    ("delete_groups_response_v0", DeleteGroupsResponse[0](throttle_time_ms=0, results=[
+        DeleteGroupsResponse.DeletableGroupResult(group_id="g1", error_code=0),
+        DeleteGroupsResponse.DeletableGroupResult(group_id="g2", error_code=68)])),
+    ("delete_groups_response_v1", DeleteGroupsResponse[1](throttle_time_ms=5, results=[
+        DeleteGroupsResponse.DeletableGroupResult(group_id="g1", error_code=69)])),
+    ("offset_delete_request_v0", OffsetDeleteRequest[0](group_id="g1", topics=[
+        OffsetDeleteRequest.OffsetDeleteRequestTopic(name="t", partitions=[
+            OffsetDeleteRequest.OffsetDeleteRequestTopic.OffsetDeleteRequestPartition(partition_index=0),
+            OffsetDeleteRequest.OffsetDeleteRequestTopic.OffsetDeleteRequestPartition(partition_index=2)])])),
+    ("offset_delete_response_v0", OffsetDeleteResponse[0](error_code=0, throttle_time_ms=0, topics=[
+        OffsetDeleteResponse.OffsetDeleteResponseTopic(name="t", partitions=[
+            OffsetDeleteResponse.OffsetDeleteResponseTopic.OffsetDeleteResponsePartition(partition_index=0, error_code=0),
+            OffsetDeleteResponse.OffsetDeleteResponseTopic.OffsetDeleteResponsePartition(partition_index=2, error_code=86)])])),
+]
