@@ -10,6 +10,7 @@ let strictSettings: [SwiftSetting] = [
 
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioConcurrencyHelpers = Target.Dependency.product(name: "NIOConcurrencyHelpers", package: "swift-nio")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -42,7 +43,7 @@ let package = Package(
 
         .target(
             name: "TernCompression",
-            dependencies: ["CZstd", "CLZ4", "CSnappy", "CZlib", nioCore],
+            dependencies: ["CZstd", "CLZ4", "CSnappy", "CZlib", nioCore, nioConcurrencyHelpers],
             swiftSettings: strictSettings
         ),
         .target(name: "TernWire", dependencies: [nioCore], swiftSettings: strictSettings),

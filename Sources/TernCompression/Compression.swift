@@ -121,12 +121,14 @@ public enum Compression {
             throw CompressionError(code: .corruptInput, message: "\(codec): empty input")
         }
         let limit = min(limit, BoundedOutput.maximumCapacity)
+        let output: ByteBuffer
         switch codec {
         case .none: return input
-        case .gzip: return try GzipCodec.decompress(input, limit: limit)
-        case .snappy: return try SnappyCodec.decompress(input, limit: limit)
-        case .lz4: return try LZ4Codec.decompress(input, limit: limit)
-        case .zstd: return try ZstdCodec.decompress(input, limit: limit)
+        case .gzip: output = try GzipCodec.decompress(input, limit: limit)
+        case .snappy: output = try SnappyCodec.decompress(input, limit: limit)
+        case .lz4: output = try LZ4Codec.decompress(input, limit: limit)
+        case .zstd: output = try ZstdCodec.decompress(input, limit: limit)
         }
+        return BoundedOutput.rightSized(output)
     }
 }
