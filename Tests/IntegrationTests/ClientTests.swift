@@ -41,8 +41,12 @@ import Testing
             ).output
             #expect(consumed == lines.map { "\($0)|origin=kcat,n=1\n" }.joined())
 
-            let codecs = try await storedCodecs(port: ternd.port, topic: topic)
-            #expect(codecs == [codec == "none" ? .none : CompressionCodec(name: codec)!])
+            // librdkafka sends a batch uncompressed when compressing does not make it smaller (a
+            // first batch of one short line, say), so `none` may appear beside the codec.
+            let codecs = Set(try await storedCodecs(port: ternd.port, topic: topic))
+            let expected = codec == "none" ? CompressionCodec.none : CompressionCodec(name: codec)!
+            #expect(codecs.contains(expected))
+            #expect(codecs.subtracting([.none, expected]).isEmpty)
         }
     }
 

@@ -59,14 +59,23 @@ func runCommand(
         try await Task.sleep(for: timeout)
         process.terminate()
     }
-    async let stdout = Task.detached { stdoutPipe.fileHandleForReading.readDataToEndOfFile() }.value
-    async let stderr = Task.detached { stderrPipe.fileHandleForReading.readDataToEndOfFile() }.value
+    // Blocking reads and the wait run on their own threads: on the 2-thread cooperative pool a
+    // blocked read would stall every other test for as long as the command runs.
+    async let stdout = onThread { stdoutPipe.fileHandleForReading.readDataToEndOfFile() }
+    async let stderr = onThread { stderrPipe.fileHandleForReading.readDataToEndOfFile() }
     if let input { try stdinPipe.fileHandleForWriting.write(contentsOf: input) }
     try stdinPipe.fileHandleForWriting.close()
     let (out, err) = await (stdout, stderr)
-    process.waitUntilExit()
+    await onThread { process.waitUntilExit() }
     killer.cancel()
     return CommandResult(status: process.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+}
+
+/// Runs blocking work on a new thread, off Swift's cooperative pool.
+func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: work()) }
+    }
 }
 
 /// A `ternd` child process on a free loopback port.
