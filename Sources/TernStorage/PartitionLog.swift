@@ -364,7 +364,9 @@ public final class PartitionLog: Sendable {
                     continuation.resume(returning: .success(placeholder))
                     return false
                 }
-                state.fsyncWaiters.append(FsyncWaiter(lastOffset: offset, result: placeholder, continuation: continuation))
+                state.fsyncWaiters.append(
+                    FsyncWaiter(lastOffset: offset, result: placeholder, continuation: continuation)
+                )
                 state.flushRequestedOffset = max(state.flushRequestedOffset, offset + 1)
                 return true
             }

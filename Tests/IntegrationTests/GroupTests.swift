@@ -122,7 +122,10 @@ import Testing
                 #expect(offsetDeleted.errorCode == KafkaErrorCode.none)
                 let refetched = try await connection.send(OffsetFetchRequest(groupId: "g", topics: nil), version: 3)
                 #expect(refetched.topics.isEmpty)
-                let deleted = try await connection.send(DeleteGroupsRequest(groupsNames: ["g", "nope", "live"]), version: 1)
+                let deleted = try await connection.send(
+                    DeleteGroupsRequest(groupsNames: ["g", "nope", "live"]),
+                    version: 1
+                )
                 #expect(deleted.results.map(\.errorCode) == [.none, .groupIdNotFound, .nonEmptyGroup])
             }
         }
