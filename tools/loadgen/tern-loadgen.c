@@ -88,9 +88,11 @@ static void apply_extra(rd_kafka_conf_t *conf, const struct options *o) {
     }
 }
 
+static int debug_logging; /* -X debug=... given: print librdkafka's debug lines too */
+
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     (void)rk;
-    if (level <= 4) fprintf(stderr, "librdkafka %s: %s\n", fac, buf);
+    if (level <= 4 || debug_logging) fprintf(stderr, "%.3f librdkafka %s: %s\n", (double)now_ns() / 1e9, fac, buf);
 }
 
 /* ---------------------------------------------------------------- produce */
@@ -391,6 +393,7 @@ int main(int argc, char **argv) {
         case 'X':
             if (o.nextra == 64) die("%s", "too many -X");
             o.extra[o.nextra++] = optarg;
+            if (!strncmp(optarg, "debug=", 6)) debug_logging = 1;
             break;
         case 'L': o.label = optarg; break;
         case 'P': o.port = atoi(optarg); break;
