@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Broker benchmarks (issue 4, Performance): ternd driven by tools/loadgen/tern-loadgen (librdkafka)
+# over loopback. Builds ternd (release) and the load generator, then
+#
+#   - for {100 B, 1 KiB} x {acks=1, acks=all}: fresh data dir, start ternd, produce N records to
+#     partition 0 of a new topic (auto-created, 1 partition), consume them back from offset 0, stop;
+#   - ready time: exec to first accepted TCP connection on an empty data dir, repeated;
+#   - resident memory (VmRSS) after a few idle seconds, and again after the produce/consume load;
+#   - delivery latency at a fixed rate (100 B records, acks=1 and acks=all), below saturation, where
+#     it is the broker's round trip rather than time spent queued in the producer.
+#
+# Every configuration is repeated TERN_BENCH_REPEAT times (default 3) and medians are reported.
+# Raw JSON lines go to $TERN_BENCH_OUT (default a temp dir, printed); the markdown section goes to
+# stdout (paste it into docs/benchmarks.md; tools/loadgen/bench-report.py formats it), progress to
+# stderr. Needs librdkafka-dev and python3.
+#
+#   tools/bench-broker.sh                      everything, 3 repetitions
+#   TERN_BENCH_RECORDS=200000 TERN_BENCH_REPEAT=1 tools/bench-broker.sh     a quick pass
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+records="${TERN_BENCH_RECORDS:-1000000}"
+repeat="${TERN_BENCH_REPEAT:-3}"
+ready_runs="${TERN_BENCH_READY_RUNS:-10}"
+idle_seconds="${TERN_BENCH_IDLE_SECONDS:-3}"
+linger_ms="${TERN_BENCH_LINGER_MS:-5}"
+batch_bytes="${TERN_BENCH_BATCH_BYTES:-1000000}"
+paced_rate="${TERN_BENCH_PACED_RATE:-50000}"
+paced_records="${TERN_BENCH_PACED_RECORDS:-200000}"
+bench_root="${TERN_BENCH_DIR:-/tmp}"
+out="${TERN_BENCH_OUT:-$(mktemp -d "$bench_root/tern-bench-broker.XXXXXX")}"
+mkdir -p "$out"
+results="$out/results.jsonl"
+: >"$results"
+
+log() { echo "== $*" >&2; }
+
+log "building ternd (release) and tern-loadgen"
+swift build -c release --product ternd >&2
+ternd="$(swift build -c release --show-bin-path)/ternd"
+make -s -C tools/loadgen >&2
+loadgen="tools/loadgen/tern-loadgen"
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+ternd_pid=""
+data_dir=""
+cleanup() {
+    if [[ -n "$ternd_pid" ]] && kill -0 "$ternd_pid" 2>/dev/null; then
+        kill -TERM "$ternd_pid" 2>/dev/null || true
+        wait "$ternd_pid" 2>/dev/null || true
+    fi
+    if [[ -n "$data_dir" ]]; then rm -rf "$data_dir"; fi
+}
+trap cleanup EXIT
+
+start_ternd() { # port
+    data_dir="$(mktemp -d "$bench_root/perf-data-$$.XXXXXX")"
+    "$ternd" --data-dir "$data_dir" --port "$1" >>"$out/ternd.log" 2>&1 &
+    ternd_pid=$!
+    for _ in $(seq 1 500); do
+        if (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.01
+    done
+    echo "ternd did not start; see $out/ternd.log" >&2
+    exit 1
+}
+
+running() { # not exited (an exited child stays a zombie until `wait`)
+    local state
+    state="$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)"
+    [[ -n "$state" && "$state" != Z ]]
+}
+
+stop_ternd() { # SIGTERM (again every second: one sent right after start can be lost), SIGKILL after 30 s
+    for _ in $(seq 1 30); do
+        kill -TERM "$ternd_pid" 2>/dev/null || break
+        for _ in $(seq 1 10); do
+            running "$ternd_pid" || break 2
+            sleep 0.1
+        done
+    done
+    if running "$ternd_pid"; then kill -KILL "$ternd_pid"; fi
+    wait "$ternd_pid" || true
+    ternd_pid=""
+    rm -rf "$data_dir"
+    data_dir=""
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$ternd_pid/status"; }
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$ternd_pid/status"; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$ternd_pid/stat"; }
+
+emit() { echo "$1" >>"$results"; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+log "process start baseline: ternd --help, $ready_runs runs"
+for _ in $(seq 1 "$ready_runs"); do
+    python3 -c 'import subprocess, sys, time
+t = time.monotonic(); subprocess.run([sys.argv[1], "--help"], stdout=subprocess.DEVNULL, check=True)
+print("{\"mode\":\"help\",\"label\":\"\",\"exit_ms\":%.3f}" % ((time.monotonic() - t) * 1000))' "$ternd" >>"$results"
+done
+
+log "ready time: $ready_runs starts on an empty data dir"
+for i in $(seq 1 "$ready_runs"); do
+    port="$(free_port)"
+    dir="$(mktemp -d "$bench_root/perf-data-$$.XXXXXX")"
+    "$loadgen" ready -P "$port" -L "run$i" -- "$ternd" --data-dir "$dir" --port "$port" \
+        2>>"$out/ternd.log" >>"$results"
+    rm -rf "$dir"
+done
+
+for pass in $(seq 1 "$repeat"); do
+    for size in 100 1024; do
+        for acks in 1 -1; do
+            label="s${size}_a${acks}"
+            log "pass $pass/$repeat: $records x $size B, acks=$acks"
+            port="$(free_port)"
+            start_ternd "$port"
+            sleep "$idle_seconds"
+            emit "{\"mode\":\"rss\",\"label\":\"$label\",\"phase\":\"idle\",\"rss_kb\":$(rss_kb)}"
+            cpu0="$(cpu_s)"
+            "$loadgen" produce -b "127.0.0.1:$port" -t "bench" -n "$records" -s "$size" -a "$acks" \
+                -l "$linger_ms" -B "$batch_bytes" -L "$label" >>"$results"
+            cpu1="$(cpu_s)"
+            "$loadgen" consume -b "127.0.0.1:$port" -t "bench" -n "$records" -s "$size" -L "$label" >>"$results"
+            cpu2="$(cpu_s)"
+            emit "{\"mode\":\"broker_cpu\",\"label\":\"$label\",\"pass\":$pass,\"load1\":$(load1),\"produce_cpu_s\":$(awk "BEGIN { print $cpu1 - $cpu0 }"),\"consume_cpu_s\":$(awk "BEGIN { print $cpu2 - $cpu1 }")}"
+            sleep "$idle_seconds"
+            emit "{\"mode\":\"rss\",\"label\":\"$label\",\"phase\":\"after_load\",\"rss_kb\":$(rss_kb),\"hwm_kb\":$(hwm_kb)}"
+            stop_ternd
+        done
+    done
+    log "pass $pass/$repeat: latency at $paced_rate records/s, $paced_records x 100 B, acks=1 and acks=all"
+    port="$(free_port)"
+    start_ternd "$port"
+    for acks in 1 -1; do
+        "$loadgen" produce -b "127.0.0.1:$port" -t "paced$acks" -n "$paced_records" -s 100 -a "$acks" \
+            -l "$linger_ms" -B "$batch_bytes" -r "$paced_rate" -L "paced_a${acks}" >>"$results"
+    done
+    stop_ternd
+done
+
+log "raw results: $results"
+python3 tools/loadgen/bench-report.py "$results" "$records" "$repeat" "$idle_seconds" "$linger_ms" "$batch_bytes" \
+    "$paced_rate" "$paced_records"
