@@ -8,10 +8,15 @@
 # 3. Short sweep (SWEEP_GROUPS, SWEEP_SECONDS each) to show latency below and at saturation.
 # 4. The scale run: BENCH_GROUPS groups × PARTITIONS partitions, a commit per group every INTERVAL_MS,
 #    for DURATION_S, sampling ternd's CPU (utime+stime from /proc/PID/stat) around it.
-# 5. Fills __consumer_offsets with more commits (closed loop, as fast as acks come back) until it
-#    holds REPLAY_RECORDS offset records, stops ternd with SIGTERM, restarts it and times exec →
-#    "replayed group coordinator state" log line → "listening" → first accepted connection. Then
-#    the same restart with the data directory's pages dropped from the page cache (fadvise).
+# 5. Stops ternd with SIGTERM and restarts it on the same data: replay of everything the sweep and
+#    the scale run committed, timed exec → "replayed group coordinator state" log line →
+#    "listening" → first accepted connection.
+# 6. A fresh ternd and data directory filled with exactly REPLAY_RECORDS offset records (closed
+#    loop, FILL_WINDOW commits in flight per connection, as fast as acks come back), then the same
+#    restart timing, once with a warm page cache and once with the data directory's pages dropped
+#    (fadvise DONTNEED).
+# Before all that, a baseline of the disk: 1 KiB appends each followed by fsync, in the data
+# directory's file system.
 #
 # Everything stays on 127.0.0.1; only the ternd this script started is signalled (by PID).
 set -euo pipefail
@@ -58,7 +63,7 @@ now_ns() { date +%s%N; }
 cpu_ticks() { sed 's/.*) //' "/proc/$ternd_pid/stat" | awk '{ print $12 + $13 }'; }
 # Nanoseconds ternd's threads spent runnable but waiting for a CPU (schedstat's second field):
 # how much other processes on the machine (the load tool, other builds) delayed it.
-runqueue_wait_ns() { cat /proc/"$ternd_pid"/task/*/schedstat 2>/dev/null | awk '{ sum += $2 } END { printf "%d", sum }'; }
+runqueue_wait_ns() { cat /proc/"$ternd_pid"/task/*/schedstat 2>/dev/null | awk '{ sum += $2 } END { printf "%.0f", sum }'; }
 
 # Starts ternd and records, in ms since exec: replay line, listening line, first accepted connection.
 start_ternd() {
@@ -122,10 +127,28 @@ run_load() {
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 echo "== machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+summary=()
+summary+=("disk: $(python3 - "$work" <<'EOF'
+import os, sys, tempfile, time
+fd, path = tempfile.mkstemp(dir=sys.argv[1])
+latencies = []
+for _ in range(2000):
+    start = time.perf_counter_ns()
+    os.write(fd, b"x" * 1024)
+    os.fsync(fd)
+    latencies.append(time.perf_counter_ns() - start)
+os.close(fd)
+os.unlink(path)
+latencies.sort()
+def ms(p): return latencies[min(len(latencies) - 1, int(p * len(latencies)))] / 1e6
+print(f"1 KiB append + fsync, 2000 times: p50 {ms(0.5):.3f} p99 {ms(0.99):.3f} ms, {len(latencies) / (sum(latencies) / 1e9):.0f}/s serial")
+EOF
+)")
+echo "== ${summary[-1]}"
+
 start_ternd "$work/ternd-1.log"
 echo "== ternd pid $ternd_pid up in $startup_accept_ms ms, $startup_cpu_ms ms CPU (empty data directory)"
 
-summary=()
 for groups in $SWEEP_GROUPS; do
     echo "== sweep: $groups groups × $PARTITIONS partitions every $INTERVAL_MS ms for $SWEEP_SECONDS s"
     run_load "$work/sweep-$groups.txt" load --groups "$groups" --interval-ms "$INTERVAL_MS" \
@@ -133,23 +156,30 @@ for groups in $SWEEP_GROUPS; do
     summary+=("sweep $groups groups: target $(field target_per_s "$result")/s achieved $(field achieved_per_s "$result")/s, p50 $(field p50_ms "$result") p99 $(field p99_ms "$result") p99.9 $(field p999_ms "$result") max $(field max_ms "$result") ms, ternd $cores cores, run-queue wait $runqueue_ms ms")
 done
 
-echo "== scale run: $GROUPS_N groups × $PARTITIONS partitions every $INTERVAL_MS ms for $DURATION_S s (load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "== scale run: $GROUPS_N groups × $PARTITIONS partitions every $INTERVAL_MS ms for $DURATION_S s"
 run_load "$work/scale.txt" load --groups "$GROUPS_N" --interval-ms "$INTERVAL_MS" --duration-s "$DURATION_S"
 summary+=("scale $GROUPS_N groups: target $(field target_per_s "$result")/s achieved $(field achieved_per_s "$result")/s, skipped $(field skipped "$result"), failed $(field failed "$result"), p50 $(field p50_ms "$result") p99 $(field p99_ms "$result") p99.9 $(field p999_ms "$result") max $(field max_ms "$result") ms, ternd $cores cores, run-queue wait $runqueue_ms ms, client $(field client_cpu_s "$result") s CPU")
 
-remaining=$((REPLAY_RECORDS - total_records))
-if ((remaining > 0)); then
-    echo "== fill: $remaining more offset records (window $FILL_WINDOW per connection)"
-    run_load "$work/fill.txt" fill --groups "$GROUPS_N" --records "$remaining" --window "$FILL_WINDOW"
-    summary+=("fill (closed loop, $((FILL_WINDOW * CONNECTIONS)) in flight): $(field achieved_per_s "$result") commits/s, p50 $(field p50_ms "$result") p99 $(field p99_ms "$result") ms, ternd $cores cores, run-queue wait $runqueue_ms ms")
-fi
 offsets_bytes="$(du -sb "$data/__consumer_offsets-0" | cut -f1)"
-
 stop_ternd
-echo "== stopped (SIGTERM) in $stop_ms ms; __consumer_offsets-0 holds $offsets_bytes bytes, $total_records records written"
-
+echo "== stopped (SIGTERM) in $stop_ms ms"
 start_ternd "$work/ternd-2.log"
-summary+=("replay, warm page cache: records=$startup_records, exec → replayed $startup_replay_ms ms, → listening $startup_listen_ms ms, → accepting $startup_accept_ms ms, ternd CPU at listening $startup_cpu_ms ms ($offsets_bytes bytes of log)")
+summary+=("replay of the runs above, warm page cache: records=$startup_records ($offsets_bytes bytes), exec → replayed $startup_replay_ms ms, → listening $startup_listen_ms ms, → accepting $startup_accept_ms ms, ternd CPU at listening $startup_cpu_ms ms")
+echo "== ${summary[-1]}"
+stop_ternd
+rm -rf "$data"
+mkdir -p "$data"
+total_records=0
+
+start_ternd "$work/ternd-3.log"
+echo "== fill a fresh data directory with $REPLAY_RECORDS offset records (window $FILL_WINDOW per connection)"
+run_load "$work/fill.txt" fill --groups "$GROUPS_N" --records "$REPLAY_RECORDS" --window "$FILL_WINDOW"
+summary+=("fill (closed loop, $((FILL_WINDOW * CONNECTIONS)) in flight): $(field achieved_per_s "$result") commits/s, p50 $(field p50_ms "$result") p99 $(field p99_ms "$result") ms, ternd $cores cores, run-queue wait $runqueue_ms ms")
+offsets_bytes="$(du -sb "$data/__consumer_offsets-0" | cut -f1)"
+stop_ternd
+
+start_ternd "$work/ternd-4.log"
+summary+=("replay, warm page cache: records=$startup_records ($offsets_bytes bytes), exec → replayed $startup_replay_ms ms, → listening $startup_listen_ms ms, → accepting $startup_accept_ms ms, ternd CPU at listening $startup_cpu_ms ms")
 echo "== ${summary[-1]}"
 stop_ternd
 
@@ -161,7 +191,7 @@ for root, _, files in os.walk(sys.argv[1]):
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         os.close(fd)
 EOF
-start_ternd "$work/ternd-3.log"
+start_ternd "$work/ternd-5.log"
 summary+=("replay, pages dropped (fadvise DONTNEED): records=$startup_records, exec → replayed $startup_replay_ms ms, → listening $startup_listen_ms ms, → accepting $startup_accept_ms ms, ternd CPU at listening $startup_cpu_ms ms")
 echo "== ${summary[-1]}"
 stop_ternd
