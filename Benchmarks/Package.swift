@@ -10,6 +10,7 @@ let package = Package(
         .package(name: "Tern", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .executableTarget(
@@ -34,6 +35,18 @@ let package = Package(
             ],
             path: "Benchmarks/StorageBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // A plain load generator, not an ordo-one benchmark: consumer-group offset commits against
+        // a running ternd (tools/bench-groups.sh).
+        .executableTarget(
+            name: "GroupCommitLoad",
+            dependencies: [
+                .product(name: "TernWire", package: "Tern"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Sources/GroupCommitLoad"
         ),
     ]
 )
