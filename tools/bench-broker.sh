@@ -94,6 +94,7 @@ hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$ternd_pid/status"; }
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$ternd_pid/stat"; }
 
 emit() { echo "$1" >>"$results"; }
+emit "{\"mode\":\"meta\",\"label\":\"\",\"commit\":\"$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- tools Sources || echo +changes)\"}"
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
 log "process start baseline: ternd --help, $ready_runs runs"

@@ -3,7 +3,7 @@
 
     bench-report.py RESULTS.jsonl RECORDS REPEAT IDLE_S LINGER_MS BATCH_BYTES PACED_RATE PACED_RECORDS
 """
-import json, os, statistics, subprocess, sys
+import json, os, statistics, subprocess, sys, textwrap
 
 path, records, repeat, idle_s, linger, batch, paced_rate, paced_records = sys.argv[1:]
 records = int(records)
@@ -24,13 +24,20 @@ def verdict(ok): return "**met**" if ok else "**not met**"
 def mem(kb): return f"{kb / 1024:.1f} MiB ({kb * 1024 / 1e6:.1f} MB)"
 
 
-commit = sh("git rev-parse --short HEAD")
+meta = next((r for r in rows if r["mode"] == "meta"), {})
+commit = meta.get("commit") or sh("git rev-parse --short HEAD")
 rdk = sh("dpkg-query -W -f='${Version}' librdkafka-dev")
 swift = sh("swift --version 2>&1 | head -1")
 loads = [r["load1"] for r in pick("broker_cpu") if "load1" in r]
 
 out = []
-p = out.append
+
+
+def p(line):
+    """Prose is wrapped at 100 columns like the rest of docs/; tables and list items are not."""
+    out.append(line if line.startswith(("|", "- ")) or not line else textwrap.fill(line, 100))
+
+
 p("## Broker (issue 4)")
 p("")
 p(f"Run: `tools/bench-broker.sh` (commit {commit}, {sh('date -u +%Y-%m-%d')}): {os.cpu_count()} CPUs, "
@@ -116,8 +123,12 @@ if (100, 1) in summary:
     p(f"| 100 B records produced ≥ 1 M records/s | acks=1: {n(summary[(100, 1)][0])}"
       + (f"; acks=all: {n(summary[(100, -1)][0])}" if (100, -1) in summary else "")
       + f" | {verdict(summary[(100, 1)][0] >= 1e6)} (acks=1) |")
-    crs = [summary[k][1] for k in ((100, 1), (100, -1)) if k in summary]
-    p(f"| 100 B records consumed ≥ 2 M records/s | {' / '.join(n(c) for c in crs)} | {verdict(med(crs) >= 2e6)} |")
+    # What is consumed does not depend on the acks it was produced with: judge on every 100 B run.
+    crs = [r["records_per_s"] for r in pick("consume") if r["label"] in ("s100_a1", "s100_a-1")]
+    p(f"| 100 B records consumed ≥ 2 M records/s | {n(med(crs))} (all {len(crs)} runs of 100 B; "
+      f"acks=1 rows {n(summary[(100, 1)][1])}"
+      + (f", acks=all rows {n(summary[(100, -1)][1])}" if (100, -1) in summary else "")
+      + f") | {verdict(med(crs) >= 2e6)} |")
 for size in (100, 1024):
     if (size, 1) in summary and (size, -1) in summary:
         ratio = summary[(size, -1)][0] / summary[(size, 1)][0]
