@@ -50,17 +50,46 @@ public final class KafkaServer: Sendable {
     /// Stops the request reader of each open connection, for graceful shutdown.
     private let readerStoppers = Mutex<[UInt64: @Sendable () -> Void]>([:])
     private let nextConnectionId = Atomic<UInt64>(0)
-    private let shuttingDown = Atomic<Bool>(false)
+    private let shutdownFlag: ShutdownFlag
 
     /// The address actually bound (port 0 in the configuration picks a free port).
     public let localAddress: SocketAddress
+
+    /// Set before the listener closes. A connection accepted after that is refused in the child
+    /// initializer, before an async channel exists for it: an async channel the accept loop never
+    /// picks up would crash on deinit (its writer was never finished).
+    ///
+    /// Every async channel made for a connection is also registered as unclaimed until the accept
+    /// loop takes it; those the loop never takes (accepted as the listener closed) are closed after
+    /// the loop ends, for the same reason.
+    private final class ShutdownFlag: Sendable {
+        let isSet = Atomic<Bool>(false)
+        private let unclaimed = Mutex<[ObjectIdentifier: Connection]>([:])
+
+        func register(_ connection: Connection) {
+            self.unclaimed.withLock { $0[ObjectIdentifier(connection.channel)] = connection }
+        }
+
+        func claim(_ connection: Connection) {
+            _ = self.unclaimed.withLock { $0.removeValue(forKey: ObjectIdentifier(connection.channel)) }
+        }
+
+        func takeUnclaimed() -> [Connection] {
+            self.unclaimed.withLock { unclaimed in
+                defer { unclaimed.removeAll() }
+                return Array(unclaimed.values)
+            }
+        }
+    }
 
     private init(
         serverChannel: NIOAsyncChannel<Connection, Never>,
         broker: Broker,
         logger: Logger,
-        configuration: Configuration
+        configuration: Configuration,
+        shutdownFlag: ShutdownFlag
     ) throws {
+        self.shutdownFlag = shutdownFlag
         self.serverChannel = serverChannel
         self.broker = broker
         self.logger = logger
@@ -79,19 +108,31 @@ public final class KafkaServer: Sendable {
         eventLoopGroup: MultiThreadedEventLoopGroup = .singleton
     ) async throws -> KafkaServer {
         let maximumRequestBytes = configuration.maximumRequestBytes
+        let shutdownFlag = ShutdownFlag()
         let channel = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { child in
                 child.eventLoop.makeCompletedFuture {
+                    guard !shutdownFlag.isSet.load(ordering: .sequentiallyConsistent) else {
+                        throw ChannelError.ioOnClosedChannel
+                    }
                     try child.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameLength: maximumRequestBytes))
                     )
-                    return try Connection(wrappingChannelSynchronously: child)
+                    let connection = try Connection(wrappingChannelSynchronously: child)
+                    shutdownFlag.register(connection)
+                    return connection
                 }
             }
-        return try KafkaServer(serverChannel: channel, broker: broker, logger: logger, configuration: configuration)
+        return try KafkaServer(
+            serverChannel: channel,
+            broker: broker,
+            logger: logger,
+            configuration: configuration,
+            shutdownFlag: shutdownFlag
+        )
     }
 
     /// Serves connections until the listener is closed and every connection has ended.
@@ -99,16 +140,20 @@ public final class KafkaServer: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             try await self.serverChannel.executeThenClose { inbound in
                 for try await connection in inbound {
+                    self.shutdownFlag.claim(connection)
                     group.addTask { await self.serve(connection) }
                 }
             }
+        }
+        for connection in self.shutdownFlag.takeUnclaimed() {
+            try? await connection.executeThenClose { _, _ in }
         }
     }
 
     /// Stops accepting connections and stops reading requests; requests already read are answered,
     /// then each connection closes and `run()` returns.
     public func shutdownGracefully() async {
-        self.shuttingDown.store(true, ordering: .sequentiallyConsistent)
+        self.shutdownFlag.isSet.store(true, ordering: .sequentiallyConsistent)
         try? await self.serverChannel.channel.close()
         let stoppers = self.readerStoppers.withLock { Array($0.values) }
         stoppers.forEach { $0() }
@@ -139,7 +184,7 @@ public final class KafkaServer: Sendable {
                     }
                 }
                 self.readerStoppers.withLock { $0[connectionId] = { reader.cancel() } }
-                if self.shuttingDown.load(ordering: .sequentiallyConsistent) { reader.cancel() }
+                if self.shutdownFlag.isSet.load(ordering: .sequentiallyConsistent) { reader.cancel() }
                 defer {
                     reader.cancel()
                     _ = self.readerStoppers.withLock { $0.removeValue(forKey: connectionId) }

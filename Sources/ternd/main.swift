@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 import TernBroker
 import TernServer
 import TernStorage
@@ -56,6 +57,21 @@ struct Ternd: AsyncParsableCommand {
             flagProperties,
         ])
 
+        // Signals are taken over before anything else, so a SIGTERM that arrives while the logs open
+        // or the listener binds is neither lost nor fatal: the broker shuts down as soon as it can.
+        let shutdown = ShutdownRequest()
+        let signalSources = [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                logger.info("shutting down", metadata: ["signal": "\(signalNumber)"])
+                shutdown.request()
+            }
+            source.resume()
+            return source
+        }
+        defer { signalSources.forEach { $0.cancel() } }
+
         let logs = try await LogManager.open(
             dataDirectory: settings.dataDirectory,
             defaultConfig: settings.broker.defaultLogConfig,
@@ -75,20 +91,9 @@ struct Ternd: AsyncParsableCommand {
             "listening",
             metadata: ["address": "\(server.localAddress)", "data-dir": "\(settings.dataDirectory)"]
         )
-
         // SIGINT/SIGTERM: stop accepting and reading, answer what was read, then flush and close
         // the logs so the next start needs no recovery.
-        let signalSources = [SIGINT, SIGTERM].map { signalNumber in
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                logger.info("shutting down", metadata: ["signal": "\(signalNumber)"])
-                Task { await server.shutdownGracefully() }
-            }
-            source.resume()
-            return source
-        }
-        defer { signalSources.forEach { $0.cancel() } }
+        shutdown.whenRequested { Task { await server.shutdownGracefully() } }
 
         let retention = Task {
             while !Task.isCancelled {
@@ -101,5 +106,31 @@ struct Ternd: AsyncParsableCommand {
         retention.cancel()
         try await logs.close()
         logger.info("stopped")
+    }
+}
+
+/// A shutdown asked for by a signal, possibly before there is anything to shut down.
+final class ShutdownRequest: Sendable {
+    private struct State {
+        var requested = false
+        var action: (@Sendable () -> Void)?
+    }
+    private let state = Mutex(State())
+
+    func request() {
+        let action = self.state.withLock { state -> (@Sendable () -> Void)? in
+            state.requested = true
+            return state.action
+        }
+        action?()
+    }
+
+    /// Runs `action` on the first request, or at once if one already came.
+    func whenRequested(_ action: @escaping @Sendable () -> Void) {
+        let requested = self.state.withLock { state -> Bool in
+            state.action = action
+            return state.requested
+        }
+        if requested { action() }
     }
 }
