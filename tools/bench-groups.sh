@@ -18,6 +18,9 @@
 # Before all that, a baseline of the disk: 1 KiB appends each followed by fsync, in the data
 # directory's file system.
 #
+# TERND_BIN runs another ternd build (e.g. a candidate fix) with the same load; SKIP_BUILD=1 skips
+# the builds.
+#
 # Everything stays on 127.0.0.1; only the ternd this script started is signalled (by PID).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +40,7 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     swift build -c release --product ternd 2>&1 | tail -1
     (cd Benchmarks && swift build -c release --product GroupCommitLoad 2>&1 | tail -1)
 fi
-ternd_bin="$PWD/.build/release/ternd"
+ternd_bin="${TERND_BIN:-$PWD/.build/release/ternd}"
 load_bin="$PWD/Benchmarks/.build/release/GroupCommitLoad"
 
 work="$(mktemp -d /tmp/tern-bench-groups.XXXXXX)"
