@@ -83,11 +83,33 @@ final class GroupCoordinatorRuntime: Sendable {
         self.logger = logger
         let (appends, appendQueue) = AsyncStream<QueuedAppend>.makeStream()
         self.appendQueue = appendQueue
+        // Appends are written in order as soon as they are queued; a second task waits for their
+        // fsyncs in the same order, so commits that arrive meanwhile share one fsync (group commit).
+        let (written, writtenQueue) = AsyncStream<(Int64?, KafkaErrorCode?, QueuedAppend)>.makeStream()
         self.appender = Task { [offsetsLog, logger] in
-            for await append in appends {
-                let failure = await Self.write(append.records, to: offsetsLog, logger: logger)
-                for (pending, response) in append.responses {
-                    pending.fulfil(failure.map { Self.failed(response, $0) } ?? response)
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    for await append in appends {
+                        let (lastOffset, failure) = await Self.write(append.records, to: offsetsLog, logger: logger)
+                        writtenQueue.yield((lastOffset, failure, append))
+                    }
+                    writtenQueue.finish()
+                }
+                group.addTask {
+                    for await (lastOffset, writeFailure, append) in written {
+                        var failure = writeFailure
+                        if let lastOffset, failure == nil {
+                            do {
+                                try await offsetsLog.waitUntilDurable(offset: lastOffset)
+                            } catch {
+                                logger.error("cannot fsync group coordinator records", metadata: ["error": "\(error)"])
+                                failure = .coordinatorNotAvailable
+                            }
+                        }
+                        for (pending, response) in append.responses {
+                            pending.fulfil(failure.map { Self.failed(response, $0) } ?? response)
+                        }
+                    }
                 }
             }
         }
@@ -189,14 +211,14 @@ final class GroupCoordinatorRuntime: Sendable {
         for (pending, response) in immediate { pending.fulfil(response) }
     }
 
-    /// Appends the records as one batch and waits for its fsync; returns the error code to answer
-    /// with if that failed.
+    /// Appends the records as one batch (without waiting for its fsync); returns the batch's last
+    /// offset, or the error code to answer with if the append failed.
     private static func write(
         _ records: [CoordinatorRecord],
         to log: PartitionLog,
         logger: Logger
-    ) async -> KafkaErrorCode? {
-        guard !records.isEmpty else { return nil }
+    ) async -> (lastOffset: Int64?, failure: KafkaErrorCode?) {
+        guard !records.isEmpty else { return (nil, nil) }
         do {
             var builder = RecordBatchBuilder()
             let nowMs = SystemClock().nowMs
@@ -204,11 +226,10 @@ final class GroupCoordinatorRuntime: Sendable {
                 builder.append(key: record.encodeKey(), value: record.encodeValue(), timestampMs: nowMs)
             }
             let result = try await log.append(try builder.build(), durability: .none)
-            try await log.waitUntilDurable(offset: result.lastOffset)
-            return nil
+            return (result.lastOffset, nil)
         } catch {
             logger.error("cannot write group coordinator records", metadata: ["error": "\(error)"])
-            return .coordinatorNotAvailable
+            return (nil, .coordinatorNotAvailable)
         }
     }
 
