@@ -152,7 +152,9 @@ public struct GroupCoordinator: Sendable {
     /// Applies one decoded record; see `replay(key:value:)`.
     public mutating func replay(_ record: CoordinatorRecord) {
         let groupId = record.groupId
-        var group = self.groups[groupId] ?? ClassicGroup(groupId: groupId, nowMs: -1)
+        // Taken out of the dictionary so that updating its offsets does not copy them (copy-on-write)
+        // for every replayed record.
+        var group = self.groups.removeValue(forKey: groupId) ?? ClassicGroup(groupId: groupId, nowMs: -1)
         precondition(group.members.isEmpty, "replaying into group \(groupId) while it has live members")
         switch record {
         case .offsetCommit(let key, let value):
@@ -168,9 +170,7 @@ public struct GroupCoordinator: Sendable {
             group.protocolName = nil
         }
         // A group that only ever existed through records that are now all deleted is gone.
-        if group.offsets.isEmpty && group.generationId == 0 && group.protocolType == nil {
-            self.groups[groupId] = nil
-        } else {
+        if !(group.offsets.isEmpty && group.generationId == 0 && group.protocolType == nil) {
             self.groups[groupId] = group
         }
     }
