@@ -41,47 +41,48 @@ extension ByteBuffer {
     /// Reads an unsigned LEB128 varint of at most 5 bytes (compact lengths, tags).
     @inlinable
     public mutating func readKafkaUnsignedVarint() throws(WireError) -> UInt32 {
-        var result: UInt32 = 0
-        var shift: UInt32 = 0
-        while true {
-            guard let byte = self.readInteger(as: UInt8.self) else { throw WireError.truncated("varint") }
-            if shift == 28 && byte > 0x0F {
-                throw WireError(.invalidVarint, "unsigned varint longer than 32 bits")
-            }
-            result |= UInt32(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return result }
-            shift += 7
-        }
+        try self.readKafkaLEB128(as: UInt32.self)
     }
 
     @inlinable
     public mutating func writeKafkaUnsignedVarint(_ value: UInt32) {
-        var remaining = value
-        while remaining >= 0x80 {
-            self.writeInteger(UInt8(truncatingIfNeeded: remaining) | 0x80)
-            remaining >>= 7
-        }
-        self.writeInteger(UInt8(remaining))
+        self.writeKafkaLEB128(value)
     }
 
     /// Reads an unsigned LEB128 varint of at most 10 bytes.
     @inlinable
     public mutating func readKafkaUnsignedVarlong() throws(WireError) -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
+        try self.readKafkaLEB128(as: UInt64.self)
+    }
+
+    @inlinable
+    public mutating func writeKafkaUnsignedVarlong(_ value: UInt64) {
+        self.writeKafkaLEB128(value)
+    }
+
+    /// LEB128 of `T`: 7 bits a byte, low bits first. The last byte a `T` can use may only carry the
+    /// bits left over (4 for 32 bits, 1 for 64); anything more is an overlong encoding.
+    @inlinable
+    mutating func readKafkaLEB128<T: UnsignedInteger & FixedWidthInteger>(as: T.Type) throws(WireError) -> T {
+        let lastShift = (T.bitWidth / 7) * 7
+        let lastByteMax = UInt8((1 << (T.bitWidth % 7)) - 1)
+        var result: T = 0
+        var shift = 0
         while true {
-            guard let byte = self.readInteger(as: UInt8.self) else { throw WireError.truncated("varlong") }
-            if shift == 63 && byte > 0x01 {
-                throw WireError(.invalidVarint, "unsigned varlong longer than 64 bits")
+            guard let byte = self.readInteger(as: UInt8.self) else {
+                throw WireError.truncated(T.bitWidth == 32 ? "varint" : "varlong")
             }
-            result |= UInt64(byte & 0x7F) << shift
+            if shift == lastShift && byte > lastByteMax {
+                throw WireError(.invalidVarint, "unsigned varint longer than \(T.bitWidth) bits")
+            }
+            result |= T(byte & 0x7F) << shift
             if byte & 0x80 == 0 { return result }
             shift += 7
         }
     }
 
     @inlinable
-    public mutating func writeKafkaUnsignedVarlong(_ value: UInt64) {
+    mutating func writeKafkaLEB128<T: UnsignedInteger & FixedWidthInteger>(_ value: T) {
         var remaining = value
         while remaining >= 0x80 {
             self.writeInteger(UInt8(truncatingIfNeeded: remaining) | 0x80)
