@@ -13,6 +13,10 @@ let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioConcurrencyHelpers = Target.Dependency.product(name: "NIOConcurrencyHelpers", package: "swift-nio")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let histogram = Target.Dependency.product(name: "Histogram", package: "hdrhistogram-swift")
 
 let package = Package(
     name: "Tern",
@@ -30,6 +34,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // System libraries for the Kafka compression codecs (Debian: libzstd-dev, liblz4-dev,
@@ -72,12 +80,18 @@ let package = Package(
         ),
         .target(
             name: "TernClient",
-            dependencies: ["TernWire", "TernRecords", nioCore, nioPosix, logging],
+            dependencies: [
+                "TernWire", "TernRecords", "TernCompression", nioCore, nioPosix, nioConcurrencyHelpers, logging, metrics,
+                serviceLifecycle,
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "ternd",
-            dependencies: ["TernServer", "TernBroker", "TernStorage", argumentParser, logging, nioPosix],
+            dependencies: [
+                "TernServer", "TernBroker", "TernStorage", argumentParser, logging, nioPosix, metrics, prometheus,
+                serviceLifecycle,
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -88,7 +102,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tern",
-            dependencies: ["TernClient", argumentParser],
+            dependencies: ["TernClient", "TernWire", "TernRecords", nioCore, argumentParser, histogram],
             swiftSettings: strictSettings
         ),
 
