@@ -100,9 +100,12 @@ let package = Package(
             path: "Sources/TernStorageCrashWriter",
             swiftSettings: strictSettings
         ),
+        // The CLI's pure parts (kcat option parsing, output formats, JSON envelopes, dump-log) in a
+        // library so tests can import them; the `tern` executable adds the client and subcommands.
+        .target(name: "TernCLICore", dependencies: ["TernRecords", "TernWire", nioCore], swiftSettings: strictSettings),
         .executableTarget(
             name: "tern",
-            dependencies: ["TernClient", "TernWire", "TernRecords", nioCore, argumentParser, histogram],
+            dependencies: ["TernCLICore", "TernClient", "TernWire", "TernRecords", nioCore, argumentParser, histogram],
             swiftSettings: strictSettings
         ),
 
@@ -133,6 +136,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TernClientTests", dependencies: ["TernClient"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TernCLITests",
+            dependencies: ["TernCLICore", "TernRecords", "TernWire", nioCore],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["TernWire", "TernRecords", "TernCompression", nioCore, nioPosix],
