@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Buffered writes to a file descriptor with `write(2)`: no stdio, so the bytes are exactly
+/// what the formats produced, and `-u` (unbuffered) flushes after every message.
+final class OutputStream: @unchecked Sendable {
+    // Touched from one task at a time (the consumer loop or the producer's tee).
+    private var buffer: [UInt8] = []
+    private let fd: Int32
+    var unbuffered = false
+    private(set) var failed = false
+
+    init(fd: Int32) {
+        self.fd = fd
+        self.buffer.reserveCapacity(64 * 1024)
+    }
+
+    func write(_ bytes: [UInt8]) {
+        self.buffer += bytes
+        if self.unbuffered || self.buffer.count >= 64 * 1024 { self.flush() }
+    }
+
+    func write(_ text: String) { self.write(Array(text.utf8)) }
+
+    func flush() {
+        var offset = 0
+        while offset < self.buffer.count {
+            let n = self.buffer.withUnsafeBytes { raw in
+                Glibc.write(self.fd, raw.baseAddress! + offset, raw.count - offset)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                // EPIPE (reader went away, e.g. `| head`): stop quietly like kcat on SIGPIPE.
+                self.failed = true
+                break
+            }
+            offset += n
+        }
+        self.buffer.removeAll(keepingCapacity: true)
+    }
+
+    static let standardOutput = OutputStream(fd: 1)
+}
+
+/// One line on stderr.
+func printError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress!, $0.count) }
+}
+
+func stdinIsTerminal() -> Bool { isatty(0) == 1 }
+func stdoutIsTerminal() -> Bool { isatty(1) == 1 }
+func stderrIsTerminal() -> Bool { isatty(2) == 1 }
+
+/// Reads a whole file; nil if it cannot be opened or read.
+func readWholeFile(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var result: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            return nil
+        }
+        if n == 0 { return result }
+        result += chunk[0..<n]
+    }
+}
+
+func errnoDescription() -> String { String(cString: strerror(errno)) }
