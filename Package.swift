@@ -143,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TernWire", "TernRecords", "TernCompression", nioCore, nioPosix],
+            dependencies: ["TernWire", "TernRecords", "TernCompression", "TernClient", nioCore, nioPosix, logging],
             exclude: ["python"],
             swiftSettings: strictSettings
         ),
