@@ -105,7 +105,10 @@ let package = Package(
         .target(name: "TernCLICore", dependencies: ["TernRecords", "TernWire", nioCore], swiftSettings: strictSettings),
         .executableTarget(
             name: "tern",
-            dependencies: ["TernCLICore", "TernClient", "TernWire", "TernRecords", nioCore, argumentParser, histogram],
+            dependencies: [
+                "TernCLICore", "TernClient", "TernWire", "TernRecords", "TernCompression", nioCore, nioConcurrencyHelpers,
+                argumentParser, histogram,
+            ],
             swiftSettings: strictSettings
         ),
 

@@ -128,7 +128,7 @@ public enum ClientProperties {
         }
     }
 
-    static func boolean(_ value: String) -> Bool? {
+    public static func boolean(_ value: String) -> Bool? {
         switch value.lowercased() {
         case "true", "t", "1": true
         case "false", "f", "0": false

@@ -1,6 +1,10 @@
 // Temporary until the client lands.
 import ArgumentParser
+import TernCLICore
 struct TopicCommand: AsyncParsableCommand {}
 struct GroupCommand: AsyncParsableCommand {}
 struct BenchCommand: AsyncParsableCommand {}
-enum KcatMain { static func run(_ a: [String]) async -> Int32 { 0 } }
+struct KcatConsumer {
+    let options: KcatOptions
+    func run() async throws -> Int32 { throw CLIError("consumer not available yet") }
+}

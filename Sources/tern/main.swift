@@ -9,7 +9,16 @@ import Glibc
 let arguments = Array(CommandLine.arguments.dropFirst())
 signal(SIGPIPE, SIG_IGN)
 if let first = arguments.first, TernCommand.subcommandNames.contains(first) {
-    await TernCommand.main(arguments)
+    do {
+        var command = try TernCommand.parseAsRoot(arguments)
+        if var asyncCommand = command as? any AsyncParsableCommand {
+            try await asyncCommand.run()
+        } else {
+            try command.run()
+        }
+    } catch {
+        TernCommand.exit(withError: error)
+    }
 } else {
     let status = await KcatMain.run(arguments)
     OutputStream.standardOutput.flush()
