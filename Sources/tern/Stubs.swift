@@ -1,8 +1,6 @@
 // Temporary until the client lands.
 import ArgumentParser
 import TernCLICore
-struct TopicCommand: AsyncParsableCommand {}
-struct GroupCommand: AsyncParsableCommand {}
 struct BenchCommand: AsyncParsableCommand {}
 struct KcatConsumer {
     let options: KcatOptions

@@ -14,6 +14,21 @@ struct TernCommand: AsyncParsableCommand {
     )
 
     static let subcommandNames: Set<String> = ["topic", "group", "bench", "dump-log", "help"]
+
+    /// Parses and runs a subcommand. (In an async function, not top-level code, so `run()` resolves
+    /// to the async requirement rather than ParsableCommand's synchronous default.)
+    static func runSubcommand(_ arguments: [String]) async {
+        do {
+            var command = try await self.asyncParseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            self.exit(withError: error)
+        }
+    }
 }
 
 /// Options every networked subcommand takes.

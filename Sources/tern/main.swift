@@ -9,16 +9,7 @@ import Glibc
 let arguments = Array(CommandLine.arguments.dropFirst())
 signal(SIGPIPE, SIG_IGN)
 if let first = arguments.first, TernCommand.subcommandNames.contains(first) {
-    do {
-        var command = try TernCommand.parseAsRoot(arguments)
-        if var asyncCommand = command as? any AsyncParsableCommand {
-            try await asyncCommand.run()
-        } else {
-            try command.run()
-        }
-    } catch {
-        TernCommand.exit(withError: error)
-    }
+    await TernCommand.runSubcommand(arguments)
 } else {
     let status = await KcatMain.run(arguments)
     OutputStream.standardOutput.flush()
