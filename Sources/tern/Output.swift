@@ -51,6 +51,12 @@ func printError(_ line: String) {
     _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress!, $0.count) }
 }
 
+/// Text on stderr without a newline (progress lines).
+func writeStderr(_ text: String) {
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress!, $0.count) }
+}
+
 func stdinIsTerminal() -> Bool { isatty(0) == 1 }
 func stdoutIsTerminal() -> Bool { isatty(1) == 1 }
 func stderrIsTerminal() -> Bool { isatty(2) == 1 }

@@ -1,7 +1,10 @@
-// Temporary until the client lands.
+// Temporary until the client's consumer lands.
 import ArgumentParser
 import TernCLICore
-struct BenchCommand: AsyncParsableCommand {}
+extension BenchCommand {
+    struct Consume: AsyncParsableCommand {}
+    struct EndToEnd: AsyncParsableCommand {}
+}
 struct KcatConsumer {
     let options: KcatOptions
     func run() async throws -> Int32 { throw CLIError("consumer not available yet") }
