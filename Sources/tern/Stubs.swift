@@ -1,11 +1,6 @@
-// Temporary until the client's consumer lands.
+// Temporary until the bench consumer is written.
 import ArgumentParser
-import TernCLICore
 extension BenchCommand {
     struct Consume: AsyncParsableCommand {}
     struct EndToEnd: AsyncParsableCommand {}
-}
-struct KcatConsumer {
-    let options: KcatOptions
-    func run() async throws -> Int32 { throw CLIError("consumer not available yet") }
 }
