@@ -97,7 +97,7 @@ import Testing
             let k = try await run(kcat, base + ["-J"])
             let t = try await run(tern, base + ["-J"])
             #expect(Set(t.output.split(separator: "\n")) == Set(k.output.split(separator: "\n")))
-            #expect(t.output.split(separator: "\n").count == 10)
+            #expect(t.output.split(separator: "\n").count == 11)
 
             // Metadata and offsets-for-times.
             try await expectSame(["-b", b, "-L", "-t", topic])
