@@ -135,8 +135,9 @@ struct BenchReport {
         fields.append(("errors", String(s.errors)))
         fields += extra
         if self.json {
-            let body = fields.map { key, value in
-                jsonString(key) + ":" + (Double(value) != nil ? value : jsonString(value))
+            let body = fields.map { key, value -> String in
+                let text = ["acks", "compression", "topic"].contains(key) || Double(value) == nil
+                return jsonString(key) + ":" + (text ? jsonString(value) : value)
             }.joined(separator: ",")
             print("{\"bench\":\(jsonString(self.name)),\(body)}")
         } else {
@@ -149,6 +150,7 @@ struct BenchReport {
 
 func format(_ value: Double, _ decimals: Int = 2) -> String {
     guard value.isFinite else { return "0" }
+    if decimals == 0 { return String(Int64(value.rounded())) }
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
     let rounded = (value * scale).rounded() / scale

@@ -127,6 +127,8 @@ struct KcatConsumer {
         let assigned = NIOLockedValueBox<Set<TopicPartition>>([])
         let explicitStart = o.mode == .group && o.startOffset != nil ? self.spec(o.startOffset) : nil
         let group = o.group
+        let partitionCount = o.mode == .group ? Int.max : (o.partition.map { $0 >= 0 ? 1 : nil } ?? nil) ?? (metadata.topic(o.topic!)?.partitions.count ?? 1)
+        let atEnd = NIOLockedValueBox<Set<TopicPartition>>([])
         let events = Task {
             for await event in consumer.events {
                 switch event {
@@ -151,8 +153,15 @@ struct KcatConsumer {
                         )
                     }
                 case .partitionEOF(let tp, let offset):
+                    let ended = atEnd.withLockedValue {
+                        $0.insert(tp)
+                        return $0.count
+                    }
                     if verbosity >= 1, o.exitAtEnd {
-                        printError("% Reached end of topic \(tp.topic) [\(tp.partition)] at offset \(offset)")
+                        let all = ended >= (group == nil ? partitionCount : assigned.withLockedValue { $0.count })
+                        printError(
+                            "% Reached end of topic \(tp.topic) [\(tp.partition)] at offset \(offset)" + (all ? ": exiting" : "")
+                        )
                     }
                 }
             }
@@ -160,7 +169,6 @@ struct KcatConsumer {
 
         var printed: Int64 = 0
         var stopped: Set<TopicPartition> = []
-        let partitionCount = o.mode == .group ? Int.max : (o.partition.map { $0 >= 0 ? 1 : nil } ?? nil) ?? (metadata.topic(o.topic!)?.partitions.count ?? 1)
         var buffer: [UInt8] = []
         var failure: (any Error)?
         do {
