@@ -87,11 +87,13 @@ public enum DumpLog {
                 problemText = error.message
             }
             if let last = previousLast, batch.baseOffset <= last {
-                problemText = (problemText.map { $0 + "; " } ?? "")
+                problemText =
+                    (problemText.map { $0 + "; " } ?? "")
                     + "baseOffset \(batch.baseOffset) is not above the previous batch's last offset \(last)"
             }
             if let base = segmentBase, batch.baseOffset < base {
-                problemText = (problemText.map { $0 + "; " } ?? "")
+                problemText =
+                    (problemText.map { $0 + "; " } ?? "")
                     + "baseOffset \(batch.baseOffset) is below the segment's base offset \(base)"
             }
             if problemText != nil { sound = false }
@@ -138,7 +140,8 @@ public enum DumpLog {
         let tsType = attributes.timestampType == .logAppendTime ? "LogAppendTime" : "CreateTime"
         let lastSequence = batch.baseSequence < 0 ? -1 : batch.baseSequence &+ batch.lastOffsetDelta
         if json {
-            var s = #"{"baseOffset":\#(batch.baseOffset),"lastOffset":\#(batch.lastOffset),"count":\#(batch.recordCount)"#
+            var s =
+                #"{"baseOffset":\#(batch.baseOffset),"lastOffset":\#(batch.lastOffset),"count":\#(batch.recordCount)"#
             s += #","baseSequence":\#(batch.baseSequence),"lastSequence":\#(lastSequence)"#
             s += #","producerId":\#(batch.producerId),"producerEpoch":\#(batch.producerEpoch)"#
             s += #","partitionLeaderEpoch":\#(batch.partitionLeaderEpoch)"#
@@ -167,7 +170,9 @@ public enum DumpLog {
     static func describe(_ record: Record, batch: RecordBatch, printData: Bool, json: Bool) -> String {
         let tsType = batch.attributes.timestampType == .logAppendTime ? "LogAppendTime" : "CreateTime"
         let timestamp = batch.attributes.timestampType == .logAppendTime ? batch.maxTimestampMs : record.timestampMs
-        let sequence = batch.baseSequence < 0 ? -1 : batch.baseSequence &+ Int32(truncatingIfNeeded: record.offset - batch.baseOffset)
+        let sequence =
+            batch.baseSequence < 0
+            ? -1 : batch.baseSequence &+ Int32(truncatingIfNeeded: record.offset - batch.baseOffset)
         let keySize = record.key?.readableBytes ?? -1
         let valueSize = record.value?.readableBytes ?? -1
         if json {
@@ -209,7 +214,9 @@ public enum DumpLog {
     static func printable(_ buffer: ByteBuffer?) -> String {
         guard let buffer else { return "null" }
         let bytes = Array(buffer.readableBytesView)
-        if let text = String(validating: bytes, as: UTF8.self), !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+        if let text = String(validating: bytes, as: UTF8.self),
+            !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        {
             return text
         }
         var s = ""
@@ -238,14 +245,16 @@ public enum DumpLog {
                 let relative = buffer.readInteger(as: UInt32.self)!
                 let position = buffer.readInteger(as: UInt32.self)!
                 current = (Int64(relative), Int64(position))
-                text = options.json
+                text =
+                    options.json
                     ? #"{"offset":\#(base + Int64(relative)),"position":\#(position)"#
                     : "offset: \(base + Int64(relative)) position: \(position)"
             } else {
                 let timestamp = buffer.readInteger(as: Int64.self)!
                 let relative = buffer.readInteger(as: UInt32.self)!
                 current = (timestamp, Int64(relative))
-                text = options.json
+                text =
+                    options.json
                     ? #"{"timestamp":\#(timestamp),"offset":\#(base + Int64(relative))"#
                     : "timestamp: \(timestamp) offset: \(base + Int64(relative))"
             }
@@ -266,7 +275,10 @@ public enum DumpLog {
         }
         if buffer.readableBytes > 0 {
             sound = false
-            out += problem("\(buffer.readableBytes) trailing bytes are not a whole \(entrySize)-byte entry", json: options.json)
+            out += problem(
+                "\(buffer.readableBytes) trailing bytes are not a whole \(entrySize)-byte entry",
+                json: options.json
+            )
         }
         if !options.json {
             out += "Summary: \(entries) entries, \(sound ? "no problems found" : "PROBLEMS FOUND")\n"

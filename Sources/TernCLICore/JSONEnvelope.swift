@@ -101,7 +101,9 @@ public enum JSONEnvelope {
 
         var base64 = forceBase64
         if let encoding = field("encoding") {
-            guard case .string(let e) = encoding else { throw CLIError("Invalid JSON envelope: \"encoding\" must be a string") }
+            guard case .string(let e) = encoding else {
+                throw CLIError("Invalid JSON envelope: \"encoding\" must be a string")
+            }
             switch String(decoding: e, as: UTF8.self) {
             case "base64": base64 = true
             case "raw", "utf8", "utf-8": base64 = false
@@ -149,7 +151,10 @@ public enum JSONEnvelope {
                     throw CLIError("Invalid JSON envelope: header names must be strings")
                 }
                 input.headers.append(
-                    CLIHeader(key: String(decoding: name, as: UTF8.self), value: try bytesField(items[i + 1], "header value"))
+                    CLIHeader(
+                        key: String(decoding: name, as: UTF8.self),
+                        value: try bytesField(items[i + 1], "header value")
+                    )
                 )
             }
         case .object(let pairs)?:
@@ -178,7 +183,8 @@ indirect enum JSONValue: Equatable {
         case (.number(let a), .number(let b)): a == b
         case (.string(let a), .string(let b)): a == b
         case (.array(let a), .array(let b)): a == b
-        case (.object(let a), .object(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.object(let a), .object(let b)):
+            a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: false
         }
     }
@@ -356,7 +362,9 @@ public enum Base64 {
         var i = 0
         while i + 3 <= bytes.count {
             let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+            out += [
+                alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)],
+            ]
             i += 3
         }
         let rest = bytes.count - i

@@ -89,7 +89,11 @@ public struct KcatOptions: Sendable, Equatable {
         public var stdinIsTerminal: Bool
         public var readFile: @Sendable (String) -> String?
 
-        public init(variables: [String: String], stdinIsTerminal: Bool, readFile: @escaping @Sendable (String) -> String?) {
+        public init(
+            variables: [String: String],
+            stdinIsTerminal: Bool,
+            readFile: @escaping @Sendable (String) -> String?
+        ) {
             self.variables = variables
             self.stdinIsTerminal = stdinIsTerminal
             self.readFile = readFile
@@ -229,7 +233,8 @@ public struct KcatOptions: Sendable, Equatable {
             }
         }
         if !noConfigSearch, let home = environment.variables["HOME"], !home.isEmpty {
-            if try !readConfigFile("\(home)/.config/kcat.conf", fatal: false, into: &options, environment: environment) {
+            if try !readConfigFile("\(home)/.config/kcat.conf", fatal: false, into: &options, environment: environment)
+            {
                 if try readConfigFile(
                     "\(home)/.config/kafkacat.conf",
                     fatal: false,

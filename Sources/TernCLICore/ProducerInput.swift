@@ -61,7 +61,13 @@ public struct ProducerMessage: Sendable, Equatable {
     public var partition: Int32?
     public var timestamp: Int64?
 
-    public init(key: [UInt8]?, value: [UInt8]?, headers: [CLIHeader] = [], partition: Int32? = nil, timestamp: Int64? = nil) {
+    public init(
+        key: [UInt8]?,
+        value: [UInt8]?,
+        headers: [CLIHeader] = [],
+        partition: Int32? = nil,
+        timestamp: Int64? = nil
+    ) {
         self.key = key
         self.value = value
         self.headers = headers

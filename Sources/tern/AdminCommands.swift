@@ -9,7 +9,9 @@ func withAdmin<T: Sendable>(
     _ body: @escaping @Sendable (Admin) async throws -> T
 ) async throws -> T {
     do {
-        var configuration = ClientConfiguration(bootstrapServers: connection.bootstrap.split(separator: ",").map(String.init))
+        var configuration = ClientConfiguration(
+            bootstrapServers: connection.bootstrap.split(separator: ",").map(String.init)
+        )
         configuration.clientId = "tern-admin"
         configuration.connectTimeout = .seconds(max(1, connection.timeoutSeconds))
         configuration.requestTimeout = .seconds(max(1, connection.timeoutSeconds))
@@ -84,7 +86,8 @@ struct TopicCommand: AsyncParsableCommand {
         @Option(name: [.short, .long], help: "Number of partitions.") var partitions: Int32 = 1
         @Option(name: [.short, .customLong("replication-factor")], help: "Replicas per partition.")
         var replicationFactor: Int16 = 1
-        @Option(name: [.customLong("config")], help: "A topic config, name=value (repeatable).") var configs: [String] = []
+        @Option(name: [.customLong("config")], help: "A topic config, name=value (repeatable).") var configs: [String] =
+            []
         @Flag(name: .customLong("if-not-exists"), help: "Succeed if the topic already exists.") var ifNotExists = false
 
         func run() async throws {
@@ -100,7 +103,9 @@ struct TopicCommand: AsyncParsableCommand {
                 printError("tern: --partitions must be at least 1")
                 throw ExitCode(1)
             }
-            let (name, partitions, rf, ifNotExists) = (self.name, self.partitions, self.replicationFactor, self.ifNotExists)
+            let (name, partitions, rf, ifNotExists) = (
+                self.name, self.partitions, self.replicationFactor, self.ifNotExists
+            )
             let created = try await withAdmin(self.connection) { [configs] admin in
                 do {
                     try await admin.createTopic(name, partitions: partitions, replicationFactor: rf, configs: configs)
@@ -109,7 +114,10 @@ struct TopicCommand: AsyncParsableCommand {
                     return false
                 }
             }
-            print(created ? "Created topic \"\(name)\" with \(partitions) partitions." : "Topic \"\(name)\" already exists.")
+            print(
+                created
+                    ? "Created topic \"\(name)\" with \(partitions) partitions." : "Topic \"\(name)\" already exists."
+            )
         }
     }
 
@@ -146,7 +154,10 @@ struct TopicCommand: AsyncParsableCommand {
                     ).text
                 )
             } else {
-                print(table(["TOPIC", "PARTITIONS"], topics.map { [$0.name, String($0.partitions.count)] }), terminator: "")
+                print(
+                    table(["TOPIC", "PARTITIONS"], topics.map { [$0.name, String($0.partitions.count)] }),
+                    terminator: ""
+                )
             }
         }
     }
@@ -172,9 +183,12 @@ struct TopicCommand: AsyncParsableCommand {
             let descriptions = try await withAdmin(self.connection) { admin in
                 let metadata = try await admin.metadata(topics: names.isEmpty ? nil : names)
                 var result: [Description] = []
-                for topic in metadata.topics where names.contains(topic.name) || names.isEmpty && !topic.name.hasPrefix("__") {
+                for topic in metadata.topics
+                where names.contains(topic.name) || names.isEmpty && !topic.name.hasPrefix("__") {
                     if topic.error != .none {
-                        throw CLIError("topic \"\(topic.name)\": \(topic.error == .unknownTopicOrPartition ? "no such topic" : "\(topic.error)")")
+                        throw CLIError(
+                            "topic \"\(topic.name)\": \(topic.error == .unknownTopicOrPartition ? "no such topic" : "\(topic.error)")"
+                        )
                     }
                     let tps = topic.partitions.map { TopicPartition(topic: topic.name, partition: $0.partition) }
                     let earliest = try await admin.listOffsets(tps, spec: .earliest)
@@ -205,7 +219,8 @@ struct TopicCommand: AsyncParsableCommand {
                                     .array(
                                         d.topic.partitions.map { p in
                                             .object([
-                                                ("partition", .int(Int64(p.partition))), ("leader", .int(Int64(p.leader))),
+                                                ("partition", .int(Int64(p.partition))),
+                                                ("leader", .int(Int64(p.leader))),
                                                 ("replicas", .array(p.replicas.map { .int(Int64($0)) })),
                                                 ("isr", .array(p.isr.map { .int(Int64($0)) })),
                                                 ("earliestOffset", .int(d.earliest[p.partition] ?? -1)),
@@ -233,7 +248,9 @@ struct TopicCommand: AsyncParsableCommand {
                 out += "Topic: \(d.topic.name)  Partitions: \(d.topic.partitions.count)\n"
                 let configs = d.configs.filter { self.allConfigs || !$0.isDefault }
                 if !configs.isEmpty {
-                    out += "Configs: " + configs.map { "\($0.name)=\($0.isSensitive ? "<sensitive>" : $0.value ?? "")" }
+                    out +=
+                        "Configs: "
+                        + configs.map { "\($0.name)=\($0.isSensitive ? "<sensitive>" : $0.value ?? "")" }
                         .joined(separator: ", ") + "\n"
                 }
                 out += table(
@@ -280,7 +297,8 @@ struct GroupCommand: AsyncParsableCommand {
                         groups.map { l, d in
                             .object([
                                 ("group", .string(l.groupId)), ("protocolType", .string(l.protocolType)),
-                                ("state", .string(d?.state ?? l.state)), ("members", .int(Int64(d?.members.count ?? 0))),
+                                ("state", .string(d?.state ?? l.state)),
+                                ("members", .int(Int64(d?.members.count ?? 0))),
                             ])
                         }
                     ).text
@@ -289,7 +307,9 @@ struct GroupCommand: AsyncParsableCommand {
                 print(
                     table(
                         ["GROUP", "STATE", "MEMBERS", "PROTOCOL-TYPE"],
-                        groups.map { l, d in [l.groupId, d?.state ?? l.state, String(d?.members.count ?? 0), l.protocolType] }
+                        groups.map { l, d in
+                            [l.groupId, d?.state ?? l.state, String(d?.members.count ?? 0), l.protocolType]
+                        }
                     ),
                     terminator: ""
                 )
@@ -363,7 +383,10 @@ struct GroupCommand: AsyncParsableCommand {
                                                     "assignment",
                                                     .array(
                                                         m.assignment.map {
-                                                            .object([("topic", .string($0.topic)), ("partition", .int(Int64($0.partition)))])
+                                                            .object([
+                                                                ("topic", .string($0.topic)),
+                                                                ("partition", .int(Int64($0.partition))),
+                                                            ])
                                                         }
                                                     )
                                                 ),
@@ -376,7 +399,8 @@ struct GroupCommand: AsyncParsableCommand {
                                     .array(
                                         parts.map { p in
                                             .object([
-                                                ("topic", .string(p.tp.topic)), ("partition", .int(Int64(p.tp.partition))),
+                                                ("topic", .string(p.tp.topic)),
+                                                ("partition", .int(Int64(p.tp.partition))),
                                                 ("committedOffset", p.committed.map(JSON.int) ?? .null),
                                                 ("logEndOffset", .int(p.logEnd)), ("lag", p.lag.map(JSON.int) ?? .null),
                                                 ("memberId", p.owner.map { .string($0.memberId) } ?? .null),
@@ -392,14 +416,16 @@ struct GroupCommand: AsyncParsableCommand {
             }
             var out = ""
             for (d, parts) in result {
-                out += "Group: \(d.groupId)  State: \(d.state)  Protocol: \(d.protocolName.isEmpty ? "-" : d.protocolName)"
+                out +=
+                    "Group: \(d.groupId)  State: \(d.state)  Protocol: \(d.protocolName.isEmpty ? "-" : d.protocolName)"
                 out += "  Members: \(d.members.count)\n"
                 if !parts.isEmpty {
                     out += table(
                         ["TOPIC", "PARTITION", "COMMITTED", "LOG-END", "LAG", "MEMBER", "CLIENT-ID", "HOST"],
                         parts.map { p in
                             [
-                                p.tp.topic, String(p.tp.partition), p.committed.map(String.init) ?? "-", String(p.logEnd),
+                                p.tp.topic, String(p.tp.partition), p.committed.map(String.init) ?? "-",
+                                String(p.logEnd),
                                 p.lag.map(String.init) ?? "-", p.owner?.memberId ?? "-", p.owner?.clientId ?? "-",
                                 p.owner?.clientHost ?? "-",
                             ]
@@ -426,17 +452,20 @@ struct GroupCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Option(name: [.short, .long], help: "Group id.") var group: String
         @Option(name: [.short, .long], help: "topic or topic:p1,p2 (repeatable).") var topic: [String] = []
-        @Flag(name: .customLong("all-topics"), help: "Every topic the group has committed offsets for.") var allTopics = false
+        @Flag(name: .customLong("all-topics"), help: "Every topic the group has committed offsets for.") var allTopics =
+            false
         @Flag(name: .customLong("to-earliest")) var toEarliest = false
         @Flag(name: .customLong("to-latest")) var toLatest = false
-        @Option(name: .customLong("to-offset"), help: "An absolute offset (clamped to the partition's range).") var toOffset: Int64?
+        @Option(name: .customLong("to-offset"), help: "An absolute offset (clamped to the partition's range).")
+        var toOffset: Int64?
         @Option(name: .customLong("to-datetime"), help: "The first offset at or after this time (ms since the epoch).")
         var toTimestamp: Int64?
         @Flag(help: "Commit the new offsets (without it: only show them).") var execute = false
         @Flag(help: "JSON output.") var json = false
 
         func validate() throws {
-            let targets = [self.toEarliest, self.toLatest, self.toOffset != nil, self.toTimestamp != nil].filter { $0 }.count
+            let targets = [self.toEarliest, self.toLatest, self.toOffset != nil, self.toTimestamp != nil].filter { $0 }
+                .count
             guard targets == 1 else {
                 throw ValidationError("give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime")
             }
@@ -486,15 +515,19 @@ struct GroupCommand: AsyncParsableCommand {
                         }
                     }
                 }
-                guard !partitions.isEmpty else { throw CLIError("nothing to reset: group \"\(group)\" has no committed offsets") }
+                guard !partitions.isEmpty else {
+                    throw CLIError("nothing to reset: group \"\(group)\" has no committed offsets")
+                }
                 let earliest = try await admin.listOffsets(partitions, spec: .earliest)
                 let latest = try await admin.listOffsets(partitions, spec: .latest)
                 var targets: [TopicPartition: Int64]
                 switch spec {
                 case .offset(let o):
-                    targets = Dictionary(uniqueKeysWithValues: partitions.map { tp in
-                        (tp, min(max(o, earliest[tp] ?? 0), latest[tp] ?? o))
-                    })
+                    targets = Dictionary(
+                        uniqueKeysWithValues: partitions.map { tp in
+                            (tp, min(max(o, earliest[tp] ?? 0), latest[tp] ?? o))
+                        }
+                    )
                 default: targets = try await admin.listOffsets(partitions, spec: spec)
                 }
                 if execute { try await admin.commitOffsets(group: group, targets) }
@@ -522,7 +555,9 @@ struct GroupCommand: AsyncParsableCommand {
             print(
                 table(
                     ["TOPIC", "PARTITION", "CURRENT", "NEW"],
-                    plan.map { tp, old, new in [tp.topic, String(tp.partition), old.map(String.init) ?? "-", String(new)] }
+                    plan.map { tp, old, new in
+                        [tp.topic, String(tp.partition), old.map(String.init) ?? "-", String(new)]
+                    }
                 ),
                 terminator: ""
             )

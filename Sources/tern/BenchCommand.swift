@@ -8,7 +8,7 @@ import TernCompression
 import TernWire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct BenchCommand: AsyncParsableCommand {
@@ -39,7 +39,9 @@ struct LoadOptions: ParsableArguments {
 
     func validate() throws {
         guard self.records > 0 else { throw ValidationError("--records must be positive") }
-        guard self.recordSize >= 8 else { throw ValidationError("--record-size must be at least 8 (it carries a send time)") }
+        guard self.recordSize >= 8 else {
+            throw ValidationError("--record-size must be at least 8 (it carries a send time)")
+        }
         guard self.producers > 0 else { throw ValidationError("--producers must be positive") }
         guard ["0", "1", "all", "-1"].contains(self.acks) else { throw ValidationError("--acks must be 0, 1 or all") }
         guard CompressionCodec(name: self.compression) != nil else {
@@ -123,7 +125,8 @@ struct BenchReport {
         if stderrIsTerminal() { writeStderr("\r\u{1B}[K") }
         var fields: [(String, String)] = [
             ("records", String(s.records)), ("bytes", String(s.bytes)), ("seconds", format(seconds, 3)),
-            ("records_per_sec", format(Double(s.records) / seconds, 1)), ("mb_per_sec", format(Double(s.bytes) / seconds / 1e6)),
+            ("records_per_sec", format(Double(s.records) / seconds, 1)),
+            ("mb_per_sec", format(Double(s.bytes) / seconds / 1e6)),
         ]
         if s.histogram.totalCount > 0 {
             let h = s.histogram

@@ -12,7 +12,10 @@ extension BenchCommand {
         )
         @OptionGroup var connection: ConnectionOptions
         @Option(name: [.short, .long], help: "Topic to read.") var topic: String = "tern-bench"
-        @Option(name: [.customShort("n"), .long], help: "Stop after this many records (default: at the end of every partition).")
+        @Option(
+            name: [.customShort("n"), .long],
+            help: "Stop after this many records (default: at the end of every partition)."
+        )
         var records: Int?
         @Option(help: "Read as a member of this consumer group (default: assign all partitions, no group).")
         var group: String?
@@ -44,7 +47,10 @@ extension BenchCommand {
                 var count = 0
                 do {
                     for try await record in consumer {
-                        recorder.record(latencyMicros: nil, bytes: (record.value?.readableBytes ?? 0) + (record.key?.readableBytes ?? 0))
+                        recorder.record(
+                            latencyMicros: nil,
+                            bytes: (record.value?.readableBytes ?? 0) + (record.key?.readableBytes ?? 0)
+                        )
                         count += 1
                         if let limit, count >= limit { break }
                     }
@@ -110,9 +116,14 @@ extension BenchCommand {
                         group.addTask {
                             var count = 0
                             for try await record in consumer {
-                                guard var value = record.value, let sentAt = value.readInteger(as: UInt64.self) else { continue }
+                                guard var value = record.value, let sentAt = value.readInteger(as: UInt64.self) else {
+                                    continue
+                                }
                                 let now = monotonicNanoseconds()
-                                recorder.record(latencyMicros: now > sentAt ? (now - sentAt) / 1000 : 0, bytes: value.readableBytes + 8)
+                                recorder.record(
+                                    latencyMicros: now > sentAt ? (now - sentAt) / 1000 : 0,
+                                    bytes: value.readableBytes + 8
+                                )
                                 count += 1
                                 if count >= total { break }
                             }

@@ -19,7 +19,10 @@ struct DumpLogCommand: ParsableCommand {
     @Flag(name: [.customLong("records"), .customLong("deep-iteration")], help: "Print every record of every batch.")
     var records = false
 
-    @Flag(name: [.customLong("print-data"), .customLong("print-data-log")], help: "With --records, print keys and values too.")
+    @Flag(
+        name: [.customLong("print-data"), .customLong("print-data-log")],
+        help: "With --records, print keys and values too."
+    )
     var printData = false
 
     @Flag(help: "One JSON object per line instead of text.")
@@ -39,7 +42,11 @@ struct DumpLogCommand: ParsableCommand {
                 status = 2
                 continue
             }
-            let options = DumpLog.Options(records: self.records || self.printData, printData: self.printData, json: self.json)
+            let options = DumpLog.Options(
+                records: self.records || self.printData,
+                printData: self.printData,
+                json: self.json
+            )
             let result = DumpLog.dump(fileName: path, bytes: ByteBuffer(bytes: bytes), options: options)!
             out.write(result.output)
             if !result.sound, status == 0 { status = 1 }

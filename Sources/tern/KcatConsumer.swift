@@ -114,7 +114,11 @@ struct KcatConsumer {
                 throw CLIError("-o stored needs a group id: add -X group.id=<group>")
             }
             var c = try self.baseConfiguration(
-                mode: .assign(Dictionary(uniqueKeysWithValues: partitions.map { (TopicPartition(topic: topic, partition: $0), start) }))
+                mode: .assign(
+                    Dictionary(
+                        uniqueKeysWithValues: partitions.map { (TopicPartition(topic: topic, partition: $0), start) }
+                    )
+                )
             )
             // kcat's simple consumer commits nothing (issue #139).
             c.groupId = groupId
@@ -127,7 +131,10 @@ struct KcatConsumer {
         let assigned = NIOLockedValueBox<Set<TopicPartition>>([])
         let explicitStart = o.mode == .group && o.startOffset != nil ? self.spec(o.startOffset) : nil
         let group = o.group
-        let partitionCount = o.mode == .group ? Int.max : (o.partition.map { $0 >= 0 ? 1 : nil } ?? nil) ?? (metadata.topic(o.topic!)?.partitions.count ?? 1)
+        let partitionCount =
+            o.mode == .group
+            ? Int.max
+            : (o.partition.map { $0 >= 0 ? 1 : nil } ?? nil) ?? (metadata.topic(o.topic!)?.partitions.count ?? 1)
         let atEnd = NIOLockedValueBox<Set<TopicPartition>>([])
         let events = Task {
             for await event in consumer.events {
@@ -160,7 +167,8 @@ struct KcatConsumer {
                     if verbosity >= 1, o.exitAtEnd {
                         let all = ended >= (group == nil ? partitionCount : assigned.withLockedValue { $0.count })
                         printError(
-                            "% Reached end of topic \(tp.topic) [\(tp.partition)] at offset \(offset)" + (all ? ": exiting" : "")
+                            "% Reached end of topic \(tp.topic) [\(tp.partition)] at offset \(offset)"
+                                + (all ? ": exiting" : "")
                         )
                     }
                 }
@@ -198,7 +206,9 @@ struct KcatConsumer {
                         timestampType: record.timestampType == .logAppendTime ? .logAppendTime : .createTime,
                         key: record.key.map { Array($0.readableBytesView) },
                         value: record.value.map { Array($0.readableBytesView) },
-                        headers: record.headers.map { CLIHeader(key: $0.key, value: $0.value.map { Array($0.readableBytesView) }) },
+                        headers: record.headers.map {
+                            CLIHeader(key: $0.key, value: $0.value.map { Array($0.readableBytesView) })
+                        },
                         broker: leaders[tp] ?? 0
                     )
                     do {

@@ -5,7 +5,7 @@ import TernClient
 import TernWire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// kcat mode: `tern` with kcat's options. Errors are one `% ERROR: …` line on stderr and exit 1,
@@ -25,7 +25,7 @@ enum KcatMain {
             return 1
         }
         if options.help {
-            OutputStream.standardOutput.write(Usage.text)
+            OutputStream.standardOutput.write(Usage.text + "\n")
             return 0
         }
         if options.version {
@@ -124,11 +124,15 @@ extension KcatOptions {
         let values = ClientProperties.resolve(self.properties)
         var configuration = ClientConfiguration(bootstrapServers: servers.split(separator: ",").map(String.init))
         if let id = values["client.id"] { configuration.clientId = id }
-        if let ms = values["request.timeout.ms"].flatMap(Int64.init) { configuration.requestTimeout = .milliseconds(ms) }
+        if let ms = values["request.timeout.ms"].flatMap(Int64.init) {
+            configuration.requestTimeout = .milliseconds(ms)
+        }
         if let ms = values["socket.connection.setup.timeout.ms"].flatMap(Int64.init) {
             configuration.connectTimeout = .milliseconds(ms)
         }
-        if let ms = values["metadata.max.age.ms"].flatMap(Int64.init) { configuration.metadataMaxAge = .milliseconds(ms) }
+        if let ms = values["metadata.max.age.ms"].flatMap(Int64.init) {
+            configuration.metadataMaxAge = .milliseconds(ms)
+        }
         // -m bounds how long anything waits for the cluster.
         if configuration.connectTimeout > self.metadataTimeoutDuration {
             configuration.connectTimeout = self.metadataTimeoutDuration
@@ -161,7 +165,9 @@ final class ChunkReader: Sendable {
                     let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
                     if n < 0 {
                         if errno == EINTR { continue }
-                        continuation.resume(returning: .failure(CLIError("Unable to read message: \(errnoDescription())")))
+                        continuation.resume(
+                            returning: .failure(CLIError("Unable to read message: \(errnoDescription())"))
+                        )
                         return
                     }
                     continuation.resume(returning: .success(n == 0 ? nil : Array(chunk[0..<n])))

@@ -98,7 +98,9 @@ struct KcatMetadata {
             }
         } catch {
             await admin.close()
-            if let error = error as? TernClientError { throw CLIError("offsets_for_times failed: \(error.description)") }
+            if let error = error as? TernClientError {
+                throw CLIError("offsets_for_times failed: \(error.description)")
+            }
             throw error
         }
         await admin.close()

@@ -6,7 +6,7 @@ import TernCompression
 import TernRecords
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `-P`: messages from stdin (split at `-D`, keys at `-K`), from a file with `-l`, or one message
@@ -35,9 +35,13 @@ struct KcatProducer {
         if let n = values["batch.size"].flatMap(Int.init) { configuration.batchSize = n }
         if let kb = values["queue.buffering.max.kbytes"].flatMap(Int.init) { configuration.bufferMemory = kb * 1024 }
         if let n = values["message.max.bytes"].flatMap(Int.init) { configuration.messageMaxBytes = n }
-        if let ms = values["message.timeout.ms"].flatMap(Int64.init) { configuration.deliveryTimeout = .milliseconds(ms) }
+        if let ms = values["message.timeout.ms"].flatMap(Int64.init) {
+            configuration.deliveryTimeout = .milliseconds(ms)
+        }
         if let ms = values["retry.backoff.ms"].flatMap(Int64.init) { configuration.retryBackoff = .milliseconds(ms) }
-        if let ms = values["request.timeout.ms"].flatMap(Int64.init) { configuration.requestTimeout = .milliseconds(ms) }
+        if let ms = values["request.timeout.ms"].flatMap(Int64.init) {
+            configuration.requestTimeout = .milliseconds(ms)
+        }
         // Idempotence needs acks=all; unless asked for explicitly it follows the acks setting.
         if o.isSet("enable.idempotence") {
             configuration.idempotent = values["enable.idempotence"].flatMap(ClientProperties.boolean) ?? true
@@ -80,7 +84,9 @@ struct KcatProducer {
 
         func send(_ message: ProducerMessage) async throws {
             var recordHeaders = headers
-            recordHeaders += message.headers.map { RecordHeader(key: $0.key, value: $0.value.map { ByteBuffer(bytes: $0) }) }
+            recordHeaders += message.headers.map {
+                RecordHeader(key: $0.key, value: $0.value.map { ByteBuffer(bytes: $0) })
+            }
             let record = ProducerRecord(
                 topic: topic,
                 partition: partition ?? message.partition,
@@ -143,7 +149,12 @@ struct KcatProducer {
                         )
                         if o.nullAsString, message.value?.isEmpty == true { message.value = nil }
                     } else {
-                        message = ProducerMessage.split(raw, keyDelimiter: keyDelimiter, nullEmpty: o.nullAsString, fixedKey: fixedKey)
+                        message = ProducerMessage.split(
+                            raw,
+                            keyDelimiter: keyDelimiter,
+                            nullEmpty: o.nullAsString,
+                            fixedKey: fixedKey
+                        )
                     }
                     try await send(message)
                     // kcat's tee writes the input message without its delimiter.

@@ -33,7 +33,10 @@ struct TernCommand: AsyncParsableCommand {
 
 /// Options every networked subcommand takes.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("bootstrap-server")], help: "Broker(s), host[:port],… (default: $TERN_BROKERS or localhost:9092).")
+    @Option(
+        name: [.short, .customLong("bootstrap-server")],
+        help: "Broker(s), host[:port],… (default: $TERN_BROKERS or localhost:9092)."
+    )
     var brokers: String?
 
     @Option(name: .customLong("timeout"), help: "Seconds to wait for the broker before giving up.")
@@ -47,5 +50,5 @@ struct ConnectionOptions: ParsableArguments {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // `tern <subcommand> …` runs the subcommands (ArgumentParser); anything else is a kcat command

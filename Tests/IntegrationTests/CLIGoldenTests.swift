@@ -37,7 +37,11 @@ import Testing
     /// The fixture: messages with keys, headers, binary and empty values, NULLs, three partitions.
     func produceFixture(_ b: String, topic: String) async throws {
         let p0 = Data("k1:v1\nk2:\n:v3\nplain\nq:\"quoted\" \\ back\\slash\n".utf8)
-        _ = try await run(kcat, ["-b", b, "-P", "-t", topic, "-p", "0", "-K:", "-H", "a=1", "-H", "b", "-H", "c="], input: p0)
+        _ = try await run(
+            kcat,
+            ["-b", b, "-P", "-t", topic, "-p", "0", "-K:", "-H", "a=1", "-H", "b", "-H", "c="],
+            input: p0
+        )
         var p1 = Data("bin:".utf8)
         p1.append(contentsOf: [0x01, 0x09, 0x1F, 0x7F, 0xC3, 0x28, 0xFF, 0x2F])
         p1.append(Data("\nnull:\n:\n".utf8))
@@ -203,21 +207,63 @@ import Testing
         }
     }
 
+    /// Each typed line is sent at once, while stdin stays open (kcat 1.7.1 waits for EOF).
+    @Test func interactiveProducerSendsEachLine() async throws {
+        try await withTernd { ternd in
+            let b = ternd.bootstrap
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: self.tern)
+            process.arguments = ["-b", b, "-P", "-t", "typed"]
+            process.environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }
+            let stdin = Pipe()
+            process.standardInput = stdin
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            try stdin.fileHandleForWriting.write(contentsOf: Data("first line\n".utf8))
+            var seen = ""
+            let deadline = ContinuousClock.now + .seconds(15)
+            while ContinuousClock.now < deadline {
+                let read = try await self.run(self.kcat, ["-b", b, "-C", "-t", "typed", "-e", "-q"])
+                seen = read.output
+                if seen == "first line\n" { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(seen == "first line\n")
+            #expect(process.isRunning, "the producer is still reading stdin")
+            try stdin.fileHandleForWriting.close()
+            let exitDeadline = ContinuousClock.now + .seconds(15)
+            while process.isRunning, ContinuousClock.now < exitDeadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(process.terminationStatus == 0)
+        }
+    }
+
     @Test func adminSubcommandsAgainstALiveBroker() async throws {
         try await withTernd { ternd in
             let b = ternd.bootstrap
             func tern(_ args: [String], input: Data? = nil) async throws -> CommandResult {
                 try await self.run(self.tern, args + ["-b", b], input: input)
             }
-            let created = try await tern(["topic", "create", "orders", "--partitions", "3", "--config", "retention.ms=3600000"])
+            let created = try await tern([
+                "topic", "create", "orders", "--partitions", "3", "--config", "retention.ms=3600000",
+            ])
             #expect(created.status == 0, "\(created.stderr)")
             #expect(try await tern(["topic", "create", "orders"]).status == 1)
             #expect(try await tern(["topic", "create", "orders", "--if-not-exists"]).status == 0)
             let list = try await tern(["topic", "list", "--json"])
             #expect(list.output.contains(#"{"topic":"orders","partitions":3,"internal":false}"#))
-            _ = try await self.run(self.tern, ["-b", b, "-P", "-t", "orders", "-p", "1"], input: Data("a\nb\nc\n".utf8))
+            _ = try await self.run(
+                self.tern,
+                ["-b", b, "-P", "-t", "orders", "-p", "1"],
+                input: Data("a\nb\nc\n".utf8)
+            )
             let describe = try await tern(["topic", "describe", "orders", "--json"])
-            #expect(describe.output.contains(#"{"partition":1,"leader":0,"replicas":[0],"isr":[0],"earliestOffset":0,"latestOffset":3}"#))
+            #expect(
+                describe.output.contains(
+                    #"{"partition":1,"leader":0,"replicas":[0],"isr":[0],"earliestOffset":0,"latestOffset":3}"#
+                )
+            )
             #expect(describe.output.contains(#""configs":{"retention.ms":"3600000"}"#))
             let missing = try await tern(["topic", "describe", "nope"])
             #expect(missing.status == 1)
@@ -231,12 +277,22 @@ import Testing
             #expect(consumed.status == 0, "\(consumed.stderr)")
             let group = try await tern(["group", "describe", "billing", "--json"])
             #expect(group.status == 0, "\(group.stderr)")
-            #expect(group.output.contains(#""topic":"orders","partition":1,"committedOffset":2,"logEndOffset":3,"lag":1"#))
+            #expect(
+                group.output.contains(#""topic":"orders","partition":1,"committedOffset":2,"logEndOffset":3,"lag":1"#)
+            )
             let groups = try await tern(["group", "list"])
             #expect(groups.output.contains("billing"))
-            let dry = try await tern(["group", "reset-offsets", "--group", "billing", "--topic", "orders:1", "--to-earliest", "--json"])
-            #expect(dry.output == #"{"group":"billing","executed":false,"partitions":[{"topic":"orders","partition":1,"currentOffset":2,"newOffset":0}]}"# + "\n")
-            let executed = try await tern(["group", "reset-offsets", "--group", "billing", "--topic", "orders:1", "--to-offset", "1", "--execute"])
+            let dry = try await tern([
+                "group", "reset-offsets", "--group", "billing", "--topic", "orders:1", "--to-earliest", "--json",
+            ])
+            #expect(
+                dry.output
+                    == #"{"group":"billing","executed":false,"partitions":[{"topic":"orders","partition":1,"currentOffset":2,"newOffset":0}]}"#
+                    + "\n"
+            )
+            let executed = try await tern([
+                "group", "reset-offsets", "--group", "billing", "--topic", "orders:1", "--to-offset", "1", "--execute",
+            ])
             #expect(executed.status == 0, "\(executed.stderr)")
             let after = try await tern(["group", "describe", "billing", "--json"])
             #expect(after.output.contains(#""partition":1,"committedOffset":1,"logEndOffset":3,"lag":2"#))
@@ -274,7 +330,9 @@ import Testing
 
 extension Data {
     var debugText: String {
-        String(decoding: self, as: UTF8.self).unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }
-            .joined()
+        String(decoding: self, as: UTF8.self).unicodeScalars.map {
+            $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0)
+        }
+        .joined()
     }
 }

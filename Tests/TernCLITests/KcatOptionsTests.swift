@@ -79,7 +79,11 @@ private func env(
 
     @Test func queryModeParsesTopicPartitionTimestamp() throws {
         let o = try KcatOptions.parse(["-b", "h", "-Q", "-t", "a:1:100", "-t", "b:0:-1"], environment: env())
-        #expect(o.queries == [.init(topic: "a", partition: 1, timestamp: 100), .init(topic: "b", partition: 0, timestamp: -1)])
+        #expect(
+            o.queries == [
+                .init(topic: "a", partition: 1, timestamp: 100), .init(topic: "b", partition: 0, timestamp: -1),
+            ]
+        )
         // -t before -Q is a plain topic, as in kcat.
         #expect(throws: CLIError("-t <topic>:<partition>:<offset_or_timestamp> missing")) {
             try KcatOptions.parse(["-b", "h", "-t", "a:1:100", "-Q"], environment: env())
@@ -87,8 +91,12 @@ private func env(
     }
 
     @Test func kcatUsageErrors() {
-        #expect(throws: CLIError("-b <broker,..> missing")) { try KcatOptions.parse(["-C", "-t", "x"], environment: env()) }
-        #expect(throws: CLIError("-t <topic> missing")) { try KcatOptions.parse(["-C", "-b", "h"], environment: env()) }
+        #expect(throws: CLIError("-b <broker,..> missing")) {
+            try KcatOptions.parse(["-C", "-t", "x"], environment: env())
+        }
+        #expect(throws: CLIError("-t <topic> missing")) {
+            try KcatOptions.parse(["-C", "-b", "h"], environment: env())
+        }
         #expect(throws: CLIError("-s serdes only available in the consumer")) {
             try KcatOptions.parse(["-P", "-b", "h", "-t", "x", "-s", "i"], environment: env())
         }
@@ -123,7 +131,9 @@ private func env(
             try KcatOptions.parse(["-X", "no.such=1"], environment: env())
         }
         #expect(throws: CLIError.self) { try KcatOptions.parse(["-X", "linger.ms=soon"], environment: env()) }
-        #expect(throws: CLIError("Expected -X property=value, not linger.ms, use -X list to display available properties")) {
+        #expect(
+            throws: CLIError("Expected -X property=value, not linger.ms, use -X list to display available properties")
+        ) {
             try KcatOptions.parse(["-X", "linger.ms"], environment: env())
         }
         #expect(try KcatOptions.parse(["-X", "list"], environment: env()).listConfig)
@@ -137,12 +147,18 @@ private func env(
             "/home/u/.config/kcat.conf": "bootstrap.servers=from-home:1\n",
         ]
         let variables = ["HOME": "/home/u", "KCAT_CONFIG": "/env.conf"]
-        let withF = try KcatOptions.parse(["-C", "-t", "x", "-F", "/f.conf"], environment: env(variables: variables, files: files))
+        let withF = try KcatOptions.parse(
+            ["-C", "-t", "x", "-F", "/f.conf"],
+            environment: env(variables: variables, files: files)
+        )
         #expect(withF.bootstrapServers == "from-F:1")
         #expect(withF.property("client.id") == "x=y")
         let withEnv = try KcatOptions.parse(["-C", "-t", "x"], environment: env(variables: variables, files: files))
         #expect(withEnv.bootstrapServers == "from-env:1")
-        let withHome = try KcatOptions.parse(["-C", "-t", "x"], environment: env(variables: ["HOME": "/home/u"], files: files))
+        let withHome = try KcatOptions.parse(
+            ["-C", "-t", "x"],
+            environment: env(variables: ["HOME": "/home/u"], files: files)
+        )
         #expect(withHome.bootstrapServers == "from-home:1")
         #expect(throws: CLIError.self) {
             try KcatOptions.parse(["-C", "-t", "x", "-F", "/missing"], environment: env(files: files))
@@ -152,7 +168,10 @@ private func env(
         }
         // -F none disables the search.
         #expect(throws: CLIError("-b <broker,..> missing")) {
-            try KcatOptions.parse(["-C", "-t", "x", "-F", "none"], environment: env(variables: ["HOME": "/home/u"], files: files))
+            try KcatOptions.parse(
+                ["-C", "-t", "x", "-F", "none"],
+                environment: env(variables: ["HOME": "/home/u"], files: files)
+            )
         }
     }
 
@@ -161,11 +180,18 @@ private func env(
             ["-P", "-b", "h", "-t", "x", "-H", "a=1=2", "-H", "b", "-H", "c="],
             environment: env()
         )
-        #expect(o.headers == [.init(key: "a", value: Array("1=2".utf8)), .init(key: "b", value: nil), .init(key: "c", value: [])])
+        #expect(
+            o.headers == [
+                .init(key: "a", value: Array("1=2".utf8)), .init(key: "b", value: nil), .init(key: "c", value: []),
+            ]
+        )
         #expect(throws: CLIError("Expected -H \"name=value..\" or -H \"name\"")) {
             try KcatOptions.parse(["-H", "=v"], environment: env())
         }
-        let s = try KcatOptions.parse(["-C", "-b", "h", "-t", "x", "-s", "key=>i", "-s", "value=s"], environment: env())
+        let s = try KcatOptions.parse(
+            ["-C", "-b", "h", "-t", "x", "-s", "key=>i", "-s", "value=s"],
+            environment: env()
+        )
         #expect(s.keyPack?.tokens == Array(">i".utf8))
         #expect(s.valuePack?.tokens == Array("s".utf8))
         #expect(throws: CLIError("Invalid token 'x' in key pack-format, see -s usage.")) {

@@ -82,12 +82,19 @@ private func render(_ format: String, _ record: CLIRecord, null: Bool = false) t
             valuePack: try PackFormat("h c$", what: "value")
         )
         var out: [UInt8] = []
-        #expect(throws: CLIError("Failed to format message in g1 [0] at offset 0: expected value end-of-input, but 2 bytes remaining")) {
+        #expect(
+            throws: CLIError(
+                "Failed to format message in g1 [0] at offset 0: expected value end-of-input, but 2 bytes remaining"
+            )
+        ) {
             try f.write(record, into: &out)
         }
         out = []
-        let ok = OutputFormat(style: .tokens(try OutputFormat.parse("%k|%s")), keyPack: try PackFormat("<I", what: "key"),
-                              valuePack: try PackFormat("bBs", what: "value"))
+        let ok = OutputFormat(
+            style: .tokens(try OutputFormat.parse("%k|%s")),
+            keyPack: try PackFormat("<I", what: "key"),
+            valuePack: try PackFormat("bBs", what: "value")
+        )
         try ok.write(record, into: &out)
         #expect(text(out) == "65536|-1254ABC")
         let q = try PackFormat(">q", what: "key")
@@ -163,7 +170,9 @@ private func render(_ format: String, _ record: CLIRecord, null: Bool = false) t
     }
 
     @Test func parsesObjectHeadersAndRejectsGarbage() throws {
-        let input = try JSONEnvelope.parse(Array(#"{"key":null,"payload":"caf\u00e9 \ud83d\ude00","headers":{"h":"v"},"partition":-1}"#.utf8))
+        let input = try JSONEnvelope.parse(
+            Array(#"{"key":null,"payload":"caf\u00e9 \ud83d\ude00","headers":{"h":"v"},"partition":-1}"#.utf8)
+        )
         #expect(input.key == nil)
         #expect(input.value == Array("café 😀".utf8))
         #expect(input.headers == [.init(key: "h", value: Array("v".utf8))])

@@ -1,6 +1,6 @@
 import NIOCore
-import Testing
 import TernRecords
+import Testing
 
 @testable import TernCLICore
 
@@ -29,18 +29,30 @@ import TernRecords
 
     @Test func keySplitLikeKcat() {
         let d = Array(":".utf8)
-        #expect(ProducerMessage.split(Array("k:v".utf8), keyDelimiter: d, nullEmpty: false, fixedKey: nil)
-            == ProducerMessage(key: Array("k".utf8), value: Array("v".utf8)))
-        #expect(ProducerMessage.split(Array(":v".utf8), keyDelimiter: d, nullEmpty: false, fixedKey: nil)
-            == ProducerMessage(key: [], value: Array("v".utf8)))
-        #expect(ProducerMessage.split(Array("k:".utf8), keyDelimiter: d, nullEmpty: true, fixedKey: nil)
-            == ProducerMessage(key: Array("k".utf8), value: nil))
-        #expect(ProducerMessage.split(Array(":v".utf8), keyDelimiter: d, nullEmpty: true, fixedKey: Array("f".utf8))
-            == ProducerMessage(key: Array("f".utf8), value: Array("v".utf8)))
-        #expect(ProducerMessage.split(Array("plain".utf8), keyDelimiter: d, nullEmpty: false, fixedKey: nil)
-            == ProducerMessage(key: nil, value: Array("plain".utf8)))
-        #expect(ProducerMessage.split(Array("a:b:c".utf8), keyDelimiter: d, nullEmpty: false, fixedKey: nil)
-            == ProducerMessage(key: Array("a".utf8), value: Array("b:c".utf8)))
+        #expect(
+            ProducerMessage.split(Array("k:v".utf8), keyDelimiter: d, nullEmpty: false, fixedKey: nil)
+                == ProducerMessage(key: Array("k".utf8), value: Array("v".utf8))
+        )
+        #expect(
+            ProducerMessage.split(Array(":v".utf8), keyDelimiter: d, nullEmpty: false, fixedKey: nil)
+                == ProducerMessage(key: [], value: Array("v".utf8))
+        )
+        #expect(
+            ProducerMessage.split(Array("k:".utf8), keyDelimiter: d, nullEmpty: true, fixedKey: nil)
+                == ProducerMessage(key: Array("k".utf8), value: nil)
+        )
+        #expect(
+            ProducerMessage.split(Array(":v".utf8), keyDelimiter: d, nullEmpty: true, fixedKey: Array("f".utf8))
+                == ProducerMessage(key: Array("f".utf8), value: Array("v".utf8))
+        )
+        #expect(
+            ProducerMessage.split(Array("plain".utf8), keyDelimiter: d, nullEmpty: false, fixedKey: nil)
+                == ProducerMessage(key: nil, value: Array("plain".utf8))
+        )
+        #expect(
+            ProducerMessage.split(Array("a:b:c".utf8), keyDelimiter: d, nullEmpty: false, fixedKey: nil)
+                == ProducerMessage(key: Array("a".utf8), value: Array("b:c".utf8))
+        )
     }
 }
 
@@ -63,14 +75,21 @@ import TernRecords
         var second = try batch(baseOffset: 2, values: ["c"])
         file.writeBuffer(&second)
         let result = try #require(
-            DumpLog.dump(fileName: "00000000000000000000.log", bytes: file, options: .init(records: true, printData: true))
+            DumpLog.dump(
+                fileName: "00000000000000000000.log",
+                bytes: file,
+                options: .init(records: true, printData: true)
+            )
         )
         #expect(result.sound)
         let lines = result.output.split(separator: "\n")
         #expect(lines[0] == "Dumping 00000000000000000000.log")
         #expect(lines[2].hasPrefix("baseOffset: 0 lastOffset: 1 count: 2 "))
         #expect(lines[2].contains("isvalid: true"))
-        #expect(lines[3] == "| offset: 0 CreateTime: 1700000000000 keySize: 2 valueSize: 1 sequence: -1 headerKeys: [h] key: k0 payload: a")
+        #expect(
+            lines[3]
+                == "| offset: 0 CreateTime: 1700000000000 keySize: 2 valueSize: 1 sequence: -1 headerKeys: [h] key: k0 payload: a"
+        )
         #expect(lines[5].hasPrefix("baseOffset: 2 lastOffset: 2 count: 1 "))
         #expect(lines.last == "Summary: 2 batches, 3 records, \(file.readableBytes) bytes, no problems found")
     }
@@ -86,13 +105,19 @@ import TernRecords
         #expect(!result.sound)
         #expect(result.output.contains("isvalid: false ERROR: stored CRC"))
         #expect(result.output.contains("ERROR: 20 bytes at position"))
-        let json = try #require(DumpLog.dump(fileName: "00000000000000000005.log", bytes: file, options: .init(json: true)))
+        let json = try #require(
+            DumpLog.dump(fileName: "00000000000000000005.log", bytes: file, options: .init(json: true))
+        )
         #expect(json.output.split(separator: "\n").first?.contains(#""crcValid":false"#) == true)
     }
 
     @Test func offsetBelowSegmentBaseIsReported() throws {
         let result = try #require(
-            DumpLog.dump(fileName: "00000000000000000010.log", bytes: try batch(baseOffset: 3, values: ["a"]), options: .init())
+            DumpLog.dump(
+                fileName: "00000000000000000010.log",
+                bytes: try batch(baseOffset: 3, values: ["a"]),
+                options: .init()
+            )
         )
         #expect(!result.sound)
         #expect(result.output.contains("below the segment's base offset 10"))
@@ -118,7 +143,9 @@ import TernRecords
         time.writeInteger(UInt32(1))
         time.writeInteger(Int64(2000))
         time.writeInteger(UInt32(4))
-        let t = try #require(DumpLog.dump(fileName: "00000000000000000000.timeindex", bytes: time, options: .init(json: true)))
+        let t = try #require(
+            DumpLog.dump(fileName: "00000000000000000000.timeindex", bytes: time, options: .init(json: true))
+        )
         #expect(t.sound)
         #expect(t.output == "{\"timestamp\":1000,\"offset\":1}\n{\"timestamp\":2000,\"offset\":4}\n")
         #expect(DumpLog.dump(fileName: "notes.txt", bytes: time, options: .init()) == nil)
