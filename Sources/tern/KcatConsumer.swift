@@ -127,6 +127,11 @@ struct KcatConsumer {
         }
 
         let consumer = try Consumer(configuration: configuration)
+        Interrupts.install {
+            OutputStream.standardOutput.flush()
+            // A group member leaves the group (and commits) on the way out.
+            if o.mode == .group { try? await withTimeout(.seconds(5), "") { try await consumer.close() } }
+        }
         // Assignment and end-of-partition notices go to stderr as kcat's do.
         let assigned = NIOLockedValueBox<Set<TopicPartition>>([])
         let explicitStart = o.mode == .group && o.startOffset != nil ? self.spec(o.startOffset) : nil

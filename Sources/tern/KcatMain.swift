@@ -41,7 +41,8 @@ enum KcatMain {
             OutputStream.standardOutput.write(ClientProperties.dump(options.properties))
             return 0
         }
-        OutputStream.standardOutput.unbuffered = options.unbuffered
+        // Like stdio: a terminal sees each message at once; a pipe gets large writes.
+        OutputStream.standardOutput.unbuffered = options.unbuffered || stdoutIsTerminal()
         do {
             switch options.mode! {
             case .produce: return try await KcatProducer(options: options).run()

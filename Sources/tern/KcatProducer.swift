@@ -65,6 +65,8 @@ struct KcatProducer {
         await admin.close()
 
         let producer = try self.makeProducer()
+        // Ctrl-C: deliver what was read so far (bounded), then exit.
+        Interrupts.install { try? await withTimeout(.seconds(10), "") { try await producer.close() } }
         let stats = Stats()
         let verbosity = o.verbosity
         let partition: Int32? = (o.partition ?? -1) < 0 ? nil : o.partition

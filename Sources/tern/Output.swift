@@ -7,7 +7,9 @@
 /// Buffered writes to a file descriptor with `write(2)`: no stdio, so the bytes are exactly
 /// what the formats produced, and `-u` (unbuffered) flushes after every message.
 final class OutputStream: @unchecked Sendable {
-    // Touched from one task at a time (the consumer loop or the producer's tee).
+    // Written by one task at a time (the consumer loop or the producer's tee); the lock is for
+    // the interrupt handler's final flush.
+    private let lock = NIOLock()
     private var buffer: [UInt8] = []
     private let fd: Int32
     var unbuffered = false
@@ -19,13 +21,17 @@ final class OutputStream: @unchecked Sendable {
     }
 
     func write(_ bytes: [UInt8]) {
-        self.buffer += bytes
-        if self.unbuffered || self.buffer.count >= 64 * 1024 { self.flush() }
+        self.lock.withLock {
+            self.buffer += bytes
+            if self.unbuffered || self.buffer.count >= 64 * 1024 { self.flushLocked() }
+        }
     }
 
     func write(_ text: String) { self.write(Array(text.utf8)) }
 
-    func flush() {
+    func flush() { self.lock.withLock { self.flushLocked() } }
+
+    private func flushLocked() {
         var offset = 0
         while offset < self.buffer.count {
             let n = self.buffer.withUnsafeBytes { raw in
@@ -80,3 +86,34 @@ func readWholeFile(_ path: String) -> [UInt8]? {
 }
 
 func errnoDescription() -> String { String(cString: strerror(errno)) }
+
+/// Ctrl-C and SIGTERM: run `handler` (flush what is buffered, let a producer deliver what it has),
+/// then exit 0 as kcat does. A second signal exits at once.
+enum Interrupts {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    private static let fired = NIOLockedValueBox(false)
+
+    static func install(_ handler: @escaping @Sendable () async -> Void) {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                let again = Self.fired.withLockedValue { fired -> Bool in
+                    defer { fired = true }
+                    return fired
+                }
+                if again {
+                    OutputStream.standardOutput.flush()
+                    exit(1)
+                }
+                Task {
+                    await handler()
+                    OutputStream.standardOutput.flush()
+                    exit(0)
+                }
+            }
+            source.resume()
+            Self.sources.append(source)
+        }
+    }
+}
