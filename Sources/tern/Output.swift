@@ -1,7 +1,8 @@
+import Dispatch
+import NIOConcurrencyHelpers
+
 #if canImport(Glibc)
     import Glibc
-#elseif canImport(Darwin)
-    import Darwin
 #endif
 
 /// Buffered writes to a file descriptor with `write(2)`: no stdio, so the bytes are exactly
