@@ -105,12 +105,12 @@ enum Interrupts {
                 }
                 if again {
                     OutputStream.standardOutput.flush()
-                    exit(1)
+                    _exit(1)
                 }
                 Task {
                     await handler()
                     OutputStream.standardOutput.flush()
-                    exit(0)
+                    _exit(0)
                 }
             }
             source.resume()
