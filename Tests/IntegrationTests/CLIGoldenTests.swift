@@ -130,6 +130,45 @@ import Testing
         }
     }
 
+    /// `-G`: the same output as kcat for a one-partition topic, and `-e` ends a member once every
+    /// assigned partition reached its end (kcat issues #86/#264/#313), committing on the way out.
+    @Test func groupConsumerMatchesKcatAndExitsAtEnd() async throws {
+        try await withTernd(environment: ["TERN_NUM_PARTITIONS": "3"]) { ternd in
+            let b = ternd.bootstrap
+            try await produceFixture(b, topic: "multi")
+            let single = Data("one\ntwo\nthree\n".utf8)
+            _ = try await run(kcat, ["-b", b, "-P", "-t", "single", "-p", "0"], input: single)
+            for args in [
+                ["-o", "beginning", "-e", "-q"], ["-o", "beginning", "-e", "-q", "-J"], ["-o", "1", "-c", "1", "-q"],
+            ] {
+                let k = try await run(kcat, ["-b", b, "-G", "k-\(args.count)"] + args + ["single"])
+                let t = try await run(tern, ["-b", b, "-G", "t-\(args.count)"] + args + ["single"])
+                #expect(t.stdout == k.stdout, "\(args): kcat \(k.output) tern \(t.output) \(t.stderr)")
+                #expect(t.status == k.status)
+            }
+            // Three partitions, one member: -e exits once all three are drained.
+            let all = try await run(
+                tern,
+                ["-b", b, "-G", "drain", "-X", "auto.offset.reset=earliest", "-e", "-q", "-J", "multi"]
+            )
+            #expect(all.status == 0, "\(all.stderr)")
+            let reference = try await run(kcat, ["-b", b, "-C", "-t", "multi", "-e", "-q", "-J"])
+            #expect(Set(all.output.split(separator: "\n")) == Set(reference.output.split(separator: "\n")))
+            // The member committed its positions when it left.
+            let described = try await run(tern, ["group", "describe", "drain", "--json", "-b", b])
+            #expect(
+                described.output.contains(
+                    #""topic":"multi","partition":0,"committedOffset":5,"logEndOffset":5,"lag":0"#
+                )
+            )
+            #expect(
+                described.output.contains(
+                    #""topic":"multi","partition":2,"committedOffset":3,"logEndOffset":3,"lag":0"#
+                )
+            )
+        }
+    }
+
     @Test func producerMatchesKcat() async throws {
         try await withTernd { ternd in
             let b = ternd.bootstrap
