@@ -72,7 +72,7 @@ public enum ClientProperties {
             name: "batch.size",
             aliases: [],
             kind: .integer,
-            defaultValue: "1048576",
+            defaultValue: "1000000",
             summary: "Producer: bytes per partition batch"
         ),
         .init(
