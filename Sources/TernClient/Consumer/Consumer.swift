@@ -39,12 +39,19 @@ public final class Consumer: Sendable, Service, AsyncSequence {
         var cursor = ConsumerCore.Cursor()
 
         public mutating func next() async throws -> ConsumerRecord? {
-            try await self.core.next(&self.cursor)
+            if let chunk = self.cursor.chunk, let record = try self.core.nextRecord(in: chunk, &self.cursor) {
+                return record
+            }
+            return try await self.core.next(&self.cursor)
         }
 
         /// Runs on the caller's executor, so iterating does not hop executors per record.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(any Error) -> ConsumerRecord? {
-            try await self.core.next(&self.cursor)
+            // Most records come from the current chunk, without suspending.
+            if let chunk = self.cursor.chunk, let record = try self.core.nextRecord(in: chunk, &self.cursor) {
+                return record
+            }
+            return try await self.core.next(&self.cursor)
         }
     }
 
@@ -249,7 +256,7 @@ final class ConsumerCore: Sendable {
         }
     }
 
-    private func nextRecord(in chunk: FetchState.Chunk, _ cursor: inout Cursor) throws -> ConsumerRecord? {
+    func nextRecord(in chunk: FetchState.Chunk, _ cursor: inout Cursor) throws -> ConsumerRecord? {
         while true {
             if cursor.records != nil {
                 let record: Record?
@@ -260,12 +267,9 @@ final class ConsumerCore: Sendable {
                 }
                 if let record {
                     if record.offset < cursor.fetchOffset { continue }
-                    let current = self.state.withLock { state -> Bool in
-                        guard state.partitions[chunk.partition]?.epoch == chunk.epoch else { return false }
-                        state.partitions[chunk.partition]!.position = record.offset + 1
-                        return true
-                    }
-                    guard current else { return nil }
+                    // Lock-free: a seek or revocation retires the cursor and the chunk is dropped.
+                    guard chunk.delivery.isCurrent.load(ordering: .relaxed) else { return nil }
+                    chunk.delivery.position.store(record.offset + 1, ordering: .relaxed)
                     return ConsumerRecord(
                         topic: chunk.partition.topic,
                         partition: chunk.partition.partition,
@@ -506,6 +510,7 @@ final class ConsumerCore: Sendable {
                     .init(
                         partition: key,
                         epoch: partition.epoch,
+                        delivery: partition.delivery,
                         content: .records(records, fetchOffset: fetched.fetchPosition),
                         byteCount: bytes
                     )
@@ -522,7 +527,13 @@ final class ConsumerCore: Sendable {
             if partition.fetchPosition >= answer.highWatermark && partition.endQueuedAt != partition.fetchPosition {
                 partition.endQueuedAt = partition.fetchPosition
                 if let waiter = state.push(
-                    .init(partition: key, epoch: partition.epoch, content: .end(partition.fetchPosition), byteCount: 0)
+                    .init(
+                        partition: key,
+                        epoch: partition.epoch,
+                        delivery: partition.delivery,
+                        content: .end(partition.fetchPosition),
+                        byteCount: 0
+                    )
                 ) {
                     waiters.append(waiter)
                 }

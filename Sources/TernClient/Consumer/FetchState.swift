@@ -1,5 +1,18 @@
 import NIOCore
+import Synchronization
 import TernRecords
+
+/// The delivery position of one assignment of a partition, shared by the state and the chunks
+/// fetched for it, so the iterator updates it per record without a lock or a hash lookup. A seek
+/// or revocation retires it: chunks holding a retired cursor are dropped.
+final class DeliveryCursor: Sendable {
+    let position: Atomic<Int64>
+    let isCurrent = Atomic<Bool>(true)
+
+    init(position: Int64) {
+        self.position = Atomic(position)
+    }
+}
 
 /// What the consumer knows about each assigned partition, and the fetched bytes waiting to be
 /// delivered. Pure state, held in a mutex by `ConsumerCore`.
@@ -7,8 +20,12 @@ struct FetchState: Sendable {
     struct Partition: Sendable {
         /// The next offset to fetch.
         var fetchPosition: Int64
+        let delivery: DeliveryCursor
         /// The next offset to deliver: the position a commit writes.
-        var position: Int64
+        var position: Int64 {
+            get { self.delivery.position.load(ordering: .relaxed) }
+            nonmutating set { self.delivery.position.store(newValue, ordering: .relaxed) }
+        }
         /// Bumped by `seek`, so that bytes fetched before it are dropped.
         var epoch: Int = 0
         var isPaused = false
@@ -36,6 +53,7 @@ struct FetchState: Sendable {
 
         var partition: TopicPartition
         var epoch: Int
+        var delivery: DeliveryCursor
         var content: Content
         var byteCount: Int
     }
@@ -75,8 +93,15 @@ struct FetchState: Sendable {
     }
 
     mutating func assign(_ partition: TopicPartition, at offset: Int64?, reset: OffsetSpec?, fetchBytes: Int) {
-        var state = Partition(fetchPosition: offset ?? -1, position: offset ?? -1, fetchBytes: fetchBytes)
-        if let existing = self.partitions[partition] { state.epoch = existing.epoch + 1 }
+        var state = Partition(
+            fetchPosition: offset ?? -1,
+            delivery: DeliveryCursor(position: offset ?? -1),
+            fetchBytes: fetchBytes
+        )
+        if let existing = self.partitions[partition] {
+            state.epoch = existing.epoch + 1
+            existing.delivery.isCurrent.store(false, ordering: .relaxed)
+        }
         state.pendingReset = offset == nil ? reset : nil
         self.partitions[partition] = state
         self.atEnd.remove(partition)
@@ -84,6 +109,7 @@ struct FetchState: Sendable {
     }
 
     mutating func unassign(_ partition: TopicPartition) {
+        self.partitions[partition]?.delivery.isCurrent.store(false, ordering: .relaxed)
         self.partitions[partition] = nil
         self.atEnd.remove(partition)
         self.dropChunks(of: partition)
