@@ -72,13 +72,22 @@ struct KcatConsumer {
 
         // Metadata first, within -m, with kcat's errors for unknown topics and partitions.
         let admin = try Admin(configuration: try o.clientConfiguration())
-        let topics = o.mode == .group ? o.operands : [o.topic!]
+        var topics = o.mode == .group ? o.operands : [o.topic!]
         let metadata: ClusterMetadata
         do {
+            // `-G` accepts `^regex` topics like kcat; Tern resolves them once, at start.
+            if topics.contains(where: { $0.hasPrefix("^") }) {
+                let all = try await withTimeout(
+                    o.metadataTimeoutDuration,
+                    "Failed to query metadata: Local: Broker transport failure"
+                ) { try await admin.metadata() }
+                topics = try TopicPatterns.resolve(topics, existing: all.topics.map(\.name))
+            }
+            let wanted = topics
             metadata = try await withTimeout(
                 o.metadataTimeoutDuration,
                 "Failed to query metadata for topic \(topics.joined(separator: ",")): Local: Broker transport failure"
-            ) { try await admin.metadata(topics: topics) }
+            ) { try await admin.metadata(topics: wanted) }
         } catch {
             await admin.close()
             throw error
@@ -91,7 +100,7 @@ struct KcatConsumer {
 
         let configuration: ConsumerConfiguration
         if o.mode == .group {
-            var c = try self.baseConfiguration(mode: .group(id: o.group!, topics: o.operands))
+            var c = try self.baseConfiguration(mode: .group(id: o.group!, topics: topics))
             c.enableAutoCommit = o.property("enable.auto.commit").flatMap(ClientProperties.boolean) ?? true
             configuration = c
         } else {

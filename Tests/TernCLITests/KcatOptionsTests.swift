@@ -205,3 +205,15 @@ private func env(
         #expect(throws: CLIError("unknown option --nope")) { try KcatOptions.parse(["--nope"], environment: env()) }
     }
 }
+
+@Suite struct TopicPatternTests {
+    @Test func regexTopicsResolveAgainstExistingOnes() throws {
+        let existing = ["orders", "orders-eu", "audit", "__consumer_offsets", "xorders"]
+        #expect(try TopicPatterns.resolve(["^orders.*"], existing: existing) == ["orders", "orders-eu"])
+        #expect(try TopicPatterns.resolve(["audit", "^ord"], existing: existing) == ["audit", "orders", "orders-eu"])
+        // Internal topics are never matched by a pattern.
+        #expect(throws: CLIError.self) { try TopicPatterns.resolve(["^__.*"], existing: existing) }
+        #expect(throws: CLIError.self) { try TopicPatterns.resolve(["^nothing"], existing: existing) }
+        #expect(throws: CLIError.self) { try TopicPatterns.resolve(["^(unclosed"], existing: existing) }
+    }
+}
