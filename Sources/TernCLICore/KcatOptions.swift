@@ -48,7 +48,7 @@ public struct KcatOptions: Sendable, Equatable {
     public var headers: [CLIHeader] = []
     public var lineMode = false
     public var printOffset = false
-    /// `-c`; nil = unlimited.
+    /// `-c`; nil, 0 or negative = unlimited (as in kcat).
     public var count: Int64?
     /// `-m`, seconds.
     public var metadataTimeout: Int64 = 5

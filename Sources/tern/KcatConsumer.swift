@@ -194,57 +194,54 @@ struct KcatConsumer {
         var buffer: [UInt8] = []
         var failure: (any Error)?
         do {
-            if o.count != 0 {
-                for try await record in consumer {
-                    let tp = record.topicPartition
-                    if stopped.contains(tp) { continue }
-                    if let stop = o.stopTimestamp, record.timestamp >= stop {
-                        stopped.insert(tp)
-                        consumer.pause([tp])
-                        if verbosity >= 1 {
-                            let exiting = stopped.count >= partitionCount
-                            printError(
-                                "% Reached stop timestamp for topic \(tp.topic) [\(tp.partition)] at offset \(record.offset)"
-                                    + (exiting ? ": exiting" : "")
-                            )
-                        }
-                        if stopped.count >= partitionCount { break }
-                        continue
+            for try await record in consumer {
+                let tp = record.topicPartition
+                if stopped.contains(tp) { continue }
+                if let stop = o.stopTimestamp, record.timestamp >= stop {
+                    stopped.insert(tp)
+                    consumer.pause([tp])
+                    if verbosity >= 1 {
+                        let exiting = stopped.count >= partitionCount
+                        printError(
+                            "% Reached stop timestamp for topic \(tp.topic) [\(tp.partition)] at offset \(record.offset)"
+                                + (exiting ? ": exiting" : "")
+                        )
                     }
-                    buffer.removeAll(keepingCapacity: true)
-                    let cli = CLIRecord(
-                        topic: record.topic,
-                        partition: record.partition,
-                        offset: record.offset,
-                        timestamp: record.timestamp,
-                        timestampType: record.timestampType == .logAppendTime ? .logAppendTime : .createTime,
-                        key: record.key.map { Array($0.readableBytesView) },
-                        value: record.value.map { Array($0.readableBytesView) },
-                        headers: record.headers.map {
-                            CLIHeader(key: $0.key, value: $0.value.map { Array($0.readableBytesView) })
-                        },
-                        broker: leaders[tp] ?? 0
-                    )
-                    do {
-                        try format.write(cli, into: &buffer)
-                        out.write(buffer)
-                    } catch {
-                        out.write(buffer)
-                        out.flush()
-                        if o.exitOnError { throw error }
-                        printError("% ERROR: \(error.message)")
-                    }
-                    if out.failed { break }
-                    printed += 1
-                    if let count = o.count, count > 0, printed >= count { break }
+                    if stopped.count >= partitionCount { break }
+                    continue
                 }
+                buffer.removeAll(keepingCapacity: true)
+                let cli = CLIRecord(
+                    topic: record.topic,
+                    partition: record.partition,
+                    offset: record.offset,
+                    timestamp: record.timestamp,
+                    timestampType: record.timestampType == .logAppendTime ? .logAppendTime : .createTime,
+                    key: record.key.map { Array($0.readableBytesView) },
+                    value: record.value.map { Array($0.readableBytesView) },
+                    headers: record.headers.map {
+                        CLIHeader(key: $0.key, value: $0.value.map { Array($0.readableBytesView) })
+                    },
+                    broker: leaders[tp] ?? 0
+                )
+                do {
+                    try format.write(cli, into: &buffer)
+                    out.write(buffer)
+                } catch {
+                    out.write(buffer)
+                    out.flush()
+                    if o.exitOnError { throw error }
+                    printError("% ERROR: \(error.message)")
+                }
+                if out.failed { break }
+                printed += 1
+                if let count = o.count, count > 0, printed >= count { break }
             }
         } catch {
             failure = error
         }
         out.flush()
         events.cancel()
-        _ = assigned
         do {
             try await withTimeout(.seconds(10), "closing the consumer timed out") { try await consumer.close() }
         } catch {

@@ -113,7 +113,7 @@ struct KcatProducer {
                     good += 1
                     if bytes.isEmpty { continue }
                     try await send(ProducerMessage(key: fixedKey, value: bytes))
-                    if let count = o.count, sent >= count { break }
+                    if let count = o.count, count > 0, sent >= count { break }
                 }
                 if good == 0 {
                     exitCode = 1
@@ -161,7 +161,7 @@ struct KcatProducer {
                     try await send(message)
                     // kcat's tee writes the input message without its delimiter.
                     if o.tee { tee.write(raw) }
-                    if let count = o.count, sent >= count { done = true }
+                    if let count = o.count, count > 0, sent >= count { done = true }
                 }
 
                 while !done, let chunk = try await reader.next() {
