@@ -41,6 +41,25 @@ public struct Getopt: Sendable {
         self.takesArgument = table
     }
 
+    /// Whether the word at `index` is the argument of the option before it (`-t` then `topic`).
+    public func isOptionArgument(_ arguments: [String], at index: Int) -> Bool {
+        var i = 0
+        while i < index {
+            let word = arguments[i]
+            i += 1
+            if word == "--" { return false }
+            guard word.hasPrefix("-"), word.count > 1 else { continue }
+            for (position, letter) in word.dropFirst().enumerated() where self.takesArgument[letter] == true {
+                if position == word.count - 2 {
+                    if i == index { return true }
+                    i += 1
+                }
+                break
+            }
+        }
+        return false
+    }
+
     /// Parses `arguments` (without the program name).
     public func parse(_ arguments: [String]) throws(Failure) -> (options: [Option], operands: [String]) {
         var options: [Option] = []

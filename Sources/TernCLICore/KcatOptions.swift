@@ -112,7 +112,12 @@ public struct KcatOptions: Sendable, Equatable {
         if let first = arguments.first, first == "kcat" || first == "kafkacat" { arguments.removeFirst() }
         var rest: [String] = []
         var sawDoubleDash = false
-        for word in arguments {
+        let getopt = Getopt(Self.getoptString)
+        for (index, word) in arguments.enumerated() {
+            if getopt.isOptionArgument(arguments, at: index) {
+                rest.append(word)
+                continue
+            }
             if !sawDoubleDash, word == "--" { sawDoubleDash = true }
             if !sawDoubleDash, Self.longOptions.contains(word) {
                 switch word {
@@ -131,7 +136,7 @@ public struct KcatOptions: Sendable, Equatable {
 
         let parsed: (options: [Getopt.Option], operands: [String])
         do {
-            parsed = try Getopt(Self.getoptString).parse(rest)
+            parsed = try getopt.parse(rest)
         } catch {
             switch error {
             case .unknownOption(let c): throw CLIError("unknown option -\(c) (see tern -h)")

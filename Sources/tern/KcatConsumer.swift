@@ -13,7 +13,14 @@ struct KcatConsumer {
         let o = self.options
         let delimiter = try Escapes.delimiter(o.delimiter)
         let style: OutputFormat.Style
-        if let format = o.format {
+        if let format = o.format, o.json {
+            // kcat keeps -J and uses the format's leading literal, if any, as the separator.
+            if case .literal(let separator)? = try OutputFormat.parse(format).first {
+                style = .json(separator: separator, binary: o.base64 ? .base64 : .raw)
+            } else {
+                style = .json(separator: [], binary: o.base64 ? .base64 : .raw)
+            }
+        } else if let format = o.format {
             style = .tokens(try OutputFormat.parse(format))
         } else if o.json {
             style = .json(separator: delimiter, binary: o.base64 ? .base64 : .raw)

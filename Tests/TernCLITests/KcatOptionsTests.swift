@@ -203,6 +203,12 @@ private func env(
         let o = try KcatOptions.parse(["-C", "-J", "--base64", "-b", "h", "-t", "x"], environment: env())
         #expect(o.base64 && o.json)
         #expect(throws: CLIError("unknown option --nope")) { try KcatOptions.parse(["--nope"], environment: env()) }
+        // An option's argument is never a long option, even when it looks like one.
+        let f = try KcatOptions.parse(["-C", "-b", "h", "-t", "x", "-f", "--base64", "-D", "--x"], environment: env())
+        #expect(f.format == "--base64" && !f.base64)
+        #expect(f.delimiter == "--x")
+        let clustered = try KcatOptions.parse(["-Cf", "--help", "-b", "h", "-t", "x"], environment: env())
+        #expect(clustered.format == "--help" && !clustered.help)
     }
 }
 
