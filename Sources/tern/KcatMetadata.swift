@@ -94,7 +94,19 @@ struct KcatMetadata {
                     o.metadataTimeoutDuration,
                     "offsets_for_times failed: Local: Timed out"
                 ) { try await admin.listOffsets([tp], spec: spec) }
-                results.append((tp, offsets[tp] ?? -1))
+                var offset = offsets[tp] ?? -1
+                if case .timestamp = spec {
+                    // No message at or after the time: the client answers the log-end offset, Kafka
+                    // (and kcat) -1.
+                    let end = try await withTimeout(
+                        o.metadataTimeoutDuration,
+                        "offsets_for_times failed: Local: Timed out"
+                    ) {
+                        try await admin.listOffsets([tp], spec: .latest)
+                    }
+                    if end[tp] == offset { offset = -1 }
+                }
+                results.append((tp, offset))
             }
         } catch {
             await admin.close()

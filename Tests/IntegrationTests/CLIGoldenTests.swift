@@ -111,6 +111,7 @@ import Testing
             try await expectSame(["-b", b, "-L", "-t", topic, "-J"])
             try await expectSame(["-b", b, "-Q", "-t", "\(topic):0:\(stamps[1])", "-t", "\(topic):2:0"])
             try await expectSame(["-b", b, "-Q", "-J", "-t", "\(topic):0:\(stamps[1])", "-t", "\(topic):1:0"])
+            try await expectSame(["-b", b, "-Q", "-t", "\(topic):0:99999999999999", "-t", "\(topic):1:-1", "-t", "\(topic):2:-2"])
 
             // Errors: same exit status, one line on stderr.
             for args in [
