@@ -100,6 +100,17 @@ import Testing
             ]
             for c in cases { try await expectSame(base + c) }
 
+            // -o stored reads a group's committed offset (set here with tern's reset-offsets).
+            let reset = try await run(
+                tern,
+                [
+                    "group", "reset-offsets", "-b", b, "--group", "stored", "--topic", "\(topic):0", "--to-offset", "2",
+                    "--execute",
+                ]
+            )
+            #expect(reset.status == 0, "\(reset.stderr)")
+            try await expectSame(base + ["-p", "0", "-o", "stored", "-X", "group.id=stored"])
+
             // All partitions at once: the interleaving is up to the fetches, so compare as sets.
             let k = try await run(kcat, base + ["-J"])
             let t = try await run(tern, base + ["-J"])
@@ -111,7 +122,9 @@ import Testing
             try await expectSame(["-b", b, "-L", "-t", topic, "-J"])
             try await expectSame(["-b", b, "-Q", "-t", "\(topic):0:\(stamps[1])", "-t", "\(topic):2:0"])
             try await expectSame(["-b", b, "-Q", "-J", "-t", "\(topic):0:\(stamps[1])", "-t", "\(topic):1:0"])
-            try await expectSame(["-b", b, "-Q", "-t", "\(topic):0:99999999999999", "-t", "\(topic):1:-1", "-t", "\(topic):2:-2"])
+            try await expectSame([
+                "-b", b, "-Q", "-t", "\(topic):0:99999999999999", "-t", "\(topic):1:-1", "-t", "\(topic):2:-2",
+            ])
 
             // Errors: same exit status, one line on stderr.
             for args in [
