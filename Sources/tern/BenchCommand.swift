@@ -27,9 +27,9 @@ struct BenchCommand: AsyncParsableCommand {
 /// Options shared by the load generators.
 struct LoadOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "Topic (created if missing).") var topic: String = "tern-bench"
-    @Option(name: [.customShort("n"), .long], help: "Records to send (-n).") var records: Int = 100_000
-    @Option(name: [.customShort("s"), .customLong("record-size")], help: "Value size in bytes (-s).") var recordSize:
-        Int = 100
+    @Option(name: [.customShort("n"), .long], help: "Records to send.") var records: Int = 100_000
+    @Option(name: [.customShort("s"), .customLong("record-size")], help: "Value size in bytes.") var recordSize: Int =
+        100
     @Option(help: "Target records/s over all producers (0: as fast as possible).") var rate: Double = 0
     @Option(help: "0, 1 or all.") var acks: String = "all"
     @Option(help: "none, gzip, snappy, lz4 or zstd.") var compression: String = "none"
