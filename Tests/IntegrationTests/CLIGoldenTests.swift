@@ -382,6 +382,32 @@ import Testing
             let notAFile = try await self.run(self.tern, ["dump-log", "/nonexistent/00000000000000000000.log"])
             #expect(notAFile.status == 2)
         }
+        // The indexes are written at a clean close: dump them from a stopped broker's directory.
+        let ternd = try await TerndProcess.start()
+        let big = try await self.run(
+            self.tern,
+            [
+                "bench", "produce", "-b", ternd.bootstrap, "--topic", "big", "-n", "5000", "-s", "200", "--linger-ms",
+                "0",
+            ]
+        )
+        #expect(big.status == 0, "\(big.stderr)")
+        try await ternd.stop()
+        let partition = ternd.dataDirectory.appendingPathComponent("big-0")
+        let index = try await self.run(
+            self.tern,
+            ["dump-log", partition.appendingPathComponent("00000000000000000000.index").path]
+        )
+        #expect(index.status == 0, "\(index.output)\(index.stderr)")
+        #expect(index.output.contains("offset: "))
+        #expect(index.output.contains("no problems found"))
+        let time = try await self.run(
+            self.tern,
+            ["dump-log", "--json", partition.appendingPathComponent("00000000000000000000.timeindex").path]
+        )
+        #expect(time.status == 0, "\(time.output)\(time.stderr)")
+        #expect(time.output.hasPrefix(#"{"timestamp":"#))
+        try? FileManager.default.removeItem(at: ternd.dataDirectory)
     }
 }
 
