@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "TernClientTests", dependencies: ["TernClient"], swiftSettings: strictSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TernWire", "TernRecords", "TernCompression", nioCore, nioPosix],
+            dependencies: ["TernWire", "TernRecords", "TernCompression", "TernClient", nioCore, nioPosix, logging],
             exclude: ["python"],
             swiftSettings: strictSettings
         ),

@@ -15,8 +15,7 @@ public struct TopicPartition: Hashable, Sendable, Comparable, CustomStringConver
         return lhs.partition < rhs.partition
     }
 
-    /// `topic-partition`, as Kafka prints it.
-    public var description: String { "\(self.topic)-\(self.partition)" }
+    public var description: String { "\(self.topic)[\(self.partition)]" }
 }
 
 /// Java's string ordering and hash, which the Java client's assignors use to order members,

@@ -16,9 +16,9 @@ public struct RecordBatchBuilder: Sendable {
     private let attributes: RecordBatch.Attributes
     private let compressionLevel: Int?
     private let allocator: ByteBufferAllocator
-    private let producerId: Int64
-    private let producerEpoch: Int16
-    private let baseSequence: Int32
+    private var producerId: Int64
+    private var producerEpoch: Int16
+    private var baseSequence: Int32
     private let baseOffset: Int64
     private let partitionLeaderEpoch: Int32
     private var baseTimestampMs: Int64 = 0
@@ -62,6 +62,14 @@ public struct RecordBatchBuilder: Sendable {
         self.buffer = allocator.buffer(capacity: max(initialCapacityBytes, RecordBatch.headerByteCount))
         // Placeholder for the header, filled in by `build()`.
         self.buffer.writeRepeatingByte(0, count: RecordBatch.headerByteCount)
+    }
+
+    /// Sets the idempotence fields written by `build()`. A producer assigns sequence numbers when
+    /// it sends a batch, not when it opens one, so that batches that never leave do not leave gaps.
+    public mutating func setProducerState(producerId: Int64, producerEpoch: Int16, baseSequence: Int32) {
+        self.producerId = producerId
+        self.producerEpoch = producerEpoch
+        self.baseSequence = baseSequence
     }
 
     /// Size of the batch built so far before compression: header plus encoded records. A producer

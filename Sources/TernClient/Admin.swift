@@ -1,0 +1,258 @@
+public import Logging
+import NIOCore
+import TernWire
+
+/// Topic, offset and group administration: what people reach for kafka-topics.sh and
+/// kafka-consumer-groups.sh for.
+///
+///     let admin = try Admin(configuration: .init(bootstrapServers: ["localhost:9092"]))
+///     try await admin.createTopic("orders", partitions: 6)
+///     let ends = try await admin.listOffsets([TopicPartition(topic: "orders", partition: 0)], spec: .latest)
+public final class Admin: Sendable {
+    public struct ConfigEntry: Hashable, Sendable {
+        public var name: String
+        public var value: String?
+        public var isDefault: Bool
+        public var isReadOnly: Bool
+        public var isSensitive: Bool
+    }
+
+    public struct GroupListing: Hashable, Sendable {
+        public var groupId: String
+        public var protocolType: String
+        /// Empty when the broker's ListGroups version does not report states.
+        public var state: String
+    }
+
+    public struct GroupMember: Hashable, Sendable {
+        public var memberId: String
+        public var groupInstanceId: String?
+        public var clientId: String
+        public var clientHost: String
+        /// Decoded from the consumer protocol; empty for other protocol types.
+        public var assignment: [TopicPartition]
+    }
+
+    public struct GroupDescription: Hashable, Sendable {
+        public var groupId: String
+        public var state: String
+        public var protocolType: String
+        public var protocolName: String
+        public var members: [GroupMember]
+        public var error: KafkaErrorCode
+    }
+
+    let cluster: Cluster
+
+    public init(configuration: ClientConfiguration, logger: Logger = Logger(label: "tern.admin")) throws {
+        self.cluster = try Cluster(configuration: configuration, logger: logger)
+    }
+
+    // MARK: Topics
+
+    /// Creates a topic. Throws `.kafka(.topicAlreadyExists)` if it exists.
+    public func createTopic(
+        _ name: String,
+        partitions: Int32 = 1,
+        replicationFactor: Int16 = 1,
+        configs: [String: String] = [:],
+        validateOnly: Bool = false
+    ) async throws {
+        let request = CreateTopicsRequest(
+            topics: [
+                .init(
+                    name: name,
+                    numPartitions: partitions,
+                    replicationFactor: replicationFactor,
+                    configs: configs.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: $0.value) }
+                )
+            ],
+            timeoutMs: Self.milliseconds(self.cluster.configuration.requestTimeout),
+            validateOnly: validateOnly
+        )
+        let response = try await self.controller().send(request)
+        for topic in response.topics where topic.errorCode != .none {
+            let detail = topic.errorMessage.map { " (\($0))" } ?? ""
+            throw TernClientError(
+                .kafka(topic.errorCode),
+                "cannot create topic \"\(topic.name)\": \(topic.errorCode)\(detail)"
+            )
+        }
+        await self.cluster.invalidate(topic: name)
+    }
+
+    public func deleteTopics(_ names: [String]) async throws {
+        let response = try await self.controller().send(
+            DeleteTopicsRequest(
+                topicNames: names,
+                timeoutMs: Self.milliseconds(self.cluster.configuration.requestTimeout)
+            )
+        )
+        for topic in response.responses {
+            await self.cluster.invalidate(topic: topic.name)
+            if topic.errorCode != .none {
+                throw TernClientError(
+                    .kafka(topic.errorCode),
+                    "cannot delete topic \"\(topic.name)\": \(topic.errorCode)"
+                )
+            }
+        }
+    }
+
+    /// Brokers, controller and topics (nil: every topic). Never auto-creates.
+    public func metadata(topics: [String]? = nil) async throws -> ClusterMetadata {
+        try await self.cluster.refreshMetadata(topics: topics, allowAutoCreate: false)
+    }
+
+    public func describeConfigs(topic: String) async throws -> [ConfigEntry] {
+        let response = try await self.cluster.anyConnection().send(
+            DescribeConfigsRequest(resources: [.init(resourceType: .topic, resourceName: topic)])
+        )
+        guard let result = response.results.first else {
+            throw TernClientError(.protocolError, "DescribeConfigs answered no resource")
+        }
+        guard result.errorCode == .none else {
+            if result.errorCode == .unknownTopicOrPartition {
+                throw TernClientError(.unknownTopicOrPartition, "unknown topic \"\(topic)\"")
+            }
+            throw TernClientError(.kafka(result.errorCode), "DescribeConfigs for \"\(topic)\": \(result.errorCode)")
+        }
+        return result.configs.map {
+            ConfigEntry(
+                name: $0.name,
+                value: $0.value,
+                isDefault: $0.isDefault || $0.configSource == .defaultConfig,
+                isReadOnly: $0.readOnly,
+                isSensitive: $0.isSensitive
+            )
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// Offsets at `spec` (earliest, latest, timestamp, offset or tail) for each partition.
+    public func listOffsets(_ partitions: [TopicPartition], spec: OffsetSpec) async throws -> [TopicPartition: Int64] {
+        if spec == .stored {
+            throw TernClientError(.invalidConfiguration, "stored offsets belong to a group: use fetchOffsets(group:)")
+        }
+        return try await self.cluster.resolve(Dictionary(uniqueKeysWithValues: partitions.map { ($0, spec) }))
+    }
+
+    /// Every partition of a topic.
+    public func partitions(of topic: String) async throws -> [TopicPartition] {
+        let info = try await self.cluster.topic(topic)
+        return (0..<info.partitionCount).map { TopicPartition(topic: topic, partition: $0) }
+    }
+
+    // MARK: Groups
+
+    public func listGroups() async throws -> [GroupListing] {
+        let metadata = try await self.cluster.refreshMetadata(topics: [])
+        var groups: [GroupListing] = []
+        for broker in metadata.brokers {
+            let response = try await self.cluster.connection(toNode: broker.nodeId).send(ListGroupsRequest())
+            guard response.errorCode == .none else {
+                throw TernClientError.kafka(response.errorCode, "ListGroups on broker \(broker.nodeId)")
+            }
+            groups += response.groups.map {
+                GroupListing(groupId: $0.groupId, protocolType: $0.protocolType, state: "")
+            }
+        }
+        return groups.sorted { $0.groupId < $1.groupId }
+    }
+
+    public func describeGroups(_ ids: [String]) async throws -> [GroupDescription] {
+        var descriptions: [GroupDescription] = []
+        for id in ids {
+            let response = try await self.cluster.sendToCoordinator(group: id, DescribeGroupsRequest(groups: [id])) {
+                $0.groups.first?.errorCode ?? .none
+            }
+            for group in response.groups {
+                descriptions.append(
+                    GroupDescription(
+                        groupId: group.groupId,
+                        state: group.groupState,
+                        protocolType: group.protocolType,
+                        protocolName: group.protocolData,
+                        members: group.members.map { member in
+                            var assignment: [TopicPartition] = []
+                            if group.protocolType == "consumer", member.memberAssignment.readableBytes > 0,
+                                let decoded = try? ConsumerProtocolAssignment.decode(from: member.memberAssignment)
+                            {
+                                assignment = decoded.assignedPartitions.flatMap { topic in
+                                    topic.partitions.map { TopicPartition(topic: topic.topic, partition: $0) }
+                                }.sorted()
+                            }
+                            return GroupMember(
+                                memberId: member.memberId,
+                                groupInstanceId: member.groupInstanceId,
+                                clientId: member.clientId,
+                                clientHost: member.clientHost,
+                                assignment: assignment
+                            )
+                        },
+                        error: group.errorCode
+                    )
+                )
+            }
+        }
+        return descriptions
+    }
+
+    /// A group's committed offsets (nil: all partitions it committed).
+    public func fetchOffsets(group: String, partitions: [TopicPartition]? = nil) async throws -> [TopicPartition: Int64]
+    {
+        try await self.cluster.fetchCommittedOffsets(group: group, partitions: partitions)
+    }
+
+    /// Commits offsets for a group from outside it (reset-offsets). The coordinator refuses it
+    /// while the group has members (`UNKNOWN_MEMBER_ID` / `REBALANCE_IN_PROGRESS`).
+    public func commitOffsets(group: String, _ offsets: [TopicPartition: Int64]) async throws {
+        let request = OffsetCommitRequest(
+            groupId: group,
+            topics: Dictionary(grouping: offsets, by: \.key.topic).map { topic, entries in
+                OffsetCommitRequest.Topic(
+                    name: topic,
+                    partitions: entries.map { .init(partitionIndex: $0.key.partition, committedOffset: $0.value) }
+                        .sorted { $0.partitionIndex < $1.partitionIndex }
+                )
+            }.sorted { $0.name < $1.name }
+        )
+        let response = try await self.cluster.sendToCoordinator(group: group, request) { _ in .none }
+        for topic in response.topics {
+            for partition in topic.partitions where partition.errorCode != .none {
+                throw TernClientError.kafka(
+                    partition.errorCode,
+                    "commit for \(TopicPartition(topic: topic.name, partition: partition.partitionIndex)) in group \"\(group)\""
+                )
+            }
+        }
+    }
+
+    public func deleteGroups(_ ids: [String]) async throws {
+        for id in ids {
+            let response = try await self.cluster.sendToCoordinator(group: id, DeleteGroupsRequest(groupsNames: [id])) {
+                $0.results.first?.errorCode ?? .none
+            }
+            _ = response
+        }
+    }
+
+    public func close() async {
+        await self.cluster.close()
+    }
+
+    // MARK: Helpers
+
+    /// Topic changes go to the controller.
+    private func controller() async throws -> BrokerConnection {
+        let metadata = try await self.cluster.refreshMetadata(topics: [])
+        if metadata.controllerId >= 0, metadata.brokers.contains(where: { $0.nodeId == metadata.controllerId }) {
+            return try await self.cluster.connection(toNode: metadata.controllerId)
+        }
+        return try await self.cluster.anyConnection()
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+}

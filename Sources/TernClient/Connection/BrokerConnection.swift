@@ -1,0 +1,368 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import TernWire
+
+/// One TCP connection to one broker. Requests are pipelined: each gets a correlation id, and the
+/// answer is matched back to it (with the API and version that decode it, which the response
+/// header does not carry). A request that is not answered within its timeout fails and closes the
+/// connection, since everything behind it would be stuck too.
+final class BrokerConnection: Sendable {
+    let address: BrokerAddress
+    /// The broker id, or -1 for a bootstrap connection made before metadata was known.
+    let nodeId: Int32
+    private let channel: any Channel
+    private let clientId: String
+    private let requestTimeout: Duration
+    private let nextCorrelationId = Atomic<Int32>(1)
+    /// The versions the broker advertised, by API key.
+    let brokerVersions: [Int16: ClosedRange<Int16>]
+
+    private init(
+        address: BrokerAddress,
+        nodeId: Int32,
+        channel: any Channel,
+        clientId: String,
+        requestTimeout: Duration,
+        brokerVersions: [Int16: ClosedRange<Int16>]
+    ) {
+        self.address = address
+        self.nodeId = nodeId
+        self.channel = channel
+        self.clientId = clientId
+        self.requestTimeout = requestTimeout
+        self.brokerVersions = brokerVersions
+    }
+
+    var isActive: Bool { self.channel.isActive }
+
+    /// Connects and negotiates API versions.
+    static func connect(
+        to address: BrokerAddress,
+        nodeId: Int32,
+        configuration: ClientConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws(TernClientError) -> BrokerConnection {
+        let maximumFrame = configuration.maximumResponseBytes
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoopGroup)
+                .connectTimeout(TimeAmount(configuration.connectTimeout))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(KafkaFrameDecoder(maximumFrameLength: maximumFrame))
+                        )
+                        try channel.pipeline.syncOperations.addHandler(KafkaClientHandler(peer: address))
+                    }
+                }
+                .connect(host: address.host, port: address.port)
+                .get()
+        } catch {
+            throw TernClientError(.unreachable, "cannot connect to \(address): \(Self.describe(error))")
+        }
+        let bootstrap = BrokerConnection(
+            address: address,
+            nodeId: nodeId,
+            channel: channel,
+            clientId: configuration.clientId,
+            requestTimeout: min(configuration.requestTimeout, configuration.connectTimeout + .seconds(5)),
+            brokerVersions: [:]
+        )
+        let versions: [Int16: ClosedRange<Int16>]
+        do {
+            versions = try await bootstrap.negotiateVersions()
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
+        return BrokerConnection(
+            address: address,
+            nodeId: nodeId,
+            channel: channel,
+            clientId: configuration.clientId,
+            requestTimeout: configuration.requestTimeout,
+            brokerVersions: versions
+        )
+    }
+
+    private func negotiateVersions() async throws(TernClientError) -> [Int16: ClosedRange<Int16>] {
+        // v3 first; a broker that does not know it answers UNSUPPORTED_VERSION in a v0 body, which
+        // then decodes at v0.
+        var response: ApiVersionsResponse
+        do {
+            response = try await self.send(
+                ApiVersionsRequest(clientSoftwareName: "tern", clientSoftwareVersion: "0.1"),
+                version: 3
+            )
+        } catch let error where error.kind == .protocolError {
+            response = try await self.send(ApiVersionsRequest(), version: 0)
+        }
+        if response.errorCode == .unsupportedVersion {
+            response = try await self.send(ApiVersionsRequest(), version: 0)
+        }
+        guard response.errorCode == .none else {
+            throw TernClientError.kafka(response.errorCode, "ApiVersions from \(self.address)")
+        }
+        var versions: [Int16: ClosedRange<Int16>] = [:]
+        for api in response.apiKeys where api.minVersion <= api.maxVersion {
+            versions[api.apiKey.rawValue] = api.minVersion...api.maxVersion
+        }
+        return versions
+    }
+
+    /// The highest version of `Request` both sides speak.
+    func version<Request: KafkaRequestMessage>(for request: Request.Type) throws(TernClientError) -> Int16 {
+        guard let broker = self.brokerVersions[Request.apiKey.rawValue] else {
+            throw TernClientError(.unsupportedVersion, "\(self.address) does not support \(Request.apiKey)")
+        }
+        let highest = min(broker.upperBound, Request.versions.upperBound)
+        guard highest >= max(broker.lowerBound, Request.versions.lowerBound) else {
+            throw TernClientError(
+                .unsupportedVersion,
+                "\(self.address) speaks \(Request.apiKey) v\(broker.lowerBound)–\(broker.upperBound), this client v\(Request.versions.lowerBound)–\(Request.versions.upperBound)"
+            )
+        }
+        return highest
+    }
+
+    /// Sends a request at the highest common version and waits for its answer.
+    func send<Request: KafkaRequestMessage>(_ request: Request) async throws(TernClientError) -> Request.Response {
+        try await self.send(request, version: try self.version(for: Request.self))
+    }
+
+    func send<Request: KafkaRequestMessage>(
+        _ request: Request,
+        version: Int16,
+        timeout: Duration? = nil
+    ) async throws(TernClientError) -> Request.Response {
+        let body = try await self.exchange(request, version: version, expectsResponse: true, timeout: timeout)
+        do {
+            return try Request.Response.decode(body, version: version)
+        } catch {
+            throw TernClientError(.protocolError, "\(Request.apiKey) v\(version) answer from \(self.address): \(error)")
+        }
+    }
+
+    /// Sends a request that gets no answer (Produce with acks=0). Returns once the bytes are
+    /// written to the socket.
+    func sendWithoutResponse<Request: KafkaRequestMessage>(_ request: Request, version: Int16)
+        async throws(TernClientError)
+    {
+        _ = try await self.exchange(request, version: version, expectsResponse: false, timeout: nil)
+    }
+
+    private func exchange<Request: KafkaRequestMessage>(
+        _ request: Request,
+        version: Int16,
+        expectsResponse: Bool,
+        timeout: Duration?
+    ) async throws(TernClientError) -> ByteBuffer {
+        let correlationId = self.nextCorrelationId.wrappingAdd(1, ordering: .relaxed).oldValue & Int32.max
+        var frame = self.channel.allocator.buffer(capacity: 256)
+        request.writeFrame(to: &frame, version: version, correlationId: correlationId, clientId: self.clientId)
+        let promise = self.channel.eventLoop.makePromise(of: ByteBuffer.self)
+        let outbound = KafkaClientHandler.OutboundRequest(
+            frame: frame,
+            correlationId: correlationId,
+            apiKey: Request.apiKey,
+            version: version,
+            expectsResponse: expectsResponse,
+            timeout: TimeAmount(timeout ?? self.requestTimeout),
+            response: promise
+        )
+        self.channel.writeAndFlush(outbound, promise: nil)
+        do {
+            return try await promise.futureResult.get()
+        } catch let error as TernClientError {
+            throw error
+        } catch {
+            throw TernClientError(.connectionClosed, "\(Request.apiKey) to \(self.address): \(Self.describe(error))")
+        }
+    }
+
+    func close() {
+        self.channel.close(promise: nil)
+    }
+
+    /// Completes when the connection is closed.
+    var closeFuture: EventLoopFuture<Void> { self.channel.closeFuture }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError { return error.description }
+        if let error = error as? ChannelError {
+            switch error {
+            case .connectTimeout: return "connect timed out"
+            case .ioOnClosedChannel, .alreadyClosed, .eof: return "connection closed"
+            default: return "\(error)"
+            }
+        }
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return "\(first.error)" }
+            if let dnsError = error.dnsAAAAError ?? error.dnsAError { return "name lookup failed: \(dnsError)" }
+            return "connection failed"
+        }
+        return "\(error)"
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+/// Matches response frames to the requests written before them. Event-loop confined.
+final class KafkaClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = OutboundRequest
+    typealias OutboundOut = ByteBuffer
+
+    struct OutboundRequest: Sendable {
+        var frame: ByteBuffer
+        var correlationId: Int32
+        var apiKey: ApiKey
+        var version: Int16
+        var expectsResponse: Bool
+        var timeout: TimeAmount
+        var response: EventLoopPromise<ByteBuffer>
+    }
+
+    private struct Pending {
+        var apiKey: ApiKey
+        var version: Int16
+        var response: EventLoopPromise<ByteBuffer>
+        var timeout: Scheduled<Void>?
+    }
+
+    private let peer: BrokerAddress
+    private var pending: [Int32: Pending] = [:]
+    private var closedError: TernClientError?
+
+    init(peer: BrokerAddress) {
+        self.peer = peer
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = self.unwrapOutboundIn(data)
+        if let error = self.closedError {
+            request.response.fail(error)
+            promise?.fail(error)
+            return
+        }
+        if request.expectsResponse {
+            let loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let correlationId = request.correlationId
+            let apiKey = request.apiKey
+            let timeout = context.eventLoop.scheduleTask(in: request.timeout) {
+                loopBoundSelf.value.timedOut(
+                    correlationId: correlationId,
+                    apiKey: apiKey,
+                    after: request.timeout,
+                    context: loopBoundContext.value
+                )
+            }
+            self.pending[request.correlationId] = Pending(
+                apiKey: request.apiKey,
+                version: request.version,
+                response: request.response,
+                timeout: timeout
+            )
+            context.write(self.wrapOutboundOut(request.frame), promise: promise)
+        } else {
+            // No answer will come: the request is done once its bytes are written.
+            let writePromise = context.eventLoop.makePromise(of: Void.self)
+            writePromise.futureResult.whenComplete { result in
+                switch result {
+                case .success: request.response.succeed(ByteBuffer())
+                case .failure(let error): request.response.fail(error)
+                }
+            }
+            if let promise { writePromise.futureResult.cascade(to: promise) }
+            context.write(self.wrapOutboundOut(request.frame), promise: writePromise)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var frame = self.unwrapInboundIn(data)
+        guard let correlationId: Int32 = frame.getInteger(at: frame.readerIndex),
+            let request = self.pending.removeValue(forKey: correlationId)
+        else {
+            self.fail(
+                context: context,
+                TernClientError(.notKafka, "\(self.peer) sent an answer to no request: not a Kafka broker?")
+            )
+            return
+        }
+        request.timeout?.cancel()
+        do {
+            _ = try ResponseHeader(
+                from: &frame,
+                headerVersion: request.apiKey.responseHeaderVersion(for: request.version)
+            )
+            request.response.succeed(frame)
+        } catch {
+            request.response.fail(
+                TernClientError(.protocolError, "bad \(request.apiKey) response header from \(self.peer): \(error)")
+            )
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is WireError || error is ByteToMessageDecoderError {
+            self.fail(
+                context: context,
+                TernClientError(.notKafka, "\(self.peer) does not speak the Kafka protocol (\(error))")
+            )
+        } else {
+            self.fail(
+                context: context,
+                TernClientError(
+                    .connectionClosed,
+                    "connection to \(self.peer) failed: \(BrokerConnection.describe(error))"
+                )
+            )
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.failAll(TernClientError(.connectionClosed, "connection to \(self.peer) closed"))
+        context.fireChannelInactive()
+    }
+
+    private func timedOut(
+        correlationId: Int32,
+        apiKey: ApiKey,
+        after timeout: TimeAmount,
+        context: ChannelHandlerContext
+    ) {
+        guard self.pending[correlationId] != nil else { return }
+        let milliseconds = timeout.nanoseconds / 1_000_000
+        self.fail(
+            context: context,
+            TernClientError(.timeout, "\(apiKey) to \(self.peer) timed out after \(milliseconds) ms")
+        )
+    }
+
+    private func fail(context: ChannelHandlerContext, _ error: TernClientError) {
+        self.failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: TernClientError) {
+        if self.closedError == nil { self.closedError = error }
+        let pending = self.pending
+        self.pending = [:]
+        for request in pending.values {
+            request.timeout?.cancel()
+            request.response.fail(error)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension KafkaClientHandler: Sendable {}
