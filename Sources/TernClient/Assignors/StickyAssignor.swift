@@ -180,7 +180,8 @@ extension StickyAssignor {
                     self.assignment[consumer]!.append(contentsOf: ownedPartitions)
                     self.assignedPartitions.append(contentsOf: ownedPartitions)
                     self.underMinQuota.append(consumer)
-                } else if ownedPartitions.count >= self.maxQuota && self.currentOverMinQuota < self.expectedOverMinQuota {
+                } else if ownedPartitions.count >= self.maxQuota && self.currentOverMinQuota < self.expectedOverMinQuota
+                {
                     self.currentOverMinQuota += 1
                     if self.currentOverMinQuota == self.expectedOverMinQuota { self.exactlyMinQuota.removeAll() }
                     let kept = ownedPartitions.prefix(self.maxQuota)
@@ -362,7 +363,9 @@ extension StickyAssignor {
         /// Keeps owned partitions of topics the owner still subscribes to.
         private mutating func assignOwnedPartitions() -> [TopicPartition] {
             var assigned: [TopicPartition] = []
-            let subscriptions = Dictionary(uniqueKeysWithValues: self.members.map { ($0.memberId, $0.subscription.topics) })
+            let subscriptions = Dictionary(
+                uniqueKeysWithValues: self.members.map { ($0.memberId, $0.subscription.topics) }
+            )
             for consumer in self.currentAssignment.keys {
                 let topics = subscriptions[consumer]!
                 var kept: [TopicPartition] = []
@@ -441,7 +444,10 @@ extension StickyAssignor {
 
             for partition in unassigned where !self.topicConsumers[partition.topic]!.isEmpty {
                 // The least loaded member subscribed to the topic.
-                guard let consumer = self.sortedConsumers.first(where: { self.consumerTopics[$0]!.contains(partition.topic) })
+                guard
+                    let consumer = self.sortedConsumers.first(where: {
+                        self.consumerTopics[$0]!.contains(partition.topic)
+                    })
                 else { continue }
                 self.removeSorted(consumer)
                 self.currentAssignment[consumer]!.append(partition)
@@ -561,7 +567,9 @@ extension StickyAssignor {
             }
         }
 
-        func partitionToMove(_ partition: TopicPartition, from consumer: String, to newConsumer: String) -> TopicPartition {
+        func partitionToMove(_ partition: TopicPartition, from consumer: String, to newConsumer: String)
+            -> TopicPartition
+        {
             guard let topicMovements = self.byTopic[partition.topic] else { return partition }
             var oldConsumer = consumer
             if let pair = self.byPartition[partition] { oldConsumer = pair.source }
