@@ -1,0 +1,101 @@
+import Logging
+import Synchronization
+import Testing
+
+@testable import TernClient
+
+/// Tern's group membership against a real `ternd`: two members split a topic, one leaves, the other
+/// takes everything.
+@Suite(.serialized) struct GroupMembershipTests {
+    static let environment = ["TERN_GROUP_INITIAL_REBALANCE_DELAY_MS": "300"]
+
+    /// Collects one member's events and lets the test wait for a condition on them.
+    final class Recorder: Sendable {
+        private let events = Mutex<[GroupEvent]>([])
+
+        func record(_ event: GroupEvent) { self.events.withLock { $0.append(event) } }
+
+        var all: [GroupEvent] { self.events.withLock { $0 } }
+
+        /// The latest assignment and its generation.
+        var latest: (partitions: Set<TopicPartition>, generation: Int32)? {
+            for event in self.all.reversed() {
+                if case .assigned(let partitions, let generation) = event { return (Set(partitions), generation) }
+            }
+            return nil
+        }
+
+        func wait(
+            _ what: String,
+            timeout: Duration = .seconds(30),
+            until condition: () -> Bool
+        ) async throws {
+            let deadline = ContinuousClock.now + timeout
+            while !condition() {
+                guard ContinuousClock.now < deadline else {
+                    throw TestFailure("timed out waiting for \(what): \(self.all)")
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    static func member(
+        _ bootstrap: String,
+        group: String,
+        assignor: PartitionAssignor,
+        recorder: Recorder
+    ) throws -> GroupMembership {
+        var configuration = GroupMembershipConfiguration(groupId: group, topics: ["shared"], assignors: [assignor])
+        configuration.sessionTimeout = .seconds(10)
+        configuration.rebalanceTimeout = .seconds(10)
+        configuration.heartbeatInterval = .milliseconds(200)
+        let logger = Logger(label: "test.group")
+        let cluster = try Cluster(configuration: ClientConfiguration(bootstrapServers: [bootstrap]), logger: logger)
+        return GroupMembership(configuration: configuration, cluster: cluster, logger: logger) { recorder.record($0) }
+    }
+
+    @Test(arguments: [PartitionAssignor.range, .roundRobin, .sticky])
+    func twoMembersSplitFourPartitionsAndOneTakesAllWhenTheOtherLeaves(assignor: PartitionAssignor) async throws {
+        try await withTernd(environment: Self.environment) { ternd in
+            let admin = try Admin(configuration: ClientConfiguration(bootstrapServers: [ternd.bootstrap]))
+            try await admin.createTopic("shared", partitions: 4)
+            await admin.close()
+            let all = Set((0..<4).map { TopicPartition(topic: "shared", partition: $0) })
+
+            let (recorderA, recorderB) = (Recorder(), Recorder())
+            let a = try Self.member(ternd.bootstrap, group: "pair", assignor: assignor, recorder: recorderA)
+            let b = try Self.member(ternd.bootstrap, group: "pair", assignor: assignor, recorder: recorderB)
+            let runA = Task { await a.run() }
+            try await recorderA.wait("A alone owns all four") { recorderA.latest?.partitions == all }
+
+            let runB = Task { await b.run() }
+            try await recorderB.wait("both own two") {
+                guard let latestA = recorderA.latest, let latestB = recorderB.latest else { return false }
+                return latestA.generation == latestB.generation && latestA.partitions.count == 2
+                    && latestB.partitions.count == 2 && latestA.partitions.union(latestB.partitions) == all
+            }
+            // A gave up everything before rejoining (eager protocol).
+            #expect(recorderA.all.contains(.revoked(all.sorted())))
+            let splitGeneration = recorderA.latest!.generation
+            let ownedByA = recorderA.latest!.partitions
+
+            // Commits carry the member id and generation; the coordinator accepts them.
+            let offsets = Dictionary(uniqueKeysWithValues: ownedByA.map { ($0, Int64(10 + $0.partition)) })
+            try await a.commit(offsets)
+            #expect(try await b.fetchCommitted(Array(ownedByA)) == offsets)
+
+            await b.leave()
+            await runB.value
+            #expect(recorderB.all.last == .revoked(recorderB.latest!.partitions.sorted()))
+            try await recorderA.wait("A owns all four again") {
+                guard let latest = recorderA.latest else { return false }
+                return latest.generation > splitGeneration && latest.partitions == all
+            }
+
+            await a.leave()
+            await runA.value
+            #expect(a.identity == nil)
+        }
+    }
+}
