@@ -1,5 +1,7 @@
+import Foundation
 import Logging
 import Synchronization
+import TernWire
 import Testing
 
 @testable import TernClient
@@ -96,6 +98,72 @@ import Testing
             await a.leave()
             await runA.value
             #expect(a.identity == nil)
+        }
+    }
+
+    /// A Tern member and a kafka-python member in one group get the split Tern's assignor computes
+    /// for their two member ids, whether Tern or kafka-python is the leader (the first to join).
+    @Test(arguments: ["range", "roundrobin"], [true, false])
+    func mixedGroupWithKafkaPythonSplitsTheSameWhoeverLeads(assignorName: String, ternLeads: Bool) async throws {
+        try await withTernd(environment: Self.environment) { ternd in
+            let admin = try Admin(configuration: ClientConfiguration(bootstrapServers: [ternd.bootstrap]))
+            try await admin.createTopic("shared", partitions: 4)
+            await admin.close()
+            let assignor = try #require(PartitionAssignor(name: assignorName))
+            let group = "mixed-\(assignorName)"
+            let stateFile = try Paths.temporaryDirectory().appendingPathComponent("member.json")
+            func pythonState() -> (member: String, generation: Int32, assigned: [Int32])? {
+                guard let data = try? Data(contentsOf: stateFile),
+                    let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                    let member = json["member"] as? String, let generation = json["generation"] as? Int,
+                    let assigned = json["assigned"] as? [Int]
+                else { return nil }
+                return (member, Int32(generation), assigned.map { Int32($0) })
+            }
+
+            let recorder = Recorder()
+            let tern = try Self.member(ternd.bootstrap, group: group, assignor: assignor, recorder: recorder)
+            var ternRun: Task<Void, Never>?
+            if ternLeads {
+                ternRun = Task { await tern.run() }
+                try await recorder.wait("Tern alone owns all four") { recorder.latest?.partitions.count == 4 }
+            }
+            let python = Task {
+                try await runPython(
+                    "group_member.py",
+                    [ternd.bootstrap, group, "shared", assignorName, stateFile.path, "60"],
+                    timeout: .seconds(90)
+                )
+            }
+            if !ternLeads {
+                try await recorder.wait("kafka-python alone owns all four", timeout: .seconds(60)) {
+                    pythonState()?.assigned == [0, 1, 2, 3]
+                }
+                ternRun = Task { await tern.run() }
+            }
+            try await recorder.wait("both own two in the same generation", timeout: .seconds(60)) {
+                guard let latest = recorder.latest, let state = pythonState() else { return false }
+                return latest.generation == state.generation && latest.partitions.count == 2
+                    && state.assigned.count == 2
+            }
+            let ternId = try #require(tern.identity?.memberId)
+            let state = try #require(pythonState())
+            let expected = assignor.assign(
+                members: [ternId, state.member].map {
+                    AssignorMember(memberId: $0, subscription: .init(topics: ["shared"]))
+                },
+                partitionCounts: ["shared": 4]
+            )
+            #expect(recorder.latest?.partitions == Set(expected[ternId]!))
+            #expect(state.assigned == expected[state.member]!.map(\.partition).sorted())
+
+            #expect(FileManager.default.createFile(atPath: stateFile.path + ".stop", contents: nil))
+            _ = try await python.value
+            try await recorder.wait("Tern owns all four after kafka-python left") {
+                recorder.latest.map { $0.partitions.count == 4 && $0.generation > state.generation } ?? false
+            }
+            await tern.leave()
+            await ternRun?.value
         }
     }
 }
