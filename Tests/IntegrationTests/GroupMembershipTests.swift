@@ -45,10 +45,12 @@ import Testing
     static func member(
         _ bootstrap: String,
         group: String,
+        topics: [String] = ["shared"],
         assignor: PartitionAssignor,
         recorder: Recorder
     ) throws -> GroupMembership {
-        var configuration = GroupMembershipConfiguration(groupId: group, topics: ["shared"], assignors: [assignor])
+        var configuration = GroupMembershipConfiguration(groupId: group, topics: topics, assignors: [assignor])
+        configuration.metadataCheckInterval = .milliseconds(400)
         configuration.sessionTimeout = .seconds(10)
         configuration.rebalanceTimeout = .seconds(10)
         configuration.heartbeatInterval = .milliseconds(200)
@@ -164,6 +166,41 @@ import Testing
             }
             await tern.leave()
             await ternRun?.value
+        }
+    }
+
+    /// A subscribed topic created while the group is stable: the leader notices on its metadata
+    /// check and rebalances so its partitions get consumers.
+    @Test func leaderRebalancesWhenASubscribedTopicAppears() async throws {
+        try await withTernd(environment: Self.environment) { ternd in
+            let admin = try Admin(configuration: ClientConfiguration(bootstrapServers: [ternd.bootstrap]))
+            try await admin.createTopic("shared", partitions: 4)
+            let (recorderA, recorderB) = (Recorder(), Recorder())
+            let members = try [recorderA, recorderB].map {
+                try Self.member(
+                    ternd.bootstrap,
+                    group: "growing",
+                    topics: ["shared", "later"],
+                    assignor: .roundRobin,
+                    recorder: $0
+                )
+            }
+            let runs = members.map { member in Task { await member.run() } }
+            func owned() -> Set<TopicPartition>? {
+                guard let a = recorderA.latest, let b = recorderB.latest, a.generation == b.generation else {
+                    return nil
+                }
+                return a.partitions.union(b.partitions)
+            }
+            try await recorderA.wait("both share the four partitions of shared") { owned()?.count == 4 }
+
+            try await admin.createTopic("later", partitions: 2)
+            try await recorderA.wait("the two partitions of later are assigned too") { owned()?.count == 6 }
+            #expect(recorderA.latest!.partitions.count == 3 && recorderB.latest!.partitions.count == 3)
+
+            for member in members { await member.leave() }
+            for run in runs { await run.value }
+            await admin.close()
         }
     }
 }

@@ -97,7 +97,7 @@ import Testing
         #expect(members.map(\.subscription.topics) == [["t"], ["t"], []])
 
         let assignment = assignor.assign(members: members, partitionCounts: ["t": 4])
-        let sync = machine.assignmentComputed(assignment)
+        let sync = machine.assignmentComputed(assignment, topics: ["t"], partitionCounts: ["t": 4])
         guard case .sendSyncGroup(let request) = sync else {
             Issue.record("expected .sendSyncGroup, got \(sync)")
             return
@@ -286,5 +286,69 @@ import Testing
             JoinGroupResponse(generationId: 3, protocolName: "range", leader: "x", memberId: "m1")
         )
         #expect(machine.syncGroupResponse(SyncGroupResponse()) == .notify(.assigned([], generation: 3)))
+    }
+
+    /// Leads generation 2 of a one-member group over topics t (4 partitions) and later (absent).
+    func stableLeader() -> Machine {
+        var configuration = Self.configuration
+        configuration.heartbeatInterval = .seconds(1)
+        configuration.metadataCheckInterval = .seconds(3)
+        var machine = Machine(configuration: configuration)
+        _ = machine.start()
+        _ = machine.coordinatorFound()
+        _ = machine.joinGroupResponse(
+            JoinGroupResponse(
+                generationId: 2,
+                protocolName: "range",
+                leader: "m1",
+                memberId: "m1",
+                members: [
+                    .init(
+                        memberId: "m1",
+                        metadata: ConsumerProtocolSubscription(topics: ["later", "t"]).encode(version: 3)
+                    )
+                ]
+            )
+        )
+        let partitions = (0..<4).map { tp("t", $0) }
+        _ = machine.assignmentComputed(["m1": partitions], topics: ["later", "t"], partitionCounts: ["t": 4])
+        _ = machine.syncGroupResponse(SyncGroupResponse(assignment: Self.assignmentBytes(partitions)))
+        _ = machine.notified()
+        return machine
+    }
+
+    /// Every metadataCheckInterval / heartbeatInterval heartbeats the leader re-reads the counts.
+    @Test func leaderChecksMetadataEveryFewHeartbeats() {
+        var machine = self.stableLeader()
+        let heartbeat = HeartbeatRequest(groupId: "g", generationId: 2, memberId: "m1")
+        #expect(machine.heartbeatDue() == .sendHeartbeat(heartbeat))
+        #expect(machine.heartbeatDue() == .sendHeartbeat(heartbeat))
+        #expect(machine.heartbeatDue() == .checkMetadata(topics: ["later", "t"]))
+        #expect(machine.metadataChecked(["t": 4]) == .sendHeartbeat(heartbeat))
+        // A failed metadata fetch changes nothing.
+        _ = machine.heartbeatDue()
+        _ = machine.heartbeatDue()
+        #expect(machine.heartbeatDue() == .checkMetadata(topics: ["later", "t"]))
+        #expect(machine.metadataChecked(nil) == .sendHeartbeat(heartbeat))
+    }
+
+    /// A subscribed topic appeared: the leader revokes and rejoins (same member id) to rebalance.
+    @Test func leaderRebalancesWhenPartitionCountsChange() throws {
+        var machine = self.stableLeader()
+        _ = machine.heartbeatDue()
+        _ = machine.heartbeatDue()
+        _ = machine.heartbeatDue()
+        #expect(machine.metadataChecked(["t": 4, "later": 2]) == .notify(.revoked((0..<4).map { tp("t", $0) })))
+        #expect(try #require(self.joinRequest(machine.notified())).memberId == "m1")
+    }
+
+    @Test func followersDoNotCheckMetadata() {
+        var machine = self.stableFollower()
+        for _ in 0..<500 {
+            #expect(
+                machine.heartbeatDue()
+                    == .sendHeartbeat(HeartbeatRequest(groupId: "g", generationId: 1, memberId: "m1"))
+            )
+        }
     }
 }

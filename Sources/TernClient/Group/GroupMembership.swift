@@ -89,16 +89,22 @@ final class GroupMembership: Sendable {
                 }
             case .assign(let assignor, let members):
                 do {
-                    let counts = try await self.partitionCounts(Set(members.flatMap(\.subscription.topics)))
+                    let topics = Set(members.flatMap(\.subscription.topics)).sorted()
+                    let counts = try await self.partitionCounts(topics)
                     let assignment = assignor.assign(members: members, partitionCounts: counts)
                     self.logger.debug(
                         "assigned partitions as group leader",
                         metadata: ["group": "\(self.configuration.groupId)", "assignor": "\(assignor)"]
                     )
-                    action = self.machine.withLock { $0.assignmentComputed(assignment) }
+                    action = self.machine.withLock {
+                        $0.assignmentComputed(assignment, topics: topics, partitionCounts: counts)
+                    }
                 } catch {
                     action = self.failed(error)
                 }
+            case .checkMetadata(let topics):
+                let counts = try? await self.partitionCounts(topics)
+                action = self.machine.withLock { $0.metadataChecked(counts) }
             case .sendSyncGroup(let request):
                 let response = await self.send(request, timeout: self.configuration.rebalanceTimeout + .seconds(5))
                 action = self.machine.withLock { machine in
@@ -166,9 +172,9 @@ final class GroupMembership: Sendable {
     }
 
     /// Partition counts of the subscribed topics, fresh from metadata.
-    private func partitionCounts(_ topics: Set<String>) async throws(TernClientError) -> [String: Int32] {
+    private func partitionCounts(_ topics: [String]) async throws(TernClientError) -> [String: Int32] {
         guard !topics.isEmpty else { return [:] }
-        let metadata = try await self.cluster.refreshMetadata(topics: topics.sorted())
+        let metadata = try await self.cluster.refreshMetadata(topics: topics)
         var counts: [String: Int32] = [:]
         for topic in metadata.topics where topic.error == .none && !topic.partitions.isEmpty {
             counts[topic.name] = Int32(topic.partitions.count)

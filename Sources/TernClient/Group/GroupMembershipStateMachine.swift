@@ -25,6 +25,10 @@ struct GroupMembershipConfiguration: Sendable {
     var heartbeatInterval: Duration = .seconds(3)
     /// Wait before retrying after a retriable error (coordinator loading or unreachable).
     var retryBackoff: Duration = .milliseconds(100)
+    /// How often the leader re-reads the partition counts of the group's topics; when they changed
+    /// (partitions added, a subscribed topic created or deleted) it makes the group rebalance, as
+    /// the Java leader does when its metadata (`metadata.max.age.ms`) changes.
+    var metadataCheckInterval: Duration = .seconds(300)
 
     init(groupId: String, topics: [String], assignors: [PartitionAssignor]) {
         self.groupId = groupId
@@ -52,8 +56,11 @@ struct GroupMembershipStateMachine {
         /// Send it (its timeout must cover the rebalance timeout), then `joinGroupResponse(_:)`.
         case sendJoinGroup(JoinGroupRequest)
         /// Leader: fetch partition counts for these members' topics, run the assignor, then
-        /// `assignmentComputed(_:)` (or `requestFailed(_:)`).
+        /// `assignmentComputed(_:partitionCounts:)` (or `requestFailed(_:)`).
         case assign(PartitionAssignor, members: [AssignorMember])
+        /// Leader, while stable: fetch these topics' partition counts, then `metadataChecked(_:)`
+        /// (nil when the fetch failed).
+        case checkMetadata(topics: [String])
         case sendSyncGroup(SyncGroupRequest)
         case sendHeartbeat(HeartbeatRequest)
         /// Wait (ending early when woken), then `heartbeatDue()`.
@@ -101,6 +108,9 @@ struct GroupMembershipStateMachine {
     private var rejoinRequested: Bool?
     /// What `notified()` continues with.
     private var afterNotify: Action?
+    /// Leader of the current generation: the partition counts its assignment was computed from.
+    private var leaderCounts: (topics: [String], counts: [String: Int32])?
+    private var heartbeatsSinceMetadataCheck = 0
 
     init(configuration: GroupMembershipConfiguration) {
         self.configuration = configuration
@@ -183,11 +193,18 @@ struct GroupMembershipStateMachine {
         }
     }
 
-    /// The leader's assignment (member id → partitions).
-    mutating func assignmentComputed(_ assignment: [String: [TopicPartition]]) -> Action {
+    /// The leader's assignment (member id → partitions), computed from `partitionCounts` of the
+    /// members' `topics`.
+    mutating func assignmentComputed(
+        _ assignment: [String: [TopicPartition]],
+        topics: [String],
+        partitionCounts: [String: Int32]
+    ) -> Action {
         if let leave = self.leaveIfClosing() { return leave }
         guard case .assigning(let generation, _) = self.state else { return self.unexpected("assignment") }
         self.state = .syncing(generation: generation)
+        self.leaderCounts = (topics, partitionCounts)
+        self.heartbeatsSinceMetadataCheck = 0
         let assignments = assignment.keys.sorted().map { memberId in
             SyncGroupRequest.Assignment(
                 memberId: memberId,
@@ -258,6 +275,25 @@ struct GroupMembershipStateMachine {
         if let leave = self.leaveIfClosing() { return leave }
         guard case .stable(let generation) = self.state else { return self.unexpected("heartbeat timer") }
         if self.rejoinRequested != nil { return self.revokeAndRejoin() }
+        if let leaderCounts = self.leaderCounts {
+            self.heartbeatsSinceMetadataCheck += 1
+            let every = max(1, Int(self.configuration.metadataCheckInterval / self.configuration.heartbeatInterval))
+            if self.heartbeatsSinceMetadataCheck >= every {
+                self.heartbeatsSinceMetadataCheck = 0
+                return .checkMetadata(topics: leaderCounts.topics)
+            }
+        }
+        return .sendHeartbeat(self.heartbeat(generation: generation))
+    }
+
+    /// The leader's periodic metadata check: rebalance when the partition counts changed.
+    mutating func metadataChecked(_ counts: [String: Int32]?) -> Action {
+        if let leave = self.leaveIfClosing() { return leave }
+        guard case .stable(let generation) = self.state else { return self.unexpected("metadata check") }
+        if let counts, let leaderCounts = self.leaderCounts, counts != leaderCounts.counts {
+            self.rejoinRequested = self.rejoinRequested ?? false
+            return self.revokeAndRejoin()
+        }
         return .sendHeartbeat(self.heartbeat(generation: generation))
     }
 
@@ -345,6 +381,7 @@ struct GroupMembershipStateMachine {
         self.state = .joining
         self.commitIdentity = nil
         self.rejoinRequested = nil
+        self.leaderCounts = nil
         let previous = self.previousAssignment
         let protocols = self.configuration.assignors.map { assignor in
             JoinGroupRequest.GroupProtocol(
