@@ -206,8 +206,21 @@ public final class Admin: Sendable {
     /// Commits offsets for a group from outside it (reset-offsets). The coordinator refuses it
     /// while the group has members (`UNKNOWN_MEMBER_ID` / `REBALANCE_IN_PROGRESS`).
     public func commitOffsets(group: String, _ offsets: [TopicPartition: Int64]) async throws {
+        try await Self.commit(offsets, group: group, generation: -1, memberId: "", cluster: self.cluster)
+    }
+
+    /// OffsetCommit through the group's coordinator; per-partition errors throw.
+    static func commit(
+        _ offsets: [TopicPartition: Int64],
+        group: String,
+        generation: Int32,
+        memberId: String,
+        cluster: Cluster
+    ) async throws(TernClientError) {
         let request = OffsetCommitRequest(
             groupId: group,
+            generationIdOrMemberEpoch: generation,
+            memberId: memberId,
             topics: Dictionary(grouping: offsets, by: \.key.topic).map { topic, entries in
                 OffsetCommitRequest.Topic(
                     name: topic,
@@ -216,7 +229,18 @@ public final class Admin: Sendable {
                 )
             }.sorted { $0.name < $1.name }
         )
-        let response = try await self.cluster.sendToCoordinator(group: group, request) { _ in .none }
+        let response = try await cluster.sendToCoordinator(group: group, request) { response in
+            // Coordinator moves show up per partition; surface them so the request is retried.
+            for topic in response.topics {
+                for partition in topic.partitions
+                where partition.errorCode == .notCoordinator || partition.errorCode == .coordinatorNotAvailable
+                    || partition.errorCode == .coordinatorLoadInProgress
+                {
+                    return partition.errorCode
+                }
+            }
+            return .none
+        }
         for topic in response.topics {
             for partition in topic.partitions where partition.errorCode != .none {
                 throw TernClientError.kafka(

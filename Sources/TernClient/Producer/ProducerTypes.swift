@@ -2,8 +2,6 @@ public import NIOCore
 public import TernCompression
 public import TernRecords
 
-public typealias RecordHeader = TernRecords.RecordHeader
-
 /// A record to produce.
 public struct ProducerRecord: Sendable {
     public var topic: String
@@ -104,9 +102,6 @@ public enum Acks: Hashable, Sendable {
         }
     }
 }
-
-/// Compression of produced batches: `.none`, `.gzip`, `.snappy`, `.lz4`, `.zstd`.
-public typealias CompressionCodec = TernCompression.CompressionCodec
 
 /// Producer settings; the defaults are the Java client's where they apply.
 public struct ProducerConfiguration: Sendable {
