@@ -342,4 +342,81 @@ import Testing
                 == nil
         )
     }
+
+    static func name(_ prefix: String, _ index: Int, _ max: Int) -> String {
+        prefix + String(repeating: "0", count: String(max).count - String(index).count) + String(index)
+    }
+
+    /// Java's testReassignmentAfterOneConsumerLeaves: consumer i subscribes to topics 1…i, topic i
+    /// has i partitions (general builder); after c10 leaves, the result is valid and balanced and
+    /// every remaining member keeps what it had, since only c10's partitions need a new owner here.
+    @Test func reassignmentAfterOneConsumerLeaves() {
+        var counts: [String: Int32] = [:]
+        for i in 1..<20 { counts[Self.name("t", i, 20)] = Int32(i) }
+        let subscriptions = (1..<20).map { i in (Self.name("c", i, 20), (1...i).map { Self.name("t", $0, 20) }) }
+        let fresh = subscriptions.map { member($0.0, $0.1) }
+        let first = self.assignor.assign(members: fresh, partitionCounts: counts)
+        #expect(validityProblems(first, members: fresh, counts: counts) == [])
+        #expect(balanceProblems(first, members: fresh) == [])
+
+        let members = subscriptions.filter { $0.0 != "c10" }.map { stickyMember($0.0, $0.1, owned: first[$0.0]!) }
+        let second = self.assignor.assign(members: members, partitionCounts: counts)
+        #expect(validityProblems(second, members: members, counts: counts) == [])
+        #expect(balanceProblems(second, members: members) == [])
+        let moved = members.reduce(0) { $0 + Set(first[$1.memberId]!).subtracting(second[$1.memberId]!).count }
+        #expect(moved == 0)
+    }
+
+    /// Java's testSameSubscriptions: 8 consumers on 14 topics of 1…14 partitions; one leaves.
+    @Test func sameSubscriptionsMemberLeaves() {
+        var counts: [String: Int32] = [:]
+        for i in 1..<15 { counts[Self.name("t", i, 15)] = Int32(i) }
+        let topics = counts.keys.sorted()
+        let ids = (1..<9).map { Self.name("c", $0, 9) }
+        let first = self.assignor.assign(members: ids.map { member($0, topics) }, partitionCounts: counts)
+        let sizes = first.values.map(\.count)
+        #expect(sizes.max()! - sizes.min()! <= 1)
+
+        let members = ids.filter { $0 != "c5" }.map { stickyMember($0, topics, owned: first[$0]!) }
+        let second = self.assignor.assign(members: members, partitionCounts: counts)
+        #expect(validityProblems(second, members: members, counts: counts) == [])
+        #expect(second.values.map(\.count).max()! - second.values.map(\.count).min()! <= 1)
+        for member in members { #expect(Set(second[member.memberId]!).isSuperset(of: first[member.memberId]!)) }
+    }
+
+    /// Java's testStickiness: four consumers, three partitions; the one that leaves hands its
+    /// partition on and the others keep theirs.
+    @Test func stickinessWhenAConsumerLeaves() {
+        let ids = ["consumer1", "consumer2", "consumer3", "consumer4"]
+        let first = self.assignor.assign(members: ids.map { member($0, ["topic1"]) }, partitionCounts: ["topic1": 3])
+        #expect(first.values.allSatisfy { $0.count <= 1 })
+        let members = ids.dropFirst().map { stickyMember($0, ["topic1"], owned: first[$0]!) }
+        let second = self.assignor.assign(members: members, partitionCounts: ["topic1": 3])
+        for id in ids.dropFirst() {
+            #expect(second[id]!.count == 1)
+            #expect(Set(second[id]!).isSuperset(of: first[id]!))
+        }
+    }
+
+    /// Java's testMoveExistingAssignments: previous owners that are now unbalanced (general builder).
+    @Test func moveExistingAssignments() {
+        var counts: [String: Int32] = [:]
+        for i in 1...6 { counts["topic\(i)"] = 1 }
+        let members = [
+            stickyMember("consumer1", ["topic1", "topic2"], owned: [tp("topic1", 0)]),
+            stickyMember(
+                "consumer2",
+                ["topic1", "topic2", "topic3", "topic4"],
+                owned: [tp("topic2", 0), tp("topic3", 0)]
+            ),
+            stickyMember(
+                "consumer3",
+                ["topic2", "topic3", "topic4", "topic5", "topic6"],
+                owned: [tp("topic4", 0), tp("topic5", 0), tp("topic6", 0)]
+            ),
+        ]
+        let result = self.assignor.assign(members: members, partitionCounts: counts)
+        #expect(validityProblems(result, members: members, counts: counts) == [])
+        #expect(balanceProblems(result, members: members) == [])
+    }
 }
