@@ -216,7 +216,7 @@ public final class Admin: Sendable {
         generation: Int32,
         memberId: String,
         cluster: Cluster
-    ) async throws(TernClientError) {
+    ) async throws {
         let request = OffsetCommitRequest(
             groupId: group,
             generationIdOrMemberEpoch: generation,

@@ -41,6 +41,11 @@ public final class Consumer: Sendable, Service, AsyncSequence {
         public mutating func next() async throws -> ConsumerRecord? {
             try await self.core.next(&self.cursor)
         }
+
+        /// Runs on the caller's executor, so iterating does not hop executors per record.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(any Error) -> ConsumerRecord? {
+            try await self.core.next(&self.cursor)
+        }
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
@@ -182,7 +187,7 @@ final class ConsumerCore: Sendable {
         var timestampType: TimestampType = .createTime
     }
 
-    func next(_ cursor: inout Cursor) async throws -> ConsumerRecord? {
+    nonisolated(nonsending) func next(_ cursor: inout Cursor) async throws -> ConsumerRecord? {
         while true {
             if let chunk = cursor.chunk {
                 if let record = try self.nextRecord(in: chunk, &cursor) { return record }

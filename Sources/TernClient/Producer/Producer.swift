@@ -46,10 +46,13 @@ public final class Producer: Sendable, Service {
 
     /// Buffers a record for sending and returns; suspends while the buffer is full. The callback
     /// (if any) runs once the record is acknowledged or has failed for good.
-    public func enqueue(
+    nonisolated(nonsending) public func enqueue(
         _ record: ProducerRecord,
         onDelivery: (@Sendable (Result<RecordMetadata, any Error>) -> Void)? = nil
     ) async throws {
+        // The common case appends without suspending; only a full buffer, an unknown topic or an
+        // error takes the async path.
+        if self.core.tryAppend(record, completion: onDelivery.map { .callback($0) }) { return }
         try await self.core.append(record, completion: onDelivery.map { .callback($0) })
     }
 
@@ -116,25 +119,21 @@ final class ProducerCore: Sendable {
 
     // MARK: Appending
 
-    func append(_ record: ProducerRecord, completion: DeliveryCompletion?) async throws {
+    /// Runs on the caller's executor (`nonisolated(nonsending)`): the common case does not suspend,
+    /// and a hop to the global executor per record would cost more than the append itself.
+    nonisolated(nonsending) func append(_ record: ProducerRecord, completion: DeliveryCompletion?) async throws {
         if record.estimatedSize > self.configuration.messageMaxBytes {
             throw TernClientError.kafka(
                 .messageTooLarge,
                 "record of \(record.estimatedSize) bytes exceeds messageMaxBytes (\(self.configuration.messageMaxBytes))"
             )
         }
-        let partition = try await self.partition(for: record)
+        let keyHash = record.key.map { Murmur2.hash($0.readableBytesView) }
         let timestamp = record.timestamp ?? currentTimeMilliseconds()
         while true {
             let outcome: RecordAccumulator.AppendOutcome? = self.accumulator.withLock { accumulator in
                 if accumulator.isClosing { return nil }
-                return accumulator.append(
-                    record,
-                    partition: partition,
-                    timestamp: timestamp,
-                    completion: completion,
-                    now: .now
-                )
+                return accumulator.append(record, keyHash: keyHash, timestamp: timestamp, completion: completion)
             }
             switch outcome {
             case nil:
@@ -142,6 +141,13 @@ final class ProducerCore: Sendable {
             case .appended(let wakeSender):
                 if wakeSender { self.wake.signal() }
                 return
+            case .unknownTopic:
+                try await self.learnPartitionCount(of: record.topic)
+            case .invalidPartition(let count):
+                throw TernClientError(
+                    .unknownTopicOrPartition,
+                    "partition \(record.partition ?? -1) of topic \"\(record.topic)\" does not exist (it has \(count))"
+                )
             case .bufferFull:
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                     let hasSpace = self.accumulator.withLock { accumulator in
@@ -159,36 +165,23 @@ final class ProducerCore: Sendable {
         }
     }
 
-    private func partition(for record: ProducerRecord) async throws -> TopicPartition {
-        var count = self.accumulator.withLock { $0.partitionCounts[record.topic] }
-        if count == nil {
-            let info = try await self.cluster.topic(
-                record.topic,
-                allowAutoCreate: self.configuration.allowAutoTopicCreation
-            )
-            count = info.partitionCount
-            self.accumulator.withLock { $0.partitionCounts[record.topic] = info.partitionCount }
+    private func learnPartitionCount(of topic: String) async throws {
+        let info = try await self.cluster.topic(topic, allowAutoCreate: self.configuration.allowAutoTopicCreation)
+        self.accumulator.withLock { $0.learn(topic: topic, partitionCount: info.partitionCount) }
+    }
+
+    /// Appends if that needs no waiting; false means: call `append`, which handles everything.
+    func tryAppend(_ record: ProducerRecord, completion: DeliveryCompletion?) -> Bool {
+        guard record.estimatedSize <= self.configuration.messageMaxBytes else { return false }
+        let keyHash = record.key.map { Murmur2.hash($0.readableBytesView) }
+        let timestamp = record.timestamp ?? currentTimeMilliseconds()
+        let outcome: RecordAccumulator.AppendOutcome? = self.accumulator.withLock { accumulator in
+            if accumulator.isClosing { return nil }
+            return accumulator.append(record, keyHash: keyHash, timestamp: timestamp, completion: completion)
         }
-        let partitionCount = count!
-        if let partition = record.partition {
-            guard partition >= 0, partition < partitionCount else {
-                throw TernClientError(
-                    .unknownTopicOrPartition,
-                    "partition \(partition) of topic \"\(record.topic)\" does not exist (it has \(partitionCount))"
-                )
-            }
-            return TopicPartition(topic: record.topic, partition: partition)
-        }
-        if let key = record.key {
-            return TopicPartition(
-                topic: record.topic,
-                partition: Murmur2.partition(forKey: key.readableBytesView, partitionCount: partitionCount)
-            )
-        }
-        return TopicPartition(
-            topic: record.topic,
-            partition: self.accumulator.withLock { $0.stickyPartition(for: record.topic, count: partitionCount) }
-        )
+        guard case .appended(let wakeSender) = outcome else { return false }
+        if wakeSender { self.wake.signal() }
+        return true
     }
 
     // MARK: Flush and close
@@ -290,8 +283,9 @@ final class ProducerCore: Sendable {
         var batches = batches
         var failedToBuild: [(ProducerBatch, any Error)] = []
         var sendable: [ProducerBatch] = []
-        for var batch in batches {
-            if case .open(var builder) = batch.payload {
+        for batch in batches {
+            if var builder = batch.builder {
+                batch.builder = nil
                 if self.configuration.idempotent {
                     builder.setProducerState(
                         producerId: identity.id,
@@ -300,7 +294,7 @@ final class ProducerCore: Sendable {
                     )
                 }
                 do {
-                    batch.payload = .built(try builder.build())
+                    batch.built = try builder.build()
                 } catch {
                     failedToBuild.append((batch, error))
                     continue
@@ -317,7 +311,7 @@ final class ProducerCore: Sendable {
         var topics: [String: [ProduceRequest.Partition]] = [:]
         var byteCount = 0
         for batch in batches {
-            guard case .built(let bytes) = batch.payload else { continue }
+            guard let bytes = batch.built else { continue }
             byteCount += bytes.readableBytes
             topics[batch.partition.topic, default: []].append(.init(index: batch.partition.partition, records: bytes))
         }
@@ -386,7 +380,6 @@ final class ProducerCore: Sendable {
     /// Puts a batch back for another attempt if the error allows and time remains, else fails it.
     private func retryOrFail(_ batch: ProducerBatch, error: any Error) {
         let retriable = (error as? TernClientError)?.isRetriable ?? false
-        var batch = batch
         batch.attempts += 1
         let retryAt = ContinuousClock.now + self.configuration.retryBackoff
         if retriable && retryAt < batch.createdAt + self.configuration.deliveryTimeout

@@ -16,11 +16,10 @@ enum DeliveryCompletion: Sendable {
 }
 
 /// A batch on its way: open (records still being added), ready, in flight or waiting to retry.
-struct ProducerBatch: Sendable {
-    enum Payload: Sendable {
-        case open(RecordBatchBuilder)
-        case built(ByteBuffer)
-    }
+/// A class so that moving it between queues and the sender is a retain, not a copy of its fields.
+/// `@unchecked Sendable`: it is mutated only under the accumulator's lock while queued, and only by
+/// the one sender task that took it while in flight.
+final class ProducerBatch: @unchecked Sendable {
 
     struct Waiter: Sendable {
         var index: Int32
@@ -29,7 +28,10 @@ struct ProducerBatch: Sendable {
     }
 
     let partition: TopicPartition
-    var payload: Payload
+    /// Records are appended here until the batch is sent; then `built` holds its bytes (kept for
+    /// retries, which must resend the same sequence numbers).
+    var builder: RecordBatchBuilder?
+    var built: ByteBuffer?
     var recordCount: Int32 = 0
     /// Bytes of buffer memory this batch holds until it is done.
     var reservedBytes = 0
@@ -38,20 +40,84 @@ struct ProducerBatch: Sendable {
     var attempts = 0
     var baseSequence: Int32 = -1
 
-    var uncompressedByteCount: Int {
-        if case .open(let builder) = self.payload { return builder.uncompressedByteCount }
-        return 0
+    init(partition: TopicPartition, builder: RecordBatchBuilder, createdAt: ContinuousClock.Instant) {
+        self.partition = partition
+        self.builder = builder
+        self.createdAt = createdAt
+    }
+
+    var uncompressedByteCount: Int { self.builder?.uncompressedByteCount ?? 0 }
+
+    /// Whether a record of `size` bytes belongs in a new batch (an empty batch takes any record).
+    func wouldOverflow(adding size: Int, batchSize: Int) -> Bool {
+        self.recordCount > 0 && (self.builder?.uncompressedByteCount ?? 0) + size > batchSize
+    }
+
+    func append(_ record: ProducerRecord, size: Int, timestamp: Int64, completion: DeliveryCompletion?) {
+        self.builder!.append(key: record.key, value: record.value, headers: record.headers, timestampMs: timestamp)
+        if let completion {
+            self.waiters.append(.init(index: self.recordCount, timestamp: timestamp, completion: completion))
+        }
+        self.recordCount += 1
+        self.reservedBytes += size
     }
 }
 
 /// Per-partition queues of batches with at most one request in flight per partition, so retries
-/// keep order. Pure state: the producer holds it in a mutex and acts on what it returns.
+/// keep order. Pure state: the producer holds it in a mutex and acts on what it returns. Indexed
+/// by topic name, then partition number, so an append hashes one string.
 struct RecordAccumulator: Sendable {
     struct PartitionQueue: Sendable {
         var open: ProducerBatch?
         var ready: [ProducerBatch] = []
         var inFlight = false
         var retryAfter: ContinuousClock.Instant?
+        /// The next idempotence sequence number.
+        var nextSequence: Int32 = 0
+
+        var isIdle: Bool { self.open == nil && self.ready.isEmpty && !self.inFlight }
+
+        /// Appends to the open batch, first closing it if the record would overflow it. A method so
+        /// that the queue is accessed in place, not copied, per record.
+        mutating func append(
+            _ record: ProducerRecord,
+            partition: Int32,
+            size: Int,
+            timestamp: Int64,
+            completion: DeliveryCompletion?,
+            batchSize: Int,
+            makeBuilder: () -> RecordBatchBuilder
+        ) -> (wake: Bool, closed: Bool) {
+            var wake = false
+            var closed = false
+            if self.open?.wouldOverflow(adding: size, batchSize: batchSize) == true {
+                self.ready.append(self.open.take()!)
+                closed = true
+                wake = true
+            }
+            if self.open == nil {
+                self.open = ProducerBatch(
+                    partition: TopicPartition(topic: record.topic, partition: partition),
+                    builder: makeBuilder(),
+                    createdAt: .now
+                )
+                wake = true
+            }
+            self.open!.append(record, size: size, timestamp: timestamp, completion: completion)
+            return (wake, closed)
+        }
+    }
+
+    struct TopicState: Sendable {
+        var partitionCount: Int32
+        /// Where unkeyed records go until that partition's batch closes (-1: pick one).
+        var stickyPartition: Int32 = -1
+        var queues: [PartitionQueue]
+
+        init(partitionCount: Int32) {
+            self.partitionCount = partitionCount
+            self.queues = Array(repeating: PartitionQueue(), count: Int(partitionCount))
+        }
     }
 
     enum AppendOutcome {
@@ -59,6 +125,10 @@ struct RecordAccumulator: Sendable {
         case appended(wakeSender: Bool)
         /// Buffer memory is used up: wait for space and try again.
         case bufferFull
+        /// The topic's partition count is not known yet: learn it from metadata first.
+        case unknownTopic
+        /// The record names a partition the topic does not have.
+        case invalidPartition(count: Int32)
     }
 
     let batchSize: Int
@@ -66,13 +136,11 @@ struct RecordAccumulator: Sendable {
     let codec: CompressionCodec
     let compressionLevel: Int?
 
-    var queues: [TopicPartition: PartitionQueue] = [:]
-    /// The next idempotence sequence number per partition; outlives the partition's queue.
-    var nextSequences: [TopicPartition: Int32] = [:]
+    var topics: [String: TopicState] = [:]
+    /// The last topic appended to and its slot in `topics`, so a run of records to one topic hashes
+    /// no string. Slots stay valid until a key is inserted (`learn`).
+    private var lastTopic: (name: String, slot: Dictionary<String, TopicState>.Index)?
     var bufferedBytes = 0
-    var partitionCounts: [String: Int32] = [:]
-    /// The partition unkeyed records of a topic go to until its batch closes.
-    var stickyPartitions: [String: Int32] = [:]
     var batchesInFlight = 0
     var flushRequests = 0
     var isClosing = false
@@ -87,73 +155,105 @@ struct RecordAccumulator: Sendable {
     }
 
     var isEmpty: Bool {
-        self.batchesInFlight == 0
-            && self.queues.values.allSatisfy { $0.open == nil && $0.ready.isEmpty && !$0.inFlight }
+        self.batchesInFlight == 0 && self.topics.values.allSatisfy { $0.queues.allSatisfy(\.isIdle) }
     }
 
-    /// The partition for an unkeyed record without an explicit one.
-    mutating func stickyPartition(for topic: String, count: Int32) -> Int32 {
-        if let partition = self.stickyPartitions[topic], partition < count { return partition }
-        let partition = Int32.random(in: 0..<count)
-        self.stickyPartitions[topic] = partition
-        return partition
+    /// Records a topic's partition count (from metadata). A topic that grew keeps its queues.
+    mutating func learn(topic: String, partitionCount: Int32) {
+        self.lastTopic = nil
+        var state = self.topics[topic] ?? TopicState(partitionCount: 0)
+        if partitionCount > state.partitionCount {
+            state.queues += Array(repeating: PartitionQueue(), count: Int(partitionCount - state.partitionCount))
+            state.partitionCount = partitionCount
+        }
+        self.topics[topic] = state
     }
 
+    /// Picks the partition (explicit, murmur2 of the key, or sticky) and appends.
+    /// - Parameter keyHash: murmur2 of the key, computed outside the lock; nil for a null key.
     mutating func append(
         _ record: ProducerRecord,
-        partition: TopicPartition,
+        keyHash: UInt32?,
         timestamp: Int64,
-        completion: DeliveryCompletion?,
-        now: ContinuousClock.Instant
+        completion: DeliveryCompletion?
     ) -> AppendOutcome {
         let size = record.estimatedSize
         // One record may always go in when nothing is buffered, whatever its size.
         if self.bufferedBytes > 0 && self.bufferedBytes + size > self.bufferMemory {
             return .bufferFull
         }
-        var wake = false
-        var queue = self.queues.removeValue(forKey: partition) ?? PartitionQueue()
-        if let open = queue.open, open.recordCount > 0, open.uncompressedByteCount + size > self.batchSize {
-            queue.ready.append(open)
-            queue.open = nil
-            self.partitionBatchClosed(partition)
-            wake = true
+        let batchSize = self.batchSize
+        let codec = self.codec
+        let level = self.compressionLevel
+        var outcome = AppendOutcome.unknownTopic
+        let slot: Dictionary<String, TopicState>.Index
+        if let last = self.lastTopic, last.name == record.topic {
+            slot = last.slot
+        } else {
+            guard let found = self.topics.index(forKey: record.topic) else { return .unknownTopic }
+            slot = found
+            self.lastTopic = (record.topic, found)
         }
-        if queue.open == nil {
-            queue.open = ProducerBatch(
-                partition: partition,
-                payload: .open(
-                    RecordBatchBuilder(
-                        codec: self.codec,
-                        compressionLevel: self.compressionLevel,
-                        initialCapacityBytes: min(self.batchSize, max(size * 2, 16 * 1024))
-                            + RecordBatch.headerByteCount
-                    )
-                ),
-                createdAt: now
-            )
-            wake = true
-        }
-        guard case .open(var builder) = queue.open!.payload else { preconditionFailure("open batch is built") }
-        queue.open!.payload = .built(ByteBuffer())  // release the builder's buffer reference while appending
-        builder.append(key: record.key, value: record.value, headers: record.headers, timestampMs: timestamp)
-        queue.open!.payload = .open(builder)
-        if let completion {
-            queue.open!.waiters.append(
-                .init(index: queue.open!.recordCount, timestamp: timestamp, completion: completion)
-            )
-        }
-        queue.open!.recordCount += 1
-        queue.open!.reservedBytes += size
-        self.bufferedBytes += size
-        self.queues[partition] = queue
-        return .appended(wakeSender: wake)
+        // Mutated in place through the dictionary's values: no copy of queues or batches.
+        Self.append(
+            record,
+            size: size,
+            keyHash: keyHash,
+            timestamp: timestamp,
+            completion: completion,
+            topic: &self.topics.values[slot],
+            batchSize: batchSize,
+            makeBuilder: {
+                RecordBatchBuilder(
+                    codec: codec,
+                    compressionLevel: level,
+                    initialCapacityBytes: min(batchSize, max(size * 2, 64 * 1024)) + RecordBatch.headerByteCount
+                )
+            },
+            outcome: &outcome
+        )
+        if case .appended = outcome { self.bufferedBytes += size }
+        return outcome
     }
 
-    private mutating func partitionBatchClosed(_ partition: TopicPartition) {
-        if self.stickyPartitions[partition.topic] == partition.partition {
-            self.stickyPartitions[partition.topic] = nil
+    private static func append(
+        _ record: ProducerRecord,
+        size: Int,
+        keyHash: UInt32?,
+        timestamp: Int64,
+        completion: DeliveryCompletion?,
+        topic: inout TopicState,
+        batchSize: Int,
+        makeBuilder: () -> RecordBatchBuilder,
+        outcome: inout AppendOutcome
+    ) {
+        let partition: Int32
+        if let explicit = record.partition {
+            guard explicit >= 0, explicit < topic.partitionCount else {
+                outcome = .invalidPartition(count: topic.partitionCount)
+                return
+            }
+            partition = explicit
+        } else if let keyHash {
+            partition = Int32(bitPattern: keyHash & 0x7fff_ffff) % topic.partitionCount
+        } else {
+            if topic.stickyPartition < 0 || topic.stickyPartition >= topic.partitionCount {
+                topic.stickyPartition = Int32.random(in: 0..<topic.partitionCount)
+            }
+            partition = topic.stickyPartition
         }
+        let closedSticky = topic.queues[Int(partition)].append(
+            record,
+            partition: partition,
+            size: size,
+            timestamp: timestamp,
+            completion: completion,
+            batchSize: batchSize,
+            makeBuilder: makeBuilder
+        )
+        if closedSticky.closed && topic.stickyPartition == partition { topic.stickyPartition = -1 }
+        let wake = closedSticky.wake
+        outcome = .appended(wakeSender: wake)
     }
 
     /// Takes the batches to send now: one per partition that has nothing in flight and whose
@@ -166,60 +266,77 @@ struct RecordAccumulator: Sendable {
         var batches: [ProducerBatch] = []
         var nextDeadline: ContinuousClock.Instant?
         let sendOpen = self.flushRequests > 0 || self.isClosing
-        for (partition, var queue) in self.queues where !queue.inFlight {
-            if let retryAfter = queue.retryAfter {
+        for name in self.topics.keys {
+            Self.drain(
+                &self.topics[name]!,
+                now: now,
+                linger: linger,
+                sendOpen: sendOpen,
+                into: &batches,
+                nextDeadline: &nextDeadline
+            )
+        }
+        self.batchesInFlight += batches.count
+        return (batches, nextDeadline)
+    }
+
+    private static func drain(
+        _ topic: inout TopicState,
+        now: ContinuousClock.Instant,
+        linger: Duration,
+        sendOpen: Bool,
+        into batches: inout [ProducerBatch],
+        nextDeadline: inout ContinuousClock.Instant?
+    ) {
+        for index in topic.queues.indices where !topic.queues[index].inFlight {
+            if let retryAfter = topic.queues[index].retryAfter {
                 if retryAfter > now {
                     nextDeadline = min(nextDeadline ?? retryAfter, retryAfter)
                     continue
                 }
-                queue.retryAfter = nil
+                topic.queues[index].retryAfter = nil
             }
-            if queue.ready.isEmpty, let open = queue.open {
-                let due = open.createdAt + linger
+            if topic.queues[index].ready.isEmpty, let createdAt = topic.queues[index].open?.createdAt {
+                let due = createdAt + linger
                 if sendOpen || due <= now {
-                    queue.ready.append(open)
-                    queue.open = nil
-                    self.partitionBatchClosed(partition)
+                    topic.queues[index].ready.append(topic.queues[index].open.take()!)
+                    if topic.stickyPartition == Int32(index) { topic.stickyPartition = -1 }
                 } else {
                     nextDeadline = min(nextDeadline ?? due, due)
                 }
             }
-            if !queue.ready.isEmpty {
-                var batch = queue.ready.removeFirst()
+            if !topic.queues[index].ready.isEmpty {
+                let batch = topic.queues[index].ready.removeFirst()
                 if batch.baseSequence < 0 && batch.attempts == 0 {
-                    let sequence = self.nextSequences[partition] ?? 0
+                    let sequence = topic.queues[index].nextSequence
                     batch.baseSequence = sequence
                     // Sequences wrap from Int32.max to 0, as the broker expects.
                     let next = Int64(sequence) + Int64(batch.recordCount)
-                    self.nextSequences[partition] = Int32(next > Int64(Int32.max) ? next - Int64(Int32.max) - 1 : next)
+                    topic.queues[index].nextSequence = Int32(
+                        next > Int64(Int32.max) ? next - Int64(Int32.max) - 1 : next
+                    )
                 }
                 batches.append(batch)
-                queue.inFlight = true
-                self.batchesInFlight += 1
+                topic.queues[index].inFlight = true
             }
-            self.queues[partition] = queue
         }
-        return (batches, nextDeadline)
     }
 
     /// A batch's request is over: done (acknowledged or failed for good), or to be retried first
-    /// in its partition's queue.
-    mutating func finished(_ batch: ProducerBatch, retryAt: ContinuousClock.Instant?) -> [CheckedContinuation<
-        Void, any Error
-    >] {
+    /// in its partition's queue. Returns the callers waiting for buffer space.
+    mutating func finished(
+        _ batch: ProducerBatch,
+        retryAt: ContinuousClock.Instant?
+    ) -> [CheckedContinuation<Void, any Error>] {
         self.batchesInFlight -= 1
-        var queue = self.queues[batch.partition] ?? PartitionQueue()
-        queue.inFlight = false
-        if let retryAt {
-            queue.ready.insert(batch, at: 0)
-            queue.retryAfter = retryAt
-            self.queues[batch.partition] = queue
-            return []
-        }
-        if queue.open == nil && queue.ready.isEmpty {
-            self.queues[batch.partition] = nil
-        } else {
-            self.queues[batch.partition] = queue
+        let index = Int(batch.partition.partition)
+        if self.topics[batch.partition.topic] != nil {
+            self.topics[batch.partition.topic]!.queues[index].inFlight = false
+            if let retryAt {
+                self.topics[batch.partition.topic]!.queues[index].ready.insert(batch, at: 0)
+                self.topics[batch.partition.topic]!.queues[index].retryAfter = retryAt
+                return []
+            }
         }
         self.bufferedBytes -= batch.reservedBytes
         let waiters = self.spaceWaiters
@@ -229,6 +346,16 @@ struct RecordAccumulator: Sendable {
 
     /// Starts sequence numbers again (after the producer id changed).
     mutating func resetSequences() {
-        self.nextSequences = [:]
+        for name in self.topics.keys {
+            for index in self.topics[name]!.queues.indices { self.topics[name]!.queues[index].nextSequence = 0 }
+        }
+    }
+}
+
+extension Optional {
+    /// Moves the value out, leaving nil (so the moved value is uniquely referenced).
+    mutating func take() -> Wrapped? {
+        defer { self = nil }
+        return self
     }
 }
