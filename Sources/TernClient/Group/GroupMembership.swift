@@ -172,7 +172,7 @@ final class GroupMembership: Sendable {
     }
 
     /// Partition counts of the subscribed topics, fresh from metadata.
-    private func partitionCounts(_ topics: [String]) async throws(TernClientError) -> [String: Int32] {
+    private func partitionCounts(_ topics: [String]) async throws -> [String: Int32] {
         guard !topics.isEmpty else { return [:] }
         let metadata = try await self.cluster.refreshMetadata(topics: topics)
         var counts: [String: Int32] = [:]
@@ -214,8 +214,9 @@ final class GroupMembership: Sendable {
     /// Commits offsets (the next offset to read, per partition) as this member in its current
     /// generation. Fails with REBALANCE_IN_PROGRESS when the member is between generations, and
     /// with the coordinator's error when it refuses the member (ILLEGAL_GENERATION,
-    /// UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS), in which case the member also rejoins.
-    func commit(_ offsets: [TopicPartition: Int64]) async throws(TernClientError) {
+    /// UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS), in which case the member also rejoins. (Untyped
+    /// throws: typed ones crashed the release build's coroutine splitting in `Admin.commit`.)
+    func commit(_ offsets: [TopicPartition: Int64]) async throws {
         guard !offsets.isEmpty else { return }
         let group = self.configuration.groupId
         guard let identity = self.identity else {
@@ -258,7 +259,7 @@ final class GroupMembership: Sendable {
     }
 
     /// The group's committed offsets for these partitions; partitions without a commit are left out.
-    func fetchCommitted(_ partitions: [TopicPartition]) async throws(TernClientError) -> [TopicPartition: Int64] {
+    func fetchCommitted(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
         try await self.cluster.fetchCommittedOffsets(group: self.configuration.groupId, partitions: partitions)
     }
 }
