@@ -4,9 +4,7 @@ import Synchronization
 import TernClient
 import Testing
 
-/// Tern's consumer in group mode against a real `ternd`. Disabled until the consumer's
-/// `GroupMembershipDriver` runs a `GroupMembership` (see the assignors branch's hand-over notes);
-/// it passed with that adapter in place.
+/// Tern's consumer in group mode against a real `ternd`.
 @Suite(.serialized) struct TernGroupConsumerTests {
     final class Seen: Sendable {
         let counts = Mutex<[String: Int]>([:])
@@ -23,7 +21,7 @@ import Testing
 
     /// Two consumers split four partitions; when one closes (committing on revocation) the other
     /// takes all four and resumes from the commits: every record is read exactly once.
-    @Test(.disabled("needs GroupMembershipDriver wired to GroupMembership"))
+    @Test
     func twoConsumersShareATopicAndHandOverWithoutDuplicates() async throws {
         try await withTernd(environment: ["TERN_GROUP_INITIAL_REBALANCE_DELAY_MS": "300"]) { ternd in
             let admin = try Admin(configuration: ClientConfiguration(bootstrapServers: [ternd.bootstrap]))

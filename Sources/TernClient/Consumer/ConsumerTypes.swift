@@ -62,13 +62,6 @@ public enum ConsumerEvent: Hashable, Sendable {
     case partitionEOF(TopicPartition, offset: Int64)
 }
 
-/// A consumer group partition assignment strategy, by its protocol name.
-public struct PartitionAssignorName: Hashable, Sendable, ExpressibleByStringLiteral {
-    public var name: String
-    public init(_ name: String) { self.name = name }
-    public init(stringLiteral name: String) { self.name = name }
-}
-
 /// Consumer settings; defaults follow the Java client where they apply.
 public struct ConsumerConfiguration: Sendable {
     public enum Mode: Sendable {
@@ -92,7 +85,7 @@ public struct ConsumerConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(3)
     public var rebalanceTimeout: Duration = .seconds(60)
     /// In preference order; the group picks the first every member supports.
-    public var assignors: [PartitionAssignorName] = ["range", "roundrobin"]
+    public var assignors: [PartitionAssignor] = [.range, .roundRobin]
     public var fetchMaxWait: Duration = .milliseconds(500)
     public var fetchMinBytes: Int = 1
     public var fetchMaxBytes: Int = 50 * 1024 * 1024

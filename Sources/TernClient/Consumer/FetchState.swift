@@ -59,6 +59,9 @@ struct FetchState: Sendable {
     }
 
     var partitions: [TopicPartition: Partition] = [:]
+    /// Epochs come from one counter, so a partition revoked and assigned again never reuses the
+    /// epoch of bytes fetched before.
+    var lastEpoch = 0
     var chunks: [Chunk] = []
     var chunkHead = 0
     /// Partitions whose end has been delivered and that got nothing since.
@@ -98,10 +101,9 @@ struct FetchState: Sendable {
             delivery: DeliveryCursor(position: offset ?? -1),
             fetchBytes: fetchBytes
         )
-        if let existing = self.partitions[partition] {
-            state.epoch = existing.epoch + 1
-            existing.delivery.isCurrent.store(false, ordering: .relaxed)
-        }
+        self.lastEpoch += 1
+        state.epoch = self.lastEpoch
+        self.partitions[partition]?.delivery.isCurrent.store(false, ordering: .relaxed)
         state.pendingReset = offset == nil ? reset : nil
         self.partitions[partition] = state
         self.atEnd.remove(partition)
