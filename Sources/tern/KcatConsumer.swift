@@ -65,7 +65,16 @@ struct KcatConsumer {
         if let n = values["fetch.max.bytes"].flatMap(Int.init) { c.fetchMaxBytes = n }
         if let n = values["max.partition.fetch.bytes"].flatMap(Int.init) { c.maxPartitionFetchBytes = n }
         if let list = values["partition.assignment.strategy"] {
-            c.assignors = list.split(separator: ",").map { PartitionAssignorName(String($0).trimmingSpaces) }
+            var assignors: [PartitionAssignor] = []
+            for name in list.split(separator: ",").map({ String($0).trimmingSpaces.lowercased() }) {
+                guard let assignor = PartitionAssignor(name: name) else {
+                    throw CLIError(
+                        "Unsupported partition.assignment.strategy \"\(name)\" (range, roundrobin, sticky)"
+                    )
+                }
+                assignors.append(assignor)
+            }
+            c.assignors = assignors
         }
         c.stopAtEnd = o.exitAtEnd
         return c
