@@ -258,6 +258,17 @@ struct KcatConsumer {
         }
         out.flush()
         events.cancel()
+        // kcat's -C with a group.id commits the position it reached (librdkafka commits the
+        // offsets kcat stores per message); -G commits in close().
+        if o.mode == .consume, failure == nil, configuration.groupId != nil {
+            do {
+                try await withTimeout(o.metadataTimeoutDuration, "Failed to commit offsets: Local: Timed out") {
+                    try await consumer.commit()
+                }
+            } catch {
+                failure = error
+            }
+        }
         do {
             try await withTimeout(.seconds(10), "closing the consumer timed out") { try await consumer.close() }
         } catch {
