@@ -8,6 +8,12 @@ public struct GroupStatistics: Sendable, Hashable {
         public var topic: String
         public var partition: Int32
         public var offset: Int64
+
+        public init(topic: String, partition: Int32, offset: Int64) {
+            self.topic = topic
+            self.partition = partition
+            self.offset = offset
+        }
     }
 
     public var groupId: String
@@ -16,6 +22,14 @@ public struct GroupStatistics: Sendable, Hashable {
     public var memberCount: Int
     public var generation: Int32
     public var committedOffsets: [CommittedOffset]
+
+    public init(groupId: String, state: String, memberCount: Int, generation: Int32, committedOffsets: [CommittedOffset]) {
+        self.groupId = groupId
+        self.state = state
+        self.memberCount = memberCount
+        self.generation = generation
+        self.committedOffsets = committedOffsets
+    }
 }
 
 extension Broker {

@@ -75,4 +75,18 @@ public struct PartitionStatistics: Sendable, Hashable {
     public var logEndOffset: Int64
     public var sizeBytes: Int64
     public var segmentCount: Int
+
+    public init(
+        topicPartition: TopicPartition,
+        logStartOffset: Int64,
+        logEndOffset: Int64,
+        sizeBytes: Int64,
+        segmentCount: Int
+    ) {
+        self.topicPartition = topicPartition
+        self.logStartOffset = logStartOffset
+        self.logEndOffset = logEndOffset
+        self.sizeBytes = sizeBytes
+        self.segmentCount = segmentCount
+    }
 }
