@@ -144,7 +144,9 @@ let package = Package(
         ),
         .testTarget(
             name: "TernOperationsTests",
-            dependencies: ["TernOperations", "TernBroker", "TernStorage", nioCore, nioPosix, logging, metrics, prometheus],
+            dependencies: [
+                "TernOperations", "TernBroker", "TernStorage", nioCore, nioPosix, logging, metrics, prometheus,
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TernClientTests", dependencies: ["TernClient"], swiftSettings: strictSettings),

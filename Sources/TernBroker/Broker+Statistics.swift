@@ -23,7 +23,13 @@ public struct GroupStatistics: Sendable, Hashable {
     public var generation: Int32
     public var committedOffsets: [CommittedOffset]
 
-    public init(groupId: String, state: String, memberCount: Int, generation: Int32, committedOffsets: [CommittedOffset]) {
+    public init(
+        groupId: String,
+        state: String,
+        memberCount: Int,
+        generation: Int32,
+        committedOffsets: [CommittedOffset]
+    ) {
         self.groupId = groupId
         self.state = state
         self.memberCount = memberCount

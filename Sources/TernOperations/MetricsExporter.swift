@@ -42,13 +42,22 @@ public final class MetricsExporter: Sendable {
         return self.registry.emitToString() + writer.text
     }
 
-    static func write(partitions: [PartitionStatistics], groups: [GroupStatistics], into writer: inout PrometheusTextWriter) {
+    static func write(
+        partitions: [PartitionStatistics],
+        groups: [GroupStatistics],
+        into writer: inout PrometheusTextWriter
+    ) {
         let partitions = partitions.sorted {
-            ($0.topicPartition.topic, $0.topicPartition.partition) < ($1.topicPartition.topic, $1.topicPartition.partition)
+            ($0.topicPartition.topic, $0.topicPartition.partition) < (
+                $1.topicPartition.topic, $1.topicPartition.partition
+            )
         }
         let families: [(String, String, (PartitionStatistics) -> Int64)] = [
             ("tern_partition_log_start_offset", "First offset still in the partition's log.", \.logStartOffset),
-            ("tern_partition_log_end_offset", "Offset the next appended record gets (the high watermark).", \.logEndOffset),
+            (
+                "tern_partition_log_end_offset", "Offset the next appended record gets (the high watermark).",
+                \.logEndOffset
+            ),
             ("tern_partition_size_bytes", "Bytes in the partition's segment files.", \.sizeBytes),
             ("tern_partition_segments", "Segments in the partition's log.", { Int64($0.segmentCount) }),
         ]

@@ -1,9 +1,10 @@
+import Logging
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Logging
 
 /// The line formats `ternd --log-format` offers.
 public enum LogFormat: String, Sendable, CaseIterable {
@@ -67,7 +68,8 @@ public struct StructuredLogHandler: LogHandler {
         message: String,
         metadata: Logger.Metadata
     ) -> String {
-        let fields = [("time", time), ("level", level.rawValue), ("logger", label), ("msg", message)]
+        let fields =
+            [("time", time), ("level", level.rawValue), ("logger", label), ("msg", message)]
             + metadata.keys.sorted().map { ($0, Self.flatten(metadata[$0]!)) }
         switch format {
         case .logfmt:

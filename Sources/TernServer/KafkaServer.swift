@@ -187,14 +187,21 @@ public final class KafkaServer: Sendable {
                         switch await self.broker.handle(frame: frame, clientHost: clientHost) {
                         case .pending(let work):
                             slotWriter.yield(
-                                Slot(reply: .pending(Task { await Self.resolve(work) }), apiKey: apiKey, started: started)
+                                Slot(
+                                    reply: .pending(Task { await Self.resolve(work) }),
+                                    apiKey: apiKey,
+                                    started: started
+                                )
                             )
                         case .closeConnection(let reason):
                             var metadata = Self.requestContext(frame)
                             metadata["connection"] = "\(connectionId)"
                             metadata["remote"] = "\(remote)"
                             metadata["reason"] = "\(reason)"
-                            self.logger.warning("closing connection on a request the broker cannot serve", metadata: metadata)
+                            self.logger.warning(
+                                "closing connection on a request the broker cannot serve",
+                                metadata: metadata
+                            )
                             slotWriter.yield(
                                 Slot(reply: .ready(.closeConnection(reason: reason)), apiKey: apiKey, started: started)
                             )
@@ -221,9 +228,15 @@ public final class KafkaServer: Sendable {
                     switch reply {
                     case .response(let bytes):
                         try await outbound.write(bytes)
-                        metrics.requestCompleted(apiKey: slot.apiKey, nanoseconds: Self.nanoseconds(since: slot.started))
+                        metrics.requestCompleted(
+                            apiKey: slot.apiKey,
+                            nanoseconds: Self.nanoseconds(since: slot.started)
+                        )
                     case .noResponse, .pending:
-                        metrics.requestCompleted(apiKey: slot.apiKey, nanoseconds: Self.nanoseconds(since: slot.started))
+                        metrics.requestCompleted(
+                            apiKey: slot.apiKey,
+                            nanoseconds: Self.nanoseconds(since: slot.started)
+                        )
                         continue
                     case .closeConnection:
                         break writing

@@ -210,7 +210,11 @@ public final class LogManager: Sendable {
             for index in 0..<metadata.partitionCount {
                 let topicPartition = TopicPartition(topic: topicName, partition: index)
                 self.loadObserver?(
-                    PartitionLoadEvent(topicPartition: topicPartition, loadedCount: loadedCount, recovering: !cleanShutdown)
+                    PartitionLoadEvent(
+                        topicPartition: topicPartition,
+                        loadedCount: loadedCount,
+                        recovering: !cleanShutdown
+                    )
                 )
                 loadedCount += 1
                 partitions.append(

@@ -47,7 +47,10 @@ struct Ternd: AsyncParsableCommand {
     @Option(help: "Log line format: logfmt or json (default logfmt; env TERN_LOG_FORMAT).")
     var logFormat: String?
 
-    @Option(help: "Lowest level logged: trace, debug, info, notice, warning, error, critical (default info; env TERN_LOG_LEVEL).")
+    @Option(
+        help:
+            "Lowest level logged: trace, debug, info, notice, warning, error, critical (default info; env TERN_LOG_LEVEL)."
+    )
     var logLevel: String?
 
     @Option(help: "A Kafka-style properties file (key=value lines).")
@@ -136,7 +139,9 @@ struct Ternd: AsyncParsableCommand {
         logger.info("stopped")
     }
 
-    private static func parse<T: RawRepresentable<String>>(_ type: T.Type, _ value: String?, _ flag: String) throws -> T? {
+    private static func parse<T: RawRepresentable<String>>(_ type: T.Type, _ value: String?, _ flag: String) throws
+        -> T?
+    {
         guard let value else { return nil }
         guard let parsed = T(rawValue: value.lowercased()) else {
             throw ValidationError("\(flag) \(value): expected one of the documented values")

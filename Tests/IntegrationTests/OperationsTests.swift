@@ -41,7 +41,10 @@ import Testing
             #expect(consumed.output.split(separator: "\n").count == 25)
             let fetched = try await scrape(ternd)
             #expect(fetched["tern_partition_fetched_records_total\(series)"] == 25)
-            #expect(fetched["tern_partition_fetched_bytes_total\(series)"] == produced["tern_partition_produced_bytes_total\(series)"])
+            #expect(
+                fetched["tern_partition_fetched_bytes_total\(series)"]
+                    == produced["tern_partition_produced_bytes_total\(series)"]
+            )
             #expect((fetched["tern_requests_total{api=\"Fetch\"}"] ?? 0) >= 1)
             #expect((fetched["tern_connections_accepted_total"] ?? 0) >= 2)
 
@@ -56,7 +59,9 @@ import Testing
             // An error in a response is counted by API and code.
             let listed = try await withRawConnection(port: ternd.port) { connection in
                 try await connection.send(
-                    ListOffsetsRequest(topics: [.init(name: "ops", partitions: [.init(partitionIndex: 7, timestamp: -1)])]),
+                    ListOffsetsRequest(topics: [
+                        .init(name: "ops", partitions: [.init(partitionIndex: 7, timestamp: -1)])
+                    ]),
                     version: 1
                 )
             }
@@ -86,7 +91,10 @@ import Testing
     /// data directory was left by SIGKILL); TERN_TEST_PARTITION_LOAD_DELAY_MS only stretches it.
     @Test func readinessIs503DuringRecoveryAnd200After() async throws {
         let dataDirectory = try Paths.temporaryDirectory()
-        let first = try await TerndProcess.start(dataDirectory: dataDirectory, environment: ["TERN_NUM_PARTITIONS": "4"])
+        let first = try await TerndProcess.start(
+            dataDirectory: dataDirectory,
+            environment: ["TERN_NUM_PARTITIONS": "4"]
+        )
         let lines = (0..<100).map { "r\($0)" }
         _ = try await kcat(["-b", first.bootstrap, "-P", "-t", "recover"], input: lines.joined(separator: "\n") + "\n")
         try await first.kill()
@@ -139,7 +147,8 @@ import Testing
         let deadline = ContinuousClock.now + .seconds(20)
         while produced < 2000, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
-            produced = try await scrape(ternd)["tern_partition_produced_records_total{topic=\"load\",partition=\"0\"}"] ?? 0
+            produced =
+                try await scrape(ternd)["tern_partition_produced_records_total{topic=\"load\",partition=\"0\"}"] ?? 0
         }
         #expect(produced >= 2000, "the load did not get going")
         try await ternd.stop()
@@ -176,7 +185,9 @@ import Testing
         #expect(lines.count >= 4)
         // key=bare or key="quoted with \" escapes", separated by single spaces.
         let pair = #"[^\s=]+=(?:"(?:[^"\\]|\\.)*"|[^\s"]+)"#
-        let linePattern = try Regex("^time=\\S+ level=(trace|debug|info|notice|warning|error|critical) logger=\\S+ msg=\\S.*$")
+        let linePattern = try Regex(
+            "^time=\\S+ level=(trace|debug|info|notice|warning|error|critical) logger=\\S+ msg=\\S.*$"
+        )
         let wholeLine = try Regex("^\(pair)(?: \(pair))*$")
         for line in lines {
             #expect(line.wholeMatch(of: linePattern) != nil, "\(line)")

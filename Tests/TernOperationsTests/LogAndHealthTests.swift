@@ -45,7 +45,9 @@ import Testing
     @Test func handlerHonoursLevelAndMergesMetadata() {
         let lines = Mutex<[String]>([])
         var logger = Logger(label: "test") { label in
-            StructuredLogHandler(label: label, format: .logfmt, level: .info) { line in lines.withLock { $0.append(line) } }
+            StructuredLogHandler(label: label, format: .logfmt, level: .info) { line in
+                lines.withLock { $0.append(line) }
+            }
         }
         logger[metadataKey: "connection"] = "7"
         logger.debug("dropped")
