@@ -118,11 +118,14 @@ if [[ -n "${TERN_BENCH_BASELINE:-}" ]]; then
                     log "compare pass $pass/$repeat: $which, $records x $size B, acks=$acks"
                     port="$(free_port)"
                     start_ternd "$port" "$binary"
+                    cpu0="$(cpu_s)"
                     "$loadgen" produce -b "127.0.0.1:$port" -t "bench" -n "$records" -s "$size" -a "$acks" \
                         -l "$linger_ms" -B "$batch_bytes" -L "$label" >>"$results"
+                    cpu1="$(cpu_s)"
                     "$loadgen" consume -b "127.0.0.1:$port" -t "bench" -n "$records" -s "$size" -L "$label" \
                         >>"$results"
-                    emit "{\"mode\":\"load\",\"label\":\"$label\",\"load1\":$(load1)}"
+                    cpu2="$(cpu_s)"
+                    emit "{\"mode\":\"broker_cpu\",\"label\":\"$label\",\"load1\":$(load1),\"produce_cpu_s\":$(awk "BEGIN { print $cpu1 - $cpu0 }"),\"consume_cpu_s\":$(awk "BEGIN { print $cpu2 - $cpu1 }")}"
                     stop_ternd
                 done
             done
@@ -132,17 +135,24 @@ if [[ -n "${TERN_BENCH_BASELINE:-}" ]]; then
     python3 - "$results" "$records" "$repeat" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print(f"Before/after, {int(sys.argv[2]):,} records per run, median of {sys.argv[3]} alternating runs each:\n")
-print("| Records | acks | Produce records/s, baseline → current | ratio | Consume records/s, baseline → current | ratio |")
-print("|---|---|---|---|---|---|")
+records = int(sys.argv[2])
+print(f"Before/after, {records:,} records per run, median of {sys.argv[3]} alternating runs each; "
+      "ternd CPU is what the broker process used (/proc/PID/stat) per record:\n")
+print("| Records | acks | Produce records/s, baseline → current | ratio | ternd CPU µs/record produced | ratio "
+      "| Consume records/s | ratio | ternd CPU µs/record consumed | ratio |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for size in (100, 1024):
     for acks in (1, -1):
-        def med(mode, which):
-            return statistics.median(r["records_per_s"] for r in rows
+        def med(mode, which, key="records_per_s"):
+            return statistics.median(r[key] for r in rows
                                      if r["mode"] == mode and r["label"] == f"{which}_s{size}_a{acks}")
         pb, pc, cb, cc = med("produce", "baseline"), med("produce", "current"), med("consume", "baseline"), med("consume", "current")
-        print(f"| {size} B | {'all' if acks == -1 else acks} | {pb:,.0f} → {pc:,.0f} | {pc / pb:.2f} | {cb:,.0f} → {cc:,.0f} | {cc / cb:.2f} |")
-loads = [r["load1"] for r in rows if r["mode"] == "load"]
+        ub, uc = (med("broker_cpu", w, "produce_cpu_s") * 1e6 / records for w in ("baseline", "current"))
+        vb, vc = (med("broker_cpu", w, "consume_cpu_s") * 1e6 / records for w in ("baseline", "current"))
+        print(f"| {size} B | {'all' if acks == -1 else acks} | {pb:,.0f} → {pc:,.0f} | {pc / pb:.2f} "
+              f"| {ub:.2f} → {uc:.2f} | {uc / ub:.2f} | {cb:,.0f} → {cc:,.0f} | {cc / cb:.2f} "
+              f"| {vb:.2f} → {vc:.2f} | {vc / vb:.2f} |")
+loads = [r["load1"] for r in rows if r["mode"] == "broker_cpu"]
 print(f"\n1-minute load average during the runs: {min(loads):.2f}–{max(loads):.2f} (2 cores).")
 PY
     exit 0

@@ -15,6 +15,9 @@
 #
 #   tools/bench-footprint.sh                          60 s of load
 #   tools/bench-footprint.sh --duration 600           the 10-minute memory run
+#   TERN_FOOTPRINT_BASELINE=/path/to/older/ternd tools/bench-footprint.sh
+#       also measures an older ternd's ready time and idle memory in the same run, for comparison
+#   TERN_FOOTPRINT_TERND=/path/to/ternd               use this binary instead of building one
 #   options: --duration SECONDS  --rate RECORDS_PER_S  --runs READY_RUNS  --partitions N
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +77,7 @@ scratch="$(mktemp -d "$bench_root/tern-footprint-data.XXXXXX")"
 server_command() { # name port dir
     case "$1" in
     ternd) echo "$ternd --data-dir $3 --port $2 --http-port $(free_port)" ;;
+    ternd_base) echo "$TERN_FOOTPRINT_BASELINE --data-dir $3 --port $2" ;;
     redis) echo "redis-server --port $2 --bind 127.0.0.1 --dir $3 --save '' --appendonly no --daemonize no --logfile $out/redis.log" ;;
     nats) echo "nats-server -js -a 127.0.0.1 -p $2 -sd $3 -l $out/nats.log" ;;
     esac
@@ -97,7 +101,8 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 wait_port() { for _ in $(seq 1 1000); do (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.01; done; return 1; }
 
 start_server() { # name port dir
-    eval "$(server_command "$1" "$2" "$3")" >>"$out/servers.log" 2>&1 &
+    # exec: $! must be the server itself, not a subshell around it.
+    (eval "exec $(server_command "$1" "$2" "$3")") >>"$out/servers.log" 2>&1 &
     pid=$!
     wait_port "$2" || { echo "$1 did not start; see $out/servers.log" >&2; exit 1; }
 }
@@ -119,19 +124,26 @@ idle_rss() { # name label dir
 log "preparing a data dir with $partitions partitions"
 port="$(free_port)"
 mkdir -p "$(partitions_dir)"
-TERN_NUM_PARTITIONS="$partitions" start_server ternd "$port" "$(partitions_dir)"
+export TERN_NUM_PARTITIONS="$partitions"
+start_server ternd "$port" "$(partitions_dir)"
+unset TERN_NUM_PARTITIONS
 echo warmup | kcat -P -b "127.0.0.1:$port" -t wide 2>>"$out/servers.log"
 stop_server
 
-for name in ternd redis nats; do
+names=(ternd redis nats)
+if [[ -n "${TERN_FOOTPRINT_BASELINE:-}" ]]; then names=(ternd_base ternd redis nats); fi
+for name in "${names[@]}"; do
     log "ready time and idle memory: $name, $runs starts on an empty data dir"
     ready_runs "$name" "$name" fresh_dir
     dir="$(fresh_dir)"
     idle_rss "$name" "$name" "$dir"
 done
-log "ready time and idle memory: ternd with $partitions partitions"
-ready_runs ternd "ternd_${partitions}p" partitions_dir
-idle_rss ternd "ternd_${partitions}p" "$(partitions_dir)"
+for name in "${names[@]}"; do
+    [[ "$name" == ternd* ]] || continue
+    log "ready time and idle memory: $name with $partitions partitions"
+    ready_runs "$name" "${name}_${partitions}p" partitions_dir
+    idle_rss "$name" "${name}_${partitions}p" "$(partitions_dir)"
+done
 
 log "memory under load: ${duration} s at $rate records/s (100 B, acks=1), consumer reading along"
 port="$(free_port)"
@@ -142,7 +154,8 @@ count=$((duration * rate))
     2>>"$out/servers.log" &
 producer=$!
 sleep 1
-"$loadgen" consume -b "127.0.0.1:$port" -t soak -n "$count" -s 100 -L soak >>"$results" 2>>"$out/servers.log" &
+"$loadgen" consume -b "127.0.0.1:$port" -t soak -n "$count" -s 100 -T $(((duration + 120) * 1000)) -L soak \
+    >>"$results" 2>>"$out/servers.log" &
 consumer=$!
 start_s=$(date +%s.%N)
 while kill -0 "$producer" 2>/dev/null || kill -0 "$consumer" 2>/dev/null; do
@@ -167,9 +180,13 @@ print(f"Ready time (exec to first accepted connection; median and max of {runs} 
       f"{3} s after start:\n")
 print("| Server | Ready, empty data dir | Idle RSS |")
 print("|---|---|---|")
-for label, name in (("ternd", "ternd"), (f"ternd_{partitions}p", f"ternd, {partitions} partitions"),
+for label, name in (("ternd_base", "ternd, baseline binary"), ("ternd", "ternd"),
+                    (f"ternd_base_{partitions}p", f"ternd, baseline binary, {partitions} partitions"),
+                    (f"ternd_{partitions}p", f"ternd, {partitions} partitions"),
                     ("redis", "redis-server"), ("nats", "nats-server -js")):
     r = ready(label)
+    if not r:
+        continue
     print(f"| {name} | {med(r):.1f} ms (max {max(r):.1f}) | {mib(idle(label))} |")
 samples = [r for r in rows if r["mode"] == "load_rss"]
 produce = next((r for r in rows if r["mode"] == "produce" and r["label"] == "soak"), None)
