@@ -61,6 +61,22 @@ public final class MetricsExporter: Sendable {
             ("tern_partition_size_bytes", "Bytes in the partition's segment files.", \.sizeBytes),
             ("tern_partition_segments", "Segments in the partition's log.", { Int64($0.segmentCount) }),
         ]
+        let counters: [(String, String, (PartitionStatistics) -> Int64)] = [
+            ("tern_partition_produced_records_total", "Records appended to the partition.", \.producedRecords),
+            ("tern_partition_produced_bytes_total", "Bytes of record batches appended.", \.producedBytes),
+            ("tern_partition_fetched_records_total", "Records sent to consumers in Fetch responses.", \.fetchedRecords),
+            ("tern_partition_fetched_bytes_total", "Bytes of record batches sent in Fetch responses.", \.fetchedBytes),
+        ]
+        for (name, help, value) in counters {
+            writer.family(name, type: .counter, help: help)
+            for partition in partitions {
+                writer.sample(
+                    name,
+                    ["topic": partition.topicPartition.topic, "partition": String(partition.topicPartition.partition)],
+                    value(partition)
+                )
+            }
+        }
         for (name, help, value) in families {
             writer.family(name, type: .gauge, help: help)
             for partition in partitions {

@@ -359,7 +359,6 @@ public final class LogManager: Sendable {
             }
             for partition in topic.partitions {
                 partition.markClosed()
-                partition.metrics.destroy()
                 try self.fileSystem.removeRecursively(atPath: partition.directory)
             }
             try self.fileSystem.fsyncDirectory(atPath: self.dataDirectory)

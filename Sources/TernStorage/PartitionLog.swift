@@ -146,7 +146,7 @@ public final class PartitionLog: Sendable {
         self.config = config
         self.environment = environment
         self.state = Mutex(state)
-        self.metrics = PartitionMetrics(topicPartition)
+        self.metrics = PartitionMetrics()
     }
 
     // MARK: Offsets
@@ -163,7 +163,7 @@ public final class PartitionLog: Sendable {
     public var segmentBaseOffsets: [Int64] { self.state.withLock { $0.segments.map(\.baseOffset) } }
     /// Offsets, size and segment count, read together.
     public var statistics: PartitionStatistics {
-        self.state.withLock { state in
+        var statistics = self.state.withLock { state in
             PartitionStatistics(
                 topicPartition: self.topicPartition,
                 logStartOffset: state.logStartOffset,
@@ -172,6 +172,12 @@ public final class PartitionLog: Sendable {
                 segmentCount: state.segments.count
             )
         }
+        let totals = self.metrics.totals
+        statistics.producedRecords = totals.producedRecords
+        statistics.producedBytes = totals.producedBytes
+        statistics.fetchedRecords = totals.fetchedRecords
+        statistics.fetchedBytes = totals.fetchedBytes
+        return statistics
     }
 
     // MARK: Opening

@@ -59,14 +59,19 @@ import Testing
     /// Lag is the log end offset minus the committed offset, never negative; partitions and
     /// groups come out sorted, and every state has a count.
     @Test func exporterRendersPartitionsGroupsAndLag() {
+        var busy = PartitionStatistics(
+            topicPartition: TopicPartition(topic: "orders", partition: 1),
+            logStartOffset: 5,
+            logEndOffset: 100,
+            sizeBytes: 4096,
+            segmentCount: 2
+        )
+        busy.producedRecords = 95
+        busy.producedBytes = 4000
+        busy.fetchedRecords = 30
+        busy.fetchedBytes = 1200
         let partitions = [
-            PartitionStatistics(
-                topicPartition: TopicPartition(topic: "orders", partition: 1),
-                logStartOffset: 5,
-                logEndOffset: 100,
-                sizeBytes: 4096,
-                segmentCount: 2
-            ),
+            busy,
             PartitionStatistics(
                 topicPartition: TopicPartition(topic: "orders", partition: 0),
                 logStartOffset: 0,
@@ -95,6 +100,10 @@ import Testing
         #expect(lines.contains("tern_partition_log_start_offset{topic=\"orders\",partition=\"1\"} 5"))
         #expect(lines.contains("tern_partition_size_bytes{topic=\"orders\",partition=\"1\"} 4096"))
         #expect(lines.contains("tern_partition_segments{topic=\"orders\",partition=\"1\"} 2"))
+        #expect(lines.contains("tern_partition_produced_records_total{topic=\"orders\",partition=\"1\"} 95"))
+        #expect(lines.contains("tern_partition_produced_bytes_total{topic=\"orders\",partition=\"1\"} 4000"))
+        #expect(lines.contains("tern_partition_fetched_records_total{topic=\"orders\",partition=\"1\"} 30"))
+        #expect(lines.contains("tern_partition_fetched_bytes_total{topic=\"orders\",partition=\"0\"} 0"))
         let endOffsets = lines.filter { $0.hasPrefix("tern_partition_log_end_offset") }
         #expect(endOffsets.first?.contains("partition=\"0\"") == true)
         #expect(lines.contains("tern_groups{state=\"Stable\"} 1"))
