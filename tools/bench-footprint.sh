@@ -19,6 +19,9 @@
 #       also measures an older ternd's ready time and idle memory in the same run, for comparison
 #   TERN_FOOTPRINT_TERND=/path/to/ternd               use this binary instead of building one
 #   options: --duration SECONDS  --rate RECORDS_PER_S  --runs READY_RUNS  --partitions N
+#            --retention-bytes N   run the load with retention.bytes=N, 16 MiB segments and retention
+#                                  checked every 10 s, so the log itself stays bounded too (without
+#                                  it the in-memory indexes grow with the log, ~24 B per batch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,12 +31,14 @@ runs=10
 partitions=1000
 idle_seconds=3
 sample_seconds=5
+retention_bytes=""
 while (($#)); do
     case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --rate) rate="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --partitions) partitions="$2"; shift 2 ;;
+    --retention-bytes) retention_bytes="$2"; shift 2 ;;
     *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
     esac
 done
@@ -148,7 +153,13 @@ done
 log "memory under load: ${duration} s at $rate records/s (100 B, acks=1), consumer reading along"
 port="$(free_port)"
 dir="$(fresh_dir)"
+if [[ -n "$retention_bytes" ]]; then
+    export TERN_LOG_RETENTION_BYTES="$retention_bytes" TERN_LOG_SEGMENT_BYTES=16777216
+    export TERN_LOG_RETENTION_CHECK_INTERVAL_MS=10000
+    emit "{\"mode\":\"meta\",\"label\":\"soak\",\"retention_bytes\":$retention_bytes}"
+fi
 start_server ternd "$port" "$dir"
+unset TERN_LOG_RETENTION_BYTES TERN_LOG_SEGMENT_BYTES TERN_LOG_RETENTION_CHECK_INTERVAL_MS
 count=$((duration * rate))
 "$loadgen" produce -b "127.0.0.1:$port" -t soak -n "$count" -s 100 -a 1 -r "$rate" -L soak >>"$results" \
     2>>"$out/servers.log" &
@@ -197,8 +208,10 @@ mean_t = sum(s["t"] for s in late) / n
 mean_r = sum(s["rss_kb"] for s in late) / n
 var_t = sum((s["t"] - mean_t) ** 2 for s in late) or 1
 slope = sum((s["t"] - mean_t) * (s["rss_kb"] - mean_r) for s in late) / var_t  # kB per second
+retention = next((r["retention_bytes"] for r in rows if r["mode"] == "meta" and r["label"] == "soak"), None)
+bounded = f", retention.bytes={retention:,} with 16 MiB segments" if retention else ", no retention (the log grows)"
 print(f"\nternd under load for {duration} s: {int(rate):,} records/s of 100 B produced (acks=1, paced) and "
-      f"consumed along; VmRSS sampled every few seconds ({len(samples)} samples):\n")
+      f"consumed along{bounded}; VmRSS sampled every few seconds ({len(samples)} samples):\n")
 print("| First sample | Last sample | Max | Slope over the second half |")
 print("|---|---|---|---|")
 print(f"| {mib(samples[0]['rss_kb'])} | {mib(samples[-1]['rss_kb'])} | {mib(max(s['rss_kb'] for s in samples))} | "
