@@ -45,15 +45,21 @@ extension BenchCommand {
                 started = monotonicNanoseconds()
                 let progress = report.progress(recorder, started: started)
                 var count = 0
+                // Counted locally and handed to the recorder in blocks: a lock per record cost more
+                // than delivering the record.
+                var (pendingRecords, pendingBytes) = (0, 0)
                 do {
                     for try await record in consumer {
-                        recorder.record(
-                            latencyMicros: nil,
-                            bytes: (record.value?.readableBytes ?? 0) + (record.key?.readableBytes ?? 0)
-                        )
+                        pendingBytes += (record.value?.readableBytes ?? 0) + (record.key?.readableBytes ?? 0)
+                        pendingRecords += 1
                         count += 1
+                        if pendingRecords == 4096 {
+                            recorder.record(records: pendingRecords, bytes: pendingBytes)
+                            (pendingRecords, pendingBytes) = (0, 0)
+                        }
                         if let limit, count >= limit { break }
                     }
+                    recorder.record(records: pendingRecords, bytes: pendingBytes)
                 } catch {
                     progress?.cancel()
                     try? await consumer.close()

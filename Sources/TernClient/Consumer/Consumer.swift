@@ -734,8 +734,10 @@ final class ConsumerCore: Sendable {
         self.fetchWake.signal()
         let tasks = self.tasks.withLock { $0 }
         for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
+        // Closing the connections first ends a long-polling fetch at once instead of after its
+        // maxWait.
         await self.cluster.close()
+        for task in tasks { await task.value }
         self.events.finish()
         if let commitError { throw commitError }
     }

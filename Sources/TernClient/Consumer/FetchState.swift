@@ -43,7 +43,9 @@ struct FetchState: Sendable {
         var fetchBytes: Int
     }
 
-    struct Chunk: Sendable {
+    /// Fetched bytes of one partition, or the end marker. A class: the iterator holds it per record,
+    /// and a reference costs one retain where a struct would copy every field.
+    final class Chunk: Sendable {
         enum Content: Sendable {
             /// Batches fetched from `fetchOffset`; records before it are skipped.
             case records(ByteBuffer, fetchOffset: Int64)
@@ -51,11 +53,19 @@ struct FetchState: Sendable {
             case end(Int64)
         }
 
-        var partition: TopicPartition
-        var epoch: Int
-        var delivery: DeliveryCursor
-        var content: Content
-        var byteCount: Int
+        let partition: TopicPartition
+        let epoch: Int
+        let delivery: DeliveryCursor
+        let content: Content
+        let byteCount: Int
+
+        init(partition: TopicPartition, epoch: Int, delivery: DeliveryCursor, content: Content, byteCount: Int) {
+            self.partition = partition
+            self.epoch = epoch
+            self.delivery = delivery
+            self.content = content
+            self.byteCount = byteCount
+        }
     }
 
     var partitions: [TopicPartition: Partition] = [:]

@@ -52,8 +52,11 @@ public final class Producer: Sendable, Service {
     ) async throws {
         // The common case appends without suspending; only a full buffer, an unknown topic or an
         // error takes the async path.
-        if self.core.tryAppend(record, completion: onDelivery.map { .callback($0) }) { return }
-        try await self.core.append(record, completion: onDelivery.map { .callback($0) })
+        // Not `onDelivery.map`: that instantiates generic metadata for the closure type per call.
+        let completion: DeliveryCompletion?
+        if let onDelivery { completion = .callback(onDelivery) } else { completion = nil }
+        if self.core.tryAppend(record, completion: completion) { return }
+        try await self.core.append(record, completion: completion)
     }
 
     private func enqueueOrFail(_ record: ProducerRecord, _ completion: DeliveryCompletion) async {
