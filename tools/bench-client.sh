@@ -4,8 +4,10 @@
 # alternating the two so that machine noise hits both alike.
 #
 #   for each repetition: produce N records of S bytes (acks=1, linger 5 ms, batch 1,000,000 B, one
-#   partition, no key) with tern-loadgen, then with `tern bench produce`, each to its own new topic;
-#   then consume each topic from offset 0 with both clients (assign mode, no group).
+#   partition, no key) with tern-loadgen, then with `tern bench produce` (a delivery callback per
+#   record feeding the latency histogram, as the generator's delivery reports do), then with
+#   `tern bench produce --no-latency` (the fire-and-forget path alone), each to its own new topic;
+#   then consume the generator's and tern's topics from offset 0 (assign mode, no group).
 #
 # Prints one JSON line per run on stderr's progress and a markdown table of medians and ratios
 # (tern / librdkafka) on stdout. Needs librdkafka-dev and python3.
@@ -57,6 +59,8 @@ for run in $(seq 1 "$repeat"); do
     record librdkafka produce "$run" "$line"
     line="$("$bin/tern" bench produce -b "$bootstrap" -t "tern-$run" -n "$records" -s "$size" --acks "$acks" --linger-ms 5 --batch-size 1000000 --json | tail -1)"
     record tern produce "$run" "$line"
+    line="$("$bin/tern" bench produce -b "$bootstrap" -t "tern-nl-$run" -n "$records" -s "$size" --acks "$acks" --linger-ms 5 --batch-size 1000000 --no-latency --json | tail -1)"
+    record tern produce-no-latency "$run" "$line"
     log "run $run/$repeat: consume"
     line="$("$loadgen" consume -b "$bootstrap" -t "lg-$run" -n "$records" 2>/dev/null | tail -1)"
     record librdkafka consume "$run" "$line"
@@ -71,8 +75,9 @@ records, size, acks, repeat = sys.argv[2:6]
 print(f"{records} records of {size} B, acks={acks}, one partition, {repeat} alternating runs, medians:\n")
 print("| mode | librdkafka records/s | Tern client records/s | ratio (Tern / librdkafka) | per-run ratios |")
 print("|---|---|---|---|---|")
-for mode in ("produce", "consume"):
-    lib = [r["records_per_s"] for r in rows if r["mode"] == mode and r["client"] == "librdkafka"]
+for mode in ("produce", "produce-no-latency", "consume"):
+    base = "produce" if mode.startswith("produce") else mode
+    lib = [r["records_per_s"] for r in rows if r["mode"] == base and r["client"] == "librdkafka"]
     tern = [r["records_per_s"] for r in rows if r["mode"] == mode and r["client"] == "tern"]
     ratios = ", ".join(f"{t / l:.2f}" for t, l in zip(tern, lib))
     print(f"| {mode} | {statistics.median(lib):,.0f} | {statistics.median(tern):,.0f} | "
