@@ -94,7 +94,10 @@ import Testing
                 let all = shares.flatMap { $0 }
                 return all.count == Int(Self.partitions) && Set(all) == Set(0..<Self.partitions)
             }
-            try await TernGroupConsumerTests.waitUntil("four members split six partitions 2/2/1/1", timeout: .seconds(60)) {
+            try await TernGroupConsumerTests.waitUntil(
+                "four members split six partitions 2/2/1/1",
+                timeout: .seconds(60)
+            ) {
                 guard let shares = shares(consumers) else { return false }
                 return coversDisjointly(shares) && shares.map(\.count).sorted() == [1, 1, 2, 2]
             }
@@ -107,12 +110,14 @@ import Testing
             let leavingShare = leaving.assignment()
             try await leaving.close()
             try await reads.removeLast().value
-            try await TernGroupConsumerTests.waitUntil("three members split six partitions 2/2/2", timeout: .seconds(60)) {
+            try await TernGroupConsumerTests.waitUntil(
+                "three members split six partitions 2/2/2",
+                timeout: .seconds(60)
+            ) {
                 guard let shares = shares(consumers) else { return false }
                 return coversDisjointly(shares) && shares.map(\.count) == [2, 2, 2]
             }
-            let remaining = Set(shares(consumers)!.flatMap { $0 })
-            #expect(Set(leavingShare.map(\.partition)).isSubset(of: remaining))
+            #expect(!leavingShare.isEmpty, "the consumer that left had partitions to hand over")
             try await produce(600)
             try await TernGroupConsumerTests.waitUntil("1800 records read", timeout: .seconds(60)) {
                 seen.keys.union(pythonKeys()).count == 1800
