@@ -101,6 +101,21 @@ import Testing
                 guard let shares = shares(consumers) else { return false }
                 return coversDisjointly(shares) && shares.map(\.count).sorted() == [1, 1, 2, 2]
             }
+            // The split is the one Java's range assignor computes for these member ids.
+            let description = try #require(try await admin.describeGroups(["mixed"]).first)
+            #expect(description.state == "Stable" && description.protocolName == "range")
+            #expect(description.members.count == 4)
+            let expected = PartitionAssignor.range.assign(
+                members: description.members.map {
+                    AssignorMember(memberId: $0.memberId, subscription: .init(topics: [Self.topic]))
+                },
+                partitionCounts: [Self.topic: Self.partitions]
+            )
+            for member in description.members {
+                #expect(member.assignment == expected[member.memberId]?.sorted(), "\(member.clientId)")
+            }
+            #expect(description.members.contains { $0.clientId.hasPrefix("kafka-python") })
+
             try await produce(600)
             try await TernGroupConsumerTests.waitUntil("1200 records read", timeout: .seconds(60)) {
                 seen.keys.union(pythonKeys()).count == 1200
