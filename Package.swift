@@ -17,6 +17,7 @@ let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let histogram = Target.Dependency.product(name: "Histogram", package: "hdrhistogram-swift")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 
 let package = Package(
     name: "Tern",
@@ -62,7 +63,7 @@ let package = Package(
         ),
         .target(
             name: "TernStorage",
-            dependencies: ["TernRecords", "TernWire", nioCore, logging],
+            dependencies: ["TernRecords", "TernWire", nioCore, logging, metrics],
             swiftSettings: strictSettings
         ),
         // The consumer-group coordinator as a pure state machine: requests and the time in, responses,
@@ -70,12 +71,21 @@ let package = Package(
         .target(name: "TernCoordinator", dependencies: ["TernWire", nioCore], swiftSettings: strictSettings),
         .target(
             name: "TernBroker",
-            dependencies: ["TernWire", "TernRecords", "TernStorage", "TernCoordinator", nioCore, logging],
+            dependencies: ["TernWire", "TernRecords", "TernStorage", "TernCoordinator", nioCore, logging, metrics],
             swiftSettings: strictSettings
         ),
         .target(
             name: "TernServer",
             dependencies: ["TernBroker", "TernWire", nioCore, nioPosix, logging],
+            swiftSettings: strictSettings
+        ),
+        // The HTTP admin listener (/metrics, /health/*), the Prometheus exposition of the broker's
+        // state, and the structured log handler.
+        .target(
+            name: "TernOperations",
+            dependencies: [
+                "TernBroker", "TernStorage", "TernWire", nioCore, nioPosix, nioHTTP1, logging, metrics, prometheus,
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -89,8 +99,8 @@ let package = Package(
         .executableTarget(
             name: "ternd",
             dependencies: [
-                "TernServer", "TernBroker", "TernStorage", argumentParser, logging, nioPosix, metrics, prometheus,
-                serviceLifecycle,
+                "TernServer", "TernBroker", "TernStorage", "TernOperations", argumentParser, logging, nioPosix, metrics,
+                prometheus, serviceLifecycle,
             ],
             swiftSettings: strictSettings
         ),
@@ -130,6 +140,13 @@ let package = Package(
         .testTarget(
             name: "TernCoordinatorTests",
             dependencies: ["TernCoordinator", "TernWire", nioCore],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TernOperationsTests",
+            dependencies: [
+                "TernOperations", "TernBroker", "TernStorage", nioCore, nioPosix, logging, metrics, prometheus,
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TernClientTests", dependencies: ["TernClient"], swiftSettings: strictSettings),

@@ -16,6 +16,9 @@
 #
 #   tools/bench-broker.sh                      everything, 3 repetitions
 #   TERN_BENCH_RECORDS=200000 TERN_BENCH_REPEAT=1 tools/bench-broker.sh     a quick pass
+#   TERN_BENCH_BASELINE=/path/to/older/ternd tools/bench-broker.sh
+#       before/after instead: the produce/consume passes only, alternating the older binary and the
+#       current one on fresh data dirs, then a table of medians and current/baseline ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,9 +59,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_ternd() { # port
+# A free admin port for binaries that have the admin listener (9644 may be taken by another broker).
+http_args() { # binary
+    if "$1" --help 2>/dev/null | grep -q -- --http-port; then echo "--http-port $(free_port)"; fi
+}
+
+start_ternd() { # port [binary]
+    local binary="${2:-$ternd}"
     data_dir="$(mktemp -d "$bench_root/perf-data-$$.XXXXXX")"
-    "$ternd" --data-dir "$data_dir" --port "$1" >>"$out/ternd.log" 2>&1 &
+    # shellcheck disable=SC2046
+    "$binary" --data-dir "$data_dir" --port "$1" $(http_args "$binary") >>"$out/ternd.log" 2>&1 &
     ternd_pid=$!
     for _ in $(seq 1 500); do
         if (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
@@ -97,6 +107,57 @@ emit() { echo "$1" >>"$results"; }
 emit "{\"mode\":\"meta\",\"label\":\"\",\"commit\":\"$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- tools Sources || echo +changes)\"}"
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
+if [[ -n "${TERN_BENCH_BASELINE:-}" ]]; then
+    for pass in $(seq 1 "$repeat"); do
+        for size in 100 1024; do
+            for acks in 1 -1; do
+                for which in baseline current; do
+                    binary="$ternd"
+                    if [[ "$which" == baseline ]]; then binary="$TERN_BENCH_BASELINE"; fi
+                    label="${which}_s${size}_a${acks}"
+                    log "compare pass $pass/$repeat: $which, $records x $size B, acks=$acks"
+                    port="$(free_port)"
+                    start_ternd "$port" "$binary"
+                    cpu0="$(cpu_s)"
+                    "$loadgen" produce -b "127.0.0.1:$port" -t "bench" -n "$records" -s "$size" -a "$acks" \
+                        -l "$linger_ms" -B "$batch_bytes" -L "$label" >>"$results"
+                    cpu1="$(cpu_s)"
+                    "$loadgen" consume -b "127.0.0.1:$port" -t "bench" -n "$records" -s "$size" -L "$label" \
+                        >>"$results"
+                    cpu2="$(cpu_s)"
+                    emit "{\"mode\":\"broker_cpu\",\"label\":\"$label\",\"load1\":$(load1),\"produce_cpu_s\":$(awk "BEGIN { print $cpu1 - $cpu0 }"),\"consume_cpu_s\":$(awk "BEGIN { print $cpu2 - $cpu1 }")}"
+                    stop_ternd
+                done
+            done
+        done
+    done
+    log "raw results: $results"
+    python3 - "$results" "$records" "$repeat" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+records = int(sys.argv[2])
+print(f"Before/after, {records:,} records per run, median of {sys.argv[3]} alternating runs each; "
+      "ternd CPU is what the broker process used (/proc/PID/stat) per record:\n")
+print("| Records | acks | Produce records/s, baseline → current | ratio | ternd CPU µs/record produced | ratio "
+      "| Consume records/s | ratio | ternd CPU µs/record consumed | ratio |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for size in (100, 1024):
+    for acks in (1, -1):
+        def med(mode, which, key="records_per_s"):
+            return statistics.median(r[key] for r in rows
+                                     if r["mode"] == mode and r["label"] == f"{which}_s{size}_a{acks}")
+        pb, pc, cb, cc = med("produce", "baseline"), med("produce", "current"), med("consume", "baseline"), med("consume", "current")
+        ub, uc = (med("broker_cpu", w, "produce_cpu_s") * 1e6 / records for w in ("baseline", "current"))
+        vb, vc = (med("broker_cpu", w, "consume_cpu_s") * 1e6 / records for w in ("baseline", "current"))
+        print(f"| {size} B | {'all' if acks == -1 else acks} | {pb:,.0f} → {pc:,.0f} | {pc / pb:.2f} "
+              f"| {ub:.2f} → {uc:.2f} | {uc / ub:.2f} | {cb:,.0f} → {cc:,.0f} | {cc / cb:.2f} "
+              f"| {vb:.2f} → {vc:.2f} | {vc / vb:.2f} |")
+loads = [r["load1"] for r in rows if r["mode"] == "broker_cpu"]
+print(f"\n1-minute load average during the runs: {min(loads):.2f}–{max(loads):.2f} (2 cores).")
+PY
+    exit 0
+fi
+
 log "process start baseline: ternd --help, $ready_runs runs"
 for _ in $(seq 1 "$ready_runs"); do
     python3 -c 'import subprocess, sys, time
@@ -108,7 +169,8 @@ log "ready time: $ready_runs starts on an empty data dir"
 for i in $(seq 1 "$ready_runs"); do
     port="$(free_port)"
     dir="$(mktemp -d "$bench_root/perf-data-$$.XXXXXX")"
-    "$loadgen" ready -P "$port" -L "run$i" -- "$ternd" --data-dir "$dir" --port "$port" \
+    # shellcheck disable=SC2046
+    "$loadgen" ready -P "$port" -L "run$i" -- "$ternd" --data-dir "$dir" --port "$port" $(http_args "$ternd") \
         2>>"$out/ternd.log" >>"$results"
     rm -rf "$dir"
 done

@@ -73,7 +73,7 @@ start_ternd() {
     local log="$1"
     local t0 t_replay="" t_listen="" t_accept=""
     t0="$(now_ns)"
-    "$ternd_bin" --data-dir "$data" --port "$port" 2>"$log" &
+    "$ternd_bin" --data-dir "$data" --port "$port" --http-port 0 2>"$log" &
     ternd_pid=$!
     while [[ -z "$t_accept" ]]; do
         if ! kill -0 "$ternd_pid" 2>/dev/null; then

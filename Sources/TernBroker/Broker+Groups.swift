@@ -12,7 +12,7 @@ extension Broker {
         let correlationId = header.correlationId
         let groups = self.groups
         func answerLater(_ pending: GroupCoordinatorRuntime.PendingResponse) -> BrokerReply {
-            .pending { Self.encode(await pending.value, version: version, correlationId: correlationId) }
+            .pending { self.encode(await pending.value, version: version, correlationId: correlationId) }
         }
         switch request {
         case .joinGroup(let join):
@@ -45,11 +45,11 @@ extension Broker {
                 }
             )
         case .offsetFetch(let fetch):
-            return Self.reply(groups.read { $0.fetchOffsets(fetch) }, version, correlationId)
+            return self.reply(groups.read { $0.fetchOffsets(fetch) }, version, correlationId)
         case .describeGroups(let describe):
-            return Self.reply(groups.read { $0.describeGroups(describe) }, version, correlationId)
+            return self.reply(groups.read { $0.describeGroups(describe) }, version, correlationId)
         case .listGroups(let list):
-            return Self.reply(groups.read { $0.listGroups(list) }, version, correlationId)
+            return self.reply(groups.read { $0.listGroups(list) }, version, correlationId)
         case .deleteGroups(let delete):
             let pending = delete.groupsNames.map { name in
                 (name, groups.submit { $0.deleteGroup(name, ticket: $1, nowMs: $2) })
@@ -63,7 +63,7 @@ extension Broker {
                     }
                     results.append(.init(groupId: groupId, errorCode: errorCode))
                 }
-                return Self.reply(DeleteGroupsResponse(results: results), version, correlationId)
+                return self.reply(DeleteGroupsResponse(results: results), version, correlationId)
             }
         case .offsetDelete(let delete):
             let partitions = delete.topics.flatMap { topic in
@@ -74,7 +74,7 @@ extension Broker {
             }
             return .pending {
                 guard case .deleteOffsets(let errorCode, let byPartition) = await pending.value else {
-                    return Self.reply(
+                    return self.reply(
                         OffsetDeleteResponse(errorCode: .unknownServerError, topics: []),
                         version,
                         correlationId
@@ -91,7 +91,7 @@ extension Broker {
                         }
                     )
                 }
-                return Self.reply(
+                return self.reply(
                     OffsetDeleteResponse(errorCode: errorCode, topics: errorCode == .none ? topics : []),
                     version,
                     correlationId
@@ -102,16 +102,21 @@ extension Broker {
         }
     }
 
-    private static func encode(_ response: CoordinatorResponse, version: Int16, correlationId: Int32) -> BrokerReply {
+    private func encode(_ response: CoordinatorResponse, version: Int16, correlationId: Int32) -> BrokerReply {
         switch response {
-        case .joinGroup(let response): Self.reply(response, version, correlationId)
-        case .syncGroup(let response): Self.reply(response, version, correlationId)
-        case .heartbeat(let response): Self.reply(response, version, correlationId)
-        case .leaveGroup(let response): Self.reply(response, version, correlationId)
-        case .offsetCommit(let response): Self.reply(response, version, correlationId)
+        case .joinGroup(let response):
+            // Each completed rebalance answers exactly one member as its leader.
+            if response.errorCode == .none && !response.leader.isEmpty && response.leader == response.memberId {
+                self.metrics.rebalanceCompleted()
+            }
+            return self.reply(response, version, correlationId)
+        case .syncGroup(let response): return self.reply(response, version, correlationId)
+        case .heartbeat(let response): return self.reply(response, version, correlationId)
+        case .leaveGroup(let response): return self.reply(response, version, correlationId)
+        case .offsetCommit(let response): return self.reply(response, version, correlationId)
         case .deleteGroup, .deleteOffsets:
             // DeleteGroups and OffsetDelete have no wire types yet, so no request produces these.
-            .closeConnection(reason: "unexpected coordinator response \(response)")
+            return .closeConnection(reason: "unexpected coordinator response \(response)")
         }
     }
 }

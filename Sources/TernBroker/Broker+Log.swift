@@ -56,7 +56,7 @@ extension Broker {
 
         guard request.expectsResponse else { return .noResponse }
         let respond: @Sendable ([(name: String, partitions: [PartitionAppend])]) -> BrokerReply = { topics in
-            Self.reply(
+            self.reply(
                 ProduceResponse(
                     responses: topics.map { topic in
                         .init(name: topic.name, partitionResponses: topic.partitions.map(\.response))
@@ -177,9 +177,12 @@ extension Broker {
         }
         while true {
             let snapshot = self.dataArrival.snapshot(partitions)
-            let (response, byteCount, hasError) = self.readFetch(request, version: version)
+            let (response, byteCount, hasError, sent) = self.readFetch(request, version: version)
             let remaining = deadline - ContinuousClock.now
             if byteCount >= Int(request.minBytes) || hasError || remaining <= .zero || Task.isCancelled {
+                for (metrics, records) in sent {
+                    metrics.recordFetch(records: Self.recordCount(in: records), bytes: records.readableBytes)
+                }
                 return response
             }
             await self.dataArrival.waitForArrival(since: snapshot, timeout: remaining)
@@ -189,10 +192,14 @@ extension Broker {
     /// One pass over the requested partitions: whole batches from each fetch offset, within the
     /// partition and response limits. The first batch found is returned even if it exceeds them,
     /// so a consumer can always make progress (Fetch v3+ semantics).
-    private func readFetch(_ request: FetchRequest, version: Int16) -> (FetchResponse, Int, Bool) {
+    private func readFetch(
+        _ request: FetchRequest,
+        version: Int16
+    ) -> (FetchResponse, Int, Bool, [(PartitionMetrics, ByteBuffer)]) {
         var bytesLeft = max(0, min(Int(request.maxBytes), self.configuration.fetchMaxBytes))
         var byteCount = 0
         var hasError = false
+        var sent: [(PartitionMetrics, ByteBuffer)] = []
         let topics = request.topics.map { topic in
             FetchResponse.Topic(
                 topic: topic.topic,
@@ -216,6 +223,7 @@ extension Broker {
                         }
                         byteCount += records.readableBytes
                         bytesLeft = max(0, bytesLeft - records.readableBytes)
+                        if records.readableBytes > 0 { sent.append((log.metrics, records)) }
                         return .init(
                             partitionIndex: partition.partition,
                             highWatermark: result.highWatermark,
@@ -238,7 +246,24 @@ extension Broker {
                 }
             )
         }
-        return (FetchResponse(responses: topics), byteCount, hasError)
+        return (FetchResponse(responses: topics), byteCount, hasError, sent)
+    }
+
+    /// Records in whole stored batches, from each batch header's record count (no record is
+    /// parsed).
+    static func recordCount(in batches: ByteBuffer) -> Int {
+        var count = 0
+        var position = batches.readerIndex
+        let end = batches.writerIndex
+        // baseOffset i64, batchLength i32 (bytes after it), ..., recordCount i32 at byte 57.
+        while position + 61 <= end,
+            let length = batches.getInteger(at: position + 8, as: Int32.self),
+            let records = batches.getInteger(at: position + 57, as: Int32.self)
+        {
+            count += Int(max(0, records))
+            position += 12 + Int(max(0, length))
+        }
+        return count
     }
 
     func listOffsets(_ request: ListOffsetsRequest) -> ListOffsetsResponse {

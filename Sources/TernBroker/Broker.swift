@@ -56,6 +56,8 @@ public final class Broker: Sendable {
     let dataArrival = DataArrivalNotifier()
     let producerStates = Mutex<[TopicPartition: ProducerStateTable]>([:])
     let groups: GroupCoordinatorRuntime
+    /// Request, error and connection metrics (the transport reports requests and connections).
+    public let metrics = BrokerMetrics()
     private let nextProducerId: Atomic<Int64>
 
     /// Opens the group coordinator too, replaying `__consumer_offsets` (created on first start).
@@ -83,6 +85,7 @@ public final class Broker: Sendable {
         do {
             prefix = try RequestHeader.peekPrefix(frame)
         } catch {
+            self.metrics.requestRejected()
             return .closeConnection(reason: "request of \(frame.readableBytes) bytes is too short for a header")
         }
         if prefix.apiKey == .apiVersions && !ApiVersionsRequest.versions.contains(prefix.apiVersion) {
@@ -92,6 +95,7 @@ public final class Broker: Sendable {
             let advertised = Self.advertisedApis.first(where: { $0.apiKey == prefix.apiKey }),
             (advertised.minVersion...advertised.maxVersion).contains(prefix.apiVersion)
         else {
+            self.metrics.requestRejected()
             return .closeConnection(reason: "unsupported API \(prefix.apiKey) v\(prefix.apiVersion)")
         }
         let header: RequestHeader
@@ -99,6 +103,7 @@ public final class Broker: Sendable {
         do {
             (header, request) = try KafkaRequest.decode(frame: frame)
         } catch {
+            self.metrics.requestRejected()
             return .closeConnection(reason: "cannot decode \(prefix.apiKey) v\(prefix.apiVersion): \(error)")
         }
         if let reply = self.handleGroupRequest(request, header: header, clientHost: clientHost) {
@@ -112,38 +117,41 @@ public final class Broker: Sendable {
         let correlationId = header.correlationId
         switch request {
         case .apiVersions:
-            return Self.reply(ApiVersionsResponse(apiKeys: Self.advertisedApis), version, correlationId)
+            return self.reply(ApiVersionsResponse(apiKeys: Self.advertisedApis), version, correlationId)
         case .metadata(let request):
-            return Self.reply(self.metadata(request, version: version), version, correlationId)
+            return self.reply(self.metadata(request, version: version), version, correlationId)
         case .produce(let request):
             return await self.produce(request, version: version, correlationId: correlationId)
         case .fetch(let request):
             return .pending {
-                Self.reply(await self.fetch(request, version: version), version, correlationId)
+                self.reply(await self.fetch(request, version: version), version, correlationId)
             }
         case .listOffsets(let request):
-            return Self.reply(self.listOffsets(request), version, correlationId)
+            return self.reply(self.listOffsets(request), version, correlationId)
         case .createTopics(let request):
-            return Self.reply(self.createTopics(request, version: version), version, correlationId)
+            return self.reply(self.createTopics(request, version: version), version, correlationId)
         case .deleteTopics(let request):
-            return Self.reply(self.deleteTopics(request), version, correlationId)
+            return self.reply(self.deleteTopics(request), version, correlationId)
         case .initProducerId(let request):
-            return Self.reply(self.initProducerId(request), version, correlationId)
+            return self.reply(self.initProducerId(request), version, correlationId)
         case .describeConfigs(let request):
-            return Self.reply(self.describeConfigs(request, version: version), version, correlationId)
+            return self.reply(self.describeConfigs(request, version: version), version, correlationId)
         case .findCoordinator(let request):
-            return Self.reply(self.findCoordinator(request), version, correlationId)
+            return self.reply(self.findCoordinator(request), version, correlationId)
         case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
             .describeGroups, .listGroups, .deleteGroups, .offsetDelete:
             preconditionFailure("group requests are handled by handleGroupRequest")
         }
     }
 
-    static func reply<Response: KafkaResponseMessage>(
+    func reply<Response: KafkaResponseMessage & ReportsErrorCodes>(
         _ response: Response,
         _ version: Int16,
         _ correlationId: Int32
     ) -> BrokerReply {
+        response.forEachErrorCode { code in
+            if code != .none { self.metrics.countError(code, apiKey: Response.apiKey) }
+        }
         var bytes = ByteBuffer()
         response.writeFrame(to: &bytes, version: version, correlationId: correlationId)
         return .response(bytes)
@@ -152,7 +160,7 @@ public final class Broker: Sendable {
     /// KIP-511: an ApiVersions version this broker does not know gets a v0 body naming the range it
     /// does support, so the client retries with that version instead of giving up.
     private func unsupportedApiVersionsReply(_ prefix: RequestHeader.Prefix) -> BrokerReply {
-        Self.reply(
+        self.reply(
             ApiVersionsResponse(
                 errorCode: .unsupportedVersion,
                 apiKeys: Self.advertisedApis.filter { $0.apiKey == .apiVersions }

@@ -14,6 +14,12 @@ public struct BrokerSettings: Sendable {
     public var maximumRequestBytes = 104_857_600
     /// `log.retention.check.interval.ms`: how often retention runs.
     public var retentionCheckIntervalMs: Int64 = 300_000
+    /// `http.host` / `http.port`: the admin listener (metrics and health probes).
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 9644
+    /// `shutdown.delay.ms`: on SIGTERM, how long readiness reports 503 before the Kafka listener
+    /// stops accepting (time for a load balancer or Kubernetes to stop routing clients here).
+    public var shutdownDelayMs: Int64 = 0
     public var broker = BrokerConfiguration()
 
     public struct Error: Swift.Error, CustomStringConvertible {
@@ -46,7 +52,8 @@ public struct BrokerSettings: Sendable {
         "log.dirs", "log.dir", "host", "port", "advertised.host", "advertised.port", "node.id", "broker.id",
         "cluster.id", "num.partitions", "auto.create.topics.enable", "socket.request.max.bytes",
         "fetch.max.bytes", "log.retention.check.interval.ms", "group.min.session.timeout.ms",
-        "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms",
+        "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "http.host", "http.port",
+        "shutdown.delay.ms",
     ]
 
     public static var recognisedKeys: Set<String> {
@@ -111,6 +118,15 @@ public struct BrokerSettings: Sendable {
         if let host = merged["host"] { settings.host = host }
         if let port = try int("port", Int.self) { settings.port = port }
         if let bytes = try int("socket.request.max.bytes", Int.self) { settings.maximumRequestBytes = bytes }
+        if let host = merged["http.host"] { settings.httpHost = host }
+        if let port = try int("http.port", Int.self) {
+            guard (0...65535).contains(port) else { throw Error(description: "http.port=\(port): not a port") }
+            settings.httpPort = port
+        }
+        if let ms = try int("shutdown.delay.ms", Int64.self) {
+            guard ms >= 0 else { throw Error(description: "shutdown.delay.ms=\(ms): must not be negative") }
+            settings.shutdownDelayMs = ms
+        }
         if let interval = try int("log.retention.check.interval.ms", Int64.self) {
             settings.retentionCheckIntervalMs = interval
         }

@@ -38,9 +38,16 @@ public final class KafkaServer: Sendable {
 
     private typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
-    private enum Slot: Sendable {
+    private enum Reply: Sendable {
         case ready(BrokerReply)
         case pending(Task<BrokerReply, Never>)
+    }
+
+    /// A request's reply in the connection's write order, with what its latency metric needs.
+    private struct Slot: Sendable {
+        var reply: Reply
+        var apiKey: Int16
+        var started: ContinuousClock.Instant
     }
 
     private let serverChannel: NIOAsyncChannel<Connection, Never>
@@ -163,6 +170,9 @@ public final class KafkaServer: Sendable {
         let remote = connection.channel.remoteAddress.map { "\($0)" } ?? "unknown"
         let clientHost = connection.channel.remoteAddress?.ipAddress.map { "/\($0)" } ?? ""
         let connectionId = self.nextConnectionId.add(1, ordering: .relaxed).oldValue
+        let metrics = self.broker.metrics
+        metrics.connectionOpened()
+        defer { metrics.connectionClosed() }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 let (slots, slotWriter) = AsyncStream<Slot>.makeStream()
@@ -172,14 +182,32 @@ public final class KafkaServer: Sendable {
                     for try await frame in inbound {
                         await inFlight.acquire()
                         if Task.isCancelled { return }
+                        let started = ContinuousClock.now
+                        let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
                         switch await self.broker.handle(frame: frame, clientHost: clientHost) {
                         case .pending(let work):
-                            slotWriter.yield(.pending(Task { await Self.resolve(work) }))
+                            slotWriter.yield(
+                                Slot(
+                                    reply: .pending(Task { await Self.resolve(work) }),
+                                    apiKey: apiKey,
+                                    started: started
+                                )
+                            )
                         case .closeConnection(let reason):
-                            slotWriter.yield(.ready(.closeConnection(reason: reason)))
+                            var metadata = Self.requestContext(frame)
+                            metadata["connection"] = "\(connectionId)"
+                            metadata["remote"] = "\(remote)"
+                            metadata["reason"] = "\(reason)"
+                            self.logger.warning(
+                                "closing connection on a request the broker cannot serve",
+                                metadata: metadata
+                            )
+                            slotWriter.yield(
+                                Slot(reply: .ready(.closeConnection(reason: reason)), apiKey: apiKey, started: started)
+                            )
                             return
                         case let reply:
-                            slotWriter.yield(.ready(reply))
+                            slotWriter.yield(Slot(reply: .ready(reply), apiKey: apiKey, started: started))
                         }
                     }
                 }
@@ -192,7 +220,7 @@ public final class KafkaServer: Sendable {
 
                 writing: for await slot in slots {
                     let reply: BrokerReply
-                    switch slot {
+                    switch slot.reply {
                     case .ready(let ready): reply = ready
                     case .pending(let task): reply = await task.value
                     }
@@ -200,13 +228,17 @@ public final class KafkaServer: Sendable {
                     switch reply {
                     case .response(let bytes):
                         try await outbound.write(bytes)
-                    case .noResponse, .pending:
-                        continue
-                    case .closeConnection(let reason):
-                        self.logger.info(
-                            "closing connection",
-                            metadata: ["remote": "\(remote)", "reason": "\(reason)"]
+                        metrics.requestCompleted(
+                            apiKey: slot.apiKey,
+                            nanoseconds: Self.nanoseconds(since: slot.started)
                         )
+                    case .noResponse, .pending:
+                        metrics.requestCompleted(
+                            apiKey: slot.apiKey,
+                            nanoseconds: Self.nanoseconds(since: slot.started)
+                        )
+                        continue
+                    case .closeConnection:
                         break writing
                     }
                 }
@@ -216,8 +248,37 @@ public final class KafkaServer: Sendable {
                 }
             }
         } catch {
-            self.logger.info("connection closed on error", metadata: ["remote": "\(remote)", "error": "\(error)"])
+            self.logger.info(
+                "connection closed on error",
+                metadata: ["connection": "\(connectionId)", "remote": "\(remote)", "error": "\(error)"]
+            )
         }
+    }
+
+    private static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = (ContinuousClock.now - start).components
+        return elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000
+    }
+
+    /// The API, version, correlation id and client id of a request frame, as far as its header
+    /// can be read, for the log line of a request that fails (never for one that succeeds).
+    static func requestContext(_ frame: ByteBuffer) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [:]
+        let start = frame.readerIndex
+        guard let apiKey = frame.getInteger(at: start, as: Int16.self),
+            let version = frame.getInteger(at: start + 2, as: Int16.self),
+            let correlationId = frame.getInteger(at: start + 4, as: Int32.self)
+        else { return metadata }
+        metadata["api"] = "\(ApiKey(rawValue: apiKey).name)"
+        metadata["apiVersion"] = "\(version)"
+        metadata["correlationId"] = "\(correlationId)"
+        // Request headers v1 and v2 both carry the client id as a nullable int16-length string.
+        if let length = frame.getInteger(at: start + 8, as: Int16.self), length >= 0,
+            let clientId = frame.getString(at: start + 10, length: Int(length))
+        {
+            metadata["clientId"] = "\(clientId)"
+        }
+        return metadata
     }
 
     private static func resolve(_ work: @Sendable () async -> BrokerReply) async -> BrokerReply {

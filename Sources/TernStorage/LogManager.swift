@@ -63,6 +63,16 @@ final class CheckpointStore: Sendable {
     }
 }
 
+/// What `LogManager.open` reports before it opens each partition, for readiness and progress.
+public struct PartitionLoadEvent: Sendable {
+    public var topicPartition: TopicPartition
+    /// Partitions opened before this one.
+    public var loadedCount: Int
+    /// The data directory was not shut down cleanly: this partition is scanned from its recovery
+    /// point.
+    public var recovering: Bool
+}
+
 /// All partition logs of one data directory: topic metadata, checkpoints, startup recovery,
 /// retention and clean shutdown.
 ///
@@ -101,6 +111,7 @@ public final class LogManager: Sendable {
 
     private let environment: LogEnvironment
     private let checkpoints: CheckpointStore
+    private let loadObserver: (@Sendable (PartitionLoadEvent) -> Void)?
     private let state = Mutex(State())
     private let adminLock = Mutex(())
 
@@ -111,26 +122,32 @@ public final class LogManager: Sendable {
         dataDirectory: String,
         defaultConfig: LogConfig,
         environment: LogEnvironment,
-        checkpoints: CheckpointStore
+        checkpoints: CheckpointStore,
+        loadObserver: (@Sendable (PartitionLoadEvent) -> Void)?
     ) {
         self.dataDirectory = dataDirectory
         self.defaultConfig = defaultConfig
         self.environment = environment
         self.checkpoints = checkpoints
+        self.loadObserver = loadObserver
     }
 
     /// Opens a data directory (creating it if needed): loads the topics, reads the checkpoints,
     /// recovers partitions after an unclean shutdown, and removes leftovers of interrupted topic
     /// creations and deletions.
     ///
-    /// - Parameter flushThreadCount: Threads that run fsyncs (each blocks while its fsync runs).
+    /// - Parameters:
+    ///   - flushThreadCount: Threads that run fsyncs (each blocks while its fsync runs).
+    ///   - onPartitionLoad: Called on the opening thread before each partition of the data
+    ///     directory is opened (or recovered); ternd reports it in its readiness probe.
     public static func open(
         dataDirectory: String,
         defaultConfig: LogConfig,
         clock: any LogClock = SystemClock(),
         fileSystem: any FileSystem = PosixFileSystem(),
         flushThreadCount: Int = 4,
-        logger: Logger = Logger(label: "tern.storage")
+        logger: Logger = Logger(label: "tern.storage"),
+        onPartitionLoad: (@Sendable (PartitionLoadEvent) -> Void)? = nil
     ) async throws(StorageError) -> LogManager {
         try fileSystem.makeDirectory(atPath: dataDirectory)
         try fileSystem.fsyncDirectory(atPath: parentDirectory(of: dataDirectory))
@@ -140,6 +157,7 @@ public final class LogManager: Sendable {
             clock: clock,
             flushPool: FlushThreadPool(threadCount: flushThreadCount),
             logger: logger,
+            fsyncMetrics: FsyncMetrics(),
             // Strong: partitions must keep persisting even if the caller drops the manager. The
             // cycle (store → partitions → environment → store) is broken by `close`.
             persistLogStartOffsets: { () throws(StorageError) in try checkpoints.writeLogStartOffsets() }
@@ -148,7 +166,8 @@ public final class LogManager: Sendable {
             dataDirectory: dataDirectory,
             defaultConfig: defaultConfig,
             environment: environment,
-            checkpoints: checkpoints
+            checkpoints: checkpoints,
+            loadObserver: onPartitionLoad
         )
         do {
             try manager.load()
@@ -169,6 +188,7 @@ public final class LogManager: Sendable {
         try fileSystem.makeDirectory(atPath: self.topicsDirectory)
 
         var topics: [String: Topic] = [:]
+        var loadedCount = 0
         for name in try fileSystem.listDirectory(atPath: self.topicsDirectory) {
             let path = self.topicsDirectory + "/" + name
             guard name.hasSuffix(Self.topicMetadataSuffix) else {
@@ -189,6 +209,14 @@ public final class LogManager: Sendable {
             var partitions: [PartitionLog] = []
             for index in 0..<metadata.partitionCount {
                 let topicPartition = TopicPartition(topic: topicName, partition: index)
+                self.loadObserver?(
+                    PartitionLoadEvent(
+                        topicPartition: topicPartition,
+                        loadedCount: loadedCount,
+                        recovering: !cleanShutdown
+                    )
+                )
+                loadedCount += 1
                 partitions.append(
                     try PartitionLog.open(
                         topicPartition: topicPartition,
@@ -357,6 +385,11 @@ public final class LogManager: Sendable {
             }
             return partitions[Int(index)]
         }
+    }
+
+    /// Offsets, size and segment count of every partition, for the metrics exporter.
+    public var partitionStatistics: [PartitionStatistics] {
+        self.allPartitions.map(\.statistics)
     }
 
     private var allPartitions: [PartitionLog] {

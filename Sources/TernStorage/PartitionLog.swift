@@ -53,6 +53,7 @@ struct LogEnvironment: Sendable {
     var clock: any LogClock
     var flushPool: FlushThreadPool
     var logger: Logger
+    var fsyncMetrics: FsyncMetrics
     /// Persists every partition's log start offset (after DeleteRecords or retention moved one).
     var persistLogStartOffsets: @Sendable () throws(StorageError) -> Void
 }
@@ -76,6 +77,8 @@ struct LogEnvironment: Sendable {
 public final class PartitionLog: Sendable {
     public let topicPartition: TopicPartition
     public let config: LogConfig
+    /// Produced and fetched records and bytes (the broker counts fetches, which it knows are sent).
+    public let metrics: PartitionMetrics
     let directory: String
     private let environment: LogEnvironment
     private let state: Mutex<State>
@@ -143,6 +146,7 @@ public final class PartitionLog: Sendable {
         self.config = config
         self.environment = environment
         self.state = Mutex(state)
+        self.metrics = PartitionMetrics()
     }
 
     // MARK: Offsets
@@ -157,6 +161,24 @@ public final class PartitionLog: Sendable {
     public var sizeBytes: Int64 { self.state.withLock { $0.segments.reduce(0) { $0 + Int64($1.sizeBytes) } } }
     /// Base offsets of the segments, oldest first; the last is the active segment.
     public var segmentBaseOffsets: [Int64] { self.state.withLock { $0.segments.map(\.baseOffset) } }
+    /// Offsets, size and segment count, read together.
+    public var statistics: PartitionStatistics {
+        var statistics = self.state.withLock { state in
+            PartitionStatistics(
+                topicPartition: self.topicPartition,
+                logStartOffset: state.logStartOffset,
+                logEndOffset: state.logEndOffset,
+                sizeBytes: state.segments.reduce(0) { $0 + Int64($1.sizeBytes) },
+                segmentCount: state.segments.count
+            )
+        }
+        let totals = self.metrics.totals
+        statistics.producedRecords = totals.producedRecords
+        statistics.producedBytes = totals.producedBytes
+        statistics.fetchedRecords = totals.fetchedRecords
+        statistics.fetchedBytes = totals.fetchedBytes
+        return statistics
+    }
 
     // MARK: Opening
 
@@ -325,11 +347,14 @@ public final class PartitionLog: Sendable {
     ///   `.fsync`, the fsync) fails — the log then still ends at its last good batch; `.closed`.
     public func append(_ batch: ByteBuffer, durability: Durability) async throws(StorageError) -> AppendResult {
         var validated = try validateProducedBatch(batch, config: self.config)
+        let recordCount = Int64(validated.recordCount)
+        let byteCount = Int64(validated.byteCount)
         switch durability {
         case .none:
             let result = try self.state.withLock { state throws(StorageError) in
                 try self.appendLocked(&state, &validated, waiter: nil)
             }
+            self.metrics.recordAppend(records: recordCount, bytes: byteCount)
             self.scheduleFlushIfNeeded()
             return result
         case .fsync:
@@ -339,6 +364,7 @@ public final class PartitionLog: Sendable {
                     _ = try self.state.withLock { state throws(StorageError) in
                         try self.appendLocked(&state, &validated, waiter: continuation)
                     }
+                    self.metrics.recordAppend(records: recordCount, bytes: byteCount)
                     self.scheduleFlushIfNeeded()
                 } catch {
                     continuation.resume(returning: .failure(error))
@@ -555,6 +581,7 @@ public final class PartitionLog: Sendable {
 
     private func perform(_ job: FlushJob) throws(StorageError) {
         let fileSystem = self.environment.fileSystem
+        let fsyncs = self.environment.fsyncMetrics
         for rolled in job.rolledSegments + (job.activeIndexes.map { [$0] } ?? []) {
             for (path, bytes) in [
                 (rolled.offsetIndexPath, rolled.offsetIndexBytes), (rolled.timeIndexPath, rolled.timeIndexBytes),
@@ -563,12 +590,16 @@ public final class PartitionLog: Sendable {
                 defer { try? file.close() }
                 try file.truncate(toSize: 0)
                 try file.write(bytes, at: 0)
-                try file.fsync()
+                try fsyncs.measure { () throws(StorageError) in try file.fsync() }
             }
-            if job.activeIndexes == nil || rolled.logFile !== job.activeLogFile { try rolled.logFile.fsync() }
+            if job.activeIndexes == nil || rolled.logFile !== job.activeLogFile {
+                try fsyncs.measure { () throws(StorageError) in try rolled.logFile.fsync() }
+            }
         }
-        if job.syncDirectory { try fileSystem.fsyncDirectory(atPath: self.directory) }
-        try job.activeLogFile.fsync()
+        if job.syncDirectory {
+            try fsyncs.measure { () throws(StorageError) in try fileSystem.fsyncDirectory(atPath: self.directory) }
+        }
+        try fsyncs.measure { () throws(StorageError) in try job.activeLogFile.fsync() }
     }
 
     /// Fsyncs everything appended so far; returns once that is on stable storage.

@@ -82,14 +82,17 @@ func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
 final class TerndProcess: @unchecked Sendable {
     let process: Process
     let port: Int
+    /// The admin listener (/metrics, /health/*).
+    let httpPort: Int
     let dataDirectory: URL
     private let logFile: URL
 
     var bootstrap: String { "127.0.0.1:\(self.port)" }
 
-    private init(process: Process, port: Int, dataDirectory: URL, logFile: URL) {
+    private init(process: Process, port: Int, httpPort: Int, dataDirectory: URL, logFile: URL) {
         self.process = process
         self.port = port
+        self.httpPort = httpPort
         self.dataDirectory = dataDirectory
         self.logFile = logFile
     }
@@ -100,12 +103,15 @@ final class TerndProcess: @unchecked Sendable {
         dataDirectory: URL? = nil,
         port: Int? = nil,
         arguments: [String] = [],
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        waitUntilAccepting: Bool = true
     ) async throws -> TerndProcess {
         let dataDirectory = try dataDirectory ?? Paths.temporaryDirectory()
         var chosenPort = port
         if chosenPort == nil { chosenPort = try await freePort() }
         let port = chosenPort!
+        // Every broker gets its own admin port: tests run in parallel.
+        let httpPort = try await freePort()
         let logFile = dataDirectory.deletingLastPathComponent().appendingPathComponent(
             "\(dataDirectory.lastPathComponent).ternd.log"
         )
@@ -114,18 +120,25 @@ final class TerndProcess: @unchecked Sendable {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Paths.ternd)
-        process.arguments = ["--data-dir", dataDirectory.path, "--port", "\(port)"] + arguments
+        process.arguments =
+            ["--data-dir", dataDirectory.path, "--port", "\(port)", "--http-port", "\(httpPort)"] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let logHandle = try FileHandle(forWritingTo: logFile)
         process.standardError = logHandle
         process.standardOutput = logHandle
         try process.run()
-        let ternd = TerndProcess(process: process, port: port, dataDirectory: dataDirectory, logFile: logFile)
-        try await ternd.waitUntilAccepting()
+        let ternd = TerndProcess(
+            process: process,
+            port: port,
+            httpPort: httpPort,
+            dataDirectory: dataDirectory,
+            logFile: logFile
+        )
+        if waitUntilAccepting { try await ternd.waitUntilAccepting() }
         return ternd
     }
 
-    private func waitUntilAccepting() async throws {
+    func waitUntilAccepting() async throws {
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
             if !self.process.isRunning {
@@ -157,7 +170,7 @@ final class TerndProcess: @unchecked Sendable {
         try await self.waitForExit()
     }
 
-    private func waitForExit() async throws {
+    func waitForExit() async throws {
         let deadline = ContinuousClock.now + .seconds(20)
         while self.process.isRunning {
             guard ContinuousClock.now < deadline else { throw TestFailure("ternd did not exit:\n\(self.log)") }

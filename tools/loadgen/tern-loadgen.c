@@ -267,7 +267,9 @@ static int run_consume(struct options *o) {
     long long got = 0, errors = 0, bytes = 0, wrong_size = 0;
     uint64_t first = 0; /* time the first record arrived: connection, metadata and first fetch */
     rd_kafka_message_t *msgs[10000];
-    uint64_t deadline = start + 300ull * 1000000000ull;
+    /* 300 s, or -T TIMEOUT_MS when longer (a consumer reading along a long paced producer). */
+    uint64_t limit_ms = o->timeout_ms > 300000 ? (uint64_t)o->timeout_ms : 300000ull;
+    uint64_t deadline = start + limit_ms * 1000000ull;
     while (got < o->count && now_ns() < deadline) {
         /* consume_batch_queue waits until the array is full (or the timeout): never ask for more
          * than what is left, or the last call would sit out its timeout. */

@@ -192,6 +192,8 @@ final class ConsumerCore: Sendable {
         var records: RecordReader?
         var fetchOffset: Int64 = 0
         var timestampType: TimestampType = .createTime
+        /// Records delivered from this chunk, counted into the metrics when it is done.
+        var delivered = 0
     }
 
     nonisolated(nonsending) func next(_ cursor: inout Cursor) async throws -> ConsumerRecord? {
@@ -199,6 +201,7 @@ final class ConsumerCore: Sendable {
             if let chunk = cursor.chunk {
                 if let record = try self.nextRecord(in: chunk, &cursor) { return record }
                 self.finishChunk(chunk)
+                if cursor.delivered > 0 { self.recordsCounter.increment(by: cursor.delivered) }
                 cursor = Cursor()
             }
             // Take the next chunk, or wait for one.
@@ -270,6 +273,7 @@ final class ConsumerCore: Sendable {
                     // Lock-free: a seek or revocation retires the cursor and the chunk is dropped.
                     guard chunk.delivery.isCurrent.load(ordering: .relaxed) else { return nil }
                     chunk.delivery.position.store(record.offset + 1, ordering: .relaxed)
+                    cursor.delivered += 1
                     return ConsumerRecord(
                         topic: chunk.partition.topic,
                         partition: chunk.partition.partition,

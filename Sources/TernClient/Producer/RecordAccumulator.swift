@@ -2,16 +2,17 @@ import NIOCore
 import TernRecords
 import TernWire
 
-/// How a caller learns a record's fate.
-enum DeliveryCompletion: Sendable {
-    case continuation(CheckedContinuation<RecordMetadata, any Error>)
-    case callback(@Sendable (Result<RecordMetadata, any Error>) -> Void)
+/// How a caller learns a record's fate. One closure rather than an enum of continuation and
+/// callback: an optional of it is a single-payload enum, cheap to pass per record.
+struct DeliveryCompletion: Sendable {
+    let complete: @Sendable (Result<RecordMetadata, any Error>) -> Void
 
-    func complete(_ result: Result<RecordMetadata, any Error>) {
-        switch self {
-        case .continuation(let continuation): continuation.resume(with: result)
-        case .callback(let callback): callback(result)
-        }
+    static func continuation(_ continuation: CheckedContinuation<RecordMetadata, any Error>) -> Self {
+        Self { continuation.resume(with: $0) }
+    }
+
+    static func callback(_ callback: @escaping @Sendable (Result<RecordMetadata, any Error>) -> Void) -> Self {
+        Self(complete: callback)
     }
 }
 
@@ -27,39 +28,55 @@ final class ProducerBatch: @unchecked Sendable {
         var completion: DeliveryCompletion
     }
 
+    /// What appends change, in one stored property so that an append is one exclusivity-checked
+    /// access of the class rather than one per field.
+    struct Contents: Sendable {
+        /// Records are appended here until the batch is sent.
+        var builder: RecordBatchBuilder?
+        var recordCount: Int32 = 0
+        /// Bytes of buffer memory this batch holds until it is done.
+        var reservedBytes = 0
+        var waiters: [Waiter] = []
+
+        mutating func append(_ record: ProducerRecord, size: Int, timestamp: Int64, completion: DeliveryCompletion?) {
+            self.builder!.append(key: record.key, value: record.value, headers: record.headers, timestampMs: timestamp)
+            if let completion {
+                self.waiters.append(.init(index: self.recordCount, timestamp: timestamp, completion: completion))
+            }
+            self.recordCount += 1
+            self.reservedBytes += size
+        }
+    }
+
     let partition: TopicPartition
-    /// Records are appended here until the batch is sent; then `built` holds its bytes (kept for
-    /// retries, which must resend the same sequence numbers).
-    var builder: RecordBatchBuilder?
+    var contents: Contents
+    /// The batch's bytes once sent, kept for retries, which must resend the same sequence numbers.
     var built: ByteBuffer?
-    var recordCount: Int32 = 0
-    /// Bytes of buffer memory this batch holds until it is done.
-    var reservedBytes = 0
-    var waiters: [Waiter] = []
     let createdAt: ContinuousClock.Instant
     var attempts = 0
     var baseSequence: Int32 = -1
 
     init(partition: TopicPartition, builder: RecordBatchBuilder, createdAt: ContinuousClock.Instant) {
         self.partition = partition
-        self.builder = builder
+        self.contents = Contents(builder: builder)
         self.createdAt = createdAt
     }
 
-    var uncompressedByteCount: Int { self.builder?.uncompressedByteCount ?? 0 }
+    var builder: RecordBatchBuilder? {
+        get { self.contents.builder }
+        set { self.contents.builder = newValue }
+    }
+    var recordCount: Int32 { self.contents.recordCount }
+    var reservedBytes: Int { self.contents.reservedBytes }
+    var waiters: [Waiter] { self.contents.waiters }
 
     /// Whether a record of `size` bytes belongs in a new batch (an empty batch takes any record).
     func wouldOverflow(adding size: Int, batchSize: Int) -> Bool {
-        self.recordCount > 0 && (self.builder?.uncompressedByteCount ?? 0) + size > batchSize
+        self.contents.recordCount > 0 && (self.contents.builder?.uncompressedByteCount ?? 0) + size > batchSize
     }
 
     func append(_ record: ProducerRecord, size: Int, timestamp: Int64, completion: DeliveryCompletion?) {
-        self.builder!.append(key: record.key, value: record.value, headers: record.headers, timestampMs: timestamp)
-        if let completion {
-            self.waiters.append(.init(index: self.recordCount, timestamp: timestamp, completion: completion))
-        }
-        self.recordCount += 1
-        self.reservedBytes += size
+        self.contents.append(record, size: size, timestamp: timestamp, completion: completion)
     }
 }
 

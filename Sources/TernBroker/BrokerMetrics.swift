@@ -1,0 +1,228 @@
+import CoreMetrics
+import Metrics
+import Synchronization
+import TernWire
+
+/// Metric names of the broker layer; docs/operations.md lists every metric.
+public enum BrokerMetricNames {
+    public static let requests = "tern_requests_total"
+    public static let requestDuration = "tern_request_duration_seconds"
+    public static let requestErrors = "tern_request_errors_total"
+    public static let rejectedRequests = "tern_requests_rejected_total"
+    public static let connectionsOpen = "tern_connections_open"
+    public static let connectionsAccepted = "tern_connections_accepted_total"
+    public static let rebalances = "tern_group_rebalances_total"
+}
+
+/// The broker's request and connection metrics, through swift-metrics.
+///
+/// Everything a request touches is resolved up front: one slot per API key holds its counter and
+/// latency timer, so a request costs an array index, an atomic add and a histogram record, never a
+/// string or a dictionary. Error counters are made on the first error of each (API, code) pair; a
+/// response without errors only compares codes with zero.
+public final class BrokerMetrics: Sendable {
+    private struct ApiSlot: Sendable {
+        var requests: Counter
+        var duration: Metrics.Timer
+    }
+
+    /// Indexed by API key; nil for keys the broker does not serve.
+    private let slots: [ApiSlot?]
+    private let errors = Mutex<[Int32: Counter]>([:])
+    private let rejected = Counter(label: BrokerMetricNames.rejectedRequests)
+    private let connectionsOpen = Meter(label: BrokerMetricNames.connectionsOpen)
+    private let connectionsAccepted = Counter(label: BrokerMetricNames.connectionsAccepted)
+    private let rebalances = Counter(label: BrokerMetricNames.rebalances)
+
+    public init(apiKeys: [ApiKey] = Broker.advertisedApis.map(\.apiKey)) {
+        let maximumKey = Int(apiKeys.map(\.rawValue).max() ?? 0)
+        var slots = [ApiSlot?](repeating: nil, count: maximumKey + 1)
+        for key in apiKeys where key.rawValue >= 0 {
+            let dimensions = [("api", key.name)]
+            slots[Int(key.rawValue)] = ApiSlot(
+                requests: Counter(label: BrokerMetricNames.requests, dimensions: dimensions),
+                duration: Metrics.Timer(label: BrokerMetricNames.requestDuration, dimensions: dimensions)
+            )
+        }
+        self.slots = slots
+    }
+
+    /// A request was answered (or, for acks=0, handled) `nanoseconds` after it was read.
+    public func requestCompleted(apiKey: Int16, nanoseconds: Int64) {
+        guard apiKey >= 0, Int(apiKey) < self.slots.count, let slot = self.slots[Int(apiKey)] else { return }
+        slot.requests.increment()
+        slot.duration.recordNanoseconds(nanoseconds)
+    }
+
+    /// A request the broker could not serve (unsupported API or version, undecodable): Kafka closes
+    /// the connection.
+    public func requestRejected() {
+        self.rejected.increment()
+    }
+
+    public func connectionOpened() {
+        self.connectionsAccepted.increment()
+        self.connectionsOpen.increment()
+    }
+
+    public func connectionClosed() {
+        self.connectionsOpen.decrement()
+    }
+
+    func rebalanceCompleted() {
+        self.rebalances.increment()
+    }
+
+    /// Counts one error code of a response (codes other than NONE only).
+    func countError(_ code: KafkaErrorCode, apiKey: ApiKey) {
+        guard code != .none else { return }
+        let key = Int32(apiKey.rawValue) << 16 | Int32(UInt16(bitPattern: code.rawValue))
+        let counter = self.errors.withLock { errors in
+            if let counter = errors[key] { return counter }
+            let counter = Counter(
+                label: BrokerMetricNames.requestErrors,
+                dimensions: [("api", apiKey.name), ("error", code.name)]
+            )
+            errors[key] = counter
+            return counter
+        }
+        counter.increment()
+    }
+}
+
+/// Responses report their error codes to `BrokerMetrics`: every partition-, topic-, group- or
+/// request-level code, as Kafka's `ErrorsPerSec` counts them.
+protocol ReportsErrorCodes {
+    static var apiKey: ApiKey { get }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void)
+}
+
+extension ApiVersionsResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .apiVersions }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) { body(self.errorCode) }
+}
+
+extension ProduceResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .produce }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
+        for topic in self.responses { for partition in topic.partitionResponses { body(partition.errorCode) } }
+    }
+}
+
+extension FetchResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .fetch }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
+        body(self.errorCode)
+        for topic in self.responses { for partition in topic.partitions { body(partition.errorCode) } }
+    }
+}
+
+extension ListOffsetsResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .listOffsets }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
+        for topic in self.topics { for partition in topic.partitions { body(partition.errorCode) } }
+    }
+}
+
+extension MetadataResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .metadata }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
+        for topic in self.topics {
+            body(topic.errorCode)
+            for partition in topic.partitions { body(partition.errorCode) }
+        }
+    }
+}
+
+extension OffsetCommitResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .offsetCommit }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
+        for topic in self.topics { for partition in topic.partitions { body(partition.errorCode) } }
+    }
+}
+
+extension OffsetFetchResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .offsetFetch }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
+        body(self.errorCode)
+        for topic in self.topics { for partition in topic.partitions { body(partition.errorCode) } }
+    }
+}
+
+extension FindCoordinatorResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .findCoordinator }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) { body(self.errorCode) }
+}
+
+extension JoinGroupResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .joinGroup }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) { body(self.errorCode) }
+}
+
+extension HeartbeatResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .heartbeat }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) { body(self.errorCode) }
+}
+
+extension LeaveGroupResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .leaveGroup }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) { body(self.errorCode) }
+}
+
+extension SyncGroupResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .syncGroup }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) { body(self.errorCode) }
+}
+
+extension DescribeGroupsResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .describeGroups }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
+        for group in self.groups { body(group.errorCode) }
+    }
+}
+
+extension ListGroupsResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .listGroups }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) { body(self.errorCode) }
+}
+
+extension DeleteGroupsResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .deleteGroups }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
+        for result in self.results { body(result.errorCode) }
+    }
+}
+
+extension OffsetDeleteResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .offsetDelete }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
+        body(self.errorCode)
+        for topic in self.topics { for partition in topic.partitions { body(partition.errorCode) } }
+    }
+}
+
+extension CreateTopicsResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .createTopics }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
+        for topic in self.topics { body(topic.errorCode) }
+    }
+}
+
+extension DeleteTopicsResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .deleteTopics }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
+        for topic in self.responses { body(topic.errorCode) }
+    }
+}
+
+extension InitProducerIdResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .initProducerId }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) { body(self.errorCode) }
+}
+
+extension DescribeConfigsResponse: ReportsErrorCodes {
+    static var apiKey: ApiKey { .describeConfigs }
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
+        for result in self.results { body(result.errorCode) }
+    }
+}
