@@ -488,15 +488,10 @@ final class ConsumerCore: Sendable {
         var nextOffset = fetched.fetchPosition
         var reader = RecordBatchReader(records)
         var complete = 0
-        var recordCount = 0
         do {
             while let batch = try reader.next() {
                 nextOffset = max(nextOffset, batch.nextOffset)
                 complete += 1
-                // Records before the fetch position (the head of the first batch) are skipped.
-                recordCount +=
-                    batch.baseOffset >= fetched.fetchPosition
-                    ? Int(batch.recordCount) : Int(max(0, batch.nextOffset - fetched.fetchPosition))
             }
         } catch {
             self.fail(TernClientError(.corruptRecord, "bad batch framing in \(key): \(error)"))
@@ -504,7 +499,6 @@ final class ConsumerCore: Sendable {
         }
         if complete > 0 {
             self.bytesCounter.increment(by: records.readableBytes)
-            self.recordsCounter.increment(by: recordCount)
         }
         let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard var partition = state.partitions[key], partition.epoch == fetched.epoch else { return [] }
