@@ -110,9 +110,15 @@ let package = Package(
             path: "Sources/TernStorageCrashWriter",
             swiftSettings: strictSettings
         ),
+        // The CLI's pure parts (kcat option parsing, output formats, JSON envelopes, dump-log) in a
+        // library so tests can import them; the `tern` executable adds the client and subcommands.
+        .target(name: "TernCLICore", dependencies: ["TernRecords", "TernWire", nioCore], swiftSettings: strictSettings),
         .executableTarget(
             name: "tern",
-            dependencies: ["TernClient", "TernWire", "TernRecords", nioCore, argumentParser, histogram],
+            dependencies: [
+                "TernCLICore", "TernClient", "TernWire", "TernRecords", "TernCompression", nioCore, nioConcurrencyHelpers,
+                argumentParser, histogram,
+            ],
             swiftSettings: strictSettings
         ),
 
@@ -150,6 +156,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TernClientTests", dependencies: ["TernClient"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TernCLITests",
+            dependencies: ["TernCLICore", "TernRecords", "TernWire", nioCore],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -1,0 +1,567 @@
+import ArgumentParser
+import TernCLICore
+import TernClient
+import TernWire
+
+/// Runs an admin action with a client, turning every failure into one line on stderr and exit 1.
+func withAdmin<T: Sendable>(
+    _ connection: ConnectionOptions,
+    _ body: @escaping @Sendable (Admin) async throws -> T
+) async throws -> T {
+    do {
+        var configuration = ClientConfiguration(
+            bootstrapServers: connection.bootstrap.split(separator: ",").map(String.init)
+        )
+        configuration.clientId = "tern-admin"
+        configuration.connectTimeout = .seconds(max(1, connection.timeoutSeconds))
+        configuration.requestTimeout = .seconds(max(1, connection.timeoutSeconds))
+        let admin = try Admin(configuration: configuration)
+        do {
+            let result = try await withTimeout(
+                .seconds(max(1, connection.timeoutSeconds) * 3),
+                "no answer from \(connection.bootstrap) within \(max(1, connection.timeoutSeconds) * 3)s"
+            ) { try await body(admin) }
+            await admin.close()
+            return result
+        } catch {
+            await admin.close()
+            throw error
+        }
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        printError("tern: \(describe(error))")
+        throw ExitCode(1)
+    }
+}
+
+/// Plain aligned columns for people.
+func table(_ header: [String], _ rows: [[String]]) -> String {
+    var widths = header.map(\.count)
+    for row in rows {
+        for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+    }
+    func line(_ cells: [String]) -> String {
+        var s = ""
+        for (i, cell) in cells.enumerated() {
+            if i == cells.count - 1 {
+                s += cell
+            } else {
+                s += cell + String(repeating: " ", count: widths[i] - cell.count + 2)
+            }
+        }
+        return s + "\n"
+    }
+    return line(header) + rows.map(line).joined()
+}
+
+/// JSON for scripts: a minimal writer for the shapes the admin commands print.
+indirect enum JSON: Sendable {
+    case string(String), int(Int64), bool(Bool), null
+    case array([JSON]), object([(String, JSON)])
+
+    var text: String {
+        switch self {
+        case .string(let s): jsonString(s)
+        case .int(let n): String(n)
+        case .bool(let b): String(b)
+        case .null: "null"
+        case .array(let items): "[" + items.map(\.text).joined(separator: ",") + "]"
+        case .object(let pairs): "{" + pairs.map { jsonString($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        }
+    }
+}
+
+struct TopicCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topic",
+        abstract: "Create, delete, list and describe topics.",
+        subcommands: [Create.self, Delete.self, List.self, Describe.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a topic.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Topic name.") var name: String
+        @Option(name: [.short, .long], help: "Number of partitions.") var partitions: Int32 = 1
+        @Option(name: [.short, .customLong("replication-factor")], help: "Replicas per partition.")
+        var replicationFactor: Int16 = 1
+        @Option(name: [.customLong("config")], help: "A topic config, name=value (repeatable).") var configs: [String] =
+            []
+        @Flag(name: .customLong("if-not-exists"), help: "Succeed if the topic already exists.") var ifNotExists = false
+
+        func run() async throws {
+            var configs: [String: String] = [:]
+            for c in self.configs {
+                guard let eq = c.firstIndex(of: "="), eq != c.startIndex else {
+                    printError("tern: --config expects name=value, not \(c)")
+                    throw ExitCode(1)
+                }
+                configs[String(c[..<eq])] = String(c[c.index(after: eq)...])
+            }
+            guard self.partitions > 0 else {
+                printError("tern: --partitions must be at least 1")
+                throw ExitCode(1)
+            }
+            let (name, partitions, rf, ifNotExists) = (
+                self.name, self.partitions, self.replicationFactor, self.ifNotExists
+            )
+            let created = try await withAdmin(self.connection) { [configs] admin in
+                do {
+                    try await admin.createTopic(name, partitions: partitions, replicationFactor: rf, configs: configs)
+                    return true
+                } catch let error as TernClientError where ifNotExists && error.kafkaErrorCode == .topicAlreadyExists {
+                    return false
+                }
+            }
+            print(
+                created
+                    ? "Created topic \"\(name)\" with \(partitions) partitions." : "Topic \"\(name)\" already exists."
+            )
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete topics.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Topic names.") var names: [String]
+
+        func run() async throws {
+            let names = self.names
+            try await withAdmin(self.connection) { admin in try await admin.deleteTopics(names) }
+            for name in names { print("Deleted topic \"\(name)\".") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List topics.")
+        @OptionGroup var connection: ConnectionOptions
+        @Flag(help: "Include internal topics (__consumer_offsets).") var all = false
+        @Flag(help: "JSON output.") var json = false
+
+        func run() async throws {
+            let metadata = try await withAdmin(self.connection) { admin in try await admin.metadata() }
+            let topics = metadata.topics.filter { self.all || !$0.isInternal && !$0.name.hasPrefix("__") }
+            if self.json {
+                print(
+                    JSON.array(
+                        topics.map {
+                            .object([
+                                ("topic", .string($0.name)), ("partitions", .int(Int64($0.partitions.count))),
+                                ("internal", .bool($0.isInternal)),
+                            ])
+                        }
+                    ).text
+                )
+            } else {
+                print(
+                    table(["TOPIC", "PARTITIONS"], topics.map { [$0.name, String($0.partitions.count)] }),
+                    terminator: ""
+                )
+            }
+        }
+    }
+
+    struct Describe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Describe topics: partitions (leader, replicas, ISR, offsets) and configs."
+        )
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Topic names (default: all).") var names: [String] = []
+        @Flag(name: .customLong("all-configs"), help: "Show default configs too.") var allConfigs = false
+        @Flag(help: "JSON output.") var json = false
+
+        struct Description: Sendable {
+            var topic: ClusterMetadata.Topic
+            var earliest: [Int32: Int64]
+            var latest: [Int32: Int64]
+            var configs: [Admin.ConfigEntry]
+        }
+
+        func run() async throws {
+            let names = self.names
+            let descriptions = try await withAdmin(self.connection) { admin in
+                let metadata = try await admin.metadata(topics: names.isEmpty ? nil : names)
+                var result: [Description] = []
+                for topic in metadata.topics
+                where names.contains(topic.name) || names.isEmpty && !topic.name.hasPrefix("__") {
+                    if topic.error != .none {
+                        throw CLIError(
+                            "topic \"\(topic.name)\": \(topic.error == .unknownTopicOrPartition ? "no such topic" : "\(topic.error)")"
+                        )
+                    }
+                    let tps = topic.partitions.map { TopicPartition(topic: topic.name, partition: $0.partition) }
+                    let earliest = try await admin.listOffsets(tps, spec: .earliest)
+                    let latest = try await admin.listOffsets(tps, spec: .latest)
+                    let configs = try await admin.describeConfigs(topic: topic.name)
+                    result.append(
+                        Description(
+                            topic: topic,
+                            earliest: Dictionary(uniqueKeysWithValues: earliest.map { ($0.key.partition, $0.value) }),
+                            latest: Dictionary(uniqueKeysWithValues: latest.map { ($0.key.partition, $0.value) }),
+                            configs: configs
+                        )
+                    )
+                }
+                for name in names where !metadata.topics.contains(where: { $0.name == name }) {
+                    throw CLIError("topic \"\(name)\": no such topic")
+                }
+                return result
+            }
+            if self.json {
+                print(
+                    JSON.array(
+                        descriptions.map { d in
+                            .object([
+                                ("topic", .string(d.topic.name)),
+                                (
+                                    "partitions",
+                                    .array(
+                                        d.topic.partitions.map { p in
+                                            .object([
+                                                ("partition", .int(Int64(p.partition))),
+                                                ("leader", .int(Int64(p.leader))),
+                                                ("replicas", .array(p.replicas.map { .int(Int64($0)) })),
+                                                ("isr", .array(p.isr.map { .int(Int64($0)) })),
+                                                ("earliestOffset", .int(d.earliest[p.partition] ?? -1)),
+                                                ("latestOffset", .int(d.latest[p.partition] ?? -1)),
+                                            ])
+                                        }
+                                    )
+                                ),
+                                (
+                                    "configs",
+                                    .object(
+                                        d.configs.filter { self.allConfigs || !$0.isDefault }.map {
+                                            ($0.name, $0.isSensitive ? .null : $0.value.map(JSON.string) ?? .null)
+                                        }
+                                    )
+                                ),
+                            ])
+                        }
+                    ).text
+                )
+                return
+            }
+            var out = ""
+            for d in descriptions {
+                out += "Topic: \(d.topic.name)  Partitions: \(d.topic.partitions.count)\n"
+                let configs = d.configs.filter { self.allConfigs || !$0.isDefault }
+                if !configs.isEmpty {
+                    out +=
+                        "Configs: "
+                        + configs.map { "\($0.name)=\($0.isSensitive ? "<sensitive>" : $0.value ?? "")" }
+                        .joined(separator: ", ") + "\n"
+                }
+                out += table(
+                    ["PARTITION", "LEADER", "REPLICAS", "ISR", "EARLIEST", "LATEST", "RECORDS"],
+                    d.topic.partitions.map { p in
+                        let e = d.earliest[p.partition] ?? -1
+                        let l = d.latest[p.partition] ?? -1
+                        return [
+                            String(p.partition), String(p.leader), p.replicas.map(String.init).joined(separator: ","),
+                            p.isr.map(String.init).joined(separator: ","), String(e), String(l), String(max(0, l - e)),
+                        ]
+                    }
+                )
+                out += "\n"
+            }
+            print(out, terminator: "")
+        }
+    }
+}
+
+struct GroupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "group",
+        abstract: "List and describe consumer groups, reset their offsets.",
+        subcommands: [List.self, Describe.self, ResetOffsets.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List consumer groups.")
+        @OptionGroup var connection: ConnectionOptions
+        @Flag(help: "JSON output.") var json = false
+
+        func run() async throws {
+            let groups = try await withAdmin(self.connection) { admin in
+                let listings = try await admin.listGroups()
+                let states = try await admin.describeGroups(listings.map(\.groupId))
+                return listings.map { listing in
+                    (listing, states.first { $0.groupId == listing.groupId })
+                }
+            }
+            if self.json {
+                print(
+                    JSON.array(
+                        groups.map { l, d in
+                            .object([
+                                ("group", .string(l.groupId)), ("protocolType", .string(l.protocolType)),
+                                ("state", .string(d?.state ?? l.state)),
+                                ("members", .int(Int64(d?.members.count ?? 0))),
+                            ])
+                        }
+                    ).text
+                )
+            } else {
+                print(
+                    table(
+                        ["GROUP", "STATE", "MEMBERS", "PROTOCOL-TYPE"],
+                        groups.map { l, d in
+                            [l.groupId, d?.state ?? l.state, String(d?.members.count ?? 0), l.protocolType]
+                        }
+                    ),
+                    terminator: ""
+                )
+            }
+        }
+    }
+
+    struct PartitionState: Sendable {
+        var tp: TopicPartition
+        var committed: Int64?
+        var logEnd: Int64
+        var owner: Admin.GroupMember?
+        var lag: Int64? { self.committed.map { max(0, self.logEnd - $0) } }
+    }
+
+    struct Describe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Describe groups: state, members and assignments, committed offsets and lag per partition."
+        )
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Group ids.") var groups: [String]
+        @Flag(help: "JSON output.") var json = false
+
+        func run() async throws {
+            let ids = self.groups
+            let result = try await withAdmin(self.connection) { admin in
+                var out: [(Admin.GroupDescription, [PartitionState])] = []
+                for description in try await admin.describeGroups(ids) {
+                    if description.error != .none {
+                        throw CLIError("group \"\(description.groupId)\": \(description.error)")
+                    }
+                    let committed = try await admin.fetchOffsets(group: description.groupId)
+                    var partitions = Set(committed.keys)
+                    for member in description.members { partitions.formUnion(member.assignment) }
+                    if description.state == "Dead" && partitions.isEmpty {
+                        throw CLIError("group \"\(description.groupId)\" does not exist")
+                    }
+                    let sorted = partitions.sorted()
+                    let ends = sorted.isEmpty ? [:] : try await admin.listOffsets(sorted, spec: .latest)
+                    out.append(
+                        (
+                            description,
+                            sorted.map { tp in
+                                PartitionState(
+                                    tp: tp,
+                                    committed: committed[tp],
+                                    logEnd: ends[tp] ?? -1,
+                                    owner: description.members.first { $0.assignment.contains(tp) }
+                                )
+                            }
+                        )
+                    )
+                }
+                return out
+            }
+            if self.json {
+                print(
+                    JSON.array(
+                        result.map { d, parts in
+                            .object([
+                                ("group", .string(d.groupId)), ("state", .string(d.state)),
+                                ("protocolType", .string(d.protocolType)), ("protocol", .string(d.protocolName)),
+                                (
+                                    "members",
+                                    .array(
+                                        d.members.map { m in
+                                            .object([
+                                                ("memberId", .string(m.memberId)), ("clientId", .string(m.clientId)),
+                                                ("host", .string(m.clientHost)),
+                                                (
+                                                    "assignment",
+                                                    .array(
+                                                        m.assignment.map {
+                                                            .object([
+                                                                ("topic", .string($0.topic)),
+                                                                ("partition", .int(Int64($0.partition))),
+                                                            ])
+                                                        }
+                                                    )
+                                                ),
+                                            ])
+                                        }
+                                    )
+                                ),
+                                (
+                                    "partitions",
+                                    .array(
+                                        parts.map { p in
+                                            .object([
+                                                ("topic", .string(p.tp.topic)),
+                                                ("partition", .int(Int64(p.tp.partition))),
+                                                ("committedOffset", p.committed.map(JSON.int) ?? .null),
+                                                ("logEndOffset", .int(p.logEnd)), ("lag", p.lag.map(JSON.int) ?? .null),
+                                                ("memberId", p.owner.map { .string($0.memberId) } ?? .null),
+                                            ])
+                                        }
+                                    )
+                                ),
+                            ])
+                        }
+                    ).text
+                )
+                return
+            }
+            var out = ""
+            for (d, parts) in result {
+                out +=
+                    "Group: \(d.groupId)  State: \(d.state)  Protocol: \(d.protocolName.isEmpty ? "-" : d.protocolName)"
+                out += "  Members: \(d.members.count)\n"
+                if !parts.isEmpty {
+                    out += table(
+                        ["TOPIC", "PARTITION", "COMMITTED", "LOG-END", "LAG", "MEMBER", "CLIENT-ID", "HOST"],
+                        parts.map { p in
+                            [
+                                p.tp.topic, String(p.tp.partition), p.committed.map(String.init) ?? "-",
+                                String(p.logEnd),
+                                p.lag.map(String.init) ?? "-", p.owner?.memberId ?? "-", p.owner?.clientId ?? "-",
+                                p.owner?.clientHost ?? "-",
+                            ]
+                        }
+                    )
+                }
+                out += "\n"
+            }
+            print(out, terminator: "")
+        }
+    }
+
+    struct ResetOffsets: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-offsets",
+            abstract: "Set a group's committed offsets (dry run unless --execute; the group must have no members).",
+            discussion: """
+                Examples:
+                  tern group reset-offsets --group billing --topic orders --to-earliest
+                  tern group reset-offsets --group billing --topic orders:0,2 --to-offset 1000 --execute
+                  tern group reset-offsets --group billing --all-topics --to-datetime 1700000000000 --execute
+                """
+        )
+        @OptionGroup var connection: ConnectionOptions
+        @Option(name: [.short, .long], help: "Group id.") var group: String
+        @Option(name: [.short, .long], help: "topic or topic:p1,p2 (repeatable).") var topic: [String] = []
+        @Flag(name: .customLong("all-topics"), help: "Every topic the group has committed offsets for.") var allTopics =
+            false
+        @Flag(name: .customLong("to-earliest")) var toEarliest = false
+        @Flag(name: .customLong("to-latest")) var toLatest = false
+        @Option(name: .customLong("to-offset"), help: "An absolute offset (clamped to the partition's range).")
+        var toOffset: Int64?
+        @Option(name: .customLong("to-datetime"), help: "The first offset at or after this time (ms since the epoch).")
+        var toTimestamp: Int64?
+        @Flag(help: "Commit the new offsets (without it: only show them).") var execute = false
+        @Flag(help: "JSON output.") var json = false
+
+        func validate() throws {
+            let targets = [self.toEarliest, self.toLatest, self.toOffset != nil, self.toTimestamp != nil].filter { $0 }
+                .count
+            guard targets == 1 else {
+                throw ValidationError("give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime")
+            }
+            guard self.allTopics != !self.topic.isEmpty else { throw ValidationError("give --topic … or --all-topics") }
+        }
+
+        func run() async throws {
+            var requested: [(String, [Int32]?)] = []
+            for t in self.topic {
+                if let colon = t.lastIndex(of: ":") {
+                    let parts = t[t.index(after: colon)...].split(separator: ",").map { Int32($0) }
+                    guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
+                        printError("tern: --topic expects topic or topic:p1,p2, not \(t)")
+                        throw ExitCode(1)
+                    }
+                    requested.append((String(t[..<colon]), parts.map { $0! }))
+                } else {
+                    requested.append((t, nil))
+                }
+            }
+            let spec: OffsetSpec =
+                if self.toEarliest { .earliest } else if self.toLatest { .latest } else if let t = self.toTimestamp {
+                    .timestamp(t)
+                } else { .offset(self.toOffset!) }
+            let (group, allTopics, execute) = (self.group, self.allTopics, self.execute)
+            let plan = try await withAdmin(self.connection) { [requested] admin in
+                let groups = try await admin.describeGroups([group])
+                if let g = groups.first, !g.members.isEmpty {
+                    throw CLIError(
+                        "group \"\(group)\" has \(g.members.count) active member(s) (state \(g.state)); stop its consumers first"
+                    )
+                }
+                let committed = try await admin.fetchOffsets(group: group)
+                var partitions: [TopicPartition] = []
+                if allTopics {
+                    partitions = committed.keys.sorted()
+                } else {
+                    for (topic, parts) in requested {
+                        let all = try await admin.partitions(of: topic)
+                        if let parts {
+                            for p in parts where !all.contains(TopicPartition(topic: topic, partition: p)) {
+                                throw CLIError("topic \"\(topic)\" has no partition \(p)")
+                            }
+                            partitions += parts.map { TopicPartition(topic: topic, partition: $0) }
+                        } else {
+                            partitions += all
+                        }
+                    }
+                }
+                guard !partitions.isEmpty else {
+                    throw CLIError("nothing to reset: group \"\(group)\" has no committed offsets")
+                }
+                let earliest = try await admin.listOffsets(partitions, spec: .earliest)
+                let latest = try await admin.listOffsets(partitions, spec: .latest)
+                var targets: [TopicPartition: Int64]
+                switch spec {
+                case .offset(let o):
+                    targets = Dictionary(
+                        uniqueKeysWithValues: partitions.map { tp in
+                            (tp, min(max(o, earliest[tp] ?? 0), latest[tp] ?? o))
+                        }
+                    )
+                default: targets = try await admin.listOffsets(partitions, spec: spec)
+                }
+                if execute { try await admin.commitOffsets(group: group, targets) }
+                return partitions.map { tp in (tp, committed[tp], targets[tp] ?? -1) }
+            }
+            if self.json {
+                print(
+                    JSON.object([
+                        ("group", .string(group)), ("executed", .bool(execute)),
+                        (
+                            "partitions",
+                            .array(
+                                plan.map { tp, old, new in
+                                    .object([
+                                        ("topic", .string(tp.topic)), ("partition", .int(Int64(tp.partition))),
+                                        ("currentOffset", old.map(JSON.int) ?? .null), ("newOffset", .int(new)),
+                                    ])
+                                }
+                            )
+                        ),
+                    ]).text
+                )
+                return
+            }
+            print(
+                table(
+                    ["TOPIC", "PARTITION", "CURRENT", "NEW"],
+                    plan.map { tp, old, new in
+                        [tp.topic, String(tp.partition), old.map(String.init) ?? "-", String(new)]
+                    }
+                ),
+                terminator: ""
+            )
+            print(execute ? "Offsets committed for group \"\(group)\"." : "Dry run: nothing committed (add --execute).")
+        }
+    }
+}

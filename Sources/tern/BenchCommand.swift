@@ -1,0 +1,262 @@
+import ArgumentParser
+import Histogram
+import NIOConcurrencyHelpers
+import NIOCore
+import TernCLICore
+import TernClient
+import TernCompression
+import TernWire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Load generators in the spirit of kafka-producer-perf-test: throughput and latency percentiles.",
+        discussion: """
+            Each prints a live progress line on stderr when it is a terminal, then one summary line
+            (key=value) on stdout, or a JSON object with --json. Latencies come from an HdrHistogram
+            with microsecond resolution.
+            """,
+        subcommands: [Produce.self, Consume.self, EndToEnd.self]
+    )
+}
+
+/// Options shared by the load generators.
+struct LoadOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: "Topic (created if missing).") var topic: String = "tern-bench"
+    @Option(name: [.customShort("n"), .long], help: "Records to send.") var records: Int = 100_000
+    @Option(name: [.customShort("s"), .customLong("record-size")], help: "Value size in bytes.") var recordSize: Int =
+        100
+    @Option(help: "Target records/s over all producers (0: as fast as possible).") var rate: Double = 0
+    @Option(help: "0, 1 or all.") var acks: String = "all"
+    @Option(help: "none, gzip, snappy, lz4 or zstd.") var compression: String = "none"
+    @Option(help: "Partitions of the topic when it is created.") var partitions: Int32 = 1
+    @Option(help: "Concurrent producers.") var producers: Int = 1
+    @Option(name: .customLong("linger-ms"), help: "Producer linger.") var lingerMs: Int64 = 5
+    @Option(name: .customLong("batch-size"), help: "Producer batch size in bytes.") var batchSize: Int = 1_000_000
+
+    func validate() throws {
+        guard self.records > 0 else { throw ValidationError("--records must be positive") }
+        guard self.recordSize >= 8 else {
+            throw ValidationError("--record-size must be at least 8 (it carries a send time)")
+        }
+        guard self.producers > 0 else { throw ValidationError("--producers must be positive") }
+        guard ["0", "1", "all", "-1"].contains(self.acks) else { throw ValidationError("--acks must be 0, 1 or all") }
+        guard CompressionCodec(name: self.compression) != nil else {
+            throw ValidationError("--compression must be none, gzip, snappy, lz4 or zstd")
+        }
+        guard self.rate >= 0 else { throw ValidationError("--rate must be ≥ 0") }
+    }
+
+    func producerConfiguration(_ client: ClientConfiguration) -> ProducerConfiguration {
+        var c = ProducerConfiguration(client: client)
+        c.acks = self.acks == "0" ? .none : self.acks == "1" ? .leader : .all
+        c.idempotent = c.acks == .all
+        c.compression = CompressionCodec(name: self.compression)!
+        c.linger = .milliseconds(self.lingerMs)
+        c.batchSize = self.batchSize
+        c.deliveryTimeout = .seconds(60)
+        return c
+    }
+}
+
+func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Counts and latencies shared by the tasks of a run.
+final class BenchRecorder: Sendable {
+    struct State {
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        var records = 0
+        var bytes = 0
+        var errors = 0
+        var firstError: String?
+    }
+
+    let state = NIOLockedValueBox(State())
+
+    func record(latencyMicros: UInt64?, bytes: Int) {
+        self.state.withLockedValue {
+            $0.records += 1
+            $0.bytes += bytes
+            if let latencyMicros { _ = $0.histogram.record(min(latencyMicros, 60_000_000)) }
+        }
+    }
+
+    func fail(_ error: any Error) {
+        self.state.withLockedValue {
+            $0.errors += 1
+            if $0.firstError == nil { $0.firstError = describe(error) }
+        }
+    }
+}
+
+/// The progress line and the summary.
+struct BenchReport {
+    var name: String
+    var json: Bool
+
+    func progress(_ recorder: BenchRecorder, started: UInt64) -> Task<Void, Never>? {
+        guard stderrIsTerminal() else { return nil }
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                if Task.isCancelled { break }
+                let s = recorder.state.withLockedValue { $0 }
+                let seconds = Double(monotonicNanoseconds() - started) / 1e9
+                var line = "\r\(self.name): \(s.records) records, \(Int(Double(s.records) / seconds)) records/s, "
+                line += format(Double(s.bytes) / seconds / 1e6) + " MB/s"
+                if s.histogram.totalCount > 0 {
+                    line += ", p99 " + format(Double(s.histogram.valueAtPercentile(99)) / 1000) + " ms"
+                }
+                writeStderr(line + "   ")
+            }
+        }
+    }
+
+    func finish(_ recorder: BenchRecorder, started: UInt64, extra: [(String, String)] = []) -> Bool {
+        let s = recorder.state.withLockedValue { $0 }
+        let seconds = Double(monotonicNanoseconds() - started) / 1e9
+        if stderrIsTerminal() { writeStderr("\r\u{1B}[K") }
+        var fields: [(String, String)] = [
+            ("records", String(s.records)), ("bytes", String(s.bytes)), ("seconds", format(seconds, 3)),
+            ("records_per_sec", format(Double(s.records) / seconds, 1)),
+            ("mb_per_sec", format(Double(s.bytes) / seconds / 1e6)),
+        ]
+        if s.histogram.totalCount > 0 {
+            let h = s.histogram
+            for (label, p) in [("p50", 50.0), ("p95", 95.0), ("p99", 99.0), ("p99_9", 99.9)] {
+                fields.append(("\(label)_ms", format(Double(h.valueAtPercentile(p)) / 1000, 3)))
+            }
+            fields.append(("max_ms", format(Double(h.max) / 1000, 3)))
+        }
+        fields.append(("errors", String(s.errors)))
+        fields += extra
+        if self.json {
+            let body = fields.map { key, value -> String in
+                let text = ["acks", "compression", "topic"].contains(key) || Double(value) == nil
+                return jsonString(key) + ":" + (text ? jsonString(value) : value)
+            }.joined(separator: ",")
+            print("{\"bench\":\(jsonString(self.name)),\(body)}")
+        } else {
+            print("\(self.name): " + fields.map { "\($0)=\($1)" }.joined(separator: " "))
+        }
+        if let error = s.firstError { printError("tern bench: \(s.errors) error(s), first: \(error)") }
+        return s.errors == 0
+    }
+}
+
+func format(_ value: Double, _ decimals: Int = 2) -> String {
+    guard value.isFinite else { return "0" }
+    if decimals == 0 { return String(Int64(value.rounded())) }
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    var text = String(rounded)
+    if let dot = text.firstIndex(of: ".") {
+        let fraction = text[text.index(after: dot)...]
+        if fraction.count < decimals { text += String(repeating: "0", count: decimals - fraction.count) }
+    } else if decimals > 0 {
+        text += "." + String(repeating: "0", count: decimals)
+    }
+    return text
+}
+
+/// Creates the topic unless it exists.
+func ensureTopic(_ connection: ConnectionOptions, _ topic: String, partitions: Int32) async throws {
+    try await withAdmin(connection) { admin in
+        do {
+            try await admin.createTopic(topic, partitions: partitions)
+        } catch let error as TernClientError where error.kafkaErrorCode == .topicAlreadyExists {}
+    }
+}
+
+func clientConfiguration(_ connection: ConnectionOptions, clientId: String) -> ClientConfiguration {
+    var c = ClientConfiguration(bootstrapServers: connection.bootstrap.split(separator: ",").map(String.init))
+    c.clientId = clientId
+    c.connectTimeout = .seconds(max(1, connection.timeoutSeconds))
+    return c
+}
+
+/// Sends `load.records` records from `load.producers` producers at `load.rate`; each value starts
+/// with the monotonic send time in nanoseconds (for e2e). Latency = enqueue → acknowledgement.
+func runProducers(_ load: LoadOptions, _ connection: ConnectionOptions, recorder: BenchRecorder) async throws {
+    let configuration = load.producerConfiguration(clientConfiguration(connection, clientId: "tern-bench"))
+    let padding = (0..<load.recordSize - 8).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for index in 0..<load.producers {
+            let count = load.records / load.producers + (index < load.records % load.producers ? 1 : 0)
+            let perProducerRate = load.rate / Double(load.producers)
+            group.addTask {
+                let producer = try Producer(configuration: configuration)
+                let start = monotonicNanoseconds()
+                for i in 0..<count {
+                    if perProducerRate > 0 {
+                        let due = start + UInt64(Double(i) / perProducerRate * 1e9)
+                        let now = monotonicNanoseconds()
+                        if due > now + 1_000_000 { try await Task.sleep(for: .nanoseconds(Int64(due - now))) }
+                    }
+                    let sentAt = monotonicNanoseconds()
+                    var value = ByteBuffer()
+                    value.reserveCapacity(load.recordSize)
+                    value.writeInteger(sentAt)
+                    value.writeBytes(padding)
+                    let size = load.recordSize
+                    try await producer.enqueue(ProducerRecord(topic: load.topic, value: value)) { result in
+                        switch result {
+                        case .success:
+                            recorder.record(latencyMicros: (monotonicNanoseconds() - sentAt) / 1000, bytes: size)
+                        case .failure(let error): recorder.fail(error)
+                        }
+                    }
+                }
+                try await producer.close()
+            }
+        }
+        try await group.waitForAll()
+    }
+}
+
+extension BenchCommand {
+    struct Produce: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Produce records and report throughput and acknowledgement latency.",
+            discussion: "Example: tern bench produce -b localhost:9092 --records 1000000 --record-size 100 --acks 1"
+        )
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var load: LoadOptions
+        @Flag(help: "Print the summary as JSON.") var json = false
+
+        func run() async throws {
+            try await ensureTopic(self.connection, self.load.topic, partitions: self.load.partitions)
+            let recorder = BenchRecorder()
+            let report = BenchReport(name: "produce", json: self.json)
+            let started = monotonicNanoseconds()
+            let progress = report.progress(recorder, started: started)
+            do {
+                try await runProducers(self.load, self.connection, recorder: recorder)
+            } catch {
+                progress?.cancel()
+                printError("tern bench: \(describe(error))")
+                throw ExitCode(1)
+            }
+            progress?.cancel()
+            let ok = report.finish(
+                recorder,
+                started: started,
+                extra: [
+                    ("record_size", String(self.load.recordSize)), ("acks", self.load.acks),
+                    ("compression", self.load.compression), ("producers", String(self.load.producers)),
+                    ("partitions", String(self.load.partitions)),
+                ]
+            )
+            if !ok { throw ExitCode(1) }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+
+/// The subcommands: what people reach for kafka-topics.sh, kafka-consumer-groups.sh,
+/// kafka-producer-perf-test.sh and kafka-dump-log.sh for.
+struct TernCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tern",
+        abstract: "kcat-compatible producer and consumer, admin and benchmarks for Tern and Kafka brokers.",
+        discussion: """
+            Without a subcommand, tern takes kcat's options (see `tern -h`):
+              tern -b localhost:9092 -C -t orders -e -J
+            """,
+        subcommands: [TopicCommand.self, GroupCommand.self, BenchCommand.self, DumpLogCommand.self]
+    )
+
+    static let subcommandNames: Set<String> = ["topic", "group", "bench", "dump-log", "help"]
+
+    /// Parses and runs a subcommand. (In an async function, not top-level code, so `run()` resolves
+    /// to the async requirement rather than ParsableCommand's synchronous default.)
+    static func runSubcommand(_ arguments: [String]) async {
+        do {
+            var command = try await self.asyncParseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            self.exit(withError: error)
+        }
+    }
+}
+
+/// Options every networked subcommand takes.
+struct ConnectionOptions: ParsableArguments {
+    @Option(
+        name: [.short, .customLong("bootstrap-server")],
+        help: "Broker(s), host[:port],… (default: $TERN_BROKERS or localhost:9092)."
+    )
+    var brokers: String?
+
+    @Option(name: .customLong("timeout"), help: "Seconds to wait for the broker before giving up.")
+    var timeoutSeconds: Int = 10
+
+    var bootstrap: String {
+        if let brokers { return brokers }
+        if let env = getenv("TERN_BROKERS").map({ String(cString: $0) }), !env.isEmpty { return env }
+        return "localhost:9092"
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif

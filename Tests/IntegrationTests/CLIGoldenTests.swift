@@ -1,0 +1,431 @@
+import Foundation
+import Testing
+
+/// `tern` against Debian's `kcat` 1.7.1: both run with the same arguments against the same ternd
+/// topic, and their stdout (and exit status) must be identical byte for byte. Then Tern's extras
+/// and the admin subcommands against a live broker. Every command runs with a time limit.
+@Suite(.serialized) struct CLIGoldenTests {
+    let kcat = "/usr/bin/kcat"
+    var tern: String { Paths.buildProducts.appendingPathComponent("tern").path }
+    /// No ~/.config/kcat.conf of the machine's user may leak into either tool.
+    let environment: [String: String] = ["HOME": "/nonexistent-tern-test-home", "KCAT_CONFIG": ""]
+
+    func run(_ tool: String, _ arguments: [String], input: Data? = nil) async throws -> CommandResult {
+        try await runCommand(tool, arguments, input: input, environment: environment, timeout: .seconds(30))
+    }
+
+    /// Runs both tools and expects the same stdout and exit status.
+    func expectSame(
+        _ arguments: [String],
+        input: Data? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let k = try await run(kcat, arguments, input: input)
+        let t = try await run(tern, arguments, input: input)
+        #expect(
+            t.stdout == k.stdout,
+            "stdout differs for \(arguments):\nkcat: \(k.stdout.debugText)\ntern: \(t.stdout.debugText)\ntern stderr: \(t.stderr)",
+            sourceLocation: sourceLocation
+        )
+        #expect(
+            t.status == k.status,
+            "exit status differs for \(arguments): kcat \(k.status), tern \(t.status)\n\(t.stderr)",
+            sourceLocation: sourceLocation
+        )
+    }
+
+    /// The fixture: messages with keys, headers, binary and empty values, NULLs, three partitions.
+    func produceFixture(_ b: String, topic: String) async throws {
+        let p0 = Data("k1:v1\nk2:\n:v3\nplain\nq:\"quoted\" \\ back\\slash\n".utf8)
+        _ = try await run(
+            kcat,
+            ["-b", b, "-P", "-t", topic, "-p", "0", "-K:", "-H", "a=1", "-H", "b", "-H", "c="],
+            input: p0
+        )
+        var p1 = Data("bin:".utf8)
+        p1.append(contentsOf: [0x01, 0x09, 0x1F, 0x7F, 0xC3, 0x28, 0xFF, 0x2F])
+        p1.append(Data("\nnull:\n:\n".utf8))
+        _ = try await run(kcat, ["-b", b, "-P", "-t", topic, "-p", "1", "-K:", "-Z"], input: p1)
+        var p2 = Data()
+        for value: UInt32 in [1, 256, 0xFFFF_FFFE] {
+            withUnsafeBytes(of: value.bigEndian) { p2.append(contentsOf: $0) }
+            p2.append(contentsOf: [0x7C])  // '|' delimiter
+        }
+        _ = try await run(kcat, ["-b", b, "-P", "-t", topic, "-p", "2", "-D", "|", "-k", "key"], input: p2)
+    }
+
+    @Test func consumerOutputMatchesKcat() async throws {
+        try await withTernd(environment: ["TERN_NUM_PARTITIONS": "3"]) { ternd in
+            let b = ternd.bootstrap
+            let topic = "golden"
+            try await produceFixture(b, topic: topic)
+            // Timestamps of the fixture, for s@ and e@.
+            let ts = try await run(kcat, ["-b", b, "-C", "-t", topic, "-p", "0", "-e", "-q", "-f", "%T\n"])
+            let stamps = ts.output.split(separator: "\n").map(String.init)
+            try #require(stamps.count == 5, "fixture: \(ts.output) \(ts.stderr)")
+
+            let base = ["-b", b, "-C", "-t", topic, "-e", "-q"]
+            var cases: [[String]] = []
+            for p in ["0", "1", "2"] {
+                cases += [
+                    ["-p", p],
+                    ["-p", p, "-J"],
+                    ["-p", p, "-K:"],
+                    ["-p", p, "-K", "::", "-D", "|"],
+                    ["-p", p, "-K", "\\t", "-D", "\\x1e\\n"],
+                    ["-p", p, "-Z", "-K:"],
+                    ["-p", p, "-f", "%t|%p|%o|%k|%K|%s|%S|%h|%T|%%\\n"],
+                    ["-p", p, "-f", "%R%s"],
+                    ["-p", p, "-Z", "-f", "[%k] [%s] [%h]\\r\\n"],
+                    ["-p", p, "-O", "-u", "-D", ""],
+                ]
+            }
+            cases += [
+                ["-p", "0", "-f", "\\t\\x41\\101\\x0ab\\q%s\\n"],
+                ["-p", "0", "-o", "-2"],
+                ["-p", "0", "-o", "2"],
+                ["-p", "0", "-o", "end"],
+                ["-p", "0", "-o", "beginning", "-c", "3"],
+                ["-p", "0", "-c", "1", "-J"],
+                ["-p", "0", "-c", "0"],
+                ["-p", "0", "-J", "-f", "--\\n%s"],
+                ["-p", "0", "-J", "-f", "%s\\n"],
+                ["-p", "2", "-s", ">I"],
+                ["-p", "2", "-s", "value=>Hh", "-f", "%k=%s\\n"],
+                ["-p", "2", "-s", "key=s", "-s", "value=BBBB", "-f", "%k %s\\n"],
+                ["-p", "2", "-s", "value=I$", "-f", "%s\\n"],
+                ["-p", "0", "-o", "s@\(stamps[2])"],
+                ["-p", "0", "-o", "e@\(stamps[0])"],
+                ["-p", "0", "-X", "topic.auto.offset.reset=earliest", "-X", "fetch.wait.max.ms=100"],
+            ]
+            for c in cases { try await expectSame(base + c) }
+
+            // -o stored reads a group's committed offset (set here with tern's reset-offsets), and
+            // both tools commit the position they reached when -C has a group.id.
+            var stored: [CommandResult] = []
+            var committed: [String] = []
+            for tool in [kcat, tern] {
+                let reset = try await run(
+                    tern,
+                    [
+                        "group", "reset-offsets", "-b", b, "--group", "stored", "--topic", "\(topic):0", "--to-offset",
+                        "2", "--execute",
+                    ]
+                )
+                #expect(reset.status == 0, "\(reset.stderr)")
+                stored.append(try await run(tool, base + ["-p", "0", "-o", "stored", "-X", "group.id=stored"]))
+                committed.append(try await run(tern, ["group", "describe", "stored", "--json", "-b", b]).output)
+            }
+            #expect(stored[1].stdout == stored[0].stdout, "kcat: \(stored[0].output) tern: \(stored[1].output)")
+            #expect(stored[0].stdout == Data("v3\nplain\n\"quoted\" \\ back\\slash\n".utf8))
+            #expect(committed[1] == committed[0])
+            #expect(committed[0].contains(#""partition":0,"committedOffset":5,"logEndOffset":5,"lag":0"#))
+
+            // All partitions at once: the interleaving is up to the fetches, so compare as sets.
+            let k = try await run(kcat, base + ["-J"])
+            let t = try await run(tern, base + ["-J"])
+            #expect(Set(t.output.split(separator: "\n")) == Set(k.output.split(separator: "\n")))
+            #expect(t.output.split(separator: "\n").count == 11)
+
+            // Metadata and offsets-for-times.
+            try await expectSame(["-b", b, "-L", "-t", topic])
+            try await expectSame(["-b", b, "-L", "-t", topic, "-J"])
+            try await expectSame(["-b", b, "-Q", "-t", "\(topic):0:\(stamps[1])", "-t", "\(topic):2:0"])
+            try await expectSame(["-b", b, "-Q", "-J", "-t", "\(topic):0:\(stamps[1])", "-t", "\(topic):1:0"])
+            try await expectSame([
+                "-b", b, "-Q", "-t", "\(topic):0:99999999999999", "-t", "\(topic):1:-1", "-t", "\(topic):2:-2",
+            ])
+
+            // Errors: same exit status, one line on stderr.
+            for args in [
+                ["-b", b, "-C", "-t", "no-such-topic", "-e"],
+                ["-b", b, "-C", "-t", topic, "-p", "7", "-e"],
+                ["-b", b, "-C", "-t", topic, "-y"],
+                ["-b", b, "-C", "-t", topic, "-f", "%z"],
+                ["-b", b, "-C"],
+                ["-C", "-t", topic],
+                ["-b", b, "-C", "-t", topic, "-X", "no.such.property=1"],
+                ["-b", b, "-C", "-t", topic, "-p", "2", "-e", "-s", "q$"],
+            ] {
+                try await expectSame(args)
+                let t = try await run(tern, args)
+                #expect(t.stderr.split(separator: "\n").count == 1, "\(args): \(t.stderr)")
+            }
+            let unreachable = try await run(tern, ["-b", "127.0.0.1:1", "-C", "-t", topic, "-e", "-m", "2"])
+            #expect(unreachable.status == 1)
+            #expect(unreachable.stderr.hasPrefix("% ERROR: "))
+        }
+    }
+
+    /// `-G`: the same output as kcat for a one-partition topic, and `-e` ends a member once every
+    /// assigned partition reached its end (kcat issues #86/#264/#313), committing on the way out.
+    @Test func groupConsumerMatchesKcatAndExitsAtEnd() async throws {
+        try await withTernd(environment: ["TERN_NUM_PARTITIONS": "3"]) { ternd in
+            let b = ternd.bootstrap
+            try await produceFixture(b, topic: "multi")
+            let single = Data("one\ntwo\nthree\n".utf8)
+            _ = try await run(kcat, ["-b", b, "-P", "-t", "single", "-p", "0"], input: single)
+            for args in [
+                ["-o", "beginning", "-e", "-q"], ["-o", "beginning", "-e", "-q", "-J"], ["-o", "1", "-c", "1", "-q"],
+            ] {
+                let k = try await run(kcat, ["-b", b, "-G", "k-\(args.count)"] + args + ["single"])
+                let t = try await run(tern, ["-b", b, "-G", "t-\(args.count)"] + args + ["single"])
+                #expect(t.stdout == k.stdout, "\(args): kcat \(k.output) tern \(t.output) \(t.stderr)")
+                #expect(t.status == k.status)
+            }
+            // Three partitions, one member: -e exits once all three are drained.
+            let all = try await run(
+                tern,
+                ["-b", b, "-G", "drain", "-X", "auto.offset.reset=earliest", "-e", "-q", "-J", "multi"]
+            )
+            #expect(all.status == 0, "\(all.stderr)")
+            let reference = try await run(kcat, ["-b", b, "-C", "-t", "multi", "-e", "-q", "-J"])
+            #expect(Set(all.output.split(separator: "\n")) == Set(reference.output.split(separator: "\n")))
+            // The member committed its positions when it left.
+            let described = try await run(tern, ["group", "describe", "drain", "--json", "-b", b])
+            #expect(
+                described.output.contains(
+                    #""topic":"multi","partition":0,"committedOffset":5,"logEndOffset":5,"lag":0"#
+                )
+            )
+            #expect(
+                described.output.contains(
+                    #""topic":"multi","partition":2,"committedOffset":3,"logEndOffset":3,"lag":0"#
+                )
+            )
+        }
+    }
+
+    @Test func producerMatchesKcat() async throws {
+        try await withTernd { ternd in
+            let b = ternd.bootstrap
+            let dir = try Paths.temporaryDirectory()
+            let lineFile = dir.appendingPathComponent("lines.txt")
+            try Data("l1;;l2;;;;l3".utf8).write(to: lineFile)
+            let wholeFile = dir.appendingPathComponent("whole.bin")
+            try Data([0x00, 0x0A, 0xFF, 0x41]).write(to: wholeFile)
+            let input = Data("a:1\nb:\n:3\n\nplain\nlast:no-newline".utf8)
+            var n = 0
+            for (args, stdin) in [
+                (["-K:"], input),
+                (["-K:", "-Z"], input),
+                (["-k", "fixed", "-H", "h1=v1", "-H", "h2"], input),
+                (["-K:", "-k", "fallback"], input),
+                (["-D", ";;"], Data("x;;y;;;;z".utf8)),
+                (["-D", "\\x1e"], Data("r1\u{1e}r2".utf8)),
+                (["-c", "2"], input),
+                (["-c", "0"], input),
+                (["-z", "gzip"], input),
+                (["-z", "snappy"], input),
+                (["-z", "lz4"], input),
+                (["-z", "zstd"], input),
+                (["-p", "0", "-X", "acks=1", "-X", "linger.ms=1"], input),
+                (["-l", "-D", ";;", lineFile.path], Data()),
+                ([wholeFile.path, lineFile.path], Data()),
+            ] as [([String], Data)] {
+                n += 1
+                let kTopic = "kp\(n)"
+                let tTopic = "tp\(n)"
+                let k = try await run(kcat, ["-b", b, "-P", "-t", kTopic] + args, input: stdin)
+                let t = try await run(tern, ["-b", b, "-P", "-t", tTopic] + args, input: stdin)
+                #expect(t.status == k.status, "\(args): \(t.stderr)")
+                #expect(t.stdout == k.stdout)
+                let readBack = ["-C", "-e", "-q", "-f", "%p|%k|%K|%s|%S|%h\\n"]
+                let kOut = try await run(kcat, ["-b", b, "-t", kTopic] + readBack)
+                let tOut = try await run(kcat, ["-b", b, "-t", tTopic] + readBack)
+                #expect(tOut.stdout == kOut.stdout, "\(args):\nkcat: \(kOut.output)\ntern: \(tOut.output)")
+            }
+            // Tee: kcat writes each input message without its delimiter.
+            let k = try await run(kcat, ["-b", b, "-P", "-t", "tee-k", "-T", "-K:"], input: input)
+            let t = try await run(tern, ["-b", b, "-P", "-t", "tee-t", "-T", "-K:"], input: input)
+            #expect(t.stdout == k.stdout, "kcat: \(k.output) tern: \(t.output)")
+            try? FileManager.default.removeItem(at: dir)
+        }
+    }
+
+    @Test func jsonCopyBase64AndHumanTimestamps() async throws {
+        try await withTernd(environment: ["TERN_NUM_PARTITIONS": "3"]) { ternd in
+            let b = ternd.bootstrap
+            try await produceFixture(b, topic: "src")
+            // -J --base64 → -P -J copies keys, values, headers, partitions and timestamps exactly.
+            let dump = try await run(tern, ["-b", b, "-C", "-t", "src", "-e", "-q", "-J", "--base64"])
+            #expect(dump.status == 0)
+            #expect(dump.output.contains(#""encoding":"base64""#))
+            let copy = try await run(tern, ["-b", b, "-P", "-t", "dst", "-J"], input: dump.stdout)
+            #expect(copy.status == 0, "\(copy.stderr)")
+            for p in ["0", "1", "2"] {
+                let fmt = ["-e", "-q", "-p", p, "-f", "%p|%o|%k|%K|%s|%S|%h|%T\\n"]
+                let src = try await run(kcat, ["-b", b, "-C", "-t", "src"] + fmt)
+                let dst = try await run(kcat, ["-b", b, "-C", "-t", "dst"] + fmt)
+                #expect(dst.stdout == src.stdout, "partition \(p):\nsrc: \(src.output)\ndst: \(dst.output)")
+            }
+            // kcat's own -J output (raw bytes) is accepted too.
+            let raw = try await run(kcat, ["-b", b, "-C", "-t", "src", "-p", "0", "-e", "-q", "-J"])
+            let copy2 = try await run(tern, ["-b", b, "-P", "-t", "dst2", "-J"], input: raw.stdout)
+            #expect(copy2.status == 0, "\(copy2.stderr)")
+            let back = try await run(kcat, ["-b", b, "-C", "-t", "dst2", "-p", "0", "-e", "-q", "-f", "%k|%s|%h\\n"])
+            let orig = try await run(kcat, ["-b", b, "-C", "-t", "src", "-p", "0", "-e", "-q", "-f", "%k|%s|%h\\n"])
+            #expect(back.stdout == orig.stdout)
+            // %I: ISO-8601 UTC.
+            let iso = try await run(tern, ["-b", b, "-C", "-t", "src", "-p", "0", "-c", "1", "-q", "-f", "%I %T\\n"])
+            let parts = iso.output.split(separator: " ")
+            #expect(parts.count == 2)
+            #expect(parts.first?.hasSuffix("Z") == true && parts.first?.count == 24)
+        }
+    }
+
+    /// Each typed line is sent at once, while stdin stays open (kcat 1.7.1 waits for EOF).
+    @Test func interactiveProducerSendsEachLine() async throws {
+        try await withTernd { ternd in
+            let b = ternd.bootstrap
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: self.tern)
+            process.arguments = ["-b", b, "-P", "-t", "typed"]
+            process.environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }
+            let stdin = Pipe()
+            process.standardInput = stdin
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            try stdin.fileHandleForWriting.write(contentsOf: Data("first line\n".utf8))
+            var seen = ""
+            let deadline = ContinuousClock.now + .seconds(15)
+            while ContinuousClock.now < deadline {
+                let read = try await self.run(self.kcat, ["-b", b, "-C", "-t", "typed", "-e", "-q"])
+                seen = read.output
+                if seen == "first line\n" { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(seen == "first line\n")
+            #expect(process.isRunning, "the producer is still reading stdin")
+            try stdin.fileHandleForWriting.close()
+            let exitDeadline = ContinuousClock.now + .seconds(15)
+            while process.isRunning, ContinuousClock.now < exitDeadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(process.terminationStatus == 0)
+        }
+    }
+
+    @Test func adminSubcommandsAgainstALiveBroker() async throws {
+        try await withTernd { ternd in
+            let b = ternd.bootstrap
+            func tern(_ args: [String], input: Data? = nil) async throws -> CommandResult {
+                try await self.run(self.tern, args + ["-b", b], input: input)
+            }
+            let created = try await tern([
+                "topic", "create", "orders", "--partitions", "3", "--config", "retention.ms=3600000",
+            ])
+            #expect(created.status == 0, "\(created.stderr)")
+            #expect(try await tern(["topic", "create", "orders"]).status == 1)
+            #expect(try await tern(["topic", "create", "orders", "--if-not-exists"]).status == 0)
+            let list = try await tern(["topic", "list", "--json"])
+            #expect(list.output.contains(#"{"topic":"orders","partitions":3,"internal":false}"#))
+            _ = try await self.run(
+                self.tern,
+                ["-b", b, "-P", "-t", "orders", "-p", "1"],
+                input: Data("a\nb\nc\n".utf8)
+            )
+            let describe = try await tern(["topic", "describe", "orders", "--json"])
+            #expect(
+                describe.output.contains(
+                    #"{"partition":1,"leader":0,"replicas":[0],"isr":[0],"earliestOffset":0,"latestOffset":3}"#
+                )
+            )
+            #expect(describe.output.contains(#""configs":{"retention.ms":"3600000"}"#))
+            let missing = try await tern(["topic", "describe", "nope"])
+            #expect(missing.status == 1)
+            #expect(missing.stderr == "tern: topic \"nope\": no such topic\n")
+
+            // A group that consumed part of the topic: committed offsets and lag.
+            let consumed = try await self.run(
+                self.kcat,
+                ["-b", b, "-G", "billing", "-X", "auto.offset.reset=earliest", "-c", "2", "-q", "orders"]
+            )
+            #expect(consumed.status == 0, "\(consumed.stderr)")
+            let group = try await tern(["group", "describe", "billing", "--json"])
+            #expect(group.status == 0, "\(group.stderr)")
+            #expect(
+                group.output.contains(#""topic":"orders","partition":1,"committedOffset":2,"logEndOffset":3,"lag":1"#)
+            )
+            let groups = try await tern(["group", "list"])
+            #expect(groups.output.contains("billing"))
+            let dry = try await tern([
+                "group", "reset-offsets", "--group", "billing", "--topic", "orders:1", "--to-earliest", "--json",
+            ])
+            #expect(
+                dry.output
+                    == #"{"group":"billing","executed":false,"partitions":[{"topic":"orders","partition":1,"currentOffset":2,"newOffset":0}]}"#
+                    + "\n"
+            )
+            let executed = try await tern([
+                "group", "reset-offsets", "--group", "billing", "--topic", "orders:1", "--to-offset", "1", "--execute",
+            ])
+            #expect(executed.status == 0, "\(executed.stderr)")
+            let after = try await tern(["group", "describe", "billing", "--json"])
+            #expect(after.output.contains(#""partition":1,"committedOffset":1,"logEndOffset":3,"lag":2"#))
+
+            let deleted = try await tern(["topic", "delete", "orders"])
+            #expect(deleted.status == 0)
+            let unreachable = try await self.run(self.tern, ["topic", "list", "-b", "127.0.0.1:1", "--timeout", "2"])
+            #expect(unreachable.status == 1)
+            #expect(unreachable.stderr.split(separator: "\n").count == 1)
+        }
+    }
+
+    @Test func benchAndDumpLog() async throws {
+        try await withTernd { ternd in
+            let b = ternd.bootstrap
+            let bench = try await self.run(
+                self.tern,
+                ["bench", "produce", "-b", b, "--topic", "bench", "--records", "2000", "--record-size", "64", "--json"]
+            )
+            #expect(bench.status == 0, "\(bench.stderr)")
+            #expect(bench.output.hasPrefix(#"{"bench":"produce","records":2000,"bytes":128000,"#))
+            #expect(bench.output.contains(#""p99_ms":"#))
+            let segment = ternd.dataDirectory.appendingPathComponent("bench-0/00000000000000000000.log").path
+            let dump = try await self.run(self.tern, ["dump-log", segment])
+            #expect(dump.status == 0, "\(dump.stderr)")
+            #expect(dump.output.contains("isvalid: true"))
+            #expect(dump.output.contains("no problems found"))
+            let records = try await self.run(self.tern, ["dump-log", "--records", "--json", segment])
+            #expect(records.output.split(separator: "\n").filter { $0.hasPrefix(#"{"offset":"#) }.count == 2000)
+            let notAFile = try await self.run(self.tern, ["dump-log", "/nonexistent/00000000000000000000.log"])
+            #expect(notAFile.status == 2)
+        }
+        // The indexes are written at a clean close: dump them from a stopped broker's directory.
+        let ternd = try await TerndProcess.start()
+        let big = try await self.run(
+            self.tern,
+            [
+                "bench", "produce", "-b", ternd.bootstrap, "--topic", "big", "-n", "5000", "-s", "200", "--linger-ms",
+                "0",
+            ]
+        )
+        #expect(big.status == 0, "\(big.stderr)")
+        try await ternd.stop()
+        let partition = ternd.dataDirectory.appendingPathComponent("big-0")
+        let index = try await self.run(
+            self.tern,
+            ["dump-log", partition.appendingPathComponent("00000000000000000000.index").path]
+        )
+        #expect(index.status == 0, "\(index.output)\(index.stderr)")
+        #expect(index.output.contains("offset: "))
+        #expect(index.output.contains("no problems found"))
+        let time = try await self.run(
+            self.tern,
+            ["dump-log", "--json", partition.appendingPathComponent("00000000000000000000.timeindex").path]
+        )
+        #expect(time.status == 0, "\(time.output)\(time.stderr)")
+        #expect(time.output.hasPrefix(#"{"timestamp":"#))
+        try? FileManager.default.removeItem(at: ternd.dataDirectory)
+    }
+}
+
+extension Data {
+    var debugText: String {
+        String(decoding: self, as: UTF8.self).unicodeScalars.map {
+            $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0)
+        }
+        .joined()
+    }
+}
