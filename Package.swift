@@ -163,7 +163,11 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TernWire", "TernRecords", "TernCompression", "TernClient", nioCore, nioPosix, logging],
+            dependencies: [
+                "TernWire", "TernRecords", "TernCompression", "TernClient", nioCore, nioPosix, logging,
+                serviceLifecycle, .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                metrics, .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             exclude: ["python"],
             swiftSettings: strictSettings
         ),

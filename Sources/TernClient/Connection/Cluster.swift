@@ -145,12 +145,12 @@ actor Cluster {
             if case .ready(let connection) = slot, connection.isActive { return connection }
         }
         if let connection = self.bootstrapConnection, connection.isActive { return connection }
-        var errors: [String] = []
+        var errors: [TernClientError] = []
         for (nodeId, _) in self.brokers.sorted(by: { $0.key < $1.key }) {
             do {
                 return try await self.connection(toNode: nodeId)
             } catch {
-                errors.append(error.message)
+                errors.append(error)
             }
         }
         for address in self.bootstrap {
@@ -161,12 +161,14 @@ actor Cluster {
                 return connection
             } catch {
                 if error.kind == .notKafka { throw error }
-                errors.append(error.message)
+                errors.append(error)
             }
         }
+        // A single failure keeps its kind (a silent peer is a timeout, not unreachable).
+        if errors.count == 1 { throw errors[0] }
         throw TernClientError(
             .unreachable,
-            errors.count == 1 ? errors[0] : "no broker reachable: " + errors.joined(separator: "; ")
+            "no broker reachable: " + errors.map(\.message).joined(separator: "; ")
         )
     }
 
