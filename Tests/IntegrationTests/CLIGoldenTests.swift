@@ -287,7 +287,7 @@ import Testing
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            defer { if process.isRunning { process.terminate() } }
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             try stdin.fileHandleForWriting.write(contentsOf: Data("first line\n".utf8))
             var seen = ""
             let deadline = ContinuousClock.now + .seconds(15)

@@ -58,6 +58,9 @@ func runCommand(
     let killer = Task {
         try await Task.sleep(for: timeout)
         process.terminate()
+        // Children can inherit an ignored SIGTERM from the test process: do not rely on it.
+        try await Task.sleep(for: .seconds(2))
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
     // Blocking reads and the wait run on their own threads: on the 2-thread cooperative pool a
     // blocked read would stall every other test for as long as the command runs.

@@ -173,7 +173,16 @@ final class BrokerConnection: Sendable {
             timeout: TimeAmount(timeout ?? self.requestTimeout),
             response: promise
         )
-        self.channel.writeAndFlush(outbound, promise: nil)
+        // A channel that closed after it was handed out drops the write before it reaches the
+        // handler (which would time the request out): fail the request from the write's failure.
+        let written = self.channel.eventLoop.makePromise(of: Void.self)
+        let address = self.address
+        written.futureResult.whenFailure { error in
+            promise.fail(
+                TernClientError(.connectionClosed, "\(Request.apiKey) to \(address): \(Self.describe(error))")
+            )
+        }
+        self.channel.writeAndFlush(outbound, promise: written)
         do {
             return try await promise.futureResult.get()
         } catch let error as TernClientError {
