@@ -67,7 +67,7 @@ public final class Admin: Sendable {
                     configs: configs.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: $0.value) }
                 )
             ],
-            timeoutMs: Self.milliseconds(self.cluster.configuration.requestTimeout),
+            timeoutMs: self.cluster.configuration.requestTimeout.wholeMilliseconds,
             validateOnly: validateOnly
         )
         let response = try await self.controller().send(request)
@@ -85,7 +85,7 @@ public final class Admin: Sendable {
         let response = try await self.controller().send(
             DeleteTopicsRequest(
                 topicNames: names,
-                timeoutMs: Self.milliseconds(self.cluster.configuration.requestTimeout)
+                timeoutMs: self.cluster.configuration.requestTimeout.wholeMilliseconds
             )
         )
         for topic in response.responses {
@@ -275,8 +275,4 @@ public final class Admin: Sendable {
         return try await self.cluster.anyConnection()
     }
 
-    static func milliseconds(_ duration: Duration) -> Int32 {
-        let (seconds, attoseconds) = duration.components
-        return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-    }
 }

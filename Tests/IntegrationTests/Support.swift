@@ -147,12 +147,7 @@ final class TerndProcess: @unchecked Sendable {
             if !self.process.isRunning {
                 throw TestFailure("ternd exited with \(self.process.terminationStatus):\n\(self.log)")
             }
-            if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: self.port).get()
-            {
-                try? await channel.close()
-                return
-            }
+            if await acceptsConnections(port: self.port) { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw TestFailure("ternd did not accept connections within 15 s:\n\(self.log)")
@@ -209,6 +204,26 @@ struct TestFailure: Error, CustomStringConvertible {
 }
 
 /// A port nobody listens on right now (bound and released).
+/// Whether something accepts a TCP connection on the port right now.
+func acceptsConnections(port: Int) async -> Bool {
+    guard
+        let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port).get()
+    else { return false }
+    try? await channel.close()
+    return true
+}
+
+/// Waits until something accepts TCP connections on the port.
+func waitUntilAccepting(port: Int, timeout: Duration = .seconds(15)) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await acceptsConnections(port: port) { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw TestFailure("nothing accepts connections on port \(port)")
+}
+
 func freePort() async throws -> Int {
     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .bind(host: "127.0.0.1", port: 0).get()

@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import NIOPosix
 import Synchronization
 import TernClient
 import Testing
@@ -200,19 +199,4 @@ import Testing
             #expect(proxyLog.contains("dropped produce response"))
         }
     }
-}
-
-/// Waits until something accepts TCP connections on the port.
-func waitUntilAccepting(port: Int, timeout: Duration = .seconds(15)) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port).get()
-        {
-            try? await channel.close()
-            return
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw TestFailure("nothing accepts connections on port \(port)")
 }

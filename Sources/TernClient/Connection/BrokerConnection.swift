@@ -217,13 +217,6 @@ final class BrokerConnection: Sendable {
     }
 }
 
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
-
 /// Matches response frames to the requests written before them. Event-loop confined.
 final class KafkaClientHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer

@@ -39,10 +39,7 @@ public final class Consumer: Sendable, Service, AsyncSequence {
         var cursor = ConsumerCore.Cursor()
 
         public mutating func next() async throws -> ConsumerRecord? {
-            if let chunk = self.cursor.chunk, let record = try self.core.nextRecord(in: chunk, &self.cursor) {
-                return record
-            }
-            return try await self.core.next(&self.cursor)
+            try await self.next(isolation: nil)
         }
 
         /// Runs on the caller's executor, so iterating does not hop executors per record.
@@ -246,7 +243,7 @@ final class ConsumerCore: Sendable {
                 cursor.fetchOffset = fetchOffset
             case .end(let offset):
                 let reached = self.state.withLock { state -> Bool in
-                    guard let partition = state.partitions[chunk.partition], partition.epoch == chunk.epoch,
+                    guard let partition = state.partitions[chunk.partition], partition.delivery === chunk.delivery,
                         partition.position >= offset
                     else { return false }
                     state.atEnd.insert(chunk.partition)
@@ -304,7 +301,7 @@ final class ConsumerCore: Sendable {
             if batch.attributes.isControl {
                 // Transaction markers are not records; step over them.
                 self.state.withLock { state in
-                    if state.partitions[chunk.partition]?.epoch == chunk.epoch {
+                    if state.partitions[chunk.partition]?.delivery === chunk.delivery {
                         state.partitions[chunk.partition]!.position = max(
                             state.partitions[chunk.partition]!.position,
                             batch.nextOffset
@@ -328,7 +325,7 @@ final class ConsumerCore: Sendable {
     /// A chunk is delivered: free its prefetch budget and let the fetcher refill.
     private func finishChunk(_ chunk: FetchState.Chunk) {
         let delivered = self.state.withLock { state -> Bool in
-            guard state.partitions[chunk.partition]?.epoch == chunk.epoch else { return false }
+            guard state.partitions[chunk.partition]?.delivery === chunk.delivery else { return false }
             state.partitions[chunk.partition]!.bufferedBytes -= chunk.byteCount
             return true
         }
@@ -376,13 +373,13 @@ final class ConsumerCore: Sendable {
                     do {
                         byLeader[try await self.cluster.leader(for: partition), default: [:]][partition] = state
                     } catch {
-                        self.partitionFailed(partition, epoch: state.epoch, error: error)
+                        self.partitionFailed(partition, delivery: state.delivery, error: error)
                     }
                 }
                 let started = self.state.withLock { state -> Bool in
                     for partitions in byLeader.values {
-                        for (partition, fetched) in partitions where state.partitions[partition]?.epoch == fetched.epoch
-                        {
+                        for (partition, fetched) in partitions
+                        where state.partitions[partition]?.delivery === fetched.delivery {
                             state.partitions[partition]!.inFetch = true
                         }
                     }
@@ -399,14 +396,15 @@ final class ConsumerCore: Sendable {
     private func fetch(_ partitions: [TopicPartition: FetchState.Partition], from leader: Int32) async {
         defer {
             self.state.withLock { state in
-                for (partition, fetched) in partitions where state.partitions[partition]?.epoch == fetched.epoch {
+                for (partition, fetched) in partitions where state.partitions[partition]?.delivery === fetched.delivery
+                {
                     state.partitions[partition]!.inFetch = false
                 }
             }
             self.fetchWake.signal()
         }
         let request = FetchRequest(
-            maxWaitMs: Admin.milliseconds(self.configuration.fetchMaxWait),
+            maxWaitMs: self.configuration.fetchMaxWait.wholeMilliseconds,
             minBytes: Int32(clamping: self.configuration.fetchMinBytes),
             maxBytes: Int32(clamping: self.configuration.fetchMaxBytes),
             topics: Dictionary(grouping: partitions, by: \.key.topic).map { topic, entries in
@@ -439,7 +437,7 @@ final class ConsumerCore: Sendable {
         } catch {
             if self.state.withLock({ $0.isClosed }) { return }
             for (partition, fetched) in partitions {
-                self.partitionFailed(partition, epoch: fetched.epoch, error: error)
+                self.partitionFailed(partition, delivery: fetched.delivery, error: error)
             }
             return
         }
@@ -447,7 +445,7 @@ final class ConsumerCore: Sendable {
             for (partition, fetched) in partitions {
                 self.partitionFailed(
                     partition,
-                    epoch: fetched.epoch,
+                    delivery: fetched.delivery,
                     error: TernClientError.kafka(response.errorCode, "fetch")
                 )
             }
@@ -468,7 +466,7 @@ final class ConsumerCore: Sendable {
             break
         case .offsetOutOfRange:
             self.state.withLock { state in
-                guard state.partitions[key]?.epoch == fetched.epoch else { return }
+                guard state.partitions[key]?.delivery === fetched.delivery else { return }
                 self.logger.info(
                     "offset out of range, resetting",
                     metadata: ["partition": "\(key)", "offset": "\(fetched.fetchPosition)"]
@@ -479,7 +477,7 @@ final class ConsumerCore: Sendable {
         default:
             self.partitionFailed(
                 key,
-                epoch: fetched.epoch,
+                delivery: fetched.delivery,
                 error: TernClientError.kafka(answer.errorCode, "fetch \(key)")
             )
             return
@@ -501,7 +499,7 @@ final class ConsumerCore: Sendable {
             self.bytesCounter.increment(by: records.readableBytes)
         }
         let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard var partition = state.partitions[key], partition.epoch == fetched.epoch else { return [] }
+            guard var partition = state.partitions[key], partition.delivery === fetched.delivery else { return [] }
             var waiters: [CheckedContinuation<Void, Never>] = []
             partition.highWatermark = answer.highWatermark
             if complete > 0 {
@@ -513,7 +511,6 @@ final class ConsumerCore: Sendable {
                 if let waiter = state.push(
                     .init(
                         partition: key,
-                        epoch: partition.epoch,
                         delivery: partition.delivery,
                         content: .records(records, fetchOffset: fetched.fetchPosition),
                         byteCount: bytes
@@ -533,7 +530,6 @@ final class ConsumerCore: Sendable {
                 if let waiter = state.push(
                     .init(
                         partition: key,
-                        epoch: partition.epoch,
                         delivery: partition.delivery,
                         content: .end(partition.fetchPosition),
                         byteCount: 0
@@ -548,14 +544,14 @@ final class ConsumerCore: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    private func partitionFailed(_ partition: TopicPartition, epoch: Int, error: any Error) {
+    private func partitionFailed(_ partition: TopicPartition, delivery: DeliveryCursor, error: any Error) {
         let clientError = error as? TernClientError ?? TernClientError(.protocolError, "\(error)")
         if clientError.isRetriable || clientError.kind == .unknownTopicOrPartition {
             self.logger.debug("fetch failed, retrying", metadata: ["partition": "\(partition)", "error": "\(error)"])
             let cluster = self.cluster
             Task { await cluster.invalidate(topic: partition.topic) }
             self.state.withLock { state in
-                guard state.partitions[partition]?.epoch == epoch else { return }
+                guard state.partitions[partition]?.delivery === delivery else { return }
                 state.partitions[partition]!.retryAfter = .now + self.configuration.client.reconnectBackoffMax / 4
             }
             self.fetchWake.signal()

@@ -2,9 +2,10 @@ import NIOCore
 import Synchronization
 import TernRecords
 
-/// The delivery position of one assignment of a partition, shared by the state and the chunks
-/// fetched for it, so the iterator updates it per record without a lock or a hash lookup. A seek
-/// or revocation retires it: chunks holding a retired cursor are dropped.
+/// One assignment of a partition (a seek or a new assignment makes a new one) and its delivery
+/// position. The state, in-flight fetches and fetched chunks hold it; bytes whose cursor is no
+/// longer the partition's (compared by identity) are stale and dropped. `isCurrent` lets the
+/// iterator check that per record without a lock or a hash lookup.
 final class DeliveryCursor: Sendable {
     let position: Atomic<Int64>
     let isCurrent = Atomic<Bool>(true)
@@ -26,8 +27,6 @@ struct FetchState: Sendable {
             get { self.delivery.position.load(ordering: .relaxed) }
             nonmutating set { self.delivery.position.store(newValue, ordering: .relaxed) }
         }
-        /// Bumped by `seek`, so that bytes fetched before it are dropped.
-        var epoch: Int = 0
         var isPaused = false
         var inFetch = false
         var bufferedBytes = 0
@@ -54,14 +53,13 @@ struct FetchState: Sendable {
         }
 
         let partition: TopicPartition
-        let epoch: Int
+        /// The assignment it was fetched for: stale unless it is still the partition's cursor.
         let delivery: DeliveryCursor
         let content: Content
         let byteCount: Int
 
-        init(partition: TopicPartition, epoch: Int, delivery: DeliveryCursor, content: Content, byteCount: Int) {
+        init(partition: TopicPartition, delivery: DeliveryCursor, content: Content, byteCount: Int) {
             self.partition = partition
-            self.epoch = epoch
             self.delivery = delivery
             self.content = content
             self.byteCount = byteCount
@@ -69,9 +67,6 @@ struct FetchState: Sendable {
     }
 
     var partitions: [TopicPartition: Partition] = [:]
-    /// Epochs come from one counter, so a partition revoked and assigned again never reuses the
-    /// epoch of bytes fetched before.
-    var lastEpoch = 0
     var chunks: [Chunk] = []
     var chunkHead = 0
     /// Partitions whose end has been delivered and that got nothing since.
@@ -111,8 +106,6 @@ struct FetchState: Sendable {
             delivery: DeliveryCursor(position: offset ?? -1),
             fetchBytes: fetchBytes
         )
-        self.lastEpoch += 1
-        state.epoch = self.lastEpoch
         self.partitions[partition]?.delivery.isCurrent.store(false, ordering: .relaxed)
         state.pendingReset = offset == nil ? reset : nil
         self.partitions[partition] = state

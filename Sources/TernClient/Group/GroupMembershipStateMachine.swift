@@ -396,8 +396,8 @@ struct GroupMembershipStateMachine {
         return .sendJoinGroup(
             JoinGroupRequest(
                 groupId: self.configuration.groupId,
-                sessionTimeoutMs: Self.milliseconds(self.configuration.sessionTimeout),
-                rebalanceTimeoutMs: Self.milliseconds(self.configuration.rebalanceTimeout),
+                sessionTimeoutMs: self.configuration.sessionTimeout.wholeMilliseconds,
+                rebalanceTimeoutMs: self.configuration.rebalanceTimeout.wholeMilliseconds,
                 memberId: self.memberId,
                 protocolType: "consumer",
                 protocols: protocols
@@ -461,8 +461,4 @@ struct GroupMembershipStateMachine {
         HeartbeatRequest(groupId: self.configuration.groupId, generationId: generation, memberId: self.memberId)
     }
 
-    static func milliseconds(_ duration: Duration) -> Int32 {
-        let (seconds, attoseconds) = duration.components
-        return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-    }
 }

@@ -134,15 +134,10 @@ final class ProducerCore: Sendable {
         let keyHash = record.key.map { Murmur2.hash($0.readableBytesView) }
         let timestamp = record.timestamp ?? currentTimeMilliseconds()
         while true {
-            let outcome: RecordAccumulator.AppendOutcome? = self.accumulator.withLock { accumulator in
-                if accumulator.isClosing { return nil }
-                return accumulator.append(record, keyHash: keyHash, timestamp: timestamp, completion: completion)
-            }
-            switch outcome {
+            switch self.appendOnce(record, keyHash: keyHash, timestamp: timestamp, completion: completion) {
             case nil:
                 throw TernClientError(.closed, "producer is closed")
-            case .appended(let wakeSender):
-                if wakeSender { self.wake.signal() }
+            case .appended:
                 return
             case .unknownTopic:
                 try await self.learnPartitionCount(of: record.topic)
@@ -178,13 +173,24 @@ final class ProducerCore: Sendable {
         guard record.estimatedSize <= self.configuration.messageMaxBytes else { return false }
         let keyHash = record.key.map { Murmur2.hash($0.readableBytesView) }
         let timestamp = record.timestamp ?? currentTimeMilliseconds()
+        guard case .appended = self.appendOnce(record, keyHash: keyHash, timestamp: timestamp, completion: completion)
+        else { return false }
+        return true
+    }
+
+    /// One attempt under the lock (nil: closing); wakes the sender when it opened or closed a batch.
+    private func appendOnce(
+        _ record: ProducerRecord,
+        keyHash: UInt32?,
+        timestamp: Int64,
+        completion: DeliveryCompletion?
+    ) -> RecordAccumulator.AppendOutcome? {
         let outcome: RecordAccumulator.AppendOutcome? = self.accumulator.withLock { accumulator in
             if accumulator.isClosing { return nil }
             return accumulator.append(record, keyHash: keyHash, timestamp: timestamp, completion: completion)
         }
-        guard case .appended(let wakeSender) = outcome else { return false }
-        if wakeSender { self.wake.signal() }
-        return true
+        if case .appended(wakeSender: true) = outcome { self.wake.signal() }
+        return outcome
     }
 
     // MARK: Flush and close
@@ -320,7 +326,7 @@ final class ProducerCore: Sendable {
         }
         let request = ProduceRequest(
             acks: self.configuration.acks.wireValue,
-            timeoutMs: Admin.milliseconds(self.configuration.requestTimeout),
+            timeoutMs: self.configuration.requestTimeout.wholeMilliseconds,
             topicData: topics.map { .init(name: $0.key, partitionData: $0.value) }
         )
         let started = ContinuousClock.now
@@ -438,12 +444,5 @@ final class ProducerCore: Sendable {
         for waiter in spaceWaiters { waiter.resume() }
         for waiter in flushWaiters { waiter.resume() }
         self.wake.signal()
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = self.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
