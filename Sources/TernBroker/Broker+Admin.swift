@@ -5,11 +5,24 @@ import TernWire
 
 extension Broker {
     func metadata(_ request: MetadataRequest, version: Int16) -> MetadataResponse {
-        let names = request.topicNames ?? self.logs.topicNames.sorted()
+        // v0 asks for every topic with an empty list; v1+ with null (and for none with an empty one).
+        // v10+ may name a topic by id alone.
+        var wanted: [(name: String?, id: KafkaUUID)] = []
+        if let topics = request.topics, !(version == 0 && topics.isEmpty) {
+            wanted = topics.map { ($0.name, $0.topicId) }
+        } else {
+            wanted = self.logs.topicNames.sorted().map { ($0, .zero) }
+        }
         // Before v4 there is no allow_auto_topic_creation field, and Kafka auto-creates for them.
         let mayCreate = self.configuration.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation)
-        let topics = names.map { name -> MetadataResponse.Topic in
-            if self.logs.topic(name) == nil && mayCreate {
+        let topics = wanted.map { entry -> MetadataResponse.MetadataResponseTopic in
+            guard let name = entry.name else {
+                guard let topic = self.logs.topic(id: TopicId(entry.id)) else {
+                    return .init(errorCode: .unknownTopicId, name: nil, topicId: entry.id)
+                }
+                return self.describeTopic(topic)
+            }
+            if self.logs.topic(name) == nil && mayCreate && !self.recentlyDeleted(name) {
                 do throws(StorageError) {
                     try self.logs.createTopic(
                         name,
@@ -17,25 +30,18 @@ extension Broker {
                         configOverrides: [:]
                     )
                     self.logger.info("auto-created topic", metadata: ["topic": "\(name)"])
-                } catch  where error.code == .topicAlreadyExists {
+                } catch where error.code == .topicAlreadyExists {
                     // Created concurrently by another request: describe it below.
                 } catch {
-                    return MetadataResponse.Topic(errorCode: error.kafkaErrorCode, name: name, partitions: [])
+                    return .init(errorCode: error.kafkaErrorCode, name: name)
                 }
             }
             guard let topic = self.logs.topic(name) else {
                 let code: KafkaErrorCode =
                     LogManager.isValidTopicName(name) ? .unknownTopicOrPartition : .invalidTopicException
-                return MetadataResponse.Topic(errorCode: code, name: name, partitions: [])
+                return .init(errorCode: code, name: name)
             }
-            let node = self.configuration.nodeId
-            return MetadataResponse.Topic(
-                name: name,
-                isInternal: name == GroupCoordinatorRuntime.offsetsTopic,
-                partitions: (0..<topic.partitionCount).map {
-                    .init(partitionIndex: $0, leaderId: node, replicaNodes: [node], isrNodes: [node])
-                }
-            )
+            return self.describeTopic(topic)
         }
         return MetadataResponse(
             brokers: [
@@ -51,10 +57,22 @@ extension Broker {
         )
     }
 
+    private func describeTopic(_ topic: TopicDescription) -> MetadataResponse.MetadataResponseTopic {
+        let node = self.configuration.nodeId
+        return .init(
+            name: topic.name,
+            topicId: KafkaUUID(topic.topicId),
+            isInternal: topic.name == GroupCoordinatorRuntime.offsetsTopic,
+            partitions: (0..<topic.partitionCount).map {
+                .init(partitionIndex: $0, leaderId: node, leaderEpoch: 0, replicaNodes: [node], isrNodes: [node])
+            }
+        )
+    }
+
     func createTopics(_ request: CreateTopicsRequest, version: Int16) -> CreateTopicsResponse {
         CreateTopicsResponse(
             topics: request.topics.map { topic in
-                func failure(_ code: KafkaErrorCode, _ message: String) -> CreateTopicsResponse.Topic {
+                func failure(_ code: KafkaErrorCode, _ message: String) -> CreateTopicsResponse.CreatableTopicResult {
                     .init(name: topic.name, errorCode: code, errorMessage: version >= 1 ? message : nil)
                 }
                 if request.topics.filter({ $0.name == topic.name }).count > 1 {
@@ -122,21 +140,30 @@ extension Broker {
         }
     }
 
-    func deleteTopics(_ request: DeleteTopicsRequest) -> DeleteTopicsResponse {
-        DeleteTopicsResponse(
-            responses: request.topicNames.map { name in
+    func deleteTopics(_ request: DeleteTopicsRequest, version: Int16) -> DeleteTopicsResponse {
+        // v6 names topics by name or id in `topics`; earlier versions list names.
+        let wanted: [(name: String?, id: KafkaUUID)] =
+            version >= 6 ? request.topics.map { ($0.name, $0.topicId) } : request.topicNames.map { ($0, .zero) }
+        return DeleteTopicsResponse(
+            responses: wanted.map { entry in
+                let resolvedName = entry.name ?? self.logs.topic(id: TopicId(entry.id))?.name
+                guard let name = resolvedName else {
+                    return .init(name: nil, topicId: entry.id, errorCode: .unknownTopicId)
+                }
+                let topicId = self.logs.topic(name).map { KafkaUUID($0.topicId) } ?? entry.id
                 guard name != GroupCoordinatorRuntime.offsetsTopic else {
-                    return .init(name: name, errorCode: .invalidTopicException)
+                    return .init(name: name, topicId: topicId, errorCode: .invalidTopicException)
                 }
                 do throws(StorageError) {
                     try self.logs.deleteTopic(name)
+                    self.noteDeleted(name)
                     self.producerStates.withLock { states in
                         states = states.filter { $0.key.topic != name }
                     }
                     self.logger.info("deleted topic", metadata: ["topic": "\(name)"])
-                    return .init(name: name)
+                    return .init(name: name, topicId: topicId)
                 } catch {
-                    return .init(name: name, errorCode: error.kafkaErrorCode)
+                    return .init(name: name, topicId: topicId, errorCode: error.kafkaErrorCode)
                 }
             }
         )
@@ -144,7 +171,7 @@ extension Broker {
 
     func initProducerId(_ request: InitProducerIdRequest) -> InitProducerIdResponse {
         // Transactions need a transaction coordinator, which Tern does not have.
-        guard !request.isTransactional else {
+        guard request.transactionalId == nil else {
             return InitProducerIdResponse(errorCode: .invalidRequest, producerId: -1, producerEpoch: -1)
         }
         return InitProducerIdResponse(producerId: self.allocateProducerId(), producerEpoch: 0)
@@ -200,21 +227,66 @@ extension Broker {
 }
 
 extension Broker {
-    /// A single node coordinates every group. Transactions have no coordinator here.
-    func findCoordinator(_ request: FindCoordinatorRequest) -> FindCoordinatorResponse {
-        guard request.keyType == 0 else {
-            return FindCoordinatorResponse(
-                errorCode: .coordinatorNotAvailable,
-                errorMessage: "transactions are not supported",
-                nodeId: -1,
-                host: "",
-                port: -1
+    /// A single node coordinates every group. Transactions have no coordinator here. v4+ asks
+    /// for several keys at once and gets one entry per key.
+    func findCoordinator(_ request: FindCoordinatorRequest, version: Int16) -> FindCoordinatorResponse {
+        let keyType = request.keyType
+        func answer(_ key: String) -> FindCoordinatorResponse.Coordinator {
+            guard keyType == 0 else {
+                return .init(
+                    key: key,
+                    nodeId: -1,
+                    host: "",
+                    port: -1,
+                    errorCode: .coordinatorNotAvailable,
+                    errorMessage: "transactions are not supported"
+                )
+            }
+            return .init(
+                key: key,
+                nodeId: self.configuration.nodeId,
+                host: self.configuration.advertisedHost,
+                port: self.configuration.advertisedPort
             )
         }
+        if version >= 4 {
+            return FindCoordinatorResponse(coordinators: request.coordinatorKeys.map(answer))
+        }
+        let single = answer(request.key)
         return FindCoordinatorResponse(
-            nodeId: self.configuration.nodeId,
-            host: self.configuration.advertisedHost,
-            port: self.configuration.advertisedPort
+            errorCode: single.errorCode,
+            errorMessage: single.errorMessage,
+            nodeId: single.nodeId,
+            host: single.host,
+            port: single.port
         )
+    }
+
+    /// Whether `name` was deleted moments ago: such a topic is not auto-created again by the
+    /// Metadata requests that clients still holding it send right after the delete (Kafka's
+    /// deletion is asynchronous and answers UNKNOWN_TOPIC_OR_PARTITION meanwhile).
+    func recentlyDeleted(_ name: String) -> Bool {
+        let now = ContinuousClock.now
+        return self.deletedTopics.withLock { deleted in
+            deleted = deleted.filter { now - $0.value < Self.deletedTopicGrace }
+            return deleted[name] != nil
+        }
+    }
+
+    func noteDeleted(_ name: String) {
+        let now = ContinuousClock.now
+        self.deletedTopics.withLock { $0[name] = now }
+    }
+}
+
+extension TopicId {
+    init(_ uuid: KafkaUUID) {
+        self.init(high: uuid.mostSignificantBits, low: uuid.leastSignificantBits)
+    }
+}
+
+extension KafkaUUID {
+    init(_ id: TopicId) {
+        self.init(mostSignificantBits: id.high, leastSignificantBits: id.low)
     }
 }

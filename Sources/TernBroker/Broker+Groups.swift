@@ -29,9 +29,44 @@ extension Broker {
                 }
             )
         case .syncGroup(let sync):
-            return answerLater(groups.submit { $0.syncGroup(sync, ticket: $1, nowMs: $2) })
+            let pending = groups.submit { $0.syncGroup(sync, ticket: $1, nowMs: $2) }
+            return .pending {
+                guard case .syncGroup(var response) = await pending.value else {
+                    return self.encode(await pending.value, version: version, correlationId: correlationId)
+                }
+                // v5+ answers with the group's protocol type and name, which a member checks
+                // against its own; the coordinator has accepted the request's.
+                if response.errorCode == .none {
+                    response.protocolType = sync.protocolType
+                    response.protocolName = sync.protocolName
+                }
+                return self.reply(response, version, correlationId)
+            }
         case .heartbeat(let heartbeat):
             return answerLater(groups.submit { $0.heartbeat(heartbeat, ticket: $1, nowMs: $2) })
+        case .leaveGroup(let leave) where version >= 3:
+            // v3+ removes a batch of members, each answered on its own.
+            let pending = leave.members.map { member in
+                let single = LeaveGroupRequest(groupId: leave.groupId, memberId: member.memberId)
+                return (member, groups.submit { $0.leaveGroup(single, ticket: $1, nowMs: $2) })
+            }
+            return .pending {
+                var members: [LeaveGroupResponse.MemberResponse] = []
+                for (member, response) in pending {
+                    guard case .leaveGroup(let single) = await response.value else { continue }
+                    if single.errorCode == .invalidGroupId || single.errorCode == .coordinatorNotAvailable {
+                        return self.reply(LeaveGroupResponse(errorCode: single.errorCode), version, correlationId)
+                    }
+                    members.append(
+                        .init(
+                            memberId: member.memberId,
+                            groupInstanceId: member.groupInstanceId,
+                            errorCode: single.errorCode
+                        )
+                    )
+                }
+                return self.reply(LeaveGroupResponse(members: members), version, correlationId)
+            }
         case .leaveGroup(let leave):
             return answerLater(groups.submit { $0.leaveGroup(leave, ticket: $1, nowMs: $2) })
         case .offsetCommit(let commit):
@@ -44,6 +79,36 @@ extension Broker {
                     }
                 }
             )
+        case .offsetFetch(let fetch) where version >= 8:
+            // v8+ asks for several groups at once; each is answered as a v7 request would be.
+            let answered = fetch.groups.map { group in
+                let single = OffsetFetchRequest(
+                    groupId: group.groupId,
+                    topics: group.topics.map { topics in
+                        topics.map { .init(name: $0.name, partitionIndexes: $0.partitionIndexes) }
+                    }
+                )
+                let response = groups.read { $0.fetchOffsets(single) }
+                return OffsetFetchResponse.OffsetFetchResponseGroup(
+                    groupId: group.groupId,
+                    topics: response.topics.map { topic in
+                        .init(
+                            name: topic.name,
+                            partitions: topic.partitions.map {
+                                .init(
+                                    partitionIndex: $0.partitionIndex,
+                                    committedOffset: $0.committedOffset,
+                                    committedLeaderEpoch: $0.committedLeaderEpoch,
+                                    metadata: $0.metadata,
+                                    errorCode: $0.errorCode
+                                )
+                            }
+                        )
+                    },
+                    errorCode: response.errorCode
+                )
+            }
+            return self.reply(OffsetFetchResponse(groups: answered), version, correlationId)
         case .offsetFetch(let fetch):
             return self.reply(groups.read { $0.fetchOffsets(fetch) }, version, correlationId)
         case .describeGroups(let describe):
@@ -55,7 +120,7 @@ extension Broker {
                 (name, groups.submit { $0.deleteGroup(name, ticket: $1, nowMs: $2) })
             }
             return .pending {
-                var results: [DeleteGroupsResponse.Result] = []
+                var results: [DeleteGroupsResponse.DeletableGroupResult] = []
                 for (name, response) in pending {
                     guard case .deleteGroup(let groupId, let errorCode) = await response.value else {
                         results.append(.init(groupId: name, errorCode: .unknownServerError))
@@ -67,7 +132,7 @@ extension Broker {
             }
         case .offsetDelete(let delete):
             let partitions = delete.topics.flatMap { topic in
-                topic.partitionIndexes.map { TernCoordinator.TopicPartition(topic.name, $0) }
+                topic.partitions.map { TernCoordinator.TopicPartition(topic.name, $0.partitionIndex) }
             }
             let pending = groups.submit {
                 $0.deleteOffsets(groupId: delete.groupId, partitions: partitions, ticket: $1, nowMs: $2)
@@ -81,12 +146,13 @@ extension Broker {
                     )
                 }
                 let topics = delete.topics.map { topic in
-                    OffsetDeleteResponse.Topic(
+                    OffsetDeleteResponse.OffsetDeleteResponseTopic(
                         name: topic.name,
-                        partitions: topic.partitionIndexes.map { index in
+                        partitions: topic.partitions.map { partition in
                             .init(
-                                partitionIndex: index,
-                                errorCode: byPartition[TernCoordinator.TopicPartition(topic.name, index)] ?? .none
+                                partitionIndex: partition.partitionIndex,
+                                errorCode: byPartition[TernCoordinator.TopicPartition(topic.name, partition.partitionIndex)]
+                                    ?? .none
                             )
                         }
                     )

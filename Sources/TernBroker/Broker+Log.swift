@@ -10,7 +10,7 @@ extension Broker {
     /// The outcome of one partition of a Produce request: its response entry, and for acks=all the
     /// offset whose fsync the response must wait for.
     private struct PartitionAppend {
-        var response: ProduceResponse.Partition
+        var response: ProduceResponse.PartitionProduceResponse
         var durableOffset: Int64?
         var log: PartitionLog?
     }
@@ -90,7 +90,7 @@ extension Broker {
 
     private func appendPartition(
         topic: String,
-        partition: ProduceRequest.Partition,
+        partition: ProduceRequest.PartitionProduceData,
         version: Int16,
         durability: Durability
     ) async -> PartitionAppend {
@@ -172,12 +172,16 @@ extension Broker {
     func fetch(_ request: FetchRequest, version: Int16) async -> FetchResponse {
         let maxWaitMs = max(0, min(request.maxWaitMs, self.configuration.fetchMaxWaitMs))
         let deadline = ContinuousClock.now + .milliseconds(maxWaitMs)
-        let partitions = request.topics.flatMap { topic in
-            topic.partitions.map { TopicPartition(topic: topic.topic, partition: $0.partition) }
+        // v13+ names topics by id: resolve them once; an unknown id is answered UNKNOWN_TOPIC_ID.
+        let names: [String?] = request.topics.map { topic in
+            version >= 13 ? self.logs.topic(id: TopicId(topic.topicId))?.name : topic.topic
+        }
+        let partitions = zip(request.topics, names).flatMap { topic, name in
+            name.map { name in topic.partitions.map { TopicPartition(topic: name, partition: $0.partition) } } ?? []
         }
         while true {
             let snapshot = self.dataArrival.snapshot(partitions)
-            let (response, byteCount, hasError, sent) = self.readFetch(request, version: version)
+            let (response, byteCount, hasError, sent) = self.readFetch(request, names: names, version: version)
             let remaining = deadline - ContinuousClock.now
             if byteCount >= Int(request.minBytes) || hasError || remaining <= .zero || Task.isCancelled {
                 for (metrics, records) in sent {
@@ -191,39 +195,47 @@ extension Broker {
 
     /// One pass over the requested partitions: whole batches from each fetch offset, within the
     /// partition and response limits. The first batch found is returned even if it exceeds them,
-    /// so a consumer can always make progress (Fetch v3+ semantics).
+    /// so a consumer can always make progress (Fetch v3+ semantics). Partitions with an error get
+    /// empty records, never null ones, as Kafka answers (librdkafka reads null records as a parse
+    /// failure and refetches at once).
     private func readFetch(
         _ request: FetchRequest,
+        names: [String?],
         version: Int16
     ) -> (FetchResponse, Int, Bool, [(PartitionMetrics, ByteBuffer)]) {
         var bytesLeft = max(0, min(Int(request.maxBytes), self.configuration.fetchMaxBytes))
+        // Fetch v0-v2 has no response size limit.
+        if version < 3 { bytesLeft = self.configuration.fetchMaxBytes }
         var byteCount = 0
         var hasError = false
         var sent: [(PartitionMetrics, ByteBuffer)] = []
-        let topics = request.topics.map { topic in
-            FetchResponse.Topic(
-                topic: topic.topic,
+        let topics = zip(request.topics, names).map { topic, name in
+            FetchResponse.FetchableTopicResponse(
+                topic: name ?? "",
+                topicId: topic.topicId,
                 partitions: topic.partitions.map { partition in
-                    guard let log = self.logs.partition(topic: topic.topic, index: partition.partition) else {
+                    guard let name else {
                         hasError = true
-                        return .init(
-                            partitionIndex: partition.partition,
-                            errorCode: .unknownTopicOrPartition,
-                            highWatermark: -1,
-                            records: nil
-                        )
+                        return .error(.unknownTopicId, partitionIndex: partition.partition)
+                    }
+                    guard let log = self.logs.partition(topic: name, index: partition.partition) else {
+                        hasError = true
+                        return .error(.unknownTopicOrPartition, partitionIndex: partition.partition)
                     }
                     let limit = min(Int(max(0, partition.partitionMaxBytes)), bytesLeft)
                     do throws(StorageError) {
                         let result = try log.read(from: partition.fetchOffset, maxBytes: limit)
                         var records = result.records
-                        if records.readableBytes > limit && byteCount > 0 {
-                            // Only the first partition with data may exceed the limits.
+                        if records.readableBytes > limit && (byteCount > 0 || version < 3) {
+                            // Only the first partition with data may exceed the limits (v3+).
                             records = records.getSlice(at: records.readerIndex, length: 0)!
                         }
                         byteCount += records.readableBytes
                         bytesLeft = max(0, bytesLeft - records.readableBytes)
                         if records.readableBytes > 0 { sent.append((log.metrics, records)) }
+                        if version <= 3 {
+                            records = Self.downConverted(records, fetchVersion: version)
+                        }
                         return .init(
                             partitionIndex: partition.partition,
                             highWatermark: result.highWatermark,
@@ -240,13 +252,19 @@ extension Broker {
                             highWatermark: log.highWatermark,
                             lastStableOffset: log.highWatermark,
                             logStartOffset: log.logStartOffset,
-                            records: nil
+                            abortedTransactions: request.isolationLevel == .readCommitted ? [] : nil,
+                            records: ByteBuffer()
                         )
                     }
                 }
             )
         }
         return (FetchResponse(responses: topics), byteCount, hasError, sent)
+    }
+
+    /// Fetch v0-v3 predates record batches: v0-v1 carry magic 0 messages, v2-v3 magic 1.
+    static func downConverted(_ records: ByteBuffer, fetchVersion: Int16) -> ByteBuffer {
+        records
     }
 
     /// Records in whole stored batches, from each batch header's record count (no record is
@@ -266,31 +284,42 @@ extension Broker {
         return count
     }
 
-    func listOffsets(_ request: ListOffsetsRequest) -> ListOffsetsResponse {
+    func listOffsets(_ request: ListOffsetsRequest, version: Int16) -> ListOffsetsResponse {
         ListOffsetsResponse(
             topics: request.topics.map { topic in
                 .init(
                     name: topic.name,
                     partitions: topic.partitions.map { partition in
-                        guard let log = self.logs.partition(topic: topic.name, index: partition.partitionIndex) else {
-                            return .init(partitionIndex: partition.partitionIndex, errorCode: .unknownTopicOrPartition)
+                        let index = partition.partitionIndex
+                        guard let log = self.logs.partition(topic: topic.name, index: index) else {
+                            return .init(partitionIndex: index, errorCode: .unknownTopicOrPartition)
                         }
+                        let found: (offset: Int64, timestamp: Int64)?
                         switch partition.timestamp {
                         case ListOffsetsRequest.latestTimestamp:
-                            return .init(partitionIndex: partition.partitionIndex, offset: log.highWatermark)
-                        case ListOffsetsRequest.earliestTimestamp:
-                            return .init(partitionIndex: partition.partitionIndex, offset: log.logStartOffset)
+                            // Read committed stops at the last stable offset, which is the high
+                            // watermark without transactions.
+                            found = (log.highWatermark, -1)
+                        case ListOffsetsRequest.earliestTimestamp, ListOffsetsRequest.earliestLocalTimestamp:
+                            found = (log.logStartOffset, -1)
+                        case ListOffsetsRequest.maxTimestamp:
+                            found = log.offsetOfMaxTimestamp() ?? (-1, -1)
+                        case ListOffsetsRequest.latestTieredTimestamp:
+                            // No tiered storage: nothing is uploaded.
+                            found = (-1, -1)
                         case let timestamp where timestamp >= 0:
                             // No record at or after the timestamp: Kafka answers offset -1, timestamp -1.
-                            let found = log.offset(forTimestamp: timestamp)
-                            return .init(
-                                partitionIndex: partition.partitionIndex,
-                                timestamp: found?.timestamp ?? -1,
-                                offset: found?.offset ?? -1
-                            )
+                            found = log.offset(forTimestamp: timestamp) ?? (-1, -1)
                         default:
-                            return .init(partitionIndex: partition.partitionIndex, errorCode: .invalidRequest)
+                            found = nil
                         }
+                        guard let found else { return .init(partitionIndex: index, errorCode: .invalidRequest) }
+                        if version == 0 {
+                            // v0 answers a list of offsets (at most max_num_offsets), newest first.
+                            let offsets = found.offset >= 0 && partition.maxNumOffsets > 0 ? [found.offset] : []
+                            return .init(partitionIndex: index, oldStyleOffsets: offsets)
+                        }
+                        return .init(partitionIndex: index, timestamp: found.timestamp, offset: found.offset)
                     }
                 )
             }

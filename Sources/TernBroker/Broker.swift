@@ -23,32 +23,11 @@ public enum BrokerReply: Sendable {
 /// out. The transport calls `handle` for one frame at a time per connection and writes replies in
 /// request order, as Kafka clients expect.
 public final class Broker: Sendable {
-    /// The APIs and versions this broker advertises in ApiVersions (see docs/protocol.md). A client
-    /// picks the highest version both sides allow, so only served APIs are listed. Lower bounds
-    /// follow librdkafka's feature detection; Produce v0–2 is advertised but refused (KAFKA-18659).
-    public static let advertisedApis: [ApiVersionsResponse.ApiVersion] = [
-        .init(apiKey: .produce, minVersion: 0, maxVersion: 7),
-        .init(apiKey: .fetch, minVersion: 4, maxVersion: 11),
-        .init(apiKey: .listOffsets, minVersion: 1, maxVersion: 2),
-        // Answering FindCoordinator is also what turns on librdkafka's LZ4 feature (§1.3).
-        .init(apiKey: .findCoordinator, minVersion: 0, maxVersion: 1),
-        .init(apiKey: .offsetCommit, minVersion: 2, maxVersion: 3),
-        .init(apiKey: .offsetFetch, minVersion: 1, maxVersion: 3),
-        .init(apiKey: .joinGroup, minVersion: 0, maxVersion: 2),
-        .init(apiKey: .heartbeat, minVersion: 0, maxVersion: 1),
-        .init(apiKey: .leaveGroup, minVersion: 0, maxVersion: 1),
-        .init(apiKey: .syncGroup, minVersion: 0, maxVersion: 1),
-        .init(apiKey: .describeGroups, minVersion: 0, maxVersion: 4),
-        .init(apiKey: .listGroups, minVersion: 0, maxVersion: 2),
-        .init(apiKey: .deleteGroups, minVersion: 0, maxVersion: 1),
-        .init(apiKey: .offsetDelete, minVersion: 0, maxVersion: 0),
-        .init(apiKey: .metadata, minVersion: 1, maxVersion: 4),
-        .init(apiKey: .apiVersions, minVersion: 0, maxVersion: 3),
-        .init(apiKey: .createTopics, minVersion: 0, maxVersion: 3),
-        .init(apiKey: .deleteTopics, minVersion: 0, maxVersion: 1),
-        .init(apiKey: .initProducerId, minVersion: 0, maxVersion: 0),
-        .init(apiKey: .describeConfigs, minVersion: 0, maxVersion: 3),
-    ]
+    /// The APIs and versions this broker advertises in ApiVersions: every served API at every
+    /// version of its schema (the generated `KafkaRequest.servedApis`, see docs/protocol.md).
+    public static let advertisedApis: [ApiVersionsResponse.ApiVersion] = KafkaRequest.servedApis.map {
+        .init(apiKey: $0.apiKey, minVersion: $0.versions.lowerBound, maxVersion: $0.versions.upperBound)
+    }
 
     public let configuration: BrokerConfiguration
     let logs: LogManager
@@ -56,6 +35,9 @@ public final class Broker: Sendable {
     let dataArrival = DataArrivalNotifier()
     let producerStates = Mutex<[TopicPartition: ProducerStateTable]>([:])
     let groups: GroupCoordinatorRuntime
+    /// Topics deleted in the last `deletedTopicGrace`, not auto-created again meanwhile.
+    let deletedTopics = Mutex<[String: ContinuousClock.Instant]>([:])
+    static let deletedTopicGrace = Duration.seconds(3)
     /// Request, error and connection metrics (the transport reports requests and connections).
     public let metrics = BrokerMetrics()
     private let nextProducerId: Atomic<Int64>
@@ -127,24 +109,24 @@ public final class Broker: Sendable {
                 self.reply(await self.fetch(request, version: version), version, correlationId)
             }
         case .listOffsets(let request):
-            return self.reply(self.listOffsets(request), version, correlationId)
+            return self.reply(self.listOffsets(request, version: version), version, correlationId)
         case .createTopics(let request):
             return self.reply(self.createTopics(request, version: version), version, correlationId)
         case .deleteTopics(let request):
-            return self.reply(self.deleteTopics(request), version, correlationId)
+            return self.reply(self.deleteTopics(request, version: version), version, correlationId)
         case .initProducerId(let request):
             return self.reply(self.initProducerId(request), version, correlationId)
         case .describeConfigs(let request):
             return self.reply(self.describeConfigs(request, version: version), version, correlationId)
         case .findCoordinator(let request):
-            return self.reply(self.findCoordinator(request), version, correlationId)
+            return self.reply(self.findCoordinator(request, version: version), version, correlationId)
         case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
             .describeGroups, .listGroups, .deleteGroups, .offsetDelete:
             preconditionFailure("group requests are handled by handleGroupRequest")
         }
     }
 
-    func reply<Response: KafkaResponseMessage & ReportsErrorCodes>(
+    func reply<Response: KafkaResponseMessage>(
         _ response: Response,
         _ version: Int16,
         _ correlationId: Int32

@@ -44,7 +44,7 @@ struct GroupMember: Hashable, Sendable {
     var rebalanceTimeoutMs: Int32
     var protocolType: String
     /// In the member's order of preference.
-    var protocols: [JoinGroupRequest.GroupProtocol]
+    var protocols: [JoinGroupRequest.JoinGroupRequestProtocol]
     var assignment: ByteBuffer
     /// A JoinGroup parked until the join phase completes.
     var awaitingJoin: RequestTicket?
@@ -59,7 +59,7 @@ struct GroupMember: Hashable, Sendable {
     }
 
     /// Whether a rejoin changes nothing the group depends on.
-    func matches(_ protocols: [JoinGroupRequest.GroupProtocol]) -> Bool {
+    func matches(_ protocols: [JoinGroupRequest.JoinGroupRequestProtocol]) -> Bool {
         self.protocols == protocols
     }
 }
@@ -114,7 +114,7 @@ struct ClassicGroup: Hashable, Sendable {
 
     /// Kafka's `supportsProtocols`: an empty group takes any non-empty protocol type and list;
     /// otherwise the type must match and one of the protocols must be supported by every member.
-    func supports(protocolType: String, protocols: [JoinGroupRequest.GroupProtocol]) -> Bool {
+    func supports(protocolType: String, protocols: [JoinGroupRequest.JoinGroupRequestProtocol]) -> Bool {
         if self.members.isEmpty {
             return !protocolType.isEmpty && !protocols.isEmpty
         }

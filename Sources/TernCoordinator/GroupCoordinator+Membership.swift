@@ -186,13 +186,15 @@ extension GroupCoordinator {
         let isLeader = member.memberId == group.leaderId
         return JoinGroupResponse(
             generationId: group.generationId,
+            // v7+ carries the protocol type too; older versions drop it.
+            protocolType: group.protocolType,
             protocolName: protocolName,
             leader: group.leaderId ?? "",
             memberId: member.memberId,
             // Only the leader runs the assignor, so only it needs everyone's subscription.
             members: isLeader
                 ? group.orderedMembers.map {
-                    JoinGroupResponse.Member(
+                    JoinGroupResponse.JoinGroupResponseMember(
                         memberId: $0.memberId,
                         metadata: $0.metadata(for: protocolName) ?? ByteBuffer()
                     )
@@ -433,7 +435,7 @@ extension GroupCoordinator {
     }
 
     private mutating func applyLeaderAssignment(
-        _ assignments: [SyncGroupRequest.Assignment],
+        _ assignments: [SyncGroupRequest.SyncGroupRequestAssignment],
         group: inout ClassicGroup,
         nowMs: Int64,
         result: inout CoordinatorResult

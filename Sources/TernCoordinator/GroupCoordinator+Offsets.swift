@@ -26,7 +26,7 @@ extension GroupCoordinator {
 
         var records: [CoordinatorRecord] = []
         let topics = request.topics.map { topic in
-            OffsetCommitResponse.Topic(
+            OffsetCommitResponse.OffsetCommitResponseTopic(
                 name: topic.name,
                 partitions: topic.partitions.map { partition in
                     let errorCode: KafkaErrorCode
@@ -58,7 +58,7 @@ extension GroupCoordinator {
                         )
                         errorCode = .none
                     }
-                    return OffsetCommitResponse.Partition(
+                    return OffsetCommitResponse.OffsetCommitResponsePartition(
                         partitionIndex: partition.partitionIndex,
                         errorCode: errorCode
                     )
@@ -122,10 +122,10 @@ extension GroupCoordinator {
             // v1 has no top-level error, so the error is repeated on each requested partition.
             return OffsetFetchResponse(
                 topics: (request.topics ?? []).map { topic in
-                    OffsetFetchResponse.Topic(
+                    OffsetFetchResponse.OffsetFetchResponseTopic(
                         name: topic.name,
                         partitions: topic.partitionIndexes.map {
-                            OffsetFetchResponse.Partition(
+                            OffsetFetchResponse.OffsetFetchResponsePartition(
                                 partitionIndex: $0,
                                 committedOffset: -1,
                                 metadata: "",
@@ -138,11 +138,11 @@ extension GroupCoordinator {
             )
         }
         let offsets = self.groups[request.groupId]?.offsets ?? [:]
-        func partition(_ topic: String, _ index: Int32) -> OffsetFetchResponse.Partition {
+        func partition(_ topic: String, _ index: Int32) -> OffsetFetchResponse.OffsetFetchResponsePartition {
             guard let value = offsets[TopicPartition(topic, index)] else {
-                return OffsetFetchResponse.Partition(partitionIndex: index, committedOffset: -1, metadata: "")
+                return OffsetFetchResponse.OffsetFetchResponsePartition(partitionIndex: index, committedOffset: -1, metadata: "")
             }
-            return OffsetFetchResponse.Partition(
+            return OffsetFetchResponse.OffsetFetchResponsePartition(
                 partitionIndex: index,
                 committedOffset: value.offset,
                 metadata: value.metadata
@@ -153,7 +153,7 @@ extension GroupCoordinator {
             for key in offsets.keys { byTopic[key.topic, default: []].append(key.partition) }
             return OffsetFetchResponse(
                 topics: byTopic.keys.sorted().map { topic in
-                    OffsetFetchResponse.Topic(
+                    OffsetFetchResponse.OffsetFetchResponseTopic(
                         name: topic,
                         partitions: byTopic[topic]!.sorted().map { partition(topic, $0) }
                     )
@@ -162,7 +162,7 @@ extension GroupCoordinator {
         }
         return OffsetFetchResponse(
             topics: requested.map { topic in
-                OffsetFetchResponse.Topic(
+                OffsetFetchResponse.OffsetFetchResponseTopic(
                     name: topic.name,
                     partitions: topic.partitionIndexes.map { partition(topic.name, $0) }
                 )
@@ -178,7 +178,7 @@ extension GroupCoordinator {
         DescribeGroupsResponse(
             groups: request.groups.map { groupId in
                 guard !groupId.isEmpty else {
-                    return DescribeGroupsResponse.Group(
+                    return DescribeGroupsResponse.DescribedGroup(
                         errorCode: .invalidGroupId,
                         groupId: groupId,
                         groupState: "",
@@ -187,7 +187,7 @@ extension GroupCoordinator {
                     )
                 }
                 guard let group = self.groups[groupId] else {
-                    return DescribeGroupsResponse.Group(
+                    return DescribeGroupsResponse.DescribedGroup(
                         groupId: groupId,
                         groupState: GroupState.dead.rawValue,
                         protocolType: "",
@@ -201,13 +201,13 @@ extension GroupCoordinator {
                 case .empty, .preparingRebalance, .completingRebalance, .dead:
                     stableProtocol = nil
                 }
-                return DescribeGroupsResponse.Group(
+                return DescribeGroupsResponse.DescribedGroup(
                     groupId: groupId,
                     groupState: group.state.rawValue,
                     protocolType: group.protocolType ?? "",
                     protocolData: stableProtocol ?? "",
                     members: group.orderedMembers.map { member in
-                        DescribeGroupsResponse.Member(
+                        DescribeGroupsResponse.DescribedGroupMember(
                             memberId: member.memberId,
                             clientId: member.clientId,
                             clientHost: member.clientHost,
@@ -220,12 +220,23 @@ extension GroupCoordinator {
         )
     }
 
-    /// ListGroups v0–v2: every group, sorted by id; groups that only commit offsets have protocol
-    /// type "".
+    /// ListGroups: every group, sorted by id, with its state (v4+) and type (v5+, always
+    /// "classic"); groups that only commit offsets have protocol type "". v4+ filters by state and
+    /// v5+ by type, case-insensitively, when the filters are not empty.
     public func listGroups(_ request: ListGroupsRequest = ListGroupsRequest()) -> ListGroupsResponse {
-        ListGroupsResponse(
-            groups: self.groups.keys.sorted().map { groupId in
-                ListGroupsResponse.Group(groupId: groupId, protocolType: self.groups[groupId]!.protocolType ?? "")
+        let states = Set(request.statesFilter.map { $0.lowercased() })
+        let types = Set(request.typesFilter.map { $0.lowercased() })
+        return ListGroupsResponse(
+            groups: self.groups.keys.sorted().compactMap { groupId in
+                let group = self.groups[groupId]!
+                guard states.isEmpty || states.contains(group.state.rawValue.lowercased()) else { return nil }
+                guard types.isEmpty || types.contains("classic") else { return nil }
+                return ListGroupsResponse.ListedGroup(
+                    groupId: groupId,
+                    protocolType: group.protocolType ?? "",
+                    groupState: group.state.rawValue,
+                    groupType: "classic"
+                )
             }
         )
     }

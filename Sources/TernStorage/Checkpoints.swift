@@ -90,9 +90,12 @@ struct TopicMetadataFile: Hashable, Sendable {
 
     var partitionCount: Int32
     var configOverrides: [String: String]
+    /// nil only in files written before topics had ids.
+    var topicId: TopicId? = nil
 
     func serialized() -> ByteBuffer {
         var text = "# Tern topic metadata\nversion=\(Self.version)\npartition.count=\(self.partitionCount)\n"
+        if let topicId = self.topicId { text += "topic.id=\(topicId)\n" }
         for (key, value) in self.configOverrides.sorted(by: { $0.key < $1.key }) {
             text += "\(Self.configPrefix)\(key)=\(value)\n"
         }
@@ -103,6 +106,7 @@ struct TopicMetadataFile: Hashable, Sendable {
         var version: Int?
         var partitionCount: Int32?
         var overrides: [String: String] = [:]
+        var topicId: TopicId? = nil
         for line in String(buffer: bytes).split(separator: "\n") where !line.hasPrefix("#") {
             guard let equals = line.firstIndex(of: "=") else {
                 throw StorageError(.corruptFile, "topic metadata line without '=': '\(line)'")
@@ -112,6 +116,11 @@ struct TopicMetadataFile: Hashable, Sendable {
             switch key {
             case "version": version = Int(value)
             case "partition.count": partitionCount = Int32(value)
+            case "topic.id":
+                guard let id = TopicId(hex: value) else {
+                    throw StorageError(.corruptFile, "topic metadata has an unreadable topic.id '\(value)'")
+                }
+                topicId = id
             default:
                 guard key.hasPrefix(Self.configPrefix) else {
                     throw StorageError(.corruptFile, "unknown topic metadata key '\(key)'")
@@ -123,6 +132,41 @@ struct TopicMetadataFile: Hashable, Sendable {
         guard let partitionCount, partitionCount >= 1 else {
             throw StorageError(.corruptFile, "topic metadata without a valid partition.count")
         }
-        return TopicMetadataFile(partitionCount: partitionCount, configOverrides: overrides)
+        return TopicMetadataFile(partitionCount: partitionCount, configOverrides: overrides, topicId: topicId)
+    }
+}
+
+/// A topic's id (KIP-516): 128 random bits, written as 32 hex digits in the topic metadata file.
+public struct TopicId: Hashable, Sendable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// A random id; never all zeros (Kafka's "no id").
+    public static func random() -> TopicId {
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let id = TopicId(high: generator.next(), low: generator.next())
+            if id.high != 0 || id.low != 0 { return id }
+        }
+    }
+
+    init?(hex: String) {
+        guard hex.utf8.count == 32, let high = UInt64(hex.prefix(16), radix: 16),
+            let low = UInt64(hex.suffix(16), radix: 16)
+        else { return nil }
+        self.init(high: high, low: low)
+    }
+
+    public var description: String {
+        func hex(_ value: UInt64) -> String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        return hex(self.high) + hex(self.low)
     }
 }

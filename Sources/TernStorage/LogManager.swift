@@ -5,6 +5,9 @@ import Synchronization
 /// What the manager knows about a topic.
 public struct TopicDescription: Sendable, Hashable {
     public var name: String
+    /// Kafka's topic id (KIP-516): random at creation, persisted, never reused by a topic of the
+    /// same name created later.
+    public var topicId: TopicId
     public var partitionCount: Int32
     /// The effective settings: broker defaults with the topic's overrides applied.
     public var config: LogConfig
@@ -199,7 +202,12 @@ public final class LogManager: Sendable {
             guard Self.isValidTopicName(topicName), let bytes = try fileSystem.readWholeFile(atPath: path) else {
                 continue
             }
-            let metadata = try TopicMetadataFile.parse(bytes)
+            var metadata = try TopicMetadataFile.parse(bytes)
+            if metadata.topicId == nil {
+                // Written before topics had ids: give it one now, once.
+                metadata.topicId = .random()
+                try fileSystem.writeFileAtomically(atPath: path, bytes: metadata.serialized())
+            }
             let config: LogConfig
             do {
                 config = try LogConfig(properties: metadata.configOverrides, defaults: self.defaultConfig)
@@ -231,6 +239,7 @@ public final class LogManager: Sendable {
             }
             let description = TopicDescription(
                 name: topicName,
+                topicId: metadata.topicId!,
                 partitionCount: metadata.partitionCount,
                 config: config,
                 configOverrides: metadata.configOverrides
@@ -326,10 +335,16 @@ public final class LogManager: Sendable {
                 )
             }
             try self.fileSystem.fsyncDirectory(atPath: self.dataDirectory)
-            let metadata = TopicMetadataFile(partitionCount: partitionCount, configOverrides: configOverrides)
+            let topicId = TopicId.random()
+            let metadata = TopicMetadataFile(
+                partitionCount: partitionCount,
+                configOverrides: configOverrides,
+                topicId: topicId
+            )
             try self.fileSystem.writeFileAtomically(atPath: self.metadataPath(name), bytes: metadata.serialized())
             let description = TopicDescription(
                 name: name,
+                topicId: topicId,
                 partitionCount: partitionCount,
                 config: config,
                 configOverrides: configOverrides
@@ -376,6 +391,11 @@ public final class LogManager: Sendable {
 
     public func topic(_ name: String) -> TopicDescription? {
         self.state.withLock { $0.topics[name]?.description }
+    }
+
+    /// The topic with this id, if it exists.
+    public func topic(id: TopicId) -> TopicDescription? {
+        self.state.withLock { state in state.topics.values.first { $0.description.topicId == id }?.description }
     }
 
     public func partition(topic: String, index: Int32) -> PartitionLog? {

@@ -711,6 +711,16 @@ public final class PartitionLog: Sendable {
         return nil
     }
 
+    /// The first record with the largest timestamp in the log, and that timestamp (ListOffsets'
+    /// MAX_TIMESTAMP, KIP-734); nil for an empty log.
+    public func offsetOfMaxTimestamp() -> (offset: Int64, timestamp: Int64)? {
+        let largest = self.state.withLock { state in
+            state.segments.filter { $0.nextOffset > state.logStartOffset }.map(\.maxTimestampMs).max() ?? -1
+        }
+        guard largest >= 0 else { return nil }
+        return self.offset(forTimestamp: largest)
+    }
+
     /// Waits until the log end offset is beyond `offset` (data at `offset` can be read), the
     /// timeout passes, the task is cancelled or the log is closed. Returns whether data is there.
     /// Appends wake waiters directly, so a long-polling Fetch costs no polling.

@@ -16,7 +16,11 @@ public protocol KafkaRequestMessage: KafkaMessage {
     associatedtype Response: KafkaResponseMessage
 }
 
-public protocol KafkaResponseMessage: KafkaMessage {}
+public protocol KafkaResponseMessage: KafkaMessage {
+    /// Calls `body` with every error code in the response (top level and per resource), for
+    /// metrics and logs.
+    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void)
+}
 
 extension KafkaMessage {
     /// Whether `version` uses the flexible (KIP-482) encoding.

@@ -348,3 +348,90 @@ public struct KafkaUUID: Hashable, Sendable {
 
     public static let zero = KafkaUUID(mostSignificantBits: 0, leastSignificantBits: 0)
 }
+
+// MARK: What generated codecs use besides the above
+
+extension ByteBuffer {
+    @inlinable
+    public mutating func readKafkaFloat64() throws(WireError) -> Double {
+        Double(bitPattern: try self.readKafkaInteger(as: UInt64.self))
+    }
+
+    @inlinable
+    public mutating func writeKafkaFloat64(_ value: Double) {
+        self.writeInteger(value.bitPattern)
+    }
+
+    /// A nullable struct: an int8 marker (-1 null, 1 present), then the struct.
+    @inlinable
+    public mutating func readKafkaNullableStruct<Element>(
+        _ readElement: (inout ByteBuffer) throws(WireError) -> Element
+    ) throws(WireError) -> Element? {
+        let marker = try self.readKafkaInteger(as: Int8.self)
+        return marker < 0 ? nil : try readElement(&self)
+    }
+
+    @inlinable
+    public mutating func writeKafkaNullableStruct<Element>(
+        _ element: Element?,
+        _ writeElement: (inout ByteBuffer, Element) -> Void
+    ) {
+        guard let element else {
+            self.writeInteger(Int8(-1))
+            return
+        }
+        self.writeInteger(Int8(1))
+        writeElement(&self, element)
+    }
+
+    /// The number of fields in a tagged-field section; each takes at least two bytes.
+    @inlinable
+    public mutating func readKafkaTaggedFieldCount() throws(WireError) -> Int {
+        let count = try self.readKafkaUnsignedVarint()
+        guard count <= self.readableBytes else {
+            throw WireError(.invalidLength, "\(count) tagged fields exceed the \(self.readableBytes) bytes left")
+        }
+        return Int(count)
+    }
+
+    /// One tagged field: its tag (greater than `previousTag`, which it updates) and its bytes as a
+    /// slice of this buffer.
+    @inlinable
+    public mutating func readKafkaTaggedField(after previousTag: inout UInt32?) throws(WireError) -> (
+        UInt32, ByteBuffer
+    ) {
+        let tag = try self.readKafkaUnsignedVarint()
+        if let previous = previousTag, tag <= previous {
+            throw WireError(.invalidLength, "tagged field \(tag) out of order after \(previous)")
+        }
+        previousTag = tag
+        let size = Int(try self.readKafkaUnsignedVarint())
+        guard size <= self.readableBytes else {
+            throw WireError(.invalidLength, "tagged field of \(size) bytes exceeds the bytes left")
+        }
+        return (tag, self.readSlice(length: size)!)
+    }
+
+    /// Writes a tagged-field section from known fields (in tag order) and unknown ones kept from a
+    /// read, merged in tag order.
+    @inlinable
+    public mutating func writeKafkaTaggedFields(_ known: [TaggedField], unknown: [TaggedField]) {
+        if unknown.isEmpty {
+            self.writeKafkaTaggedFields(known)
+        } else if known.isEmpty {
+            self.writeKafkaTaggedFields(unknown)
+        } else {
+            self.writeKafkaTaggedFields((known + unknown).sorted { $0.tag < $1.tag })
+        }
+    }
+}
+
+extension TaggedField {
+    /// A field whose bytes `encode` writes.
+    @inlinable
+    public init(tag: UInt32, encoding encode: (inout ByteBuffer) -> Void) {
+        var data = ByteBuffer()
+        encode(&data)
+        self.init(tag: tag, data: data)
+    }
+}
