@@ -168,7 +168,7 @@ let package = Package(
                 serviceLifecycle, .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 metrics, .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
-            exclude: ["python"],
+            exclude: ["python", "go"],
             swiftSettings: strictSettings
         ),
 

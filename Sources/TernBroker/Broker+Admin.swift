@@ -30,7 +30,7 @@ extension Broker {
                         configOverrides: [:]
                     )
                     self.logger.info("auto-created topic", metadata: ["topic": "\(name)"])
-                } catch where error.code == .topicAlreadyExists {
+                } catch  where error.code == .topicAlreadyExists {
                     // Created concurrently by another request: describe it below.
                 } catch {
                     return .init(errorCode: error.kafkaErrorCode, name: name)
@@ -157,6 +157,7 @@ extension Broker {
                 do throws(StorageError) {
                     try self.logs.deleteTopic(name)
                     self.noteDeleted(name)
+                    self.fetchSessions.withLock { $0.forgetTopic(name) }
                     self.producerStates.withLock { states in
                         states = states.filter { $0.key.topic != name }
                     }

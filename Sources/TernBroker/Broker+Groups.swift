@@ -151,7 +151,9 @@ extension Broker {
                         partitions: topic.partitions.map { partition in
                             .init(
                                 partitionIndex: partition.partitionIndex,
-                                errorCode: byPartition[TernCoordinator.TopicPartition(topic.name, partition.partitionIndex)]
+                                errorCode: byPartition[
+                                    TernCoordinator.TopicPartition(topic.name, partition.partitionIndex)
+                                ]
                                     ?? .none
                             )
                         }

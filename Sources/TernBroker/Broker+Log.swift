@@ -173,24 +173,132 @@ extension Broker {
         let maxWaitMs = max(0, min(request.maxWaitMs, self.configuration.fetchMaxWaitMs))
         let deadline = ContinuousClock.now + .milliseconds(maxWaitMs)
         // v13+ names topics by id: resolve them once; an unknown id is answered UNKNOWN_TOPIC_ID.
-        let names: [String?] = request.topics.map { topic in
+        var names: [String?] = request.topics.map { topic in
             version >= 13 ? self.logs.topic(id: TopicId(topic.topicId))?.name : topic.topic
         }
-        let partitions = zip(request.topics, names).flatMap { topic, name in
+        var effective = request
+        var plan = FetchSessionCache.Plan.sessionless
+        if version >= 7 {
+            plan = self.planFetchSession(request, names: names, version: version)
+            switch plan {
+            case .error(let code):
+                return FetchResponse(errorCode: code, sessionId: 0, responses: [])
+            case .incremental(let sessionId, let keys):
+                // Serve every partition of the session; the answer keeps only what changed.
+                let sessions = self.fetchSessions.withLock { $0 }
+                var topics: [FetchRequest.FetchTopic] = []
+                for key in keys {
+                    guard let cached = sessions.cached(sessionId, key) else { continue }
+                    let partition = FetchRequest.FetchPartition(
+                        partition: key.partition,
+                        currentLeaderEpoch: cached.currentLeaderEpoch,
+                        fetchOffset: cached.fetchOffset,
+                        partitionMaxBytes: cached.partitionMaxBytes
+                    )
+                    if topics.last?.topic == key.topic {
+                        topics[topics.count - 1].partitions.append(partition)
+                    } else {
+                        topics.append(.init(topic: key.topic, topicId: cached.topicId, partitions: [partition]))
+                    }
+                }
+                // Topics whose id did not resolve are answered (with their error) but not cached.
+                let unresolved = zip(request.topics, names).filter { $0.1 == nil }.map(\.0)
+                effective.topics = topics + unresolved
+                names = topics.map(\.topic) + unresolved.map { _ in nil }
+            case .sessionless, .full:
+                break
+            }
+        }
+        let partitions = zip(effective.topics, names).flatMap { topic, name in
             name.map { name in topic.partitions.map { TopicPartition(topic: name, partition: $0.partition) } } ?? []
         }
         while true {
             let snapshot = self.dataArrival.snapshot(partitions)
-            let (response, byteCount, hasError, sent) = self.readFetch(request, names: names, version: version)
+            let (response, byteCount, hasError, sent) = self.readFetch(effective, names: names, version: version)
             let remaining = deadline - ContinuousClock.now
             if byteCount >= Int(request.minBytes) || hasError || remaining <= .zero || Task.isCancelled {
                 for (metrics, records) in sent {
                     metrics.recordFetch(records: Self.recordCount(in: records), bytes: records.readableBytes)
                 }
-                return response
+                return self.finishFetchSession(response, plan: plan, names: names)
             }
             await self.dataArrival.waitForArrival(since: snapshot, timeout: remaining)
         }
+    }
+
+    /// Applies a Fetch v7+ request to the session cache.
+    private func planFetchSession(_ request: FetchRequest, names: [String?], version: Int16) -> FetchSessionCache.Plan {
+        var partitions: [(key: FetchSessionCache.PartitionKey, state: FetchSessionCache.CachedPartition)] = []
+        for (topic, name) in zip(request.topics, names) {
+            guard let name else { continue }
+            for partition in topic.partitions {
+                partitions.append(
+                    (
+                        .init(topic: name, partition: partition.partition),
+                        .init(
+                            topicId: topic.topicId,
+                            fetchOffset: partition.fetchOffset,
+                            partitionMaxBytes: partition.partitionMaxBytes,
+                            currentLeaderEpoch: partition.currentLeaderEpoch
+                        )
+                    )
+                )
+            }
+        }
+        var forgotten: [FetchSessionCache.PartitionKey] = []
+        for topic in request.forgottenTopicsData {
+            let name = version >= 13 ? self.logs.topic(id: TopicId(topic.topicId))?.name : topic.topic
+            guard let name else { continue }
+            forgotten += topic.partitions.map { .init(topic: name, partition: $0) }
+        }
+        let nowMs = self.sessionClock.nowMs
+        return self.fetchSessions.withLock { cache in
+            cache.plan(
+                sessionId: request.sessionId,
+                epoch: request.sessionEpoch,
+                partitions: partitions,
+                forgotten: forgotten,
+                nowMs: nowMs
+            )
+        }
+    }
+
+    /// Sets the answer's session id and, for a session, records what was sent; an incremental
+    /// answer keeps only the partitions with something new.
+    private func finishFetchSession(
+        _ response: FetchResponse,
+        plan: FetchSessionCache.Plan,
+        names: [String?]
+    ) -> FetchResponse {
+        let sessionId: Int32
+        let incremental: Bool
+        switch plan {
+        case .full(let id): (sessionId, incremental) = (id, false)
+        case .incremental(let id, _): (sessionId, incremental) = (id, true)
+        case .sessionless, .error: return response
+        }
+        var response = response
+        response.sessionId = sessionId
+        guard sessionId != 0 else { return response }
+        self.fetchSessions.withLock { cache in
+            for topicIndex in response.responses.indices {
+                guard let name = names[topicIndex] else { continue }
+                response.responses[topicIndex].partitions.removeAll { partition in
+                    let changed = cache.recordAnswer(
+                        sessionId: sessionId,
+                        key: .init(topic: name, partition: partition.partitionIndex),
+                        hasRecords: (partition.records?.readableBytes ?? 0) > 0,
+                        errorCode: partition.errorCode,
+                        highWatermark: partition.highWatermark,
+                        lastStableOffset: partition.lastStableOffset,
+                        logStartOffset: partition.logStartOffset
+                    )
+                    return incremental && !changed
+                }
+            }
+        }
+        if incremental { response.responses.removeAll { $0.partitions.isEmpty } }
+        return response
     }
 
     /// One pass over the requested partitions: whole batches from each fetch offset, within the

@@ -38,6 +38,11 @@ public final class Broker: Sendable {
     /// Topics deleted in the last `deletedTopicGrace`, not auto-created again meanwhile.
     let deletedTopics = Mutex<[String: ContinuousClock.Instant]>([:])
     static let deletedTopicGrace = Duration.seconds(3)
+    /// Incremental fetch sessions (KIP-227), bounded as Kafka's
+    /// `max.incremental.fetch.session.cache.slots` (1,000) and evicting idle ones after
+    /// `min.incremental.fetch.session.eviction.ms` (120 s).
+    let fetchSessions = Mutex(FetchSessionCache(capacity: 1000, evictionAgeMs: 120_000))
+    let sessionClock = SystemClock()
     /// Request, error and connection metrics (the transport reports requests and connections).
     public let metrics = BrokerMetrics()
     private let nextProducerId: Atomic<Int64>

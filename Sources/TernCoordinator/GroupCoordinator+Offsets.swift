@@ -140,7 +140,11 @@ extension GroupCoordinator {
         let offsets = self.groups[request.groupId]?.offsets ?? [:]
         func partition(_ topic: String, _ index: Int32) -> OffsetFetchResponse.OffsetFetchResponsePartition {
             guard let value = offsets[TopicPartition(topic, index)] else {
-                return OffsetFetchResponse.OffsetFetchResponsePartition(partitionIndex: index, committedOffset: -1, metadata: "")
+                return OffsetFetchResponse.OffsetFetchResponsePartition(
+                    partitionIndex: index,
+                    committedOffset: -1,
+                    metadata: ""
+                )
             }
             return OffsetFetchResponse.OffsetFetchResponsePartition(
                 partitionIndex: index,

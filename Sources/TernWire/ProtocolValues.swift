@@ -24,7 +24,6 @@ public struct IsolationLevel: RawRepresentable, Hashable, Sendable, CustomString
     }
 }
 
-
 /// The kind of resource a config belongs to (Kafka's `ConfigResource.Type`, an int8). These ids
 /// differ from the ACL resource types.
 public struct ConfigResourceType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -82,7 +81,6 @@ public struct ConfigSource: RawRepresentable, Hashable, Sendable, CustomStringCo
         }
     }
 }
-
 
 extension ListOffsetsRequest {
     /// The `timestamp` that asks for the log end offset (or the last stable offset when read committed).

@@ -42,7 +42,7 @@ import Testing
         let body = try responseBody(try await makeBroker().handle(frame: frame), correlationId: 3)
         let response = try ApiVersionsResponse.decode(body, version: 0)
         #expect(response.errorCode == .unsupportedVersion)
-        #expect(response.apiKeys == [.init(apiKey: .apiVersions, minVersion: 0, maxVersion: 3)])
+        #expect(response.apiKeys == [.init(apiKey: .apiVersions, minVersion: 0, maxVersion: ApiVersionsRequest.versions.upperBound)])
     }
 
     @Test func unknownApiClosesTheConnection() async throws {

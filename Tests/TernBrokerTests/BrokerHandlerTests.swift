@@ -15,7 +15,7 @@ import Testing
     }
 
     private func produce(_ broker: Broker, _ topic: String, _ values: [String], acks: Int16 = 1) async throws
-        -> ProduceResponse.Partition?
+        -> ProduceResponse.PartitionProduceResponse?
     {
         let request = ProduceRequest(
             acks: acks,
@@ -49,7 +49,7 @@ import Testing
 
     @Test func createTopicsValidates() async throws {
         let broker = try await makeBroker()
-        func create(_ topic: CreateTopicsRequest.Topic, validateOnly: Bool = false) async throws -> KafkaErrorCode? {
+        func create(_ topic: CreateTopicsRequest.CreatableTopic, validateOnly: Bool = false) async throws -> KafkaErrorCode? {
             try await roundTrip(broker, CreateTopicsRequest(topics: [topic], validateOnly: validateOnly), version: 3)?
                 .topics.first?.errorCode
         }
@@ -57,9 +57,9 @@ import Testing
             _ name: String,
             _ partitions: Int32 = 1,
             replication: Int16 = 1,
-            configs: [CreateTopicsRequest.Config] = []
+            configs: [CreateTopicsRequest.CreatableTopicConfig] = []
         )
-            -> CreateTopicsRequest.Topic
+            -> CreateTopicsRequest.CreatableTopic
         {
             .init(
                 name: name,
@@ -148,7 +148,7 @@ import Testing
             ),
             version: 7
         )
-        func lookup(_ timestamp: Int64) async throws -> ListOffsetsResponse.Partition? {
+        func lookup(_ timestamp: Int64) async throws -> ListOffsetsResponse.ListOffsetsPartitionResponse? {
             try await roundTrip(
                 broker,
                 ListOffsetsRequest(topics: [

@@ -29,8 +29,8 @@ func bytes(_ string: String) -> ByteBuffer { ByteBuffer(string: string) }
 
 /// Each client's metadata names the protocol and the client, so the leader's member list shows
 /// which metadata was picked.
-func protocols(_ client: String, _ names: [String] = ["range", "roundrobin"]) -> [JoinGroupRequest.GroupProtocol] {
-    names.map { JoinGroupRequest.GroupProtocol(name: $0, metadata: bytes("\($0):\(client)")) }
+func protocols(_ client: String, _ names: [String] = ["range", "roundrobin"]) -> [JoinGroupRequest.JoinGroupRequestProtocol] {
+    names.map { JoinGroupRequest.JoinGroupRequestProtocol(name: $0, metadata: bytes("\($0):\(client)")) }
 }
 
 func joinRequest(
@@ -93,7 +93,7 @@ extension GroupCoordinator {
                 generationId: generation,
                 memberId: memberId,
                 assignments: assignments.keys.sorted().map {
-                    SyncGroupRequest.Assignment(memberId: $0, assignment: bytes(assignments[$0]!))
+                    SyncGroupRequest.SyncGroupRequestAssignment(memberId: $0, assignment: bytes(assignments[$0]!))
                 }
             ),
             ticket: RequestTicket(ticket),
@@ -157,7 +157,7 @@ func joined(
                 memberId: member,
                 members: members.map { id in
                     let client = String(id[..<id.lastIndex(of: "-")!])
-                    return JoinGroupResponse.Member(memberId: id, metadata: bytes("\(protocolName):\(client)"))
+                    return JoinGroupResponse.JoinGroupResponseMember(memberId: id, metadata: bytes("\(protocolName):\(client)"))
                 }
             )
         )

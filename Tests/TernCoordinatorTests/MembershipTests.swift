@@ -543,7 +543,7 @@ import Testing
         if result.responses.isEmpty { result = c.fire(initialDelay, at: 2 * delayMs) }
         let chosen = result.responses.map { response -> String in
             guard case .joinGroup(let join) = response.response else { return "not a join" }
-            return join.protocolName
+            return join.protocolName ?? "nil"
         }
         #expect(chosen == Array(repeating: expected, count: preferences.count))
     }

@@ -18,9 +18,9 @@ extension GroupCoordinator {
         ticket: UInt64 = 1,
         at nowMs: Int64
     ) -> CoordinatorResult {
-        var topics: [OffsetCommitRequest.Topic] = []
+        var topics: [OffsetCommitRequest.OffsetCommitRequestTopic] = []
         for entry in partitions {
-            let partition = OffsetCommitRequest.Partition(
+            let partition = OffsetCommitRequest.OffsetCommitRequestPartition(
                 partitionIndex: entry.partition,
                 committedOffset: entry.offset,
                 committedMetadata: entry.metadata
@@ -28,7 +28,7 @@ extension GroupCoordinator {
             if let index = topics.firstIndex(where: { $0.name == entry.topic }) {
                 topics[index].partitions.append(partition)
             } else {
-                topics.append(OffsetCommitRequest.Topic(name: entry.topic, partitions: [partition]))
+                topics.append(OffsetCommitRequest.OffsetCommitRequestTopic(name: entry.topic, partitions: [partition]))
             }
         }
         return self.commitOffsets(
@@ -52,10 +52,10 @@ func commitAnswer(_ ticket: UInt64, _ topics: [(String, [(Int32, KafkaErrorCode)
         .offsetCommit(
             OffsetCommitResponse(
                 topics: topics.map { name, partitions in
-                    OffsetCommitResponse.Topic(
+                    OffsetCommitResponse.OffsetCommitResponseTopic(
                         name: name,
                         partitions: partitions.map {
-                            OffsetCommitResponse.Partition(partitionIndex: $0.0, errorCode: $0.1)
+                            OffsetCommitResponse.OffsetCommitResponsePartition(partitionIndex: $0.0, errorCode: $0.1)
                         }
                     )
                 }
@@ -99,7 +99,7 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
                 ])
         )
         #expect(c.state(ofGroup: group) == .empty)
-        #expect(c.listGroups().groups == [ListGroupsResponse.Group(groupId: group, protocolType: "")])
+        #expect(c.listGroups().groups == [ListGroupsResponse.ListedGroup(groupId: group, protocolType: "")])
     }
 
     @Test func anExplicitRetentionTimeIsStoredAsAnExpiryTimestamp() {
@@ -251,13 +251,13 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
         let described = c.describeGroups(DescribeGroupsRequest(groups: [group, "simple", "nobody", ""]))
         #expect(
             described.groups == [
-                DescribeGroupsResponse.Group(
+                DescribeGroupsResponse.DescribedGroup(
                     groupId: group,
                     groupState: "Stable",
                     protocolType: "consumer",
                     protocolData: "range",
                     members: [
-                        DescribeGroupsResponse.Member(
+                        DescribeGroupsResponse.DescribedGroupMember(
                             memberId: "a-1",
                             clientId: "a",
                             clientHost: "/127.0.0.1",
@@ -266,14 +266,14 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
                         )
                     ]
                 ),
-                DescribeGroupsResponse.Group(
+                DescribeGroupsResponse.DescribedGroup(
                     groupId: "simple",
                     groupState: "Empty",
                     protocolType: "",
                     protocolData: ""
                 ),
-                DescribeGroupsResponse.Group(groupId: "nobody", groupState: "Dead", protocolType: "", protocolData: ""),
-                DescribeGroupsResponse.Group(
+                DescribeGroupsResponse.DescribedGroup(groupId: "nobody", groupState: "Dead", protocolType: "", protocolData: ""),
+                DescribeGroupsResponse.DescribedGroup(
                     errorCode: .invalidGroupId,
                     groupId: "",
                     groupState: "",
@@ -285,21 +285,21 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
         _ = c.join("b", ticket: 1, at: 500)
         #expect(
             c.describeGroups(DescribeGroupsRequest(groups: [group])).groups[0]
-                == DescribeGroupsResponse.Group(
+                == DescribeGroupsResponse.DescribedGroup(
                     groupId: group,
                     groupState: "PreparingRebalance",
                     protocolType: "consumer",
                     protocolData: "",
                     members: [
-                        DescribeGroupsResponse.Member(memberId: "a-1", clientId: "a", clientHost: "/127.0.0.1"),
-                        DescribeGroupsResponse.Member(memberId: "b-2", clientId: "b", clientHost: "/127.0.0.1"),
+                        DescribeGroupsResponse.DescribedGroupMember(memberId: "a-1", clientId: "a", clientHost: "/127.0.0.1"),
+                        DescribeGroupsResponse.DescribedGroupMember(memberId: "b-2", clientId: "b", clientHost: "/127.0.0.1"),
                     ]
                 )
         )
         #expect(
             c.listGroups().groups == [
-                ListGroupsResponse.Group(groupId: group, protocolType: "consumer"),
-                ListGroupsResponse.Group(groupId: "simple", protocolType: ""),
+                ListGroupsResponse.ListedGroup(groupId: group, protocolType: "consumer"),
+                ListGroupsResponse.ListedGroup(groupId: "simple", protocolType: ""),
             ]
         )
     }
