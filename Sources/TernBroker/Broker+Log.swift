@@ -101,7 +101,21 @@ extension Broker {
         guard let log = self.logs.partition(topic: topic, index: partition.index) else {
             return failure(.unknownTopicOrPartition)
         }
-        guard let records = partition.records else { return failure(.invalidRecord) }
+        guard var records = partition.records else { return failure(.invalidRecord) }
+        if version <= 2 {
+            // Produce v0-v2 carries magic 0/1 message sets: stored as one v2 batch, as Kafka 3.x does.
+            do throws(RecordBatchError) {
+                let legacy = try LegacyMessageSet.parse(records, decompressionLimit: Self.legacyDecompressionLimit)
+                guard !legacy.isEmpty else { return failure(.invalidRecord) }
+                records = try LegacyMessageSet.convertToBatch(
+                    legacy,
+                    codec: legacy[0].codec,
+                    nowMs: self.sessionClock.nowMs
+                )
+            } catch {
+                return failure(KafkaErrorCode(rawValue: error.kafkaErrorCode))
+            }
+        }
         let batch: RecordBatch
         do throws(RecordBatchError) {
             // Exactly one batch, magic 2, framed right; the log checks the CRC as it appends.
@@ -342,7 +356,22 @@ extension Broker {
                         bytesLeft = max(0, bytesLeft - records.readableBytes)
                         if records.readableBytes > 0 { sent.append((log.metrics, records)) }
                         if version <= 3 {
-                            records = Self.downConverted(records, fetchVersion: version)
+                            // Fetch v0-v1 predates record batches and reads magic 0 messages, v2-v3 magic 1.
+                            do throws(RecordBatchError) {
+                                records = try LegacyMessageSet.downConvert(
+                                    records,
+                                    toMagic: version <= 1 ? 0 : 1,
+                                    firstOffset: partition.fetchOffset,
+                                    decompressionLimit: Self.legacyDecompressionLimit
+                                )
+                            } catch {
+                                self.logger.warning(
+                                    "cannot down-convert records for an old fetch",
+                                    metadata: ["topic": "\(name)", "partition": "\(partition.partition)", "error": "\(error)"]
+                                )
+                                hasError = true
+                                return .error(.corruptMessage, partitionIndex: partition.partition)
+                            }
                         }
                         return .init(
                             partitionIndex: partition.partition,
@@ -370,10 +399,8 @@ extension Broker {
         return (FetchResponse(responses: topics), byteCount, hasError, sent)
     }
 
-    /// Fetch v0-v3 predates record batches: v0-v1 carry magic 0 messages, v2-v3 magic 1.
-    static func downConverted(_ records: ByteBuffer, fetchVersion: Int16) -> ByteBuffer {
-        records
-    }
+    /// Bound on decompressed bytes when converting between message formats.
+    static let legacyDecompressionLimit = 64 << 20
 
     /// Records in whole stored batches, from each batch header's record count (no record is
     /// parsed).

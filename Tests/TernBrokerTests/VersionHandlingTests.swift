@@ -346,4 +346,82 @@ import Testing
         #expect(synced.protocolName == "range")
         #expect(synced.assignment == ByteBuffer(string: "x"))
     }
+
+    /// Produce v0-v2 carries magic 0/1 message sets, stored as v2 batches; Fetch v0-v3 answers
+    /// with the magic its version allows (0 for v0-v1, 1 for v2-v3).
+    @Test(arguments: [(Int16(0), Int8(0)), (1, 0), (2, 1)])
+    func oldMessageFormatsAreConvertedBothWays(produceVersion: Int16, magic: Int8) async throws {
+        let broker = try await makeBroker()
+        _ = try await self.createTopic(broker, "old")
+        let legacy = try LegacyMessageSet.downConvert(
+            try self.batch(["one", "two", "three"]),
+            toMagic: magic,
+            decompressionLimit: 1 << 20
+        )
+        #expect(LegacyMessageSet.magic(of: legacy) == magic)
+        let produced = try await roundTrip(
+            broker,
+            ProduceRequest(
+                acks: 1,
+                timeoutMs: 1000,
+                topicData: [.init(name: "old", partitionData: [.init(index: 0, records: legacy)])]
+            ),
+            version: produceVersion
+        )
+        #expect(produced?.responses.first?.partitionResponses.first?.errorCode == KafkaErrorCode.none)
+        // Stored as a v2 batch: a new client reads it as one.
+        let current = try await roundTrip(
+            broker,
+            FetchRequest(
+                maxWaitMs: 0,
+                minBytes: 0,
+                maxBytes: 1 << 20,
+                topics: [
+                    .init(topic: "old", partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20)])
+                ]
+            ),
+            version: 11
+        )
+        let stored = try #require(current?.responses.first?.partitions.first?.records)
+        #expect(try RecordBatch.split(stored).batches.count == 1)
+        for fetchVersion in [Int16(0), 1, 2, 3] {
+            let old = try await roundTrip(
+                broker,
+                FetchRequest(
+                    maxWaitMs: 0,
+                    minBytes: 0,
+                    maxBytes: 1 << 20,
+                    topics: [
+                        .init(
+                            topic: "old",
+                            partitions: [.init(partition: 0, fetchOffset: 1, partitionMaxBytes: 1 << 20)]
+                        )
+                    ]
+                ),
+                version: fetchVersion
+            )
+            let records = try #require(old?.responses.first?.partitions.first?.records)
+            #expect(LegacyMessageSet.magic(of: records) == (fetchVersion <= 1 ? 0 : 1))
+            let parsed = try LegacyMessageSet.parse(records, decompressionLimit: 1 << 20)
+            #expect(parsed.map(\.offset) == [1, 2])
+            #expect(parsed.map { $0.value.map { String(buffer: $0) } } == ["two", "three"])
+        }
+    }
+
+    @Test func corruptLegacyMessageSetIsRefused() async throws {
+        let broker = try await makeBroker()
+        _ = try await self.createTopic(broker, "old")
+        var legacy = try LegacyMessageSet.downConvert(try self.batch(["x"]), toMagic: 1, decompressionLimit: 1 << 20)
+        legacy.setInteger(UInt8(0xFF), at: legacy.writerIndex - 1)  // last value byte: the CRC no longer matches
+        let produced = try await roundTrip(
+            broker,
+            ProduceRequest(
+                acks: 1,
+                timeoutMs: 1000,
+                topicData: [.init(name: "old", partitionData: [.init(index: 0, records: legacy)])]
+            ),
+            version: 2
+        )
+        #expect(produced?.responses.first?.partitionResponses.first?.errorCode == .corruptMessage)
+    }
 }
