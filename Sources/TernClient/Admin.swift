@@ -89,11 +89,13 @@ public final class Admin: Sendable {
             )
         )
         for topic in response.responses {
-            await self.cluster.invalidate(topic: topic.name)
+            // Null only in v6+ responses naming topics by id.
+            let name = topic.name ?? ""
+            await self.cluster.invalidate(topic: name)
             if topic.errorCode != .none {
                 throw TernClientError(
                     .kafka(topic.errorCode),
-                    "cannot delete topic \"\(topic.name)\": \(topic.errorCode)"
+                    "cannot delete topic \"\(name)\": \(topic.errorCode)"
                 )
             }
         }
@@ -106,7 +108,10 @@ public final class Admin: Sendable {
 
     public func describeConfigs(topic: String) async throws -> [ConfigEntry] {
         let response = try await self.cluster.anyConnection().send(
-            DescribeConfigsRequest(resources: [.init(resourceType: .topic, resourceName: topic)])
+            DescribeConfigsRequest(resources: [
+                // nil (not the schema's default, empty): every config of the topic.
+                .init(resourceType: .topic, resourceName: topic, configurationKeys: nil)
+            ])
         )
         guard let result = response.results.first else {
             throw TernClientError(.protocolError, "DescribeConfigs answered no resource")
@@ -222,10 +227,15 @@ public final class Admin: Sendable {
             generationIdOrMemberEpoch: generation,
             memberId: memberId,
             topics: Dictionary(grouping: offsets, by: \.key.topic).map { topic, entries in
-                OffsetCommitRequest.Topic(
+                OffsetCommitRequest.OffsetCommitRequestTopic(
                     name: topic,
-                    partitions: entries.map { .init(partitionIndex: $0.key.partition, committedOffset: $0.value) }
-                        .sorted { $0.partitionIndex < $1.partitionIndex }
+                    partitions: entries.map {
+                        OffsetCommitRequest.OffsetCommitRequestPartition(
+                            partitionIndex: $0.key.partition,
+                            committedOffset: $0.value,
+                            committedMetadata: nil  // null (the schema's default is empty)
+                        )
+                    }.sorted { $0.partitionIndex < $1.partitionIndex }
                 )
             }.sorted { $0.name < $1.name }
         )

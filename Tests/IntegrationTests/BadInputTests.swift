@@ -35,7 +35,7 @@ import Testing
         records: ByteBuffer?,
         acks: Int16 = 1,
         version: Int16 = 7
-    ) async throws -> ProduceResponse.Partition {
+    ) async throws -> ProduceResponse.PartitionProduceResponse {
         let response = try await connection.send(
             ProduceRequest(
                 acks: acks,
@@ -217,7 +217,7 @@ import Testing
                 // Idempotence: a retried batch gets its original offset; a gap is refused.
                 try await withRawConnection(port: ternd.port) { producer in
                     let initialized = try await producer.send(
-                        InitProducerIdRequest(transactionTimeoutMs: -1),
+                        InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: -1),
                         version: 0
                     )
                     #expect(initialized.errorCode == .none)

@@ -66,7 +66,12 @@ import Testing
                             groupId: group,
                             generationIdOrMemberEpoch: generation,
                             memberId: member,
-                            topics: [.init(name: topic, partitions: [.init(partitionIndex: 0, committedOffset: 5)])]
+                            topics: [
+                                .init(
+                                    name: topic,
+                                    partitions: [.init(partitionIndex: 0, committedOffset: 5, committedMetadata: nil)]
+                                )
+                            ]
                         ),
                         version: 3
                     )
@@ -116,7 +121,10 @@ import Testing
                 )
                 #expect(fetched.topics.first?.partitions.first?.committedOffset == 5)
                 let offsetDeleted = try await connection.send(
-                    OffsetDeleteRequest(groupId: "g", topics: [.init(name: "known", partitionIndexes: [0])]),
+                    OffsetDeleteRequest(
+                        groupId: "g",
+                        topics: [.init(name: "known", partitions: [.init(partitionIndex: 0)])]
+                    ),
                     version: 0
                 )
                 #expect(offsetDeleted.errorCode == KafkaErrorCode.none)

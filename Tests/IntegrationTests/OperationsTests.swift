@@ -59,9 +59,10 @@ import Testing
             // An error in a response is counted by API and code.
             let listed = try await withRawConnection(port: ternd.port) { connection in
                 try await connection.send(
-                    ListOffsetsRequest(topics: [
-                        .init(name: "ops", partitions: [.init(partitionIndex: 7, timestamp: -1)])
-                    ]),
+                    ListOffsetsRequest(
+                        replicaId: -1,
+                        topics: [.init(name: "ops", partitions: [.init(partitionIndex: 7, timestamp: -1)])]
+                    ),
                     version: 1
                 )
             }

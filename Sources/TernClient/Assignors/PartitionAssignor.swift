@@ -146,20 +146,20 @@ public struct AssignorMember: Sendable, Hashable {
 extension Sequence<TopicPartition> {
     /// The partitions as consumer-protocol topic entries: topics in Java order, partitions in the
     /// order given.
-    func groupedByTopic() -> [ConsumerProtocolTopicPartitions] {
+    func groupedByTopic() -> [ConsumerProtocolAssignment.TopicPartition] {
         var byTopic: [String: [Int32]] = [:]
         for tp in self { byTopic[tp.topic, default: []].append(tp.partition) }
         return byTopic.keys.sorted(by: JavaOrder.precedes).map {
-            ConsumerProtocolTopicPartitions(topic: $0, partitions: byTopic[$0]!)
+            ConsumerProtocolAssignment.TopicPartition(topic: $0, partitions: byTopic[$0]!)
         }
     }
 }
 
 extension ConsumerProtocolAssignment {
     /// The assigned partitions, flattened.
-    public var topicPartitions: [TopicPartition] {
+    public var topicPartitions: [TernClient.TopicPartition] {
         self.assignedPartitions.flatMap { entry in
-            entry.partitions.map { TopicPartition(topic: entry.topic, partition: $0) }
+            entry.partitions.map { TernClient.TopicPartition(topic: entry.topic, partition: $0) }
         }
     }
 }

@@ -113,16 +113,21 @@ final class BrokerConnection: Sendable {
         return versions
     }
 
-    /// The highest version of `Request` both sides speak.
+    /// The highest version of `Request` both sides speak. The client's side is
+    /// `ClientApiVersions`, not the codec's range: the codec covers versions the client's logic
+    /// was never written for.
     func version<Request: KafkaRequestMessage>(for request: Request.Type) throws(TernClientError) -> Int16 {
+        guard let client = ClientApiVersions.range(of: Request.self) else {
+            throw TernClientError(.unsupportedVersion, "this client does not use \(Request.apiKey)")
+        }
         guard let broker = self.brokerVersions[Request.apiKey.rawValue] else {
             throw TernClientError(.unsupportedVersion, "\(self.address) does not support \(Request.apiKey)")
         }
-        let highest = min(broker.upperBound, Request.versions.upperBound)
-        guard highest >= max(broker.lowerBound, Request.versions.lowerBound) else {
+        let highest = min(broker.upperBound, client.upperBound)
+        guard highest >= max(broker.lowerBound, client.lowerBound) else {
             throw TernClientError(
                 .unsupportedVersion,
-                "\(self.address) speaks \(Request.apiKey) v\(broker.lowerBound)–\(broker.upperBound), this client v\(Request.versions.lowerBound)–\(Request.versions.upperBound)"
+                "\(self.address) speaks \(Request.apiKey) v\(broker.lowerBound)–\(broker.upperBound), this client v\(client.lowerBound)–\(client.upperBound)"
             )
         }
         return highest

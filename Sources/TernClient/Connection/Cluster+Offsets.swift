@@ -21,11 +21,15 @@ extension Cluster {
             var lastError: TernClientError?
             for (leader, partitions) in byLeader {
                 let request = ListOffsetsRequest(
+                    replicaId: -1,  // a consumer (the schema's default is 0, a broker id)
                     topics: Dictionary(grouping: partitions, by: \.topic).map { topic, partitions in
-                        ListOffsetsRequest.Topic(
+                        ListOffsetsRequest.ListOffsetsTopic(
                             name: topic,
                             partitions: partitions.map {
-                                ListOffsetsRequest.Partition(partitionIndex: $0.partition, timestamp: timestamp($0))
+                                ListOffsetsRequest.ListOffsetsPartition(
+                                    partitionIndex: $0.partition,
+                                    timestamp: timestamp($0)
+                                )
                             }
                         )
                     }
@@ -113,7 +117,10 @@ extension Cluster {
             groupId: group,
             topics: partitions.map { partitions in
                 Dictionary(grouping: partitions, by: \.topic).map { topic, partitions in
-                    OffsetFetchRequest.Topic(name: topic, partitionIndexes: partitions.map(\.partition).sorted())
+                    OffsetFetchRequest.OffsetFetchRequestTopic(
+                        name: topic,
+                        partitionIndexes: partitions.map(\.partition).sorted()
+                    )
                 }.sorted { $0.name < $1.name }
             }
         )

@@ -194,7 +194,7 @@ actor Cluster {
             do {
                 let response = try await connection.send(
                     MetadataRequest(
-                        topics: topics.map { $0.map(MetadataRequest.Topic.init(name:)) },
+                        topics: topics.map { $0.map { MetadataRequest.MetadataRequestTopic(name: $0) } },
                         allowAutoTopicCreation: allowAutoCreate
                     )
                 )
@@ -219,8 +219,10 @@ actor Cluster {
         }
         let now = ContinuousClock.now
         for topic in response.topics {
+            // Names are null only in v12+ answers about topic ids.
+            let name = topic.name ?? ""
             guard topic.errorCode == .none, !topic.partitions.isEmpty else {
-                self.topics[topic.name] = nil
+                self.topics[name] = nil
                 continue
             }
             let count = (topic.partitions.map(\.partitionIndex).max() ?? -1) + 1
@@ -228,7 +230,7 @@ actor Cluster {
             for partition in topic.partitions where partition.errorCode == .none || partition.leaderId >= 0 {
                 leaders[Int(partition.partitionIndex)] = partition.leaderId
             }
-            self.topics[topic.name] = TopicInfo(partitionCount: count, leaders: leaders, fetchedAt: now)
+            self.topics[name] = TopicInfo(partitionCount: count, leaders: leaders, fetchedAt: now)
         }
     }
 

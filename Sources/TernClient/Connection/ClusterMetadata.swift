@@ -39,7 +39,8 @@ public struct ClusterMetadata: Sendable {
             .sorted { $0.nodeId < $1.nodeId }
         self.topics = response.topics.map { topic in
             Topic(
-                name: topic.name,
+                // Null only in v12+ answers about topic ids.
+                name: topic.name ?? "",
                 isInternal: topic.isInternal,
                 error: topic.errorCode,
                 partitions: topic.partitions.map {

@@ -408,10 +408,10 @@ final class ConsumerCore: Sendable {
             minBytes: Int32(clamping: self.configuration.fetchMinBytes),
             maxBytes: Int32(clamping: self.configuration.fetchMaxBytes),
             topics: Dictionary(grouping: partitions, by: \.key.topic).map { topic, entries in
-                FetchRequest.Topic(
+                FetchRequest.FetchTopic(
                     topic: topic,
                     partitions: entries.map {
-                        FetchRequest.Partition(
+                        FetchRequest.FetchPartition(
                             partition: $0.key.partition,
                             fetchOffset: $0.value.fetchPosition,
                             partitionMaxBytes: Int32(clamping: $0.value.fetchBytes)
@@ -460,7 +460,7 @@ final class ConsumerCore: Sendable {
         }
     }
 
-    private func apply(_ answer: FetchResponse.Partition, to key: TopicPartition, fetched: FetchState.Partition) {
+    private func apply(_ answer: FetchResponse.PartitionData, to key: TopicPartition, fetched: FetchState.Partition) {
         switch answer.errorCode {
         case .none:
             break

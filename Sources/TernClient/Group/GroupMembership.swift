@@ -227,10 +227,14 @@ final class GroupMembership: Sendable {
             generationIdOrMemberEpoch: identity.generation,
             memberId: identity.memberId,
             topics: Dictionary(grouping: offsets, by: \.key.topic).map { topic, entries in
-                OffsetCommitRequest.Topic(
+                OffsetCommitRequest.OffsetCommitRequestTopic(
                     name: topic,
                     partitions: entries.map {
-                        OffsetCommitRequest.Partition(partitionIndex: $0.key.partition, committedOffset: $0.value)
+                        OffsetCommitRequest.OffsetCommitRequestPartition(
+                            partitionIndex: $0.key.partition,
+                            committedOffset: $0.value,
+                            committedMetadata: nil  // null (the schema's default is empty)
+                        )
                     }.sorted { $0.partitionIndex < $1.partitionIndex }
                 )
             }.sorted { $0.name < $1.name }

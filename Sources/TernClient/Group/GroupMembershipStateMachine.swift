@@ -147,15 +147,17 @@ struct GroupMembershipStateMachine {
                 // A member now, so it must leave (the others' rebalance goes on without it).
                 return self.leaveIfClosing()!
             }
-            guard let assignor = PartitionAssignor(name: response.protocolName),
+            // Null only in v7+ answers.
+            let protocolName = response.protocolName ?? ""
+            guard let assignor = PartitionAssignor(name: protocolName),
                 self.configuration.assignors.contains(assignor)
             else {
                 return self.fail(
-                    .kafka(.inconsistentGroupProtocol, "coordinator chose assignor \"\(response.protocolName)\"")
+                    .kafka(.inconsistentGroupProtocol, "coordinator chose assignor \"\(protocolName)\"")
                 )
             }
             if response.leader == response.memberId {
-                self.state = .assigning(generation: response.generationId, protocolName: response.protocolName)
+                self.state = .assigning(generation: response.generationId, protocolName: protocolName)
                 let members = response.members.map { member in
                     // A subscription that does not parse counts as subscribed to nothing, rather
                     // than failing the whole group's rebalance.
@@ -206,7 +208,7 @@ struct GroupMembershipStateMachine {
         self.leaderCounts = (topics, partitionCounts)
         self.heartbeatsSinceMetadataCheck = 0
         let assignments = assignment.keys.sorted().map { memberId in
-            SyncGroupRequest.Assignment(
+            SyncGroupRequest.SyncGroupRequestAssignment(
                 memberId: memberId,
                 assignment: PartitionAssignor.assignment(of: assignment[memberId]!).encode(version: 3)
             )
@@ -384,7 +386,7 @@ struct GroupMembershipStateMachine {
         self.leaderCounts = nil
         let previous = self.previousAssignment
         let protocols = self.configuration.assignors.map { assignor in
-            JoinGroupRequest.GroupProtocol(
+            JoinGroupRequest.JoinGroupRequestProtocol(
                 name: assignor.name,
                 metadata: assignor.subscription(
                     topics: self.configuration.topics,

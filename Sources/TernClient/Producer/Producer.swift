@@ -317,7 +317,7 @@ final class ProducerCore: Sendable {
         batches = sendable
         guard !batches.isEmpty else { return }
 
-        var topics: [String: [ProduceRequest.Partition]] = [:]
+        var topics: [String: [ProduceRequest.PartitionProduceData]] = [:]
         var byteCount = 0
         for batch in batches {
             guard let bytes = batch.built else { continue }
@@ -327,7 +327,7 @@ final class ProducerCore: Sendable {
         let request = ProduceRequest(
             acks: self.configuration.acks.wireValue,
             timeoutMs: self.configuration.requestTimeout.wholeMilliseconds,
-            topicData: topics.map { .init(name: $0.key, partitionData: $0.value) }
+            topicData: topics.map { ProduceRequest.TopicProduceData(name: $0.key, partitionData: $0.value) }
         )
         let started = ContinuousClock.now
         let connection: BrokerConnection
@@ -353,7 +353,7 @@ final class ProducerCore: Sendable {
             )
             self.requestTimer.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
             self.bytesCounter.increment(by: byteCount)
-            var answers: [TopicPartition: ProduceResponse.Partition] = [:]
+            var answers: [TopicPartition: ProduceResponse.PartitionProduceResponse] = [:]
             for topic in response.responses {
                 for partition in topic.partitionResponses {
                     answers[TopicPartition(topic: topic.name, partition: partition.index)] = partition

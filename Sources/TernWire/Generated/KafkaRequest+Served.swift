@@ -101,29 +101,32 @@ public enum KafkaRequest: Hashable, Sendable {
         }
     }
 
-    /// Decodes the body of a request whose header has been read.
+    /// Decodes the body of a request whose header has been read. Bytes after the last field are
+    /// ignored, as Kafka's request parser ignores them (librdkafka 2.16 sends Metadata v12 with a
+    /// v8-v10 field still in it).
     public static func decode(body: ByteBuffer, header: RequestHeader) throws(WireError) -> KafkaRequest {
-        switch header.apiKey {
-        case .produce: .produce(try ProduceRequest.decode(body, version: header.apiVersion))
-        case .fetch: .fetch(try FetchRequest.decode(body, version: header.apiVersion))
-        case .listOffsets: .listOffsets(try ListOffsetsRequest.decode(body, version: header.apiVersion))
-        case .metadata: .metadata(try MetadataRequest.decode(body, version: header.apiVersion))
-        case .offsetCommit: .offsetCommit(try OffsetCommitRequest.decode(body, version: header.apiVersion))
-        case .offsetFetch: .offsetFetch(try OffsetFetchRequest.decode(body, version: header.apiVersion))
-        case .findCoordinator: .findCoordinator(try FindCoordinatorRequest.decode(body, version: header.apiVersion))
-        case .joinGroup: .joinGroup(try JoinGroupRequest.decode(body, version: header.apiVersion))
-        case .heartbeat: .heartbeat(try HeartbeatRequest.decode(body, version: header.apiVersion))
-        case .leaveGroup: .leaveGroup(try LeaveGroupRequest.decode(body, version: header.apiVersion))
-        case .syncGroup: .syncGroup(try SyncGroupRequest.decode(body, version: header.apiVersion))
-        case .describeGroups: .describeGroups(try DescribeGroupsRequest.decode(body, version: header.apiVersion))
-        case .listGroups: .listGroups(try ListGroupsRequest.decode(body, version: header.apiVersion))
-        case .apiVersions: .apiVersions(try ApiVersionsRequest.decode(body, version: header.apiVersion))
-        case .createTopics: .createTopics(try CreateTopicsRequest.decode(body, version: header.apiVersion))
-        case .deleteTopics: .deleteTopics(try DeleteTopicsRequest.decode(body, version: header.apiVersion))
-        case .initProducerId: .initProducerId(try InitProducerIdRequest.decode(body, version: header.apiVersion))
-        case .describeConfigs: .describeConfigs(try DescribeConfigsRequest.decode(body, version: header.apiVersion))
-        case .deleteGroups: .deleteGroups(try DeleteGroupsRequest.decode(body, version: header.apiVersion))
-        case .offsetDelete: .offsetDelete(try OffsetDeleteRequest.decode(body, version: header.apiVersion))
+        var body = body
+        return switch header.apiKey {
+        case .produce: .produce(try ProduceRequest(from: &body, version: header.apiVersion))
+        case .fetch: .fetch(try FetchRequest(from: &body, version: header.apiVersion))
+        case .listOffsets: .listOffsets(try ListOffsetsRequest(from: &body, version: header.apiVersion))
+        case .metadata: .metadata(try MetadataRequest(from: &body, version: header.apiVersion))
+        case .offsetCommit: .offsetCommit(try OffsetCommitRequest(from: &body, version: header.apiVersion))
+        case .offsetFetch: .offsetFetch(try OffsetFetchRequest(from: &body, version: header.apiVersion))
+        case .findCoordinator: .findCoordinator(try FindCoordinatorRequest(from: &body, version: header.apiVersion))
+        case .joinGroup: .joinGroup(try JoinGroupRequest(from: &body, version: header.apiVersion))
+        case .heartbeat: .heartbeat(try HeartbeatRequest(from: &body, version: header.apiVersion))
+        case .leaveGroup: .leaveGroup(try LeaveGroupRequest(from: &body, version: header.apiVersion))
+        case .syncGroup: .syncGroup(try SyncGroupRequest(from: &body, version: header.apiVersion))
+        case .describeGroups: .describeGroups(try DescribeGroupsRequest(from: &body, version: header.apiVersion))
+        case .listGroups: .listGroups(try ListGroupsRequest(from: &body, version: header.apiVersion))
+        case .apiVersions: .apiVersions(try ApiVersionsRequest(from: &body, version: header.apiVersion))
+        case .createTopics: .createTopics(try CreateTopicsRequest(from: &body, version: header.apiVersion))
+        case .deleteTopics: .deleteTopics(try DeleteTopicsRequest(from: &body, version: header.apiVersion))
+        case .initProducerId: .initProducerId(try InitProducerIdRequest(from: &body, version: header.apiVersion))
+        case .describeConfigs: .describeConfigs(try DescribeConfigsRequest(from: &body, version: header.apiVersion))
+        case .deleteGroups: .deleteGroups(try DeleteGroupsRequest(from: &body, version: header.apiVersion))
+        case .offsetDelete: .offsetDelete(try OffsetDeleteRequest(from: &body, version: header.apiVersion))
         default: throw WireError(.unknownApiKey, "API key \(header.apiKey.rawValue) is not served")
         }
     }

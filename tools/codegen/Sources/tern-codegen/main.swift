@@ -147,13 +147,16 @@ dispatch.indent { out in
     }
     out.line("}")
     out.line("")
-    out.line("/// Decodes the body of a request whose header has been read.")
+    out.line("/// Decodes the body of a request whose header has been read. Bytes after the last field are")
+    out.line("/// ignored, as Kafka's request parser ignores them (librdkafka 2.16 sends Metadata v12 with a")
+    out.line("/// v8-v10 field still in it).")
     out.line("public static func decode(body: ByteBuffer, header: RequestHeader) throws(WireError) -> KafkaRequest {")
     out.indent { out in
-        out.line("switch header.apiKey {")
+        out.line("var body = body")
+        out.line("return switch header.apiKey {")
         for api in servedApis {
             out.line(
-                "case .\(constantName(api)): .\(constantName(api))(try \(api)Request.decode(body, version: header.apiVersion))"
+                "case .\(constantName(api)): .\(constantName(api))(try \(api)Request(from: &body, version: header.apiVersion))"
             )
         }
         out.line("default: throw WireError(.unknownApiKey, \"API key \\(header.apiKey.rawValue) is not served\")")
