@@ -107,20 +107,41 @@ public final class KafkaServer: Sendable {
         self.localAddress = address
     }
 
-    /// Binds the listener. Connections are served once `run()` is called.
+    /// Binds the listener to `configuration.host` and `.port`. Connections are served once
+    /// `run()` is called.
     public static func bind(
         configuration: Configuration,
         broker: Broker,
         logger: Logger,
         eventLoopGroup: MultiThreadedEventLoopGroup = .singleton
     ) async throws -> KafkaServer {
+        let socket = try ListenerSocket.bind(host: configuration.host, port: configuration.port)
+        return try await Self.listen(
+            on: socket,
+            configuration: configuration,
+            broker: broker,
+            logger: logger,
+            eventLoopGroup: eventLoopGroup
+        )
+    }
+
+    /// Starts listening on a socket bound earlier (`configuration.host` and `.port` are then
+    /// not used): ternd binds before it opens the data directory, so a port in use fails before
+    /// anything touches the logs, and listens only once the broker is open. Connections are
+    /// served once `run()` is called.
+    public static func listen(
+        on socket: ListenerSocket,
+        configuration: Configuration,
+        broker: Broker,
+        logger: Logger,
+        eventLoopGroup: MultiThreadedEventLoopGroup = .singleton
+    ) async throws -> KafkaServer {
+        guard let descriptor = socket.take() else { throw ChannelError.ioOnClosedChannel }
         let maximumRequestBytes = configuration.maximumRequestBytes
         let shutdownFlag = ShutdownFlag()
         let channel = try await ServerBootstrap(group: eventLoopGroup)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { child in
+            .bind(descriptor) { child in
                 child.eventLoop.makeCompletedFuture {
                     guard !shutdownFlag.isSet.load(ordering: .sequentiallyConsistent) else {
                         throw ChannelError.ioOnClosedChannel
@@ -133,6 +154,9 @@ public final class KafkaServer: Sendable {
                     return connection
                 }
             }
+        // NIO listens on an adopted socket with its default backlog (128); raise it to the 256 the
+        // listener always had (a second listen(2) only updates the backlog).
+        _ = systemListen(descriptor, ListenerSocket.backlog)
         return try KafkaServer(
             serverChannel: channel,
             broker: broker,

@@ -1,0 +1,85 @@
+import Foundation
+import NIOCore
+import TernWire
+import Testing
+
+/// Issue 14: the data directory lock, start-up failures that leave the data directory alone
+/// (see docs/reliability.md).
+@Suite(.serialized) struct ReliabilityTests {
+    private func kcat(_ arguments: [String], input: String? = nil) async throws -> CommandResult {
+        let result = try await runCommand("/usr/bin/kcat", arguments, input: input.map { Data($0.utf8) })
+        #expect(result.status == 0, "kcat \(arguments) failed: \(result.stderr)")
+        return result
+    }
+
+    private func consumeAll(_ ternd: TerndProcess, topic: String) async throws -> String {
+        try await kcat(["-b", ternd.bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%o:%s\n"])
+            .output
+    }
+
+    /// Waits for a broker that is expected to exit on its own.
+    private func exitStatus(_ ternd: TerndProcess) async throws -> Int32 {
+        try await ternd.waitForExit()
+        return ternd.process.terminationStatus
+    }
+
+    /// A second broker on the same data directory refuses to start, names the directory and the
+    /// first broker's pid, and leaves the first broker's acknowledged records alone.
+    @Test func aSecondBrokerOnTheSameDataDirectoryRefusesToStart() async throws {
+        let dataDirectory = try Paths.temporaryDirectory()
+        let first = try await TerndProcess.start(dataDirectory: dataDirectory)
+        _ = try await kcat(["-b", first.bootstrap, "-P", "-t", "locked", "-X", "acks=all"], input: "kept\n")
+
+        let second = try await TerndProcess.start(dataDirectory: dataDirectory, waitUntilAccepting: false)
+        #expect(try await exitStatus(second) != 0, "log:\n\(second.log)")
+        #expect(second.log.contains("data directory \(dataDirectory.path) is in use"), "log:\n\(second.log)")
+        #expect(second.log.contains("pid \(first.process.processIdentifier)"), "log:\n\(second.log)")
+        #expect(!(await acceptsConnections(port: second.port)), "the refused broker never listened")
+
+        // The first broker still serves the record, and still after a restart.
+        #expect(try await consumeAll(first, topic: "locked") == "0:kept\n")
+        _ = try await kcat(["-b", first.bootstrap, "-P", "-t", "locked", "-X", "acks=all"], input: "more\n")
+        try await first.stop()
+        let restarted = try await TerndProcess.start(dataDirectory: dataDirectory)
+        #expect(try await consumeAll(restarted, topic: "locked") == "0:kept\n1:more\n")
+        try await restarted.stop()
+    }
+
+    /// The lock dies with its process: after a SIGKILL the next broker starts at once.
+    @Test func aKilledBrokerLeavesNoStaleLock() async throws {
+        let dataDirectory = try Paths.temporaryDirectory()
+        let first = try await TerndProcess.start(dataDirectory: dataDirectory)
+        _ = try await kcat(["-b", first.bootstrap, "-P", "-t", "killed", "-X", "acks=all"], input: "a\nb\n")
+        try await first.kill()
+        let lockFile = dataDirectory.appendingPathComponent(".lock").path
+        #expect(FileManager.default.fileExists(atPath: lockFile), "the lock file stays; only the lock goes")
+
+        let second = try await TerndProcess.start(dataDirectory: dataDirectory)
+        #expect(try await consumeAll(second, topic: "killed") == "0:a\n1:b\n")
+        let pid = try String(contentsOfFile: lockFile, encoding: .utf8)
+        #expect(pid == "\(second.process.processIdentifier)\n")
+        try await second.stop()
+    }
+
+    /// A port in use stops ternd before it creates (or locks, or recovers) its data directory,
+    /// and the message names the flag to change, for the Kafka and the admin listener.
+    @Test(arguments: ["--port", "--http-port"])
+    func aPortInUseLeavesTheDataDirectoryAlone(flag: String) async throws {
+        try await withTernd { running in
+            let parent = try Paths.temporaryDirectory()
+            let dataDirectory = parent.appendingPathComponent("never-created")
+            let taken = flag == "--port" ? running.port : running.httpPort
+            let ternd = try await TerndProcess.start(
+                dataDirectory: dataDirectory,
+                port: flag == "--port" ? taken : nil,
+                arguments: flag == "--http-port" ? ["--http-port", "\(taken)"] : [],
+                waitUntilAccepting: false
+            )
+            #expect(try await exitStatus(ternd) != 0, "log:\n\(ternd.log)")
+            #expect(ternd.log.contains("127.0.0.1:\(taken)"), "log:\n\(ternd.log)")
+            #expect(ternd.log.contains("Address already in use (errno 98); choose another port with \(flag)"))
+            #expect(!ternd.log.contains("in use)"), "NIO's stray parenthesis; log:\n\(ternd.log)")
+            #expect(!FileManager.default.fileExists(atPath: dataDirectory.path), "log:\n\(ternd.log)")
+        }
+    }
+}
