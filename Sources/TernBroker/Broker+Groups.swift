@@ -12,7 +12,13 @@ extension Broker {
         let correlationId = header.correlationId
         let groups = self.groups
         func answerLater(_ pending: GroupCoordinatorRuntime.PendingResponse) -> BrokerReply {
-            .pending { self.encode(await pending.value, version: version, correlationId: correlationId) }
+            .pending {
+                // nil: dropped while parked, because the connection closed or the broker stops.
+                guard let response = await pending.value else {
+                    return .closeConnection(reason: "parked group request dropped")
+                }
+                return self.encode(response, version: version, correlationId: correlationId)
+            }
         }
         switch request {
         case .joinGroup(let join):

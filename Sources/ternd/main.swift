@@ -311,7 +311,8 @@ struct KafkaListenerService: Service {
                 configuration: .init(
                     host: self.settings.host,
                     port: self.settings.port,
-                    maximumRequestBytes: self.settings.maximumRequestBytes
+                    maximumRequestBytes: self.settings.maximumRequestBytes,
+                    connectionsMaxIdleMs: self.settings.connectionsMaxIdleMs
                 ),
                 broker: broker,
                 logger: self.logger

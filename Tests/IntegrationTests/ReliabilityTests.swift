@@ -3,8 +3,8 @@ import NIOCore
 import TernWire
 import Testing
 
-/// Issue 14: the data directory lock, start-up failures that leave the data directory alone
-/// (see docs/reliability.md).
+/// Issue 14: the data directory lock, start-up failures that leave the data directory alone,
+/// shutdown with parked requests, idle connections (see docs/reliability.md).
 @Suite(.serialized) struct ReliabilityTests {
     private func kcat(_ arguments: [String], input: String? = nil) async throws -> CommandResult {
         let result = try await runCommand("/usr/bin/kcat", arguments, input: input.map { Data($0.utf8) })
@@ -80,6 +80,95 @@ import Testing
             #expect(ternd.log.contains("Address already in use (errno 98); choose another port with \(flag)"))
             #expect(!ternd.log.contains("in use)"), "NIO's stray parenthesis; log:\n\(ternd.log)")
             #expect(!FileManager.default.fileExists(atPath: dataDirectory.path), "log:\n\(ternd.log)")
+        }
+    }
+
+    private static let groupEnvironment = ["TERN_GROUP_INITIAL_REBALANCE_DELAY_MS": "0"]
+
+    /// Makes `group` Stable with one member, then sends a second member's JoinGroup on
+    /// `connection`, which parks: the rebalance waits up to 30 s for the first member to rejoin.
+    private func parkJoinGroup(ternd: TerndProcess, group: String, on connection: RawConnection) async throws {
+        let protocols: [JoinGroupRequest.GroupProtocol] = [
+            .init(name: "range", metadata: ByteBuffer(bytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))
+        ]
+        func join() -> JoinGroupRequest {
+            JoinGroupRequest(
+                groupId: group,
+                sessionTimeoutMs: 30_000,
+                rebalanceTimeoutMs: 30_000,
+                protocolType: "consumer",
+                protocols: protocols
+            )
+        }
+        try await withRawConnection(port: ternd.port) { first in
+            let joined = try await first.send(join(), version: 2)
+            #expect(joined.errorCode == .none)
+            let synced = try await first.send(
+                SyncGroupRequest(
+                    groupId: group,
+                    generationId: joined.generationId,
+                    memberId: joined.memberId,
+                    assignments: [.init(memberId: joined.memberId, assignment: ByteBuffer())]
+                ),
+                version: 1
+            )
+            #expect(synced.errorCode == .none)
+        }
+        var frame = ByteBuffer()
+        join().writeFrame(to: &frame, version: 2, correlationId: 1, clientId: "parked")
+        try await connection.writeRaw(frame)
+        // Long enough for the broker to read it and park it.
+        try await Task.sleep(for: .milliseconds(300))
+    }
+
+    /// SIGTERM and the time until the process is gone.
+    private func terminate(_ ternd: TerndProcess) async throws -> Duration {
+        let start = ContinuousClock.now
+        ternd.process.terminate()
+        try await ternd.waitForExit()
+        #expect(ternd.process.terminationStatus == 0, "log:\n\(ternd.log)")
+        return ContinuousClock.now - start
+    }
+
+    /// A client dies with its JoinGroup parked; SIGTERM then exits within the 5 s bound (it used to
+    /// wait for the rebalance or session timeout: 38 s in the report).
+    @Test func sigtermAfterAClientDiedWithAParkedJoinGroupExitsWithin5s() async throws {
+        let ternd = try await TerndProcess.start(environment: Self.groupEnvironment)
+        try await withRawConnection(port: ternd.port) { connection in
+            try await parkJoinGroup(ternd: ternd, group: "dead-client", on: connection)
+        }
+        let elapsed = try await terminate(ternd)
+        #expect(elapsed < .seconds(5), "exit took \(elapsed); log:\n\(ternd.log)")
+        print("ReliabilityTests: SIGTERM to exit with a dead client's parked JoinGroup: \(elapsed)")
+    }
+
+    /// The client stays connected: its parked JoinGroup is dropped (the connection closes with no
+    /// response, as Kafka clients expect when a coordinator goes away) and ternd exits within 5 s.
+    @Test func sigtermWithALiveClientsParkedJoinGroupExitsWithin5s() async throws {
+        let ternd = try await TerndProcess.start(environment: Self.groupEnvironment)
+        try await withRawConnection(port: ternd.port) { connection in
+            try await parkJoinGroup(ternd: ternd, group: "live-client", on: connection)
+            let elapsed = try await terminate(ternd)
+            #expect(elapsed < .seconds(5), "exit took \(elapsed); log:\n\(ternd.log)")
+            #expect(await connection.closedWithoutResponse(), "the parked JoinGroup was answered")
+            print("ReliabilityTests: SIGTERM to exit with a live client's parked JoinGroup: \(elapsed)")
+        }
+    }
+
+    /// `connections.max.idle.ms` through ternd's configuration: an idle connection is closed.
+    @Test func ternClosesIdleConnections() async throws {
+        try await withTernd(environment: ["TERN_CONNECTIONS_MAX_IDLE_MS": "500"]) { ternd in
+            try await withRawConnection(port: ternd.port) { connection in
+                _ = try await connection.send(
+                    ApiVersionsRequest(clientSoftwareName: "test", clientSoftwareVersion: "1"),
+                    version: 3
+                )
+                let start = ContinuousClock.now
+                #expect(await connection.closedWithoutResponse())
+                let elapsed = ContinuousClock.now - start
+                #expect(elapsed >= .milliseconds(400) && elapsed < .seconds(5), "closed after \(elapsed)")
+            }
+            #expect(ternd.log.contains("closing idle connection"), "log:\n\(ternd.log)")
         }
     }
 }
