@@ -158,16 +158,20 @@ import Testing
     /// `connections.max.idle.ms` through ternd's configuration: an idle connection is closed.
     @Test func ternClosesIdleConnections() async throws {
         try await withTernd(environment: ["TERN_CONNECTIONS_MAX_IDLE_MS": "500"]) { ternd in
-            try await withRawConnection(port: ternd.port) { connection in
-                _ = try await connection.send(
-                    ApiVersionsRequest(clientSoftwareName: "test", clientSoftwareVersion: "1"),
-                    version: 3
-                )
-                let start = ContinuousClock.now
-                #expect(await connection.closedWithoutResponse())
-                let elapsed = ContinuousClock.now - start
-                #expect(elapsed >= .milliseconds(400) && elapsed < .seconds(5), "closed after \(elapsed)")
+            let start = ContinuousClock.now
+            // Gives up after 30 s (a broken timeout fails instead of hanging): killing the broker
+            // ends the connection too.
+            let giveUp = Task {
+                guard (try? await Task.sleep(for: .seconds(30))) != nil else { return }
+                try? await ternd.kill()
             }
+            defer { giveUp.cancel() }
+            try await withRawConnection(port: ternd.port) { connection in
+                #expect(await connection.closedWithoutResponse())
+            }
+            let elapsed = ContinuousClock.now - start
+            // Loose upper bound: on a loaded machine this process can stall for seconds.
+            #expect(elapsed >= .milliseconds(400) && elapsed < .seconds(25), "closed after \(elapsed)")
             #expect(ternd.log.contains("closing idle connection"), "log:\n\(ternd.log)")
         }
     }

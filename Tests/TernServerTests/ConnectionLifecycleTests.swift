@@ -74,13 +74,14 @@ import Testing
     }
 
     /// Reads until the broker closes the connection (or, so a broken timeout fails rather than
-    /// hangs, until the test gives up after 5 s and closes it); the responses seen and how long
-    /// it took.
+    /// hangs, until the test gives up after 30 s and closes it); the responses seen and how long
+    /// it took. Bounds on the time are loose: on a loaded machine the test process can stall for
+    /// seconds.
     private func readUntilClosed(
         _ connection: Connection,
         _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>
     ) async -> (responses: Int, elapsed: Duration) {
-        let giveUp = Self.closeAfter(connection, .seconds(5))
+        let giveUp = Self.closeAfter(connection, .seconds(30))
         defer { giveUp.cancel() }
         let start = ContinuousClock.now
         var responses = 0
@@ -113,29 +114,47 @@ import Testing
             try await connection.executeThenClose { inbound, _ in
                 let (responses, elapsed) = await readUntilClosed(connection, inbound)
                 #expect(responses == 0)
-                #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3), "closed after \(elapsed)")
+                #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(25), "closed after \(elapsed)")
             }
         }
     }
 
     /// Requests keep a connection open past the timeout; it is closed once they stop.
     @Test func requestsKeepAConnectionOpen() async throws {
-        try await withServer(connectionsMaxIdleMs: 300) { server in
+        let idle = Duration.milliseconds(500)
+        try await withServer(connectionsMaxIdleMs: 500) { server in
             let connection = try await connect(to: server)
             try await connection.executeThenClose { inbound, outbound in
                 var iterator = inbound.makeAsyncIterator()
-                for id in Int32(1)...12 {
-                    try await outbound.write(apiVersionsFrame(correlationId: id))
-                    _ = try #require(try await iterator.next(), "closed after request \(id)")
+                var lastReply = ContinuousClock.now
+                for id in Int32(1)...20 {
                     try await Task.sleep(for: .milliseconds(100))
+                    let sent = ContinuousClock.now
+                    let gap = sent - lastReply
+                    let answered = try? await {
+                        try await outbound.write(apiVersionsFrame(correlationId: id))
+                        return try await iterator.next()
+                    }()
+                    guard answered ?? nil != nil else {
+                        // Closed. Fine only if the connection really sat idle for the timeout:
+                        // the request went out after a stall of this process longer than it, or
+                        // a stall held the request unread that long.
+                        let sendToClose = ContinuousClock.now - sent
+                        #expect(
+                            gap >= idle || sendToClose >= idle,
+                            "closed at request \(id), \(gap) after the previous reply"
+                        )
+                        return
+                    }
+                    lastReply = ContinuousClock.now
                 }
-                // 1.2 s of requests every 100 ms: four timeouts' worth, still open. Now silence.
-                let giveUp = Self.closeAfter(connection, .seconds(5))
+                // 2 s of requests every 100 ms: four timeouts' worth, still open. Now silence.
+                let giveUp = Self.closeAfter(connection, .seconds(30))
                 defer { giveUp.cancel() }
                 let start = ContinuousClock.now
                 #expect(try await iterator.next() == nil)
                 let elapsed = ContinuousClock.now - start
-                #expect(elapsed >= .milliseconds(150) && elapsed < .seconds(3), "closed after \(elapsed)")
+                #expect(elapsed >= .milliseconds(400) && elapsed < .seconds(25), "closed after \(elapsed)")
             }
         }
     }
@@ -152,7 +171,7 @@ import Testing
                 try await outbound.write(partial)
                 let (responses, elapsed) = await readUntilClosed(connection, inbound)
                 #expect(responses == 0)
-                #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3), "closed after \(elapsed)")
+                #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(25), "closed after \(elapsed)")
             }
             #expect(try await waitUntil { server.openConnectionCount == 0 })
         }
@@ -184,20 +203,20 @@ import Testing
                 try await Task.sleep(for: .milliseconds(200))
             }
             #expect(
-                try await waitUntil({ server.openConnectionCount == 0 }, timeout: .seconds(3)),
+                try await waitUntil({ server.openConnectionCount == 0 }, timeout: .seconds(20)),
                 "the connection outlived its socket"
             )
         }
     }
 
     /// A shutdown does not wait for a parked request either: it is dropped (the connection closes
-    /// without its response) and the listener stops within a second.
+    /// without its response) and the listener stops at once.
     @Test func shutdownDropsAParkedRequest() async throws {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let server = try await KafkaServer.bind(
             configuration: .init(host: "127.0.0.1", port: 0),
             broker: try Broker(
-                configuration: BrokerConfiguration(),  // 3 s initial rebalance delay
+                configuration: try BrokerSettings.resolve([["group.initial.rebalance.delay.ms": "60000"]]).broker,
                 logs: try await LogManager.open(
                     dataDirectory: "/data",
                     defaultConfig: LogConfig(),
@@ -221,7 +240,8 @@ import Testing
             #expect(try await iterator.next() == nil, "the parked JoinGroup was answered")
             try await running.value
             let elapsed = ContinuousClock.now - start
-            #expect(elapsed < .seconds(1), "shutdown took \(elapsed)")
+            // It used to wait for the rebalance: a minute here.
+            #expect(elapsed < .seconds(10), "shutdown took \(elapsed)")
         }
     }
 }
