@@ -12,7 +12,13 @@ extension Broker {
         let correlationId = header.correlationId
         let groups = self.groups
         func answerLater(_ pending: GroupCoordinatorRuntime.PendingResponse) -> BrokerReply {
-            .pending { self.encode(await pending.value, version: version, correlationId: correlationId) }
+            .pending {
+                // nil: dropped while parked, because the connection closed or the broker stops.
+                guard let response = await pending.value else {
+                    return .closeConnection(reason: "parked group request dropped")
+                }
+                return self.encode(response, version: version, correlationId: correlationId)
+            }
         }
         switch request {
         case .joinGroup(let join):
@@ -31,8 +37,11 @@ extension Broker {
         case .syncGroup(let sync):
             let pending = groups.submit { $0.syncGroup(sync, ticket: $1, nowMs: $2) }
             return .pending {
-                guard case .syncGroup(var response) = await pending.value else {
-                    return self.encode(await pending.value, version: version, correlationId: correlationId)
+                guard let answer = await pending.value else {
+                    return .closeConnection(reason: "parked group request dropped")
+                }
+                guard case .syncGroup(var response) = answer else {
+                    return self.encode(answer, version: version, correlationId: correlationId)
                 }
                 // v5+ answers with the group's protocol type and name, which a member checks
                 // against its own; the coordinator has accepted the request's.
@@ -53,7 +62,7 @@ extension Broker {
             return .pending {
                 var members: [LeaveGroupResponse.MemberResponse] = []
                 for (member, response) in pending {
-                    guard case .leaveGroup(let single) = await response.value else { continue }
+                    guard case .leaveGroup(let single)? = await response.value else { continue }
                     if single.errorCode == .invalidGroupId || single.errorCode == .coordinatorNotAvailable {
                         return self.reply(LeaveGroupResponse(errorCode: single.errorCode), version, correlationId)
                     }

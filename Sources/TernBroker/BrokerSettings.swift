@@ -20,6 +20,9 @@ public struct BrokerSettings: Sendable {
     /// `shutdown.delay.ms`: on SIGTERM, how long readiness reports 503 before the Kafka listener
     /// stops accepting (time for a load balancer or Kubernetes to stop routing clients here).
     public var shutdownDelayMs: Int64 = 0
+    /// `connections.max.idle.ms`: a Kafka connection with no complete request and no pending
+    /// reply for this long is closed (10 minutes, as Kafka); -1: never.
+    public var connectionsMaxIdleMs: Int64 = 600_000
     public var broker = BrokerConfiguration()
 
     public struct Error: Swift.Error, CustomStringConvertible {
@@ -53,7 +56,7 @@ public struct BrokerSettings: Sendable {
         "cluster.id", "num.partitions", "auto.create.topics.enable", "socket.request.max.bytes",
         "fetch.max.bytes", "log.retention.check.interval.ms", "group.min.session.timeout.ms",
         "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "http.host", "http.port",
-        "shutdown.delay.ms",
+        "shutdown.delay.ms", "connections.max.idle.ms",
     ]
 
     public static var recognisedKeys: Set<String> {
@@ -126,6 +129,12 @@ public struct BrokerSettings: Sendable {
         if let ms = try int("shutdown.delay.ms", Int64.self) {
             guard ms >= 0 else { throw Error(description: "shutdown.delay.ms=\(ms): must not be negative") }
             settings.shutdownDelayMs = ms
+        }
+        if let ms = try int("connections.max.idle.ms", Int64.self) {
+            guard ms != 0 else {
+                throw Error(description: "connections.max.idle.ms=0: must be positive, or -1 for never")
+            }
+            settings.connectionsMaxIdleMs = ms
         }
         if let interval = try int("log.retention.check.interval.ms", Int64.self) {
             settings.retentionCheckIntervalMs = interval

@@ -16,16 +16,26 @@ final class GroupCoordinatorRuntime: Sendable {
     static let offsetsTopic = "__consumer_offsets"
 
     /// A response that may arrive later than the request that asked for it.
+    ///
+    /// While it is parked (waiting for other members: a JoinGroup or SyncGroup in a rebalance),
+    /// cancelling the task that awaits `value` drops it: `value` returns nil at once, and the
+    /// response the coordinator produces later is thrown away. That is what the transport does
+    /// when the connection closes or the broker shuts down, so a dead client's request does not
+    /// hold either until a session times out. Once its response only waits for records to be
+    /// fsynced (`awaitingDurability`), it is answered even if cancelled: the wait is bounded by
+    /// the disk, and the records are appended either way.
     final class PendingResponse: Sendable {
         private struct State {
             var response: CoordinatorResponse?
-            var waiters: [CheckedContinuation<CoordinatorResponse, Never>] = []
+            var awaitingDurability = false
+            var dropped = false
+            var waiters: [CheckedContinuation<CoordinatorResponse?, Never>] = []
         }
         private let state = Mutex(State())
 
         func fulfil(_ response: CoordinatorResponse) {
-            let waiters = self.state.withLock { state -> [CheckedContinuation<CoordinatorResponse, Never>] in
-                guard state.response == nil else { return [] }
+            let waiters = self.state.withLock { state -> [CheckedContinuation<CoordinatorResponse?, Never>] in
+                guard state.response == nil, !state.dropped else { return [] }
                 state.response = response
                 defer { state.waiters.removeAll() }
                 return state.waiters
@@ -33,15 +43,38 @@ final class GroupCoordinatorRuntime: Sendable {
             waiters.forEach { $0.resume(returning: response) }
         }
 
-        var value: CoordinatorResponse {
+        /// The response no longer depends on other members, only on an append's fsync.
+        func markAwaitingDurability() {
+            self.state.withLock { $0.awaitingDurability = true }
+        }
+
+        /// Drops the request if it is still parked; a no-op once it is answered or only waits for
+        /// durability.
+        func dropIfParked() {
+            let waiters = self.state.withLock { state -> [CheckedContinuation<CoordinatorResponse?, Never>] in
+                guard state.response == nil, !state.awaitingDurability, !state.dropped else { return [] }
+                state.dropped = true
+                defer { state.waiters.removeAll() }
+                return state.waiters
+            }
+            waiters.forEach { $0.resume(returning: nil) }
+        }
+
+        /// The response, or nil if the awaiting task was cancelled while the request was parked.
+        var value: CoordinatorResponse? {
             get async {
-                await withCheckedContinuation { continuation in
-                    let ready = self.state.withLock { state -> CoordinatorResponse? in
-                        if let response = state.response { return response }
-                        state.waiters.append(continuation)
-                        return nil
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        let ready = self.state.withLock { state -> CoordinatorResponse?? in
+                            if let response = state.response { return .some(response) }
+                            if state.dropped { return .some(nil) }
+                            state.waiters.append(continuation)
+                            return .none
+                        }
+                        if case .some(let ready) = ready { continuation.resume(returning: ready) }
                     }
-                    if let ready { continuation.resume(returning: ready) }
+                } onCancel: {
+                    self.dropIfParked()
                 }
             }
         }
@@ -202,6 +235,7 @@ final class GroupCoordinatorRuntime: Sendable {
                 let responses = append.responsesAfterAppend.compactMap { ticketed in
                     state.pending.removeValue(forKey: ticketed.ticket).map { ($0, ticketed.response) }
                 }
+                for (pending, _) in responses { pending.markAwaitingDurability() }
                 self.appendQueue.yield(QueuedAppend(records: append.records, responses: responses))
             }
             return result.responses.compactMap { ticketed in

@@ -13,6 +13,18 @@ import TernWire
 /// fsync, a long-polling fetch) does not stop the next requests from being read and started, up to
 /// `maximumInFlightRequests`; that is what lets one producer connection keep several acks=all
 /// batches in one group commit.
+///
+/// A pending reply is cancelled when its connection's reading ends: the peer closed the socket,
+/// the connection was idle too long, or the listener shuts down. What cancelling does depends on
+/// the wait: a group request parked for other members is dropped (the connection closes without
+/// its response), a long-polling fetch is answered at once with what it has, and a produce or
+/// commit that waits for its fsync is still answered. So neither a closed socket nor a shutdown
+/// waits for a rebalance or a session timeout.
+///
+/// Idle connections: with `connectionsMaxIdleMs` (Kafka's `connections.max.idle.ms`), a
+/// connection is closed when no complete request arrived and no reply was pending for that long.
+/// Bytes of an unfinished frame do not count as a request, so a client that stops mid-frame is
+/// dropped by the same timeout.
 public final class KafkaServer: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -22,17 +34,23 @@ public final class KafkaServer: Sendable {
         public var maximumRequestBytes: Int
         /// Requests read but not yet answered, per connection.
         public var maximumInFlightRequests: Int
+        /// Kafka's `connections.max.idle.ms`: a connection with no complete request and no pending
+        /// reply for this long is closed (a frame left unfinished counts as no request). Zero or
+        /// negative: never.
+        public var connectionsMaxIdleMs: Int64
 
         public init(
             host: String = "127.0.0.1",
             port: Int = 9092,
             maximumRequestBytes: Int = KafkaFrameDecoder.defaultMaximumFrameLength,
-            maximumInFlightRequests: Int = 32
+            maximumInFlightRequests: Int = 32,
+            connectionsMaxIdleMs: Int64 = 600_000
         ) {
             self.host = host
             self.port = port
             self.maximumRequestBytes = maximumRequestBytes
             self.maximumInFlightRequests = maximumInFlightRequests
+            self.connectionsMaxIdleMs = connectionsMaxIdleMs
         }
     }
 
@@ -40,7 +58,7 @@ public final class KafkaServer: Sendable {
 
     private enum Reply: Sendable {
         case ready(BrokerReply)
-        case pending(Task<BrokerReply, Never>)
+        case pending(UInt64, Task<BrokerReply, Never>)
     }
 
     /// A request's reply in the connection's write order, with what its latency metric needs.
@@ -107,20 +125,41 @@ public final class KafkaServer: Sendable {
         self.localAddress = address
     }
 
-    /// Binds the listener. Connections are served once `run()` is called.
+    /// Binds the listener to `configuration.host` and `.port`. Connections are served once
+    /// `run()` is called.
     public static func bind(
         configuration: Configuration,
         broker: Broker,
         logger: Logger,
         eventLoopGroup: MultiThreadedEventLoopGroup = .singleton
     ) async throws -> KafkaServer {
+        let socket = try ListenerSocket.bind(host: configuration.host, port: configuration.port)
+        return try await Self.listen(
+            on: socket,
+            configuration: configuration,
+            broker: broker,
+            logger: logger,
+            eventLoopGroup: eventLoopGroup
+        )
+    }
+
+    /// Starts listening on a socket bound earlier (`configuration.host` and `.port` are then
+    /// not used): ternd binds before it opens the data directory, so a port in use fails before
+    /// anything touches the logs, and listens only once the broker is open. Connections are
+    /// served once `run()` is called.
+    public static func listen(
+        on socket: ListenerSocket,
+        configuration: Configuration,
+        broker: Broker,
+        logger: Logger,
+        eventLoopGroup: MultiThreadedEventLoopGroup = .singleton
+    ) async throws -> KafkaServer {
+        guard let descriptor = socket.take() else { throw ChannelError.ioOnClosedChannel }
         let maximumRequestBytes = configuration.maximumRequestBytes
         let shutdownFlag = ShutdownFlag()
         let channel = try await ServerBootstrap(group: eventLoopGroup)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { child in
+            .bind(descriptor) { child in
                 child.eventLoop.makeCompletedFuture {
                     guard !shutdownFlag.isSet.load(ordering: .sequentiallyConsistent) else {
                         throw ChannelError.ioOnClosedChannel
@@ -133,6 +172,9 @@ public final class KafkaServer: Sendable {
                     return connection
                 }
             }
+        // NIO listens on an adopted socket with its default backlog (128); raise it to the 256 the
+        // listener always had (a second listen(2) only updates the backlog).
+        _ = systemListen(descriptor, ListenerSocket.backlog)
         return try KafkaServer(
             serverChannel: channel,
             broker: broker,
@@ -140,6 +182,11 @@ public final class KafkaServer: Sendable {
             configuration: configuration,
             shutdownFlag: shutdownFlag
         )
+    }
+
+    /// Connections being served right now (accepted and not yet ended).
+    public var openConnectionCount: Int {
+        self.readerStoppers.withLock { $0.count }
     }
 
     /// Serves connections until the listener is closed and every connection has ended.
@@ -177,22 +224,25 @@ public final class KafkaServer: Sendable {
             try await connection.executeThenClose { inbound, outbound in
                 let (slots, slotWriter) = AsyncStream<Slot>.makeStream()
                 let inFlight = AsyncSemaphore(permits: self.configuration.maximumInFlightRequests)
+                let pendingReplies = PendingReplies()
+                let activity = ConnectionActivity()
                 let reader = Task {
-                    defer { slotWriter.finish() }
+                    defer {
+                        // Nobody reads this connection any more (the peer closed it, it idled
+                        // out, or the listener shuts down): stop waiting for parked replies.
+                        pendingReplies.cancelAll()
+                        slotWriter.finish()
+                    }
                     for try await frame in inbound {
+                        activity.requestRead()
                         await inFlight.acquire()
                         if Task.isCancelled { return }
                         let started = ContinuousClock.now
                         let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
                         switch await self.broker.handle(frame: frame, clientHost: clientHost) {
                         case .pending(let work):
-                            slotWriter.yield(
-                                Slot(
-                                    reply: .pending(Task { await Self.resolve(work) }),
-                                    apiKey: apiKey,
-                                    started: started
-                                )
-                            )
+                            let (id, task) = pendingReplies.start { await Self.resolve(work) }
+                            slotWriter.yield(Slot(reply: .pending(id, task), apiKey: apiKey, started: started))
                         case .closeConnection(let reason):
                             var metadata = Self.requestContext(frame)
                             metadata["connection"] = "\(connectionId)"
@@ -213,8 +263,23 @@ public final class KafkaServer: Sendable {
                 }
                 self.readerStoppers.withLock { $0[connectionId] = { reader.cancel() } }
                 if self.shutdownFlag.isSet.load(ordering: .sequentiallyConsistent) { reader.cancel() }
+                let idleMs = self.configuration.connectionsMaxIdleMs
+                let watchdog: Task<Void, Never>? =
+                    idleMs > 0
+                    ? Task {
+                        await activity.closeWhenIdle(connection.channel, idleMs: idleMs) {
+                            self.logger.info(
+                                "closing idle connection",
+                                metadata: [
+                                    "connection": "\(connectionId)", "remote": "\(remote)",
+                                    "connections.max.idle.ms": "\(idleMs)",
+                                ]
+                            )
+                        }
+                    } : nil
                 defer {
                     reader.cancel()
+                    watchdog?.cancel()
                     _ = self.readerStoppers.withLock { $0.removeValue(forKey: connectionId) }
                 }
 
@@ -222,9 +287,12 @@ public final class KafkaServer: Sendable {
                     let reply: BrokerReply
                     switch slot.reply {
                     case .ready(let ready): reply = ready
-                    case .pending(let task): reply = await task.value
+                    case .pending(let id, let task):
+                        reply = await task.value
+                        pendingReplies.finished(id)
                     }
                     inFlight.release()
+                    defer { activity.replyDone() }
                     switch reply {
                     case .response(let bytes):
                         try await outbound.write(bytes)
@@ -287,5 +355,88 @@ public final class KafkaServer: Sendable {
             reply = await next()
         }
         return reply
+    }
+}
+
+/// The tasks resolving a connection's pending replies, so they can all be cancelled when nobody
+/// will read their answers.
+private final class PendingReplies: Sendable {
+    private struct State {
+        var tasks: [UInt64: Task<BrokerReply, Never>] = [:]
+        var nextId: UInt64 = 0
+        var isCancelled = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Starts `work`; cancelled at once if `cancelAll` already ran.
+    func start(_ work: @escaping @Sendable () async -> BrokerReply) -> (UInt64, Task<BrokerReply, Never>) {
+        self.state.withLock { state in
+            let id = state.nextId
+            state.nextId += 1
+            let task = Task { await work() }
+            if state.isCancelled {
+                task.cancel()
+            } else {
+                state.tasks[id] = task
+            }
+            return (id, task)
+        }
+    }
+
+    func finished(_ id: UInt64) {
+        _ = self.state.withLock { $0.tasks.removeValue(forKey: id) }
+    }
+
+    func cancelAll() {
+        let tasks = self.state.withLock { state in
+            state.isCancelled = true
+            defer { state.tasks.removeAll() }
+            return Array(state.tasks.values)
+        }
+        tasks.forEach { $0.cancel() }
+    }
+}
+
+/// When a connection last finished a request or a reply, and how many requests it has in flight,
+/// for `connections.max.idle.ms`. Two relaxed atomics per request; the watchdog reads them.
+private final class ConnectionActivity: Sendable {
+    private static let origin = ContinuousClock.now
+    private let inFlight = Atomic<Int>(0)
+    private let lastActivityNanoseconds = Atomic<Int64>(ConnectionActivity.nowNanoseconds())
+
+    private static func nowNanoseconds() -> Int64 {
+        let elapsed = (ContinuousClock.now - Self.origin).components
+        return elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000
+    }
+
+    /// A complete request frame arrived.
+    func requestRead() {
+        self.inFlight.add(1, ordering: .relaxed)
+        self.lastActivityNanoseconds.store(Self.nowNanoseconds(), ordering: .relaxed)
+    }
+
+    /// A request's reply was written (or it needed none).
+    func replyDone() {
+        self.lastActivityNanoseconds.store(Self.nowNanoseconds(), ordering: .relaxed)
+        self.inFlight.subtract(1, ordering: .relaxed)
+    }
+
+    /// Closes `channel` once it has been idle for `idleMs`: no request in flight and none
+    /// finished for that long. Returns then, or when cancelled.
+    func closeWhenIdle(_ channel: any Channel, idleMs: Int64, onClose: () -> Void) async {
+        let idleNanoseconds = idleMs * 1_000_000
+        while !Task.isCancelled {
+            let idleFor = Self.nowNanoseconds() - self.lastActivityNanoseconds.load(ordering: .relaxed)
+            let busy = self.inFlight.load(ordering: .relaxed) > 0
+            if !busy && idleFor >= idleNanoseconds {
+                onClose()
+                channel.close(promise: nil)
+                return
+            }
+            // Busy: look again a full period later (its reply will have moved the clock).
+            let waitNanoseconds = busy ? idleNanoseconds : idleNanoseconds - idleFor
+            try? await Task.sleep(for: .nanoseconds(max(waitNanoseconds, 1_000_000)))
+        }
     }
 }

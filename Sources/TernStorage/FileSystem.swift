@@ -63,6 +63,13 @@ public protocol FileSystem: Sendable {
 
     /// Makes the directory's entries (creations, renames, removals) durable.
     func fsyncDirectory(atPath path: String) throws(StorageError)
+
+    /// Opens the file at `path` (creating it if missing) and takes an exclusive lock on it without
+    /// waiting (`flock(LOCK_EX | LOCK_NB)`, as Kafka locks its log directories). The lock is held
+    /// for as long as the returned file is open: `close()` releases it, and so does the end of the
+    /// process, a SIGKILL included, so a lock never outlives its holder. Returns nil when another
+    /// open file holds the lock, in this process or another.
+    func openFileLocked(atPath path: String) throws(StorageError) -> (any StorageFile)?
 }
 
 extension FileSystem {

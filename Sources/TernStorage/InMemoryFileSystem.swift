@@ -18,6 +18,9 @@ import Synchronization
 /// torn write that lands a prefix first); `injectFsyncFault` fails the next fsync. Counters
 /// (`fileFsyncCount`, `writeCount`) let tests measure group commit.
 ///
+/// Locks (`openFileLocked`) behave as `flock`: one holder per file, released by closing the handle
+/// or by `simulateCrash()` (the process that held it is gone).
+///
 /// Thread-safety: all state sits behind one mutex; every method may be called from any thread.
 public final class InMemoryFileSystem: FileSystem {
     /// What a faulty write does.
@@ -52,6 +55,8 @@ public final class InMemoryFileSystem: FileSystem {
         var directoryFsyncCount = 0
         var writeCount = 0
         var readByteCount = 0
+        /// Inode → the open handle holding its lock.
+        var lockHolders: [Int: ObjectIdentifier] = [:]
     }
 
     fileprivate let state = Mutex(State())
@@ -96,6 +101,7 @@ public final class InMemoryFileSystem: FileSystem {
             state.entries = state.durableEntries
             for inode in state.inodes.keys { state.inodes[inode]!.bytes = state.inodes[inode]!.durableBytes }
             state.generation += 1
+            state.lockHolders.removeAll()
             state.pendingWriteFaults.removeAll()
             state.pendingFsyncFaultErrno = nil
         }
@@ -142,6 +148,21 @@ public final class InMemoryFileSystem: FileSystem {
                 return InMemoryFile(fileSystem: self, path: path, inode: inode, generation: state.generation)
             }
         }
+    }
+
+    public func openFileLocked(atPath path: String) throws(StorageError) -> (any StorageFile)? {
+        let path = normalize(path)
+        let file = try self.openFile(atPath: path, create: true) as! InMemoryFile
+        let locked = self.state.withLock { state in
+            guard file.generation == state.generation, state.lockHolders[file.inode] == nil else { return false }
+            state.lockHolders[file.inode] = ObjectIdentifier(file)
+            return true
+        }
+        guard locked else {
+            try? file.close()
+            return nil
+        }
+        return file
     }
 
     public func fileExists(atPath path: String) -> Bool {
@@ -336,7 +357,20 @@ final class InMemoryFile: StorageFile {
     }
 
     func close() throws(StorageError) {
-        self.isClosed.store(true, ordering: .releasing)
+        guard !self.isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        self.releaseLock()
+    }
+
+    deinit {
+        // As a POSIX descriptor closed when its last reference goes: the lock goes with it.
+        if !self.isClosed.load(ordering: .acquiring) { self.releaseLock() }
+    }
+
+    private func releaseLock() {
+        let identity = ObjectIdentifier(self)
+        self.fileSystem.state.withLock { state in
+            if state.lockHolders[self.inode] == identity { state.lockHolders[self.inode] = nil }
+        }
     }
 }
 

@@ -86,6 +86,11 @@ public struct PartitionLoadEvent: Sendable {
 ///     <data>/recovery-point-offset-checkpoint  Kafka's checkpoint text format
 ///     <data>/log-start-offset-checkpoint
 ///     <data>/.tern_cleanshutdown               present only between a clean close and the next open
+///     <data>/.lock                             locked while a manager has the directory open
+///
+/// Exclusive use: `open` locks `<data>/.lock` (see `DataDirectoryLock`) before it reads anything
+/// in the directory and `close` releases it, so a second manager, in this process or another,
+/// fails with `.dataDirectoryLocked` instead of recovering (truncating) logs that are in use.
 ///
 /// Crash policy: every metadata and checkpoint file is written atomically (temp file, fsync,
 /// rename, directory fsync). A topic exists once its metadata file does; creating writes the
@@ -114,6 +119,7 @@ public final class LogManager: Sendable {
 
     private let environment: LogEnvironment
     private let checkpoints: CheckpointStore
+    private let directoryLock: DataDirectoryLock
     private let loadObserver: (@Sendable (PartitionLoadEvent) -> Void)?
     private let state = Mutex(State())
     private let adminLock = Mutex(())
@@ -126,8 +132,10 @@ public final class LogManager: Sendable {
         defaultConfig: LogConfig,
         environment: LogEnvironment,
         checkpoints: CheckpointStore,
+        directoryLock: DataDirectoryLock,
         loadObserver: (@Sendable (PartitionLoadEvent) -> Void)?
     ) {
+        self.directoryLock = directoryLock
         self.dataDirectory = dataDirectory
         self.defaultConfig = defaultConfig
         self.environment = environment
@@ -135,9 +143,12 @@ public final class LogManager: Sendable {
         self.loadObserver = loadObserver
     }
 
-    /// Opens a data directory (creating it if needed): loads the topics, reads the checkpoints,
-    /// recovers partitions after an unclean shutdown, and removes leftovers of interrupted topic
-    /// creations and deletions.
+    /// Opens a data directory (creating it if needed): locks it, loads the topics, reads the
+    /// checkpoints, recovers partitions after an unclean shutdown, and removes leftovers of
+    /// interrupted topic creations and deletions.
+    ///
+    /// - Throws: `.dataDirectoryLocked` when another manager (another process, or this one) has
+    ///   the directory open; nothing in it has been read or changed then.
     ///
     /// - Parameters:
     ///   - flushThreadCount: Threads that run fsyncs (each blocks while its fsync runs).
@@ -153,7 +164,13 @@ public final class LogManager: Sendable {
         onPartitionLoad: (@Sendable (PartitionLoadEvent) -> Void)? = nil
     ) async throws(StorageError) -> LogManager {
         try fileSystem.makeDirectory(atPath: dataDirectory)
-        try fileSystem.fsyncDirectory(atPath: parentDirectory(of: dataDirectory))
+        let directoryLock = try DataDirectoryLock.acquire(dataDirectory: dataDirectory, fileSystem: fileSystem)
+        do {
+            try fileSystem.fsyncDirectory(atPath: parentDirectory(of: dataDirectory))
+        } catch {
+            directoryLock.release()
+            throw error
+        }
         let checkpoints = CheckpointStore(dataDirectory: dataDirectory, fileSystem: fileSystem)
         let environment = LogEnvironment(
             fileSystem: fileSystem,
@@ -170,12 +187,14 @@ public final class LogManager: Sendable {
             defaultConfig: defaultConfig,
             environment: environment,
             checkpoints: checkpoints,
+            directoryLock: directoryLock,
             loadObserver: onPartitionLoad
         )
         do {
             try manager.load()
         } catch {
             environment.flushPool.shutdown()
+            directoryLock.release()
             throw error
         }
         return manager
@@ -452,7 +471,8 @@ public final class LogManager: Sendable {
 
     /// Clean shutdown: stops appends, fsyncs every partition and writes its index files, writes
     /// both checkpoints and then the clean-shutdown marker, so the next `open` scans nothing.
-    /// Without the marker (a failed flush), the next open recovers.
+    /// Without the marker (a failed flush), the next open recovers. Either way the data
+    /// directory's lock is released last.
     public func close() async throws(StorageError) {
         let alreadyClosed = self.state.withLock { state in
             defer { state.isClosed = true }
@@ -478,6 +498,8 @@ public final class LogManager: Sendable {
         defer {
             self.environment.flushPool.shutdown()
             self.checkpoints.partitions.withLock { $0.removeAll() }
+            // Last: the directory is free for the next manager only once nothing writes to it.
+            self.directoryLock.release()
         }
         if let failure = failures.first { throw failure }
         try self.checkpoints.writeRecoveryPoints()

@@ -61,6 +61,21 @@ public struct PosixFileSystem: FileSystem {
         }
     }
 
+    public func openFileLocked(atPath path: String) throws(StorageError) -> (any StorageFile)? {
+        let descriptor = try retryingEINTR("open", path) { open(path, O_RDWR | O_CLOEXEC | O_CREAT, 0o644) }
+        // flock, not fcntl: an fcntl lock belongs to the process and is dropped when any of its
+        // descriptors for the file closes (reading the lock file would release it), and two opens
+        // in one process never conflict. A flock belongs to this open file description only.
+        while systemFlock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            _ = systemClose(descriptor)
+            if code == EWOULDBLOCK { return nil }
+            throw posixError("flock", path, code)
+        }
+        return PosixFile(path: path, descriptor: descriptor)
+    }
+
     public func fsyncDirectory(atPath path: String) throws(StorageError) {
         let descriptor = try retryingEINTR("open", path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { _ = systemClose(descriptor) }
@@ -191,4 +206,5 @@ func posixError(_ name: String, _ path: String, _ code: Int32) -> StorageError {
 // Free functions so the calls resolve to the C library rather than to same-named methods.
 private func systemClose(_ descriptor: Int32) -> Int32 { close(descriptor) }
 private func systemFsync(_ descriptor: Int32) -> Int32 { fsync(descriptor) }
+private func systemFlock(_ descriptor: Int32, _ operation: Int32) -> Int32 { flock(descriptor, operation) }
 private func systemRename(_ source: String, _ destination: String) -> Int32 { rename(source, destination) }

@@ -8,7 +8,7 @@ public struct StorageError: Error, Hashable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case corruptBatch, invalidRecord, messageTooLarge, recordListTooLarge, offsetOutOfRange
             case unknownTopicOrPartition, topicAlreadyExists, invalidTopic, invalidPartitions, invalidConfig
-            case diskFull, io, closed, corruptFile, invalidTimestamp
+            case diskFull, io, closed, corruptFile, invalidTimestamp, dataDirectoryLocked
         }
 
         private let base: Base
@@ -39,6 +39,8 @@ public struct StorageError: Error, Hashable, CustomStringConvertible {
         public static let closed = Code(.closed)
         /// A metadata or checkpoint file that cannot be parsed.
         public static let corruptFile = Code(.corruptFile)
+        /// Another process (or another `LogManager` in this one) has the data directory open.
+        public static let dataDirectoryLocked = Code(.dataDirectoryLocked)
 
         public var description: String { self.base.rawValue }
     }

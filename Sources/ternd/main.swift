@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 import Synchronization
@@ -98,7 +99,10 @@ struct Ternd: AsyncParsableCommand {
         let exporter = MetricsExporter(registry: PrometheusCollectorRegistry())
         MetricsSystem.bootstrap(exporter.makeFactory())
         let health = HealthState()
-        // The admin listener comes first, so probes answer (503) while the logs load or recover.
+        // Both listeners bind before anything touches the data directory, so a port in use stops
+        // ternd before it creates, locks or recovers anything. The admin listener also serves at
+        // once, so probes answer (503) while the logs load or recover; the Kafka socket is only
+        // bound (connections refused) until the broker is open.
         let admin: AdminServer
         do {
             admin = try await AdminServer.bind(
@@ -108,9 +112,19 @@ struct Ternd: AsyncParsableCommand {
                 logger: logger
             )
         } catch {
-            throw StartupError("cannot bind the admin listener to \(settings.httpHost):\(settings.httpPort): \(error)")
+            throw StartupError(
+                "cannot bind the admin listener to \(settings.httpHost):\(settings.httpPort): "
+                    + "\(describe(error)); choose another port with --http-port"
+            )
         }
         logger.info("admin listener up", metadata: ["address": "\(admin.localAddress)"])
+        let kafkaSocket: ListenerSocket
+        do {
+            kafkaSocket = try ListenerSocket.bind(host: settings.host, port: settings.port)
+        } catch {
+            await admin.close()
+            throw StartupError("cannot bind the Kafka listener to \(error); choose another port with --port")
+        }
 
         let startup = BrokerStartup()
         let brokerService = BrokerService(
@@ -121,7 +135,13 @@ struct Ternd: AsyncParsableCommand {
             partitionLoadDelay: environment["TERN_TEST_PARTITION_LOAD_DELAY_MS"].flatMap { Int($0) },
             logger: logger
         )
-        let kafkaService = KafkaListenerService(settings: settings, health: health, startup: startup, logger: logger)
+        let kafkaService = KafkaListenerService(
+            settings: settings,
+            socket: kafkaSocket,
+            health: health,
+            startup: startup,
+            logger: logger
+        )
         // Graceful shutdown runs in reverse order, each service after the previous one returned:
         // the Kafka listener drains (readiness already 503), then the logs are flushed and closed,
         // then the admin listener goes, so liveness answers until the end.
@@ -223,6 +243,9 @@ struct BrokerService: Service {
                     if let delay { usleep(UInt32(delay) * 1000) }
                 }
             )
+        } catch  where error.code == .dataDirectoryLocked {
+            self.startup.finish(nil)
+            throw StartupError("cannot open the data directory: \(error.message)")
         } catch {
             self.startup.finish(nil)
             throw error
@@ -257,6 +280,8 @@ struct BrokerService: Service {
 /// shutdown stops accepting and reading, answers what was read, then returns.
 struct KafkaListenerService: Service {
     let settings: BrokerSettings
+    /// Bound before the data directory was opened; listened on once the broker is open.
+    let socket: ListenerSocket
     let health: HealthState
     let startup: BrokerStartup
     let logger: Logger
@@ -270,21 +295,32 @@ struct KafkaListenerService: Service {
         } onGracefulShutdown: {
             startup.finish(nil)
         }
-        guard let broker, !Task.isShuttingDownGracefully else { return }
+        guard let broker, !Task.isShuttingDownGracefully else {
+            self.socket.close()
+            // Startup failed (the broker service threw) or shutdown began. Returning now would
+            // race the broker's error to the group, which then reports "a service has finished
+            // unexpectedly" instead of why (e.g. the data directory is locked): wait for the
+            // shutdown that error starts.
+            try? await gracefulShutdown()
+            return
+        }
         let server: KafkaServer
         do {
-            server = try await KafkaServer.bind(
+            server = try await KafkaServer.listen(
+                on: self.socket,
                 configuration: .init(
                     host: self.settings.host,
                     port: self.settings.port,
-                    maximumRequestBytes: self.settings.maximumRequestBytes
+                    maximumRequestBytes: self.settings.maximumRequestBytes,
+                    connectionsMaxIdleMs: self.settings.connectionsMaxIdleMs
                 ),
                 broker: broker,
                 logger: self.logger
             )
         } catch {
             throw StartupError(
-                "cannot bind the Kafka listener to \(self.settings.host):\(self.settings.port): \(error)"
+                "cannot listen on \(self.settings.host):\(self.settings.port): \(describe(error)); "
+                    + "choose another port with --port"
             )
         }
         self.logger.info(
@@ -318,6 +354,16 @@ struct AdminListenerService: Service {
             Task { await server.close() }
         }
     }
+}
+
+/// An error for a startup message; NIO's errno errors in Tern's wording (their own description
+/// has a stray parenthesis: `Address already in use) (errno: 98)`).
+func describe(_ error: any Error) -> String {
+    if let error = error as? IOError {
+        let call = error.description.prefix(while: { $0 != "(" && $0 != ":" })
+        return describeErrno(String(call), error.errnoCode)
+    }
+    return "\(error)"
 }
 
 struct StartupError: Error, CustomStringConvertible {

@@ -44,11 +44,21 @@ import Testing
 
     @Test(arguments: [
         ["no.such.setting": "1"], ["num.partitions": "0"], ["port": "many"], ["auto.create.topics.enable": "maybe"],
-        ["log.retention.ms": "-5"], ["log.message.timestamp.type": "Whenever"],
+        ["log.retention.ms": "-5"], ["log.message.timestamp.type": "Whenever"], ["connections.max.idle.ms": "0"],
+        ["connections.max.idle.ms": "soon"],
     ])
     func badValuesAreRefusedWithTheirName(properties: [String: String]) {
         let error = #expect(throws: BrokerSettings.Error.self) { try BrokerSettings.resolve([properties]) }
         #expect(error?.description.contains(String(properties.keys.first!.split(separator: ".").last!)) == true)
+    }
+
+    /// `connections.max.idle.ms`: Kafka's 10 minutes by default; -1 turns it off; also from
+    /// `TERN_CONNECTIONS_MAX_IDLE_MS`.
+    @Test func connectionsMaxIdleMs() throws {
+        #expect(try BrokerSettings.resolve([]).connectionsMaxIdleMs == 600_000)
+        #expect(try BrokerSettings.resolve([["connections.max.idle.ms": "-1"]]).connectionsMaxIdleMs == -1)
+        let environment = BrokerSettings.properties(fromEnvironment: ["TERN_CONNECTIONS_MAX_IDLE_MS": "1500"])
+        #expect(try BrokerSettings.resolve([environment]).connectionsMaxIdleMs == 1500)
     }
 
     @Test func malformedPropertiesLinesAreRefused() {

@@ -1,0 +1,247 @@
+import Logging
+import NIOCore
+import NIOPosix
+import TernBroker
+import TernServer
+import TernStorage
+import TernWire
+import Testing
+
+/// What ends a connection besides bad input: `connections.max.idle.ms`, a frame left unfinished,
+/// the peer closing while a request is parked, and a shutdown while one is.
+@Suite struct ConnectionLifecycleTests {
+    private typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    private func withServer(
+        connectionsMaxIdleMs: Int64 = -1,
+        initialRebalanceDelayMs: Int64 = 60_000,
+        _ body: (KafkaServer) async throws -> Void
+    ) async throws {
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let brokerConfiguration = try BrokerSettings.resolve([
+            ["group.initial.rebalance.delay.ms": "\(initialRebalanceDelayMs)"]
+        ]).broker
+        let server = try await KafkaServer.bind(
+            configuration: .init(host: "127.0.0.1", port: 0, connectionsMaxIdleMs: connectionsMaxIdleMs),
+            broker: try Broker(
+                configuration: brokerConfiguration,
+                logs: try await LogManager.open(
+                    dataDirectory: "/data",
+                    defaultConfig: LogConfig(),
+                    fileSystem: InMemoryFileSystem(),
+                    logger: logger
+                ),
+                logger: logger
+            ),
+            logger: logger
+        )
+        try await withThrowingTaskGroup { group in
+            group.addTask { try await server.run() }
+            defer { group.cancelAll() }
+            try await body(server)
+            await server.shutdownGracefully()
+        }
+    }
+
+    private func connect(to server: KafkaServer) async throws -> Connection {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(to: server.localAddress) {
+            channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder()))
+                return try Connection(wrappingChannelSynchronously: channel)
+            }
+        }
+    }
+
+    private func apiVersionsFrame(correlationId: Int32) -> ByteBuffer {
+        var frame = ByteBuffer()
+        ApiVersionsRequest(clientSoftwareName: "test", clientSoftwareVersion: "1")
+            .writeFrame(to: &frame, version: 3, correlationId: correlationId, clientId: "test")
+        return frame
+    }
+
+    /// A JoinGroup for a new group: it parks for `group.initial.rebalance.delay.ms`.
+    private func joinGroupFrame(correlationId: Int32) -> ByteBuffer {
+        var frame = ByteBuffer()
+        JoinGroupRequest(
+            groupId: "parked",
+            sessionTimeoutMs: 30_000,
+            rebalanceTimeoutMs: 30_000,
+            protocolType: "consumer",
+            protocols: [.init(name: "range", metadata: ByteBuffer(bytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))]
+        ).writeFrame(to: &frame, version: 2, correlationId: correlationId, clientId: "test")
+        return frame
+    }
+
+    /// Reads until the broker closes the connection (or, so a broken timeout fails rather than
+    /// hangs, until the test gives up after 30 s and closes it); the responses seen and how long
+    /// it took. Bounds on the time are loose: on a loaded machine the test process can stall for
+    /// seconds.
+    private func readUntilClosed(
+        _ connection: Connection,
+        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>
+    ) async -> (responses: Int, elapsed: Duration) {
+        let giveUp = Self.closeAfter(connection, .seconds(30))
+        defer { giveUp.cancel() }
+        let start = ContinuousClock.now
+        var responses = 0
+        do {
+            for try await _ in inbound { responses += 1 }
+        } catch {}
+        return (responses, ContinuousClock.now - start)
+    }
+
+    private static func closeAfter(_ connection: Connection, _ delay: Duration) -> Task<Void, Never> {
+        let channel = connection.channel
+        return Task {
+            guard (try? await Task.sleep(for: delay)) != nil else { return }
+            channel.close(promise: nil)
+        }
+    }
+
+    private func waitUntil(_ condition: () -> Bool, timeout: Duration = .seconds(5)) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+
+    @Test func anIdleConnectionIsClosedAfterTheIdleTimeout() async throws {
+        try await withServer(connectionsMaxIdleMs: 300) { server in
+            let connection = try await connect(to: server)
+            try await connection.executeThenClose { inbound, _ in
+                let (responses, elapsed) = await readUntilClosed(connection, inbound)
+                #expect(responses == 0)
+                #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(25), "closed after \(elapsed)")
+            }
+        }
+    }
+
+    /// Requests keep a connection open past the timeout; it is closed once they stop.
+    @Test func requestsKeepAConnectionOpen() async throws {
+        let idle = Duration.milliseconds(500)
+        try await withServer(connectionsMaxIdleMs: 500) { server in
+            let connection = try await connect(to: server)
+            try await connection.executeThenClose { inbound, outbound in
+                var iterator = inbound.makeAsyncIterator()
+                var lastReply = ContinuousClock.now
+                for id in Int32(1)...20 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    let sent = ContinuousClock.now
+                    let gap = sent - lastReply
+                    let answered = try? await {
+                        try await outbound.write(apiVersionsFrame(correlationId: id))
+                        return try await iterator.next()
+                    }()
+                    guard answered ?? nil != nil else {
+                        // Closed. Fine only if the connection really sat idle for the timeout:
+                        // the request went out after a stall of this process longer than it, or
+                        // a stall held the request unread that long.
+                        let sendToClose = ContinuousClock.now - sent
+                        #expect(
+                            gap >= idle || sendToClose >= idle,
+                            "closed at request \(id), \(gap) after the previous reply"
+                        )
+                        return
+                    }
+                    lastReply = ContinuousClock.now
+                }
+                // 2 s of requests every 100 ms: four timeouts' worth, still open. Now silence.
+                let giveUp = Self.closeAfter(connection, .seconds(30))
+                defer { giveUp.cancel() }
+                let start = ContinuousClock.now
+                #expect(try await iterator.next() == nil)
+                let elapsed = ContinuousClock.now - start
+                #expect(elapsed >= .milliseconds(400) && elapsed < .seconds(25), "closed after \(elapsed)")
+            }
+        }
+    }
+
+    /// A client that sends part of a frame and stops is dropped by the same timeout: bytes of an
+    /// unfinished frame are not a request.
+    @Test func aFrameLeftUnfinishedIsDroppedByTheIdleTimeout() async throws {
+        try await withServer(connectionsMaxIdleMs: 300) { server in
+            let connection = try await connect(to: server)
+            try await connection.executeThenClose { inbound, outbound in
+                var partial = ByteBuffer()
+                partial.writeInteger(Int32(100))
+                partial.writeBytes([0, 18, 0, 3, 0, 0])
+                try await outbound.write(partial)
+                let (responses, elapsed) = await readUntilClosed(connection, inbound)
+                #expect(responses == 0)
+                #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(25), "closed after \(elapsed)")
+            }
+            #expect(try await waitUntil { server.openConnectionCount == 0 })
+        }
+    }
+
+    /// A request waiting for its reply is not idleness: a JoinGroup parked for 1 s is answered
+    /// through a 300 ms idle timeout.
+    @Test func aParkedRequestIsNotIdle() async throws {
+        try await withServer(connectionsMaxIdleMs: 300, initialRebalanceDelayMs: 1_000) { server in
+            let connection = try await connect(to: server)
+            try await connection.executeThenClose { inbound, outbound in
+                try await outbound.write(joinGroupFrame(correlationId: 7))
+                var iterator = inbound.makeAsyncIterator()
+                var response = try #require(try await iterator.next(), "closed before the JoinGroup answer")
+                #expect(try ResponseHeader(from: &response, headerVersion: 0).correlationId == 7)
+                #expect(try JoinGroupResponse.decode(response, version: 2).errorCode == .none)
+            }
+        }
+    }
+
+    /// The peer goes away while its JoinGroup is parked (for a minute here): the connection ends
+    /// at once instead of when the rebalance completes.
+    @Test func closingTheSocketEndsAParkedRequest() async throws {
+        try await withServer { server in
+            let connection = try await connect(to: server)
+            try await connection.executeThenClose { _, outbound in
+                try await outbound.write(joinGroupFrame(correlationId: 1))
+                #expect(try await waitUntil { server.openConnectionCount == 1 })
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(
+                try await waitUntil({ server.openConnectionCount == 0 }, timeout: .seconds(20)),
+                "the connection outlived its socket"
+            )
+        }
+    }
+
+    /// A shutdown does not wait for a parked request either: it is dropped (the connection closes
+    /// without its response) and the listener stops at once.
+    @Test func shutdownDropsAParkedRequest() async throws {
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let server = try await KafkaServer.bind(
+            configuration: .init(host: "127.0.0.1", port: 0),
+            broker: try Broker(
+                configuration: try BrokerSettings.resolve([["group.initial.rebalance.delay.ms": "60000"]]).broker,
+                logs: try await LogManager.open(
+                    dataDirectory: "/data",
+                    defaultConfig: LogConfig(),
+                    fileSystem: InMemoryFileSystem(),
+                    logger: logger
+                ),
+                logger: logger
+            ),
+            logger: logger
+        )
+        let running = Task { try await server.run() }
+        let connection = try await connect(to: server)
+        try await connection.executeThenClose { inbound, outbound in
+            try await outbound.write(apiVersionsFrame(correlationId: 1))
+            try await outbound.write(joinGroupFrame(correlationId: 2))
+            var iterator = inbound.makeAsyncIterator()
+            _ = try #require(try await iterator.next())  // ApiVersions
+            try await Task.sleep(for: .milliseconds(200))
+            let start = ContinuousClock.now
+            await server.shutdownGracefully()
+            #expect(try await iterator.next() == nil, "the parked JoinGroup was answered")
+            try await running.value
+            let elapsed = ContinuousClock.now - start
+            // It used to wait for the rebalance: a minute here.
+            #expect(elapsed < .seconds(10), "shutdown took \(elapsed)")
+        }
+    }
+}
