@@ -69,6 +69,22 @@ public enum ClientProperties {
             summary: "Producer: how long to wait to fill a batch"
         ),
         .init(
+            name: "partitioner",
+            aliases: [],
+            kind: .choice([
+                "random", "consistent", "consistent_random", "murmur2", "murmur2_random", "fnv1a", "fnv1a_random",
+            ]),
+            defaultValue: "consistent_random",
+            summary: "Producer: key → partition as librdkafka (murmur2_random is the Java client's)"
+        ),
+        .init(
+            name: "sticky.partitioning.linger.ms",
+            aliases: [],
+            kind: .integer,
+            defaultValue: "",
+            summary: "Producer: ms null-key records stay on one partition (default 2 × linger.ms; 0: random each)"
+        ),
+        .init(
             name: "batch.size",
             aliases: [],
             kind: .integer,

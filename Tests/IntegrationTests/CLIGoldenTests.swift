@@ -243,6 +243,92 @@ import Testing
         }
     }
 
+    /// `-X partitioner=…`: every keyed record lands on the partition kcat (librdkafka) puts it on;
+    /// the random ones spread records over the partitions.
+    @Test func partitionersMatchKcat() async throws {
+        try await withTernd(environment: ["TERN_NUM_PARTITIONS": "6"]) { ternd in
+            let b = ternd.bootstrap
+            let keyed = (0..<60).map { "key-\($0):v\($0)" } + ["kafka:k", "123456789:n", "\u{e9}t\u{e9}:u", "a b c:s"]
+            // Empty keys (":v") and NULL keys (no delimiter) are placed deterministically by these.
+            let fixedEmptyAndNull = ["consistent", "murmur2", "fnv1a"]
+            let emptyHashed = ["murmur2_random", "fnv1a_random"]
+            /// key → partition, read back with kcat; NULL keys (no -Z: printed empty) as "".
+            func placement(_ topic: String) async throws -> [String: Set<String>] {
+                let read = try await run(kcat, ["-b", b, "-C", "-t", topic, "-e", "-q", "-f", "%k %p\\n"])
+                var result: [String: Set<String>] = [:]
+                for line in read.output.split(separator: "\n") {
+                    let space = line.lastIndex(of: " ")!
+                    result[String(line[..<space]), default: []].insert(String(line[line.index(after: space)...]))
+                }
+                return result
+            }
+            for partitioner in [nil, "consistent_random"] + fixedEmptyAndNull + emptyHashed {
+                var lines = keyed
+                if let partitioner, fixedEmptyAndNull.contains(partitioner) { lines += [":empty", "nokey"] }
+                if let partitioner, emptyHashed.contains(partitioner) { lines += [":empty"] }
+                let input = Data((lines.joined(separator: "\n") + "\n").utf8)
+                let name = partitioner ?? "default"
+                let args = ["-b", b, "-P", "-K:"] + (partitioner.map { ["-X", "partitioner=\($0)"] } ?? [])
+                let k = try await run(kcat, args + ["-t", "k-\(name)"], input: input)
+                let t = try await run(tern, args + ["-t", "t-\(name)"], input: input)
+                #expect(k.status == 0 && t.status == 0, "\(name): \(k.stderr) \(t.stderr)")
+                let kPlaced = try await placement("k-\(name)")
+                let tPlaced = try await placement("t-\(name)")
+                #expect(tPlaced == kPlaced, "\(name):\nkcat: \(kPlaced)\ntern: \(tPlaced)")
+                #expect(kPlaced.count == lines.count - (lines.contains("nokey") ? 1 : 0))
+                #expect(Set(kPlaced.values.flatMap { $0 }).count == 6, "\(name): keys use every partition")
+            }
+            // random: keyed records go anywhere; NULL keys spread too once sticky partitioning is off
+            // (librdkafka keeps them on one partition for sticky.partitioning.linger.ms, 10 ms).
+            let unkeyed = Data((0..<60).map { "line \($0)" }.joined(separator: "\n").utf8)
+            for (name, args, input) in [
+                ("random", ["-K:", "-X", "partitioner=random"], Data((keyed.joined(separator: "\n")).utf8)),
+                ("nullkeys", ["-X", "sticky.partitioning.linger.ms=0"], unkeyed),
+                ("minus1", ["-p", "-1", "-X", "sticky.partitioning.linger.ms=0"], unkeyed),
+            ] {
+                for (tool, topic) in [(kcat, "kr-\(name)"), (tern, "tr-\(name)")] {
+                    let produced = try await run(tool, ["-b", b, "-P", "-t", topic] + args, input: input)
+                    #expect(produced.status == 0, "\(name): \(produced.stderr)")
+                    let read = try await run(kcat, ["-b", b, "-C", "-t", topic, "-e", "-q", "-f", "%p\\n"])
+                    let used = Set(read.output.split(separator: "\n"))
+                    #expect(read.output.split(separator: "\n").count == 60 + (name == "random" ? 4 : 0))
+                    #expect(used.count > 1, "\(name) \(tool): all records in partition(s) \(used)")
+                }
+            }
+        }
+    }
+
+    /// Unkeyed records with the default settings: librdkafka's sticky partitioning keeps them on
+    /// one partition for 10 ms (2 × linger.ms), then picks another, so records typed over time
+    /// spread over the partitions (kcat reads a pipe to its end first, so only tern is checked).
+    @Test func unkeyedRecordsSpreadOverTime() async throws {
+        try await withTernd(environment: ["TERN_NUM_PARTITIONS": "6"]) { ternd in
+            let b = ternd.bootstrap
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: self.tern)
+            process.arguments = ["-b", b, "-P", "-t", "spread"]
+            process.environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }
+            let stdin = Pipe()
+            process.standardInput = stdin
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            for i in 0..<12 {
+                try stdin.fileHandleForWriting.write(contentsOf: Data("line \(i)\n".utf8))
+                try await Task.sleep(for: .milliseconds(40))
+            }
+            try stdin.fileHandleForWriting.close()
+            let deadline = ContinuousClock.now + .seconds(15)
+            while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(process.terminationStatus == 0)
+            let read = try await self.run(self.kcat, ["-b", b, "-C", "-t", "spread", "-e", "-q", "-f", "%p\\n"])
+            let partitions = read.output.split(separator: "\n")
+            #expect(partitions.count == 12)
+            #expect(Set(partitions).count > 1, "every record in partition \(Set(partitions))")
+        }
+    }
+
     @Test func jsonCopyBase64AndHumanTimestamps() async throws {
         try await withTernd(environment: ["TERN_NUM_PARTITIONS": "3"]) { ternd in
             let b = ternd.bootstrap
