@@ -414,7 +414,7 @@ import Testing
             let describe = try await tern(["topic", "describe", "orders", "--json"])
             #expect(
                 describe.output.contains(
-                    #"{"partition":1,"leader":0,"replicas":[0],"isr":[0],"earliestOffset":0,"latestOffset":3}"#
+                    #"{"partition":1,"leader":0,"replicas":[0],"isr":[0],"earliestOffset":0,"latestOffset":3,"records":3}"#
                 )
             )
             #expect(describe.output.contains(#""configs":{"retention.ms":"3600000"}"#))
