@@ -117,7 +117,7 @@ let package = Package(
             name: "tern",
             dependencies: [
                 "TernCLICore", "TernClient", "TernWire", "TernRecords", "TernCompression", nioCore, nioConcurrencyHelpers,
-                argumentParser, histogram,
+                argumentParser, histogram, logging,
             ],
             swiftSettings: strictSettings
         ),

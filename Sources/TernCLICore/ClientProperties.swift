@@ -233,7 +233,14 @@ public enum ClientProperties {
             summary: "Ignored (Tern always negotiates versions)"
         ),
         .init(name: "produce.offset.report", aliases: [], kind: .ignored, defaultValue: "true", summary: "Ignored"),
-        .init(name: "debug", aliases: ["log_level"], kind: .ignored, defaultValue: "", summary: "Ignored"),
+        .init(
+            name: "debug",
+            aliases: [],
+            kind: .string,
+            defaultValue: "",
+            summary: "Debug logging on stderr (same as -d)"
+        ),
+        .init(name: "log_level", aliases: [], kind: .ignored, defaultValue: "", summary: "Ignored"),
         .init(
             name: "statistics.interval.ms",
             aliases: ["socket.keepalive.enable", "broker.address.family"],

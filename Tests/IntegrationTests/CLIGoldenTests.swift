@@ -8,7 +8,9 @@ import Testing
     let kcat = "/usr/bin/kcat"
     var tern: String { Paths.buildProducts.appendingPathComponent("tern").path }
     /// No ~/.config/kcat.conf of the machine's user may leak into either tool.
-    let environment: [String: String] = ["HOME": "/nonexistent-tern-test-home", "KCAT_CONFIG": ""]
+    let environment: [String: String] = [
+        "HOME": "/nonexistent-tern-test-home", "KCAT_CONFIG": "", "TERN_BROKERS": "",
+    ]
 
     func run(_ tool: String, _ arguments: [String], input: Data? = nil) async throws -> CommandResult {
         try await runCommand(tool, arguments, input: input, environment: environment, timeout: .seconds(30))
@@ -326,6 +328,50 @@ import Testing
             let partitions = read.output.split(separator: "\n")
             #expect(partitions.count == 12)
             #expect(Set(partitions).count > 1, "every record in partition \(Set(partitions))")
+        }
+    }
+
+    /// Errors a kcat user understands: what failed, where, in librdkafka's words for broker errors.
+    @Test func errorMessagesReadLikeKcat() async throws {
+        try await withTernd { ternd in
+            let b = ternd.bootstrap
+            // Nothing listens: "Connection refused" and the address (not NIO's "connection reset").
+            let port = try await freePort()
+            let refused = try await run(tern, ["-b", "127.0.0.1:\(port)", "-L", "-m", "2"])
+            #expect(refused.status == 1)
+            #expect(refused.stderr == "% ERROR: cannot connect to 127.0.0.1:\(port): Connection refused\n")
+            // An HTTP server (ternd's admin port) is not a Kafka broker.
+            let http = try await run(tern, ["-b", "127.0.0.1:\(ternd.httpPort)", "-L", "-m", "2"])
+            #expect(http.status == 1)
+            #expect(
+                http.stderr.hasPrefix("% ERROR: 127.0.0.1:\(ternd.httpPort) is not a Kafka broker"),
+                "\(http.stderr)"
+            )
+            #expect(http.stderr.contains("an HTTP server?"))
+            #expect(!http.stderr.contains("WireError"))
+            // A batch larger than the topic's segment: librdkafka's text for RECORD_LIST_TOO_LARGE.
+            let created = try await run(
+                tern,
+                ["topic", "create", "small", "-b", b, "--config", "segment.bytes=1000"]
+            )
+            #expect(created.stdout == Data("Created topic \"small\" with 1 partition.\n".utf8))
+            let big = Data(repeating: UInt8(ascii: "a"), count: 3000)
+            let k = try await run(kcat, ["-b", b, "-P", "-t", "small"], input: big)
+            let t = try await run(tern, ["-b", b, "-P", "-t", "small"], input: big)
+            #expect(k.status == 1 && t.status == 1)
+            let kcatLine =
+                "% Delivery failed for message: Broker: Message batch larger than configured server segment size"
+            #expect(k.stderr.contains(kcatLine))
+            #expect(t.stderr.hasPrefix(kcatLine), "\(t.stderr)")
+            #expect(!t.stderr.contains("RECORD_LIST_TOO_LARGE"))
+            // -d: each request's API and version, and each response's error codes, on stderr.
+            let debug = try await run(tern, ["-b", b, "-L", "-t", "no-such-topic", "-d", "protocol"])
+            #expect(debug.stderr.contains("request Metadata v"), "\(debug.stderr)")
+            #expect(debug.stderr.contains("response ApiVersions v3 from \(b): no errors"))
+            #expect(debug.stderr.contains("errors UNKNOWN_TOPIC_OR_PARTITION(3)"))
+            let quiet = try await run(tern, ["-b", b, "-L", "-t", "no-such-topic"])
+            #expect(quiet.stdout == debug.stdout)
+            #expect(!quiet.stderr.contains("request Metadata"))
         }
     }
 
