@@ -10,6 +10,7 @@ import TernBroker
 import TernOperations
 import TernServer
 import TernStorage
+import TernVersion
 
 @main
 struct Ternd: AsyncParsableCommand {
@@ -20,7 +21,8 @@ struct Ternd: AsyncParsableCommand {
             Settings come from flags, then TERN_* environment variables (e.g. TERN_NUM_PARTITIONS), then
             the --config properties file (Kafka's key=value names), then defaults. See docs/configuration.md
             and, for metrics, probes and logs, docs/operations.md.
-            """
+            """,
+        version: "ternd \(TernVersion.text)"
     )
 
     @Option(help: "Directory holding the partition logs (default ./tern-data).")

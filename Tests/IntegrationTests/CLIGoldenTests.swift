@@ -375,6 +375,56 @@ import Testing
         }
     }
 
+    /// `tern -h` is about Tern; `--version` names the commit the binaries were built from.
+    @Test func helpAndVersion() async throws {
+        let help = try await run(tern, ["-h"])
+        #expect(help.status == 0)
+        #expect(help.output.contains("Tern and Kafka brokers"))
+        #expect(!help.output.contains("librdkafka"))
+        #expect(help.output.contains("$HOME/.config/tern.conf"))
+        #expect(help.output.contains("$TERN_BROKERS"))
+        #expect(help.output.contains("partitioner="))
+        #expect(help.output.split(separator: "\n").allSatisfy { $0.count <= 104 })
+        let expected = try await run("/usr/bin/git", ["-C", Paths.packageRoot.path, "rev-parse", "--short=12", "HEAD"])
+        let commit = expected.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        for (tool, args, name) in [
+            (tern, ["--version"], "tern"), (tern, ["-V"], "tern"), (Paths.ternd, ["--version"], "ternd"),
+        ] {
+            let version = try await run(tool, args)
+            #expect(version.status == 0)
+            let line = version.output
+            #expect(line.hasPrefix("\(name) 0.1.0 (commit "), "\(line)")
+            // The commit of this checkout (built from it; "-dirty" when tracked files had changes).
+            #expect(
+                line.contains("(commit \(commit))") || line.contains("(commit \(commit)-dirty)"),
+                "\(line) vs \(commit)"
+            )
+        }
+    }
+
+    /// TERN_BROKERS stands in for -b in kcat mode, as in the subcommands.
+    @Test func ternBrokersInKcatMode() async throws {
+        try await withTernd { ternd in
+            var environment = self.environment
+            environment["TERN_BROKERS"] = ternd.bootstrap
+            let produced = try await runCommand(
+                tern,
+                ["-P", "-t", "env"],
+                input: Data("a\nb\n".utf8),
+                environment: environment,
+                timeout: .seconds(30)
+            )
+            #expect(produced.status == 0, "\(produced.stderr)")
+            let read = try await runCommand(
+                tern,
+                ["-C", "-t", "env", "-e", "-q"],
+                environment: environment,
+                timeout: .seconds(30)
+            )
+            #expect(read.output == "a\nb\n", "\(read.stderr)")
+        }
+    }
+
     @Test func jsonCopyBase64AndHumanTimestamps() async throws {
         try await withTernd(environment: ["TERN_NUM_PARTITIONS": "3"]) { ternd in
             let b = ternd.bootstrap
