@@ -564,6 +564,26 @@ import Testing
             #expect(bench.status == 0, "\(bench.stderr)")
             #expect(bench.output.hasPrefix(#"{"bench":"produce","records":2000,"bytes":128000,"#))
             #expect(bench.output.contains(#""p99_ms":"#))
+            #expect(bench.output.split(separator: "\n").count == 1)
+            #expect(!bench.stderr.contains("summary"), "--json prints only the JSON object")
+            // Not a terminal: plain progress lines on stderr, then the summary table; stdout keeps
+            // the one key=value line.
+            let plain = try await self.run(
+                self.tern,
+                [
+                    "bench", "produce", "-b", b, "--topic", "bench-plain", "-n", "600", "-s", "16", "--rate", "1000",
+                    "--progress-interval", "0.1",
+                ]
+            )
+            #expect(plain.status == 0, "\(plain.stderr)")
+            #expect(plain.output.hasPrefix("produce: records=600 bytes=9600 "))
+            #expect(plain.output.split(separator: "\n").count == 1)
+            let progressLines = plain.stderr.split(separator: "\n").filter { $0.hasPrefix("produce: ") }
+            #expect(progressLines.count >= 2, "\(plain.stderr)")
+            #expect(progressLines.first?.contains("/600 records (") == true)
+            #expect(progressLines.first?.contains("ETA ") == true)
+            #expect(plain.stderr.contains("produce summary\n  records             600\n"), "\(plain.stderr)")
+            #expect(!plain.stderr.contains("\u{1B}["), "no terminal escapes in a pipe")
             let segment = ternd.dataDirectory.appendingPathComponent("bench-0/00000000000000000000.log").path
             let dump = try await self.run(self.tern, ["dump-log", segment])
             #expect(dump.status == 0, "\(dump.stderr)")
