@@ -16,9 +16,9 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Load generators in the spirit of kafka-producer-perf-test: throughput and latency percentiles.",
         discussion: """
-            Each shows its progress on stderr (a bar with percent, rate and ETA on a terminal, a plain
-            line every 5 s otherwise; see --progress-interval), then prints one summary line
-            (key=value) on stdout and a summary table on stderr, or only a JSON object on stdout with
+            Each shows its progress on stderr (a bar with percent, rate and ETA on a terminal, a plain \
+            line every 5 s otherwise; see --progress-interval), then prints one summary line \
+            (key=value) on stdout and a summary table on stderr, or only a JSON object on stdout with \
             --json. Latencies come from an HdrHistogram with microsecond resolution.
             """,
         subcommands: [Produce.self, Consume.self, EndToEnd.self]

@@ -93,8 +93,9 @@ extension BenchCommand {
             commandName: "e2e",
             abstract: "Produce and consume at once; report end-to-end latency (send → delivered to the consumer).",
             discussion: """
-                The consumer starts at the end of the topic, then the producers send. Each value
+                The consumer starts at the end of the topic, then the producers send. Each value \
                 carries its send time, so latency is measured on one clock.
+
                 Example: tern bench e2e -b localhost:9092 --records 100000 --rate 10000
                 """
         )

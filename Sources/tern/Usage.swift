@@ -20,15 +20,13 @@ enum Usage {
           -c <cnt>           Limit message count
           -m <seconds>       How long to wait for the cluster (metadata, connections); default: 5 seconds
           -F <config-file>   Read configuration properties from a file of "property=value" lines.
-                             Without -F: the file in $KCAT_CONFIG, else the first of
-                             $HOME/.config/tern.conf and $HOME/.config/kcat.conf that exists.
-                             -F none reads no file.
+                             Without -F: $KCAT_CONFIG names the file, else $HOME/.config/tern.conf is read.
+                             If that does not exist, $HOME/.config/kcat.conf is read. -F none reads no file.
           -X list            List the configuration properties tern knows
           -X prop=val        Set a configuration property (kcat's names; a "topic." prefix is accepted)
           -X dump            Dump the configuration and exit
-          -d <dbg1,...>      Debug logging on stderr: each request sent (API, version) and the error
-                             codes of each response, with the client's own debug messages.
-                             Any context (all, protocol, broker, ...) turns it all on.
+          -d <dbg1,...>      Log each request (API, version) and each response's error codes on stderr.
+                             Any context (all, protocol, broker, ...) turns on all of Tern's debug log.
           -q                 Be quiet (verbosity set to 0)
           -v                 Increase verbosity
           -E                 Do not exit on non-fatal error
@@ -38,22 +36,19 @@ enum Usage {
         Producer options:
           -z snappy|gzip|lz4|zstd Message compression (default: none)
           -p -1              Let the partitioner pick the partition (the default)
-          -X partitioner=<p> How keys map to partitions, as in kcat: consistent_random (the default),
-                             consistent, murmur2, murmur2_random (the Java client's), fnv1a,
-                             fnv1a_random or random
+          -X partitioner=<p> How keys map to partitions, as in kcat (default: consistent_random).
+                             Or: consistent, murmur2, murmur2_random (Java's), fnv1a, fnv1a_random, random
           -D <delim>         Delimiter to split input into messages
           -K <delim>         Delimiter to split input key and message
           -k <str>           Use a fixed key for all messages; with -K, a message's own key wins
           -H <header=value>  Add a message header (may be given more than once)
-          -l                 Send messages from a file separated by the delimiter, as with stdin
-                             (only one file allowed)
+          -l                 Send messages from a file split at the delimiter, as with stdin (one file only)
           -T                 Output sent messages to stdout, acting like tee
           -c <cnt>           Exit after producing this number of messages
           -Z                 Send empty messages and keys as NULL
-          file1 file2..      Read messages from files: each whole file is one message
-                             (with -l, one file split at the delimiter)
-          -J                 (Tern) Each input message is a JSON envelope as written by -C -J:
-                             its own key, payload, headers, partition and ts
+          file1 file2..      Read messages from files, each whole file one message (with -l: see above)
+          -J                 (Tern) Each input message is a JSON envelope as written by -C -J.
+                             Its key, payload, headers, partition and ts are used.
 
         Consumer options:
           -o <offset>        Offset to start consuming from:
@@ -88,23 +83,20 @@ enum Usage {
           -K <delim>         Print message keys, followed by this delimiter
           -O                 Print message offset using -K delimiter
           -c <cnt>           Exit after consuming this number of messages
-          -Z                 Print NULL values and keys as "NULL" instead of empty
-                             (with -J, NULL is always null)
+          -Z                 Print NULL values and keys as "NULL" instead of empty (with -J, always null)
           -u                 Unbuffered output
 
         Metadata options (-L):
           -t <topic>         Topic to query (optional)
 
         Query options (-Q):
-          -t <t>:<p>:<ts>    Get the offset for topic <t>, partition <p> at timestamp <ts>
-                             (milliseconds since the epoch, UTC).
+          -t <t>:<p>:<ts>    Get the offset for topic <t>, partition <p> at timestamp <ts> (ms since epoch).
                              -t may be given more than once, each partition only once.
 
         Format string tokens:
           %s                 Message payload
           %S                 Message payload length (or -1 for NULL)
-          %R                 Message payload length (or -1 for NULL) serialized
-                             as a binary big endian 32-bit signed integer
+          %R                 Message payload length (or -1 for NULL) as a big-endian 32-bit binary integer
           %k                 Message key
           %K                 Message key length (or -1 for NULL)
           %T                 Message timestamp (milliseconds since epoch UTC)
@@ -147,8 +139,8 @@ enum Usage {
           tern -Q -b broker -t <topic>:<partition>:<timestamp>
 
         Tern additions:
-          --base64           With -J: key, payload and header values base64-encoded
-                             (adds "encoding":"base64"; -P -J decodes it again)
+          --base64           With -J: key, payload and header values in base64, marked "encoding":"base64".
+                             -P -J decodes them again.
           -e with -G         Exits once every assigned partition reached its end
           Interactive -P     Each line is sent as soon as it is typed
 
