@@ -5,6 +5,8 @@ public enum ClientProperties {
     public enum Kind: Sendable {
         case string, integer, boolean
         case choice([String])
+        /// A comma-separated list of these words.
+        case flags([String])
         /// Accepted so existing config files keep working; has no effect in Tern.
         case ignored
     }
@@ -236,7 +238,7 @@ public enum ClientProperties {
         .init(
             name: "debug",
             aliases: [],
-            kind: .string,
+            kind: .flags(Self.debugContexts),
             defaultValue: "",
             summary: "Debug logging on stderr (same as -d)"
         ),
@@ -248,6 +250,12 @@ public enum ClientProperties {
             defaultValue: "",
             summary: "Ignored"
         ),
+    ]
+
+    /// librdkafka's debug contexts (`-d`, `debug`); any of them turns on all of Tern's debug log.
+    public static let debugContexts = [
+        "generic", "broker", "topic", "metadata", "feature", "queue", "msg", "protocol", "cgrp", "security", "fetch",
+        "interceptor", "plugin", "consumer", "admin", "eos", "mock", "assignor", "conf", "all",
     ]
 
     static let byName: [String: Property] = {
@@ -286,6 +294,13 @@ public enum ClientProperties {
                 throw CLIError(
                     "Invalid value \"\(value)\" for configuration property \"\(name)\": expected true or false"
                 )
+            }
+        case .flags(let words):
+            for word in value.split(separator: ",", omittingEmptySubsequences: false) {
+                let trimmed = word.trimmingCharacters(in: " \t")
+                guard words.contains(trimmed) else {
+                    throw CLIError("Invalid value \"\(trimmed)\" for configuration property \"\(name)\"")
+                }
             }
         case .choice(let choices):
             guard choices.contains(value) else {

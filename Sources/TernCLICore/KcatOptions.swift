@@ -195,7 +195,9 @@ public struct KcatOptions: Sendable, Equatable {
                 guard m > 0 else { throw CLIError("Invalid -m timeout: \(argument) (seconds, > 0)") }
                 options.metadataTimeout = m
             case "Z": options.nullAsString = true
-            case "d": options.debug = argument
+            case "d":
+                try ClientProperties.validate(name: "debug", value: argument)
+                options.debug = argument
             case "q": options.verbosity = 0
             case "v": options.verbosity += 1
             case "T": options.tee = true

@@ -147,6 +147,7 @@ import Testing
                 ["-b", b, "-C"],
                 ["-C", "-t", topic],
                 ["-b", b, "-C", "-t", topic, "-X", "no.such.property=1"],
+                ["-b", b, "-L", "-d", "protocol,nonsense"],
                 ["-b", b, "-C", "-t", topic, "-p", "2", "-e", "-s", "q$"],
             ] {
                 try await expectSame(args)

@@ -203,6 +203,21 @@ private func env(
         #expect(viaEnv.bootstrapServers == "from-env:1")
     }
 
+    /// -d and -X debug take librdkafka's debug contexts; others are an error, worded as kcat's.
+    @Test func debugContexts() throws {
+        let o = try KcatOptions.parse(["-L", "-b", "h", "-d", "protocol,broker"], environment: env())
+        #expect(o.debug == "protocol,broker")
+        #expect(throws: CLIError("Invalid value \"foo\" for configuration property \"debug\"")) {
+            try KcatOptions.parse(["-L", "-b", "h", "-d", "protocol,foo"], environment: env())
+        }
+        #expect(throws: CLIError("Invalid value \"nope\" for configuration property \"debug\"")) {
+            try KcatOptions.parse(["-L", "-b", "h", "-X", "debug=nope"], environment: env())
+        }
+        #expect(
+            try KcatOptions.parse(["-L", "-b", "h", "-X", "debug=all"], environment: env()).property("debug") == "all"
+        )
+    }
+
     /// TERN_BROKERS is the broker list when neither -b nor a config file gives one.
     @Test func ternBrokersEnvironment() throws {
         let variables = ["TERN_BROKERS": "env:9092"]
