@@ -331,14 +331,17 @@ public enum ClientProperties {
 
     /// `-X list`: every property with its default and meaning.
     public static func listing() -> String {
-        var out = "Property                                 | Default          | Description\n"
+        // The default column fits the longest default (consistent_random).
+        let width = max(16, all.map(\.defaultValue.count).max() ?? 0)
+        var out = "Property                                 | " + pad("Default", width) + " | Description\n"
         out +=
-            String(repeating: "-", count: 41) + "|" + String(repeating: "-", count: 18) + "|"
+            String(repeating: "-", count: 41) + "|" + String(repeating: "-", count: width + 2) + "|"
             + String(repeating: "-", count: 40) + "\n"
         for p in all {
-            var name = p.name
-            if !p.aliases.isEmpty { name += " (" + p.aliases.joined(separator: ", ") + ")" }
-            out += pad(name, 40) + " | " + pad(p.defaultValue, 16) + " | " + p.summary + "\n"
+            // Aliases go with the description, so long ones do not push the columns apart.
+            var summary = p.summary
+            if !p.aliases.isEmpty { summary += " (also: " + p.aliases.joined(separator: ", ") + ")" }
+            out += pad(p.name, 40) + " | " + pad(p.defaultValue, width) + " | " + summary + "\n"
         }
         return out
     }

@@ -218,6 +218,16 @@ private func env(
         )
     }
 
+    /// -X list: the columns line up, the partitioner's long default included.
+    @Test func propertyListingIsAligned() {
+        let lines = ClientProperties.listing().split(separator: "\n").dropFirst(2)
+        let columns = Set(
+            lines.map { line in line.ranges(of: " | ").map { line.distance(from: line.startIndex, to: $0.lowerBound) } }
+        )
+        #expect(columns.count == 1, "\(columns)")
+        #expect(lines.contains { $0.hasPrefix("partitioner ") && $0.contains("| consistent_random |") })
+    }
+
     /// TERN_BROKERS is the broker list when neither -b nor a config file gives one.
     @Test func ternBrokersEnvironment() throws {
         let variables = ["TERN_BROKERS": "env:9092"]
