@@ -411,20 +411,22 @@ final class KafkaClientHandler: ChannelDuplexHandler {
 @available(*, unavailable)
 extension KafkaClientHandler: Sendable {}
 
-/// Keeps the first bytes the peer sent, to say what answered when it is not a Kafka broker.
-/// Event-loop confined.
-final class FirstBytesHandler: ChannelInboundHandler {
+/// Keeps the first bytes the peer sent, to say what answered when it is not a Kafka broker, then
+/// leaves the pipeline. Event-loop confined.
+final class FirstBytesHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
+    static let kept = 24
     private(set) var bytes: [UInt8] = []
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if self.bytes.count < 24 {
-            let buffer = self.unwrapInboundIn(data)
-            self.bytes += buffer.readableBytesView.prefix(24 - self.bytes.count)
-        }
+        let buffer = self.unwrapInboundIn(data)
+        self.bytes += buffer.readableBytesView.prefix(Self.kept - self.bytes.count)
         context.fireChannelRead(data)
+        if self.bytes.count >= Self.kept {
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
     }
 }
 
