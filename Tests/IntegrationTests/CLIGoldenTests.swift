@@ -611,6 +611,21 @@ import Testing
             #expect(progressLines.first?.contains("ETA ") == true)
             #expect(plain.stderr.contains("produce summary\n  records             600\n"), "\(plain.stderr)")
             #expect(!plain.stderr.contains("\u{1B}["), "no terminal escapes in a pipe")
+            // On a terminal (script(1) gives it one): a bar redrawn in place, with percent and ETA.
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/script") {
+                let command = [
+                    self.tern, "bench", "produce", "-b", b, "--topic", "bench-tty", "-n", "600", "-s", "16", "--rate",
+                    "1000",
+                ].joined(separator: " ")
+                let tty = try await self.run("/usr/bin/script", ["-qec", command, "/dev/null"])
+                #expect(tty.status == 0, "\(tty.output)")
+                #expect(tty.output.contains("\r\u{1B}[Kproduce  [█"), "\(tty.stdout.debugText)")
+                #expect(tty.output.contains("/600  "))
+                #expect(tty.output.contains("% "))
+                #expect(tty.output.contains("rec/s") && tty.output.contains("ETA "))
+                #expect(tty.output.contains("produce: records=600 "))
+                #expect(tty.output.contains("produce summary"))
+            }
             let segment = ternd.dataDirectory.appendingPathComponent("bench-0/00000000000000000000.log").path
             let dump = try await self.run(self.tern, ["dump-log", segment])
             #expect(dump.status == 0, "\(dump.stderr)")
