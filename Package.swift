@@ -99,8 +99,8 @@ let package = Package(
         .executableTarget(
             name: "ternd",
             dependencies: [
-                "TernServer", "TernBroker", "TernStorage", "TernOperations", argumentParser, logging, nioPosix, metrics,
-                prometheus, serviceLifecycle,
+                "TernServer", "TernBroker", "TernStorage", "TernOperations", "TernVersion", argumentParser, logging,
+                nioPosix, metrics, prometheus, serviceLifecycle,
             ],
             swiftSettings: strictSettings
         ),
@@ -113,11 +113,15 @@ let package = Package(
         // The CLI's pure parts (kcat option parsing, output formats, JSON envelopes, dump-log) in a
         // library so tests can import them; the `tern` executable adds the client and subcommands.
         .target(name: "TernCLICore", dependencies: ["TernRecords", "TernWire", nioCore], swiftSettings: strictSettings),
+        // The version and the git commit of the build, for `--version` (the plugin runs git before
+        // every build; no network).
+        .plugin(name: "GitCommitPlugin", capability: .buildTool()),
+        .target(name: "TernVersion", swiftSettings: strictSettings, plugins: ["GitCommitPlugin"]),
         .executableTarget(
             name: "tern",
             dependencies: [
                 "TernCLICore", "TernClient", "TernWire", "TernRecords", "TernCompression", nioCore, nioConcurrencyHelpers,
-                argumentParser, histogram,
+                argumentParser, histogram, logging, "TernVersion",
             ],
             swiftSettings: strictSettings
         ),

@@ -5,6 +5,8 @@ public enum ClientProperties {
     public enum Kind: Sendable {
         case string, integer, boolean
         case choice([String])
+        /// A comma-separated list of these words.
+        case flags([String])
         /// Accepted so existing config files keep working; has no effect in Tern.
         case ignored
     }
@@ -67,6 +69,22 @@ public enum ClientProperties {
             kind: .integer,
             defaultValue: "5",
             summary: "Producer: how long to wait to fill a batch"
+        ),
+        .init(
+            name: "partitioner",
+            aliases: [],
+            kind: .choice([
+                "random", "consistent", "consistent_random", "murmur2", "murmur2_random", "fnv1a", "fnv1a_random",
+            ]),
+            defaultValue: "consistent_random",
+            summary: "Producer: key → partition as librdkafka (murmur2_random is the Java client's)"
+        ),
+        .init(
+            name: "sticky.partitioning.linger.ms",
+            aliases: [],
+            kind: .integer,
+            defaultValue: "",
+            summary: "Producer: ms null-key records stay on one partition (default 2 × linger.ms; 0: random each)"
         ),
         .init(
             name: "batch.size",
@@ -217,7 +235,14 @@ public enum ClientProperties {
             summary: "Ignored (Tern always negotiates versions)"
         ),
         .init(name: "produce.offset.report", aliases: [], kind: .ignored, defaultValue: "true", summary: "Ignored"),
-        .init(name: "debug", aliases: ["log_level"], kind: .ignored, defaultValue: "", summary: "Ignored"),
+        .init(
+            name: "debug",
+            aliases: [],
+            kind: .flags(Self.debugContexts),
+            defaultValue: "",
+            summary: "Debug logging on stderr (same as -d)"
+        ),
+        .init(name: "log_level", aliases: [], kind: .ignored, defaultValue: "", summary: "Ignored"),
         .init(
             name: "statistics.interval.ms",
             aliases: ["socket.keepalive.enable", "broker.address.family"],
@@ -225,6 +250,12 @@ public enum ClientProperties {
             defaultValue: "",
             summary: "Ignored"
         ),
+    ]
+
+    /// librdkafka's debug contexts (`-d`, `debug`); any of them turns on all of Tern's debug log.
+    public static let debugContexts = [
+        "generic", "broker", "topic", "metadata", "feature", "queue", "msg", "protocol", "cgrp", "security", "fetch",
+        "interceptor", "plugin", "consumer", "admin", "eos", "mock", "assignor", "conf", "all",
     ]
 
     static let byName: [String: Property] = {
@@ -264,6 +295,13 @@ public enum ClientProperties {
                     "Invalid value \"\(value)\" for configuration property \"\(name)\": expected true or false"
                 )
             }
+        case .flags(let words):
+            for word in value.split(separator: ",", omittingEmptySubsequences: false) {
+                let trimmed = word.trimmingCharacters(in: " \t")
+                guard words.contains(trimmed) else {
+                    throw CLIError("Invalid value \"\(trimmed)\" for configuration property \"\(name)\"")
+                }
+            }
         case .choice(let choices):
             guard choices.contains(value) else {
                 throw CLIError(
@@ -293,14 +331,17 @@ public enum ClientProperties {
 
     /// `-X list`: every property with its default and meaning.
     public static func listing() -> String {
-        var out = "Property                                 | Default          | Description\n"
+        // The default column fits the longest default (consistent_random).
+        let width = max(16, all.map(\.defaultValue.count).max() ?? 0)
+        var out = "Property                                 | " + pad("Default", width) + " | Description\n"
         out +=
-            String(repeating: "-", count: 41) + "|" + String(repeating: "-", count: 18) + "|"
+            String(repeating: "-", count: 41) + "|" + String(repeating: "-", count: width + 2) + "|"
             + String(repeating: "-", count: 40) + "\n"
         for p in all {
-            var name = p.name
-            if !p.aliases.isEmpty { name += " (" + p.aliases.joined(separator: ", ") + ")" }
-            out += pad(name, 40) + " | " + pad(p.defaultValue, 16) + " | " + p.summary + "\n"
+            // Aliases go with the description, so long ones do not push the columns apart.
+            var summary = p.summary
+            if !p.aliases.isEmpty { summary += " (also: " + p.aliases.joined(separator: ", ") + ")" }
+            out += pad(p.name, 40) + " | " + pad(p.defaultValue, width) + " | " + summary + "\n"
         }
         return out
     }

@@ -115,14 +115,23 @@ public enum DumpLog {
         let trailing = reader.partialTrailingByteCount
         if trailing > 0 {
             sound = false
-            out += problem("\(trailing) bytes at position \(position) hold only part of a batch", json: options.json)
+            out += problem(
+                "\(counted(trailing, "byte", "bytes")) at position \(position) hold only part of a batch",
+                json: options.json
+            )
         }
         if !options.json {
-            out += "Summary: \(batches) batches"
-            if options.records { out += ", \(recordsSeen) records" }
-            out += ", \(position) bytes, \(sound ? "no problems found" : "PROBLEMS FOUND")\n"
+            out += "Summary: \(counted(batches, "batch", "batches"))"
+            if options.records { out += ", \(counted(recordsSeen, "record", "records"))" }
+            out += ", \(counted(position, "byte", "bytes")), \(sound ? "no problems found" : "PROBLEMS FOUND")\n"
         }
         return Result(output: out, sound: sound)
+    }
+
+    /// A CRC as everywhere in Tern's output (and in the CRC mismatch message): 0x and 8 hex digits.
+    static func hexCRC(_ crc: UInt32) -> String {
+        let digits = String(crc, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
 
     static func problem(_ text: String, json: Bool) -> String {
@@ -148,7 +157,7 @@ public enum DumpLog {
             s += #","isTransactional":\#(attributes.isTransactional),"isControl":\#(attributes.isControl)"#
             s += #","position":\#(position),"timestampType":"\#(tsType)","baseTimestamp":\#(batch.baseTimestampMs)"#
             s += #","maxTimestamp":\#(batch.maxTimestampMs),"size":\#(batch.byteCount),"magic":\#(batch.magic)"#
-            s += #","compression":"\#(codec)","crc":\#(batch.crc),"crcValid":\#(crcValid)"#
+            s += #","compression":"\#(codec)","crc":"\#(hexCRC(batch.crc))","crcValid":\#(crcValid)"#
             if let problem {
                 var p: [UInt8] = []
                 JSONEnvelope.writeString(Array(problem.utf8), into: &p)
@@ -162,7 +171,7 @@ public enum DumpLog {
         s += " partitionLeaderEpoch: \(batch.partitionLeaderEpoch)"
         s += " isTransactional: \(attributes.isTransactional) isControl: \(attributes.isControl)"
         s += " position: \(position) \(tsType): \(batch.maxTimestampMs) size: \(batch.byteCount)"
-        s += " magic: \(batch.magic) compresscodec: \(codec) crc: \(batch.crc) isvalid: \(crcValid)"
+        s += " magic: \(batch.magic) compresscodec: \(codec) crc: \(hexCRC(batch.crc)) isvalid: \(crcValid)"
         if let problem { s += " ERROR: \(problem)" }
         return s + "\n"
     }
@@ -276,7 +285,7 @@ public enum DumpLog {
         if buffer.readableBytes > 0 {
             sound = false
             out += problem(
-                "\(buffer.readableBytes) trailing bytes are not a whole \(entrySize)-byte entry",
+                "\(counted(buffer.readableBytes, "trailing byte is", "trailing bytes are")) not a whole \(entrySize)-byte entry",
                 json: options.json
             )
         }
@@ -285,4 +294,9 @@ public enum DumpLog {
         }
         return Result(output: out, sound: sound)
     }
+}
+
+/// "1 batch", "2 batches".
+public func counted(_ n: Int, _ singular: String, _ plural: String) -> String {
+    "\(n) \(n == 1 ? singular : plural)"
 }

@@ -100,6 +100,10 @@ public struct KcatOptions: Sendable, Equatable {
         }
     }
 
+    /// Searched in `$HOME/.config` when neither `-F` nor `KCAT_CONFIG` names a file; the first
+    /// that exists is read.
+    public static let defaultConfigFiles = ["tern.conf", "kcat.conf", "kafkacat.conf"]
+
     /// Long options Tern adds; they are taken out before getopt sees the rest.
     public static let longOptions: Set<String> = ["--base64", "--help", "--version"]
 
@@ -191,7 +195,9 @@ public struct KcatOptions: Sendable, Equatable {
                 guard m > 0 else { throw CLIError("Invalid -m timeout: \(argument) (seconds, > 0)") }
                 options.metadataTimeout = m
             case "Z": options.nullAsString = true
-            case "d": options.debug = argument
+            case "d":
+                try ClientProperties.validate(name: "debug", value: argument)
+                options.debug = argument
             case "q": options.verbosity = 0
             case "v": options.verbosity += 1
             case "T": options.tee = true
@@ -237,18 +243,20 @@ public struct KcatOptions: Sendable, Equatable {
                 try readConfigFile(path, fatal: true, into: &options, environment: environment)
             }
         }
+        // The first of ~/.config/tern.conf, kcat.conf and kafkacat.conf that exists (docs/cli.md).
         if !noConfigSearch, let home = environment.variables["HOME"], !home.isEmpty {
-            if try !readConfigFile("\(home)/.config/kcat.conf", fatal: false, into: &options, environment: environment)
-            {
-                if try readConfigFile(
-                    "\(home)/.config/kafkacat.conf",
-                    fatal: false,
-                    into: &options,
-                    environment: environment
-                ) {
-                    options.notices.append("Configuration filename kafkacat.conf is deprecated!")
+            for name in Self.defaultConfigFiles {
+                if try readConfigFile("\(home)/.config/\(name)", fatal: false, into: &options, environment: environment)
+                {
+                    if name == "kafkacat.conf" {
+                        options.notices.append("Configuration filename kafkacat.conf is deprecated!")
+                    }
+                    break
                 }
             }
+        }
+        if options.bootstrapServers == nil, let brokers = environment.variables["TERN_BROKERS"], !brokers.isEmpty {
+            options.brokers = brokers
         }
         if options.dumpConfig { return options }
         try options.validate(stdinIsTerminal: environment.stdinIsTerminal)

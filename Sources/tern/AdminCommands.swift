@@ -116,7 +116,8 @@ struct TopicCommand: AsyncParsableCommand {
             }
             print(
                 created
-                    ? "Created topic \"\(name)\" with \(partitions) partitions." : "Topic \"\(name)\" already exists."
+                    ? "Created topic \"\(name)\" with \(partitions) partition\(partitions == 1 ? "" : "s")."
+                    : "Topic \"\(name)\" already exists."
             )
         }
     }
@@ -218,13 +219,16 @@ struct TopicCommand: AsyncParsableCommand {
                                     "partitions",
                                     .array(
                                         d.topic.partitions.map { p in
-                                            .object([
+                                            let earliest = d.earliest[p.partition] ?? -1
+                                            let latest = d.latest[p.partition] ?? -1
+                                            return .object([
                                                 ("partition", .int(Int64(p.partition))),
                                                 ("leader", .int(Int64(p.leader))),
                                                 ("replicas", .array(p.replicas.map { .int(Int64($0)) })),
                                                 ("isr", .array(p.isr.map { .int(Int64($0)) })),
-                                                ("earliestOffset", .int(d.earliest[p.partition] ?? -1)),
-                                                ("latestOffset", .int(d.latest[p.partition] ?? -1)),
+                                                ("earliestOffset", .int(earliest)),
+                                                ("latestOffset", .int(latest)),
+                                                ("records", .int(max(0, latest - earliest))),
                                             ])
                                         }
                                     )

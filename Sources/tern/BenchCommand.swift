@@ -16,9 +16,10 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Load generators in the spirit of kafka-producer-perf-test: throughput and latency percentiles.",
         discussion: """
-            Each prints a live progress line on stderr when it is a terminal, then one summary line
-            (key=value) on stdout, or a JSON object with --json. Latencies come from an HdrHistogram
-            with microsecond resolution.
+            Each shows its progress on stderr (a bar with percent, rate and ETA on a terminal, a plain \
+            line every 5 s otherwise; see --progress-interval), then prints one summary line \
+            (key=value) on stdout and a summary table on stderr, or only a JSON object on stdout with \
+            --json. Latencies come from an HdrHistogram with microsecond resolution.
             """,
         subcommands: [Produce.self, Consume.self, EndToEnd.self]
     )
@@ -108,25 +109,55 @@ final class BenchRecorder: Sendable {
     }
 }
 
-/// The progress line and the summary.
+/// `--progress-interval`, shared by the load generators.
+struct ProgressOptions: ParsableArguments {
+    @Option(
+        name: .customLong("progress-interval"),
+        help: "Seconds between progress updates on stderr (default: 0.25 on a terminal, 5 otherwise; 0: none)."
+    )
+    var seconds: Double?
+
+    func validate() throws {
+        if let seconds, !(seconds >= 0) { throw ValidationError("--progress-interval must be ≥ 0") }
+    }
+}
+
+/// The progress display and the summary.
 struct BenchReport {
     var name: String
     var json: Bool
+    var progressInterval: Double?
 
-    func progress(_ recorder: BenchRecorder, started: UInt64) -> Task<Void, Never>? {
-        guard stderrIsTerminal() else { return nil }
+    /// Draws progress on stderr until the task is stopped (`stopProgress`): a bar redrawn in place on
+    /// a terminal, a plain line per interval otherwise. `total` is the records the run will take.
+    func progress(_ recorder: BenchRecorder, started: UInt64, total: Int?) -> Task<Void, Never>? {
+        let terminal = stderrIsTerminal()
+        let interval = self.progressInterval ?? (terminal ? 0.25 : 5)
+        guard interval > 0 else { return nil }
+        let name = self.name
         return Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
+                try? await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
                 if Task.isCancelled { break }
-                let s = recorder.state.withLockedValue { $0 }
-                let seconds = Double(monotonicNanoseconds() - started) / 1e9
-                var line = "\r\(self.name): \(s.records) records, \(Int(Double(s.records) / seconds)) records/s, "
-                line += format(Double(s.bytes) / seconds / 1e6) + " MB/s"
-                if s.histogram.totalCount > 0 {
-                    line += ", p99 " + format(Double(s.histogram.valueAtPercentile(99)) / 1000) + " ms"
+                let (records, bytes, p99) = recorder.state.withLockedValue { state -> (Int, Int, UInt64?) in
+                    (
+                        state.records, state.bytes,
+                        state.histogram.totalCount > 0 ? state.histogram.valueAtPercentile(99) : nil
+                    )
                 }
-                writeStderr(line + "   ")
+                let progress = BenchProgress(
+                    name: name,
+                    done: records,
+                    total: total,
+                    bytes: bytes,
+                    seconds: Double(monotonicNanoseconds() - started) / 1e9,
+                    p99Milliseconds: p99.map { Double($0) / 1000 }
+                )
+                if terminal {
+                    writeStderr("\r\u{1B}[K" + progress.terminalLine)
+                } else {
+                    printError(progress.plainLine)
+                }
             }
         }
     }
@@ -134,7 +165,7 @@ struct BenchReport {
     func finish(_ recorder: BenchRecorder, started: UInt64, extra: [(String, String)] = []) -> Bool {
         let s = recorder.state.withLockedValue { $0 }
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
-        if stderrIsTerminal() { writeStderr("\r\u{1B}[K") }
+        if stderrIsTerminal() && self.progressInterval != 0 { writeStderr("\r\u{1B}[K") }
         var fields: [(String, String)] = [
             ("records", String(s.records)), ("bytes", String(s.bytes)), ("seconds", format(seconds, 3)),
             ("records_per_sec", format(Double(s.records) / seconds, 1)),
@@ -157,6 +188,11 @@ struct BenchReport {
             print("{\"bench\":\(jsonString(self.name)),\(body)}")
         } else {
             print("\(self.name): " + fields.map { "\($0)=\($1)" }.joined(separator: " "))
+            // The same figures for a person, on stderr so stdout stays one line for scripts.
+            OutputStream.standardOutput.flush()
+            writeStderr(
+                BenchProgress.table(title: "\(self.name) summary", rows: fields.map { (BenchProgress.label($0), $1) })
+            )
         }
         if let error = s.firstError { printError("tern bench: \(s.errors) error(s), first: \(error)") }
         return s.errors == 0
@@ -177,6 +213,12 @@ func format(_ value: Double, _ decimals: Int = 2) -> String {
         text += "." + String(repeating: "0", count: decimals)
     }
     return text
+}
+
+/// Stops a progress display and waits until it wrote its last line.
+func stopProgress(_ progress: Task<Void, Never>?) async {
+    progress?.cancel()
+    await progress?.value
 }
 
 /// Milliseconds since the epoch.
@@ -270,22 +312,23 @@ extension BenchCommand {
         )
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var load: LoadOptions
+        @OptionGroup var progressOptions: ProgressOptions
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func run() async throws {
             try await ensureTopic(self.connection, self.load.topic, partitions: self.load.partitions)
             let recorder = BenchRecorder()
-            let report = BenchReport(name: "produce", json: self.json)
+            let report = BenchReport(name: "produce", json: self.json, progressInterval: self.progressOptions.seconds)
             let started = monotonicNanoseconds()
-            let progress = report.progress(recorder, started: started)
+            let progress = report.progress(recorder, started: started, total: self.load.records)
             do {
                 try await runProducers(self.load, self.connection, recorder: recorder)
             } catch {
-                progress?.cancel()
+                await stopProgress(progress)
                 printError("tern bench: \(describe(error))")
                 throw ExitCode(1)
             }
-            progress?.cancel()
+            await stopProgress(progress)
             let ok = report.finish(
                 recorder,
                 started: started,

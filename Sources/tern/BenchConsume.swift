@@ -19,16 +19,23 @@ extension BenchCommand {
         var records: Int?
         @Option(help: "Read as a member of this consumer group (default: assign all partitions, no group).")
         var group: String?
+        @OptionGroup var progressOptions: ProgressOptions
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func run() async throws {
             let recorder = BenchRecorder()
-            let report = BenchReport(name: "consume", json: self.json)
+            let report = BenchReport(name: "consume", json: self.json, progressInterval: self.progressOptions.seconds)
             let started: UInt64
             do {
                 let client = clientConfiguration(self.connection, clientId: "tern-bench")
                 let (topic, limit) = (self.topic, self.records)
-                let partitions = try await withAdmin(self.connection) { admin in try await admin.partitions(of: topic) }
+                let (partitions, inTopic) = try await withAdmin(self.connection) { admin in
+                    let partitions = try await admin.partitions(of: topic)
+                    let earliest = try await admin.listOffsets(partitions, spec: .earliest)
+                    let latest = try await admin.listOffsets(partitions, spec: .latest)
+                    let records = partitions.reduce(0) { $0 + Int(max(0, (latest[$1] ?? 0) - (earliest[$1] ?? 0))) }
+                    return (partitions, records)
+                }
                 var configuration: ConsumerConfiguration
                 if let group = self.group {
                     configuration = ConsumerConfiguration(client: client, mode: .group(id: group, topics: [topic]))
@@ -43,7 +50,11 @@ extension BenchCommand {
                 configuration.stopAtEnd = limit == nil
                 let consumer = try Consumer(configuration: configuration)
                 started = monotonicNanoseconds()
-                let progress = report.progress(recorder, started: started)
+                let progress = report.progress(
+                    recorder,
+                    started: started,
+                    total: limit.map { min($0, inTopic) } ?? inTopic
+                )
                 var count = 0
                 // Counted locally and handed to the recorder in blocks: a lock per record cost more
                 // than delivering the record.
@@ -61,11 +72,11 @@ extension BenchCommand {
                     }
                     recorder.record(records: pendingRecords, bytes: pendingBytes)
                 } catch {
-                    progress?.cancel()
+                    await stopProgress(progress)
                     try? await consumer.close()
                     throw error
                 }
-                progress?.cancel()
+                await stopProgress(progress)
                 try await consumer.close()
             } catch let error as ExitCode {
                 throw error
@@ -82,20 +93,22 @@ extension BenchCommand {
             commandName: "e2e",
             abstract: "Produce and consume at once; report end-to-end latency (send → delivered to the consumer).",
             discussion: """
-                The consumer starts at the end of the topic, then the producers send. Each value
+                The consumer starts at the end of the topic, then the producers send. Each value \
                 carries its send time, so latency is measured on one clock.
+
                 Example: tern bench e2e -b localhost:9092 --records 100000 --rate 10000
                 """
         )
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var load: LoadOptions
+        @OptionGroup var progressOptions: ProgressOptions
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func run() async throws {
             try await ensureTopic(self.connection, self.load.topic, partitions: self.load.partitions)
             let recorder = BenchRecorder()
             let produced = BenchRecorder()
-            let report = BenchReport(name: "e2e", json: self.json)
+            let report = BenchReport(name: "e2e", json: self.json, progressInterval: self.progressOptions.seconds)
             let started: UInt64
             do {
                 let client = clientConfiguration(self.connection, clientId: "tern-bench")
@@ -114,7 +127,7 @@ extension BenchCommand {
                     try await Task.sleep(for: .milliseconds(10))
                 }
                 started = monotonicNanoseconds()
-                let progress = report.progress(recorder, started: started)
+                let progress = report.progress(recorder, started: started, total: self.load.records)
                 let (load, connection, total) = (self.load, self.connection, self.load.records)
                 do {
                     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -144,11 +157,11 @@ extension BenchCommand {
                         timeout.cancel()
                     }
                 } catch {
-                    progress?.cancel()
+                    await stopProgress(progress)
                     try? await consumer.close()
                     throw error
                 }
-                progress?.cancel()
+                await stopProgress(progress)
                 try await consumer.close()
             } catch let error as ExitCode {
                 throw error

@@ -7,8 +7,8 @@ struct DumpLogCommand: ParsableCommand {
         commandName: "dump-log",
         abstract: "Print the batches of a segment (.log) or the entries of an index (.index, .timeindex) file.",
         discussion: """
-            Reads the files offline (the broker may be running or not) and checks them: batch framing,
-            CRC-32C, offsets increasing and not below the segment's base offset, index entries
+            Reads the files offline (the broker may be running or not) and checks them: batch framing, \
+            CRC-32C, offsets increasing and not below the segment's base offset, index entries \
             increasing. Exits 1 if a problem was found, 2 if a file could not be read.
             """
     )

@@ -36,6 +36,7 @@ enum KcatMain {
             OutputStream.standardOutput.write(ClientProperties.listing())
             return 0
         }
+        StderrLogHandler.bootstrap(debug: options.debug != nil || options.property("debug").map { !$0.isEmpty } == true)
         for notice in options.notices { printError("% \(notice)") }
         if options.dumpConfig {
             OutputStream.standardOutput.write(ClientProperties.dump(options.properties))
@@ -75,26 +76,22 @@ enum KcatMain {
     }
 }
 
-/// One line for any error the client throws.
+/// One line for any error the client throws. A broker error code reads as librdkafka words it
+/// (what kcat prints), followed by what was being done.
 func describe(_ error: any Error) -> String {
-    if let error = error as? TernClientError { return error.description }
+    if let error = error as? TernClientError {
+        if let code = error.kafkaErrorCode, error.message.hasSuffix(": \(code)") {
+            let context = error.message.dropLast(": \(code)".count)
+            return "\(kafkaErrorString(code)) (\(context))"
+        }
+        return error.description
+    }
     if let error = error as? CLIError { return error.message }
     return "\(error)"
 }
 
 /// librdkafka's wording for broker error codes kcat prints (`rd_kafka_err2str`).
-func kafkaErrorString(_ code: KafkaErrorCode) -> String {
-    switch code {
-    case .unknownTopicOrPartition: "Broker: Unknown topic or partition"
-    case .leaderNotAvailable: "Broker: Leader not available"
-    case .notLeaderOrFollower: "Broker: Not leader for partition"
-    case .offsetOutOfRange: "Broker: Offset out of range"
-    case .requestTimedOut: "Broker: Request timed out"
-    case .messageTooLarge: "Broker: Message size too large"
-    case .invalidTopicException: "Broker: Invalid topic"
-    default: "Broker: \(code)"
-    }
-}
+func kafkaErrorString(_ code: KafkaErrorCode) -> String { KafkaErrorText.librdkafka(code) }
 
 /// Runs `body` with a time limit; throws a one-line CLIError when it runs out.
 func withTimeout<T: Sendable>(

@@ -32,6 +32,16 @@ struct KcatProducer {
         let codec = o.compression ?? values["compression.codec"] ?? "none"
         configuration.compression = CompressionCodec(name: codec) ?? .none
         if let ms = values["linger.ms"].flatMap(Int64.init) { configuration.linger = .milliseconds(ms) }
+        // kcat places records with librdkafka's partitioners (default consistent_random), not the
+        // Java client's murmur2; sticky.partitioning.linger.ms defaults to twice linger.ms there.
+        configuration.partitioner =
+            values["partitioner"].flatMap(Partitioner.init(librdkafkaName:)) ?? .consistentRandom
+        if let ms = values["sticky.partitioning.linger.ms"].flatMap(Int64.init) {
+            configuration.stickyPartitioningLinger = .milliseconds(ms)
+        } else {
+            let linger = values["linger.ms"].flatMap(Int64.init) ?? 5
+            configuration.stickyPartitioningLinger = .milliseconds(min(900_000, 2 * linger))
+        }
         if let n = values["batch.size"].flatMap(Int.init) { configuration.batchSize = n }
         if let kb = values["queue.buffering.max.kbytes"].flatMap(Int.init) { configuration.bufferMemory = kb * 1024 }
         if let n = values["message.max.bytes"].flatMap(Int.init) { configuration.messageMaxBytes = n }

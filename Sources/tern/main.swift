@@ -9,6 +9,7 @@ import ArgumentParser
 let arguments = Array(CommandLine.arguments.dropFirst())
 signal(SIGPIPE, SIG_IGN)
 if let first = arguments.first, TernCommand.subcommandNames.contains(first) {
+    StderrLogHandler.bootstrap(debug: false)
     await TernCommand.runSubcommand(arguments)
 } else {
     let status = await KcatMain.run(arguments)

@@ -11,6 +11,7 @@ import TernBroker
 import TernOperations
 import TernServer
 import TernStorage
+import TernVersion
 
 @main
 struct Ternd: AsyncParsableCommand {
@@ -21,7 +22,8 @@ struct Ternd: AsyncParsableCommand {
             Settings come from flags, then TERN_* environment variables (e.g. TERN_NUM_PARTITIONS), then
             the --config properties file (Kafka's key=value names), then defaults. See docs/configuration.md
             and, for metrics, probes and logs, docs/operations.md.
-            """
+            """,
+        version: "ternd \(TernVersion.text)"
     )
 
     @Option(help: "Directory holding the partition logs (default ./tern-data).")

@@ -8,7 +8,9 @@ import Testing
     let kcat = "/usr/bin/kcat"
     var tern: String { Paths.buildProducts.appendingPathComponent("tern").path }
     /// No ~/.config/kcat.conf of the machine's user may leak into either tool.
-    let environment: [String: String] = ["HOME": "/nonexistent-tern-test-home", "KCAT_CONFIG": ""]
+    let environment: [String: String] = [
+        "HOME": "/nonexistent-tern-test-home", "KCAT_CONFIG": "", "TERN_BROKERS": "",
+    ]
 
     func run(_ tool: String, _ arguments: [String], input: Data? = nil) async throws -> CommandResult {
         try await runCommand(tool, arguments, input: input, environment: environment, timeout: .seconds(30))
@@ -145,6 +147,7 @@ import Testing
                 ["-b", b, "-C"],
                 ["-C", "-t", topic],
                 ["-b", b, "-C", "-t", topic, "-X", "no.such.property=1"],
+                ["-b", b, "-L", "-d", "protocol,nonsense"],
                 ["-b", b, "-C", "-t", topic, "-p", "2", "-e", "-s", "q$"],
             ] {
                 try await expectSame(args)
@@ -243,6 +246,212 @@ import Testing
         }
     }
 
+    /// `-X partitioner=…`: every keyed record lands on the partition kcat (librdkafka) puts it on;
+    /// the random ones spread records over the partitions.
+    @Test func partitionersMatchKcat() async throws {
+        try await withTernd(environment: ["TERN_NUM_PARTITIONS": "6"]) { ternd in
+            let b = ternd.bootstrap
+            let keyed = (0..<60).map { "key-\($0):v\($0)" } + ["kafka:k", "123456789:n", "\u{e9}t\u{e9}:u", "a b c:s"]
+            // Empty keys (":v") and NULL keys (no delimiter) are placed deterministically by these.
+            let fixedEmptyAndNull = ["consistent", "murmur2", "fnv1a"]
+            let emptyHashed = ["murmur2_random", "fnv1a_random"]
+            /// key → partition, read back with kcat; NULL keys (no -Z: printed empty) as "".
+            func placement(_ topic: String) async throws -> [String: Set<String>] {
+                let read = try await run(kcat, ["-b", b, "-C", "-t", topic, "-e", "-q", "-f", "%k %p\\n"])
+                var result: [String: Set<String>] = [:]
+                for line in read.output.split(separator: "\n") {
+                    let space = line.lastIndex(of: " ")!
+                    result[String(line[..<space]), default: []].insert(String(line[line.index(after: space)...]))
+                }
+                return result
+            }
+            for partitioner in [nil, "consistent_random"] + fixedEmptyAndNull + emptyHashed {
+                var lines = keyed
+                if let partitioner, fixedEmptyAndNull.contains(partitioner) { lines += [":empty", "nokey"] }
+                if let partitioner, emptyHashed.contains(partitioner) { lines += [":empty"] }
+                let input = Data((lines.joined(separator: "\n") + "\n").utf8)
+                let name = partitioner ?? "default"
+                let args = ["-b", b, "-P", "-K:"] + (partitioner.map { ["-X", "partitioner=\($0)"] } ?? [])
+                let k = try await run(kcat, args + ["-t", "k-\(name)"], input: input)
+                let t = try await run(tern, args + ["-t", "t-\(name)"], input: input)
+                #expect(k.status == 0 && t.status == 0, "\(name): \(k.stderr) \(t.stderr)")
+                let kPlaced = try await placement("k-\(name)")
+                let tPlaced = try await placement("t-\(name)")
+                #expect(tPlaced == kPlaced, "\(name):\nkcat: \(kPlaced)\ntern: \(tPlaced)")
+                #expect(kPlaced.count == lines.count - (lines.contains("nokey") ? 1 : 0))
+                #expect(Set(kPlaced.values.flatMap { $0 }).count == 6, "\(name): keys use every partition")
+            }
+            // random: keyed records go anywhere; NULL keys spread too once sticky partitioning is off
+            // (librdkafka keeps them on one partition for sticky.partitioning.linger.ms, 10 ms).
+            let unkeyed = Data((0..<60).map { "line \($0)" }.joined(separator: "\n").utf8)
+            for (name, args, input) in [
+                ("random", ["-K:", "-X", "partitioner=random"], Data((keyed.joined(separator: "\n")).utf8)),
+                ("nullkeys", ["-X", "sticky.partitioning.linger.ms=0"], unkeyed),
+                ("minus1", ["-p", "-1", "-X", "sticky.partitioning.linger.ms=0"], unkeyed),
+            ] {
+                for (tool, topic) in [(kcat, "kr-\(name)"), (tern, "tr-\(name)")] {
+                    let produced = try await run(tool, ["-b", b, "-P", "-t", topic] + args, input: input)
+                    #expect(produced.status == 0, "\(name): \(produced.stderr)")
+                    let read = try await run(kcat, ["-b", b, "-C", "-t", topic, "-e", "-q", "-f", "%p\\n"])
+                    let used = Set(read.output.split(separator: "\n"))
+                    #expect(read.output.split(separator: "\n").count == 60 + (name == "random" ? 4 : 0))
+                    #expect(used.count > 1, "\(name) \(tool): all records in partition(s) \(used)")
+                }
+            }
+        }
+    }
+
+    /// Unkeyed records with the default settings: librdkafka's sticky partitioning keeps them on
+    /// one partition for 10 ms (2 × linger.ms), then picks another, so records typed over time
+    /// spread over the partitions (kcat reads a pipe to its end first, so only tern is checked).
+    @Test func unkeyedRecordsSpreadOverTime() async throws {
+        try await withTernd(environment: ["TERN_NUM_PARTITIONS": "6"]) { ternd in
+            let b = ternd.bootstrap
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: self.tern)
+            process.arguments = ["-b", b, "-P", "-t", "spread"]
+            process.environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }
+            let stdin = Pipe()
+            process.standardInput = stdin
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            for i in 0..<12 {
+                try stdin.fileHandleForWriting.write(contentsOf: Data("line \(i)\n".utf8))
+                try await Task.sleep(for: .milliseconds(40))
+            }
+            try stdin.fileHandleForWriting.close()
+            let deadline = ContinuousClock.now + .seconds(15)
+            while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(process.terminationStatus == 0)
+            let read = try await self.run(self.kcat, ["-b", b, "-C", "-t", "spread", "-e", "-q", "-f", "%p\\n"])
+            let partitions = read.output.split(separator: "\n")
+            #expect(partitions.count == 12)
+            #expect(Set(partitions).count > 1, "every record in partition \(Set(partitions))")
+        }
+    }
+
+    /// Errors a kcat user understands: what failed, where, in librdkafka's words for broker errors.
+    @Test func errorMessagesReadLikeKcat() async throws {
+        try await withTernd { ternd in
+            let b = ternd.bootstrap
+            // Nothing listens: "Connection refused" and the address (not NIO's "connection reset").
+            let port = try await freePort()
+            let refused = try await run(tern, ["-b", "127.0.0.1:\(port)", "-L", "-m", "2"])
+            #expect(refused.status == 1)
+            #expect(refused.stderr == "% ERROR: cannot connect to 127.0.0.1:\(port): Connection refused\n")
+            // An HTTP server (ternd's admin port) is not a Kafka broker.
+            let http = try await run(tern, ["-b", "127.0.0.1:\(ternd.httpPort)", "-L", "-m", "2"])
+            #expect(http.status == 1)
+            #expect(
+                http.stderr.hasPrefix("% ERROR: 127.0.0.1:\(ternd.httpPort) is not a Kafka broker"),
+                "\(http.stderr)"
+            )
+            #expect(http.stderr.contains("an HTTP server?"))
+            #expect(!http.stderr.contains("WireError"))
+            // A batch larger than the topic's segment: librdkafka's text for RECORD_LIST_TOO_LARGE.
+            let created = try await run(
+                tern,
+                ["topic", "create", "small", "-b", b, "--config", "segment.bytes=1000"]
+            )
+            #expect(created.stdout == Data("Created topic \"small\" with 1 partition.\n".utf8))
+            let big = Data(repeating: UInt8(ascii: "a"), count: 3000)
+            let k = try await run(kcat, ["-b", b, "-P", "-t", "small"], input: big)
+            let t = try await run(tern, ["-b", b, "-P", "-t", "small"], input: big)
+            #expect(k.status == 1 && t.status == 1)
+            let kcatLine =
+                "% Delivery failed for message: Broker: Message batch larger than configured server segment size"
+            #expect(k.stderr.contains(kcatLine))
+            #expect(t.stderr.hasPrefix(kcatLine), "\(t.stderr)")
+            #expect(!t.stderr.contains("RECORD_LIST_TOO_LARGE"))
+            // -d: each request's API and version, and each response's error codes, on stderr.
+            let debug = try await run(tern, ["-b", b, "-L", "-t", "no-such-topic", "-d", "protocol"])
+            #expect(debug.stderr.contains("request Metadata v"), "\(debug.stderr)")
+            #expect(debug.stderr.contains("response ApiVersions v3 from \(b): no errors"))
+            #expect(debug.stderr.contains("errors UNKNOWN_TOPIC_OR_PARTITION(3)"))
+            let quiet = try await run(tern, ["-b", b, "-L", "-t", "no-such-topic"])
+            #expect(quiet.stdout == debug.stdout)
+            #expect(!quiet.stderr.contains("request Metadata"))
+        }
+    }
+
+    /// `tern -h` is about Tern; `--version` names the commit the binaries were built from.
+    @Test func helpAndVersion() async throws {
+        let help = try await run(tern, ["-h"])
+        #expect(help.status == 0)
+        #expect(help.output.contains("Tern and Kafka brokers"))
+        #expect(!help.output.contains("librdkafka"))
+        #expect(help.output.contains("$HOME/.config/tern.conf"))
+        #expect(help.output.contains("$TERN_BROKERS"))
+        #expect(help.output.contains("partitioner="))
+        #expect(help.output.split(separator: "\n").allSatisfy { $0.count <= 100 })
+        // Continuation lines of a description start a new sentence: none begins in lower case
+        // (lists of values, like -o's, are not sentences).
+        let continuations = help.output.split(separator: "\n").filter {
+            $0.hasPrefix(String(repeating: " ", count: 21)) && $0.dropFirst(21).first != " "
+                && !$0.contains(" | ") && !$0.contains("@")
+        }
+        #expect(!continuations.isEmpty)
+        #expect(continuations.allSatisfy { !($0.drop { $0 == " " }.first?.isLowercase ?? false) }, "\(continuations)")
+        // Subcommand help paragraphs are wrapped by ArgumentParser to the terminal, not mid-sentence
+        // at the source's line breaks.
+        var wide = self.environment
+        wide["COLUMNS"] = "250"
+        let bench = try await runCommand(tern, ["bench", "--help"], environment: wide, timeout: .seconds(30))
+        #expect(bench.output.contains("a plain line every 5 s otherwise; see --progress-interval), then prints one"))
+        let dump = try await runCommand(tern, ["dump-log", "--help"], environment: wide, timeout: .seconds(30))
+        #expect(dump.output.contains("checks them: batch framing, CRC-32C, offsets increasing"), "\(dump.output)")
+        // Outside a git checkout (a source tarball) the commit reads "unknown".
+        let git = ["-C", Paths.packageRoot.path]
+        let isCheckout = try await run("/usr/bin/git", git + ["rev-parse", "HEAD"]).status == 0
+        var commits: Set<String> = []
+        for (tool, args, name) in [
+            (tern, ["--version"], "tern"), (tern, ["-V"], "tern"), (Paths.ternd, ["--version"], "ternd"),
+        ] {
+            let version = try await run(tool, args)
+            #expect(version.status == 0)
+            let line = version.output
+            #expect(line.hasPrefix("\(name) 0.1.0 (commit "), "\(line)")
+            if !isCheckout {
+                #expect(line.hasPrefix("\(name) 0.1.0 (commit unknown)"), "\(line)")
+                continue
+            }
+            let match = try #require(line.firstMatch(of: #/\(commit ([0-9a-f]{12})(-dirty)?\)/#), "\(line)")
+            commits.insert(String(match.1))
+        }
+        guard isCheckout else { return }
+        // Both binaries name one commit, a real commit of this checkout: HEAD, or an ancestor when
+        // commits were made after the build.
+        #expect(commits.count == 1, "\(commits)")
+        let commit = try #require(commits.first)
+        let ancestor = try await run("/usr/bin/git", git + ["merge-base", "--is-ancestor", commit, "HEAD"])
+        #expect(ancestor.status == 0, "\(commit) is not HEAD or an ancestor of it: \(ancestor.stderr)")
+    }
+
+    /// TERN_BROKERS stands in for -b in kcat mode, as in the subcommands.
+    @Test func ternBrokersInKcatMode() async throws {
+        try await withTernd { ternd in
+            var environment = self.environment
+            environment["TERN_BROKERS"] = ternd.bootstrap
+            let produced = try await runCommand(
+                tern,
+                ["-P", "-t", "env"],
+                input: Data("a\nb\n".utf8),
+                environment: environment,
+                timeout: .seconds(30)
+            )
+            #expect(produced.status == 0, "\(produced.stderr)")
+            let read = try await runCommand(
+                tern,
+                ["-C", "-t", "env", "-e", "-q"],
+                environment: environment,
+                timeout: .seconds(30)
+            )
+            #expect(read.output == "a\nb\n", "\(read.stderr)")
+        }
+    }
+
     @Test func jsonCopyBase64AndHumanTimestamps() async throws {
         try await withTernd(environment: ["TERN_NUM_PARTITIONS": "3"]) { ternd in
             let b = ternd.bootstrap
@@ -328,7 +537,7 @@ import Testing
             let describe = try await tern(["topic", "describe", "orders", "--json"])
             #expect(
                 describe.output.contains(
-                    #"{"partition":1,"leader":0,"replicas":[0],"isr":[0],"earliestOffset":0,"latestOffset":3}"#
+                    #"{"partition":1,"leader":0,"replicas":[0],"isr":[0],"earliestOffset":0,"latestOffset":3,"records":3}"#
                 )
             )
             #expect(describe.output.contains(#""configs":{"retention.ms":"3600000"}"#))
@@ -382,6 +591,41 @@ import Testing
             #expect(bench.status == 0, "\(bench.stderr)")
             #expect(bench.output.hasPrefix(#"{"bench":"produce","records":2000,"bytes":128000,"#))
             #expect(bench.output.contains(#""p99_ms":"#))
+            #expect(bench.output.split(separator: "\n").count == 1)
+            #expect(!bench.stderr.contains("summary"), "--json prints only the JSON object")
+            // Not a terminal: plain progress lines on stderr, then the summary table; stdout keeps
+            // the one key=value line.
+            let plain = try await self.run(
+                self.tern,
+                [
+                    "bench", "produce", "-b", b, "--topic", "bench-plain", "-n", "600", "-s", "16", "--rate", "1000",
+                    "--progress-interval", "0.1",
+                ]
+            )
+            #expect(plain.status == 0, "\(plain.stderr)")
+            #expect(plain.output.hasPrefix("produce: records=600 bytes=9600 "))
+            #expect(plain.output.split(separator: "\n").count == 1)
+            let progressLines = plain.stderr.split(separator: "\n").filter { $0.hasPrefix("produce: ") }
+            #expect(progressLines.count >= 2, "\(plain.stderr)")
+            #expect(progressLines.first?.contains("/600 records (") == true)
+            #expect(progressLines.first?.contains("ETA ") == true)
+            #expect(plain.stderr.contains("produce summary\n  records             600\n"), "\(plain.stderr)")
+            #expect(!plain.stderr.contains("\u{1B}["), "no terminal escapes in a pipe")
+            // On a terminal (script(1) gives it one): a bar redrawn in place, with percent and ETA.
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/script") {
+                let command = [
+                    self.tern, "bench", "produce", "-b", b, "--topic", "bench-tty", "-n", "600", "-s", "16", "--rate",
+                    "1000",
+                ].joined(separator: " ")
+                let tty = try await self.run("/usr/bin/script", ["-qec", command, "/dev/null"])
+                #expect(tty.status == 0, "\(tty.output)")
+                #expect(tty.output.contains("\r\u{1B}[Kproduce  [█"), "\(tty.stdout.debugText)")
+                #expect(tty.output.contains("/600  "))
+                #expect(tty.output.contains("% "))
+                #expect(tty.output.contains("rec/s") && tty.output.contains("ETA "))
+                #expect(tty.output.contains("produce: records=600 "))
+                #expect(tty.output.contains("produce summary"))
+            }
             let segment = ternd.dataDirectory.appendingPathComponent("bench-0/00000000000000000000.log").path
             let dump = try await self.run(self.tern, ["dump-log", segment])
             #expect(dump.status == 0, "\(dump.stderr)")

@@ -175,6 +175,76 @@ private func env(
         }
     }
 
+    /// ~/.config/tern.conf first, else kcat.conf, else kafkacat.conf: only one file is read.
+    @Test func ternConfWinsOverKcatConf() throws {
+        var files = [
+            "/home/u/.config/tern.conf": "bootstrap.servers=from-tern:1\n",
+            "/home/u/.config/kcat.conf": "bootstrap.servers=from-kcat:1\nclient.id=kcat-only\n",
+            "/home/u/.config/kafkacat.conf": "bootstrap.servers=from-kafkacat:1\n",
+        ]
+        let home = ["HOME": "/home/u"]
+        let tern = try KcatOptions.parse(["-C", "-t", "x"], environment: env(variables: home, files: files))
+        #expect(tern.bootstrapServers == "from-tern:1")
+        #expect(tern.property("client.id") == nil, "kcat.conf is not read when tern.conf exists")
+        files["/home/u/.config/tern.conf"] = nil
+        let kcat = try KcatOptions.parse(["-C", "-t", "x"], environment: env(variables: home, files: files))
+        #expect(kcat.bootstrapServers == "from-kcat:1")
+        files["/home/u/.config/kcat.conf"] = nil
+        let old = try KcatOptions.parse(["-C", "-t", "x"], environment: env(variables: home, files: files))
+        #expect(old.bootstrapServers == "from-kafkacat:1")
+        #expect(old.notices.contains("Configuration filename kafkacat.conf is deprecated!"))
+        // KCAT_CONFIG replaces the search, tern.conf included.
+        files["/home/u/.config/tern.conf"] = "bootstrap.servers=from-tern:1\n"
+        files["/env.conf"] = "bootstrap.servers=from-env:1\n"
+        let viaEnv = try KcatOptions.parse(
+            ["-C", "-t", "x"],
+            environment: env(variables: home.merging(["KCAT_CONFIG": "/env.conf"]) { $1 }, files: files)
+        )
+        #expect(viaEnv.bootstrapServers == "from-env:1")
+    }
+
+    /// -d and -X debug take librdkafka's debug contexts; others are an error, worded as kcat's.
+    @Test func debugContexts() throws {
+        let o = try KcatOptions.parse(["-L", "-b", "h", "-d", "protocol,broker"], environment: env())
+        #expect(o.debug == "protocol,broker")
+        #expect(throws: CLIError("Invalid value \"foo\" for configuration property \"debug\"")) {
+            try KcatOptions.parse(["-L", "-b", "h", "-d", "protocol,foo"], environment: env())
+        }
+        #expect(throws: CLIError("Invalid value \"nope\" for configuration property \"debug\"")) {
+            try KcatOptions.parse(["-L", "-b", "h", "-X", "debug=nope"], environment: env())
+        }
+        #expect(
+            try KcatOptions.parse(["-L", "-b", "h", "-X", "debug=all"], environment: env()).property("debug") == "all"
+        )
+    }
+
+    /// -X list: the columns line up, the partitioner's long default included.
+    @Test func propertyListingIsAligned() {
+        let lines = ClientProperties.listing().split(separator: "\n").dropFirst(2)
+        let columns = Set(
+            lines.map { line in line.ranges(of: " | ").map { line.distance(from: line.startIndex, to: $0.lowerBound) } }
+        )
+        #expect(columns.count == 1, "\(columns)")
+        #expect(lines.contains { $0.hasPrefix("partitioner ") && $0.contains("| consistent_random |") })
+    }
+
+    /// TERN_BROKERS is the broker list when neither -b nor a config file gives one.
+    @Test func ternBrokersEnvironment() throws {
+        let variables = ["TERN_BROKERS": "env:9092"]
+        let fromEnv = try KcatOptions.parse(["-C", "-t", "x"], environment: env(variables: variables))
+        #expect(fromEnv.bootstrapServers == "env:9092")
+        let fromB = try KcatOptions.parse(["-C", "-t", "x", "-b", "b:1"], environment: env(variables: variables))
+        #expect(fromB.bootstrapServers == "b:1")
+        let fromX = try KcatOptions.parse(
+            ["-C", "-t", "x", "-X", "bootstrap.servers=x:1"],
+            environment: env(variables: variables)
+        )
+        #expect(fromX.bootstrapServers == "x:1")
+        #expect(throws: CLIError("-b <broker,..> missing")) {
+            try KcatOptions.parse(["-C", "-t", "x"], environment: env(variables: ["TERN_BROKERS": ""]))
+        }
+    }
+
     @Test func headersAndPack() throws {
         let o = try KcatOptions.parse(
             ["-P", "-b", "h", "-t", "x", "-H", "a=1=2", "-H", "b", "-H", "c="],

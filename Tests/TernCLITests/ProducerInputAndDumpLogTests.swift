@@ -92,6 +92,11 @@ import Testing
         )
         #expect(lines[5].hasPrefix("baseOffset: 2 lastOffset: 2 count: 1 "))
         #expect(lines.last == "Summary: 2 batches, 3 records, \(file.readableBytes) bytes, no problems found")
+        let single = try batch(baseOffset: 2, values: ["c"])
+        let one = try #require(
+            DumpLog.dump(fileName: "00000000000000000002.log", bytes: single, options: .init(records: true))
+        )
+        #expect(one.output.hasSuffix("Summary: 1 batch, 1 record, \(single.readableBytes) bytes, no problems found\n"))
     }
 
     @Test func corruptCRCAndTornTail() throws {
@@ -104,11 +109,16 @@ import Testing
         let result = try #require(DumpLog.dump(fileName: "00000000000000000005.log", bytes: file, options: .init()))
         #expect(!result.sound)
         #expect(result.output.contains("isvalid: false ERROR: stored CRC"))
+        // The CRC reads the same (hex) in the batch line and in the mismatch message.
+        let batchLine = try #require(result.output.split(separator: "\n").first { $0.hasPrefix("baseOffset: 5") })
+        let shown = try #require(batchLine.firstMatch(of: #/crc: (0x[0-9a-f]{8}) /#)?.1)
+        #expect(batchLine.contains("stored CRC \(shown) but"))
         #expect(result.output.contains("ERROR: 20 bytes at position"))
         let json = try #require(
             DumpLog.dump(fileName: "00000000000000000005.log", bytes: file, options: .init(json: true))
         )
         #expect(json.output.split(separator: "\n").first?.contains(#""crcValid":false"#) == true)
+        #expect(json.output.split(separator: "\n").first?.contains(#""crc":"\#(shown)""#) == true)
     }
 
     @Test func offsetBelowSegmentBaseIsReported() throws {
@@ -136,7 +146,7 @@ import Testing
         #expect(lines[1] == "offset: 103 position: 0")
         #expect(lines[2] == "offset: 109 position: 4100")
         #expect(lines[3] == "offset: 107 position: 9000 ERROR: entry 2 does not increase on the previous one")
-        #expect(lines[4] == "ERROR: 1 trailing bytes are not a whole 8-byte entry")
+        #expect(lines[4] == "ERROR: 1 trailing byte is not a whole 8-byte entry")
 
         var time = ByteBuffer()
         time.writeInteger(Int64(1000))

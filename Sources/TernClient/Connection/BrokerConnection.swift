@@ -4,6 +4,10 @@ import NIOPosix
 import Synchronization
 import TernWire
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One TCP connection to one broker. Requests are pipelined: each gets a correlation id, and the
 /// answer is matched back to it (with the API and version that decode it, which the response
 /// header does not carry). A request that is not answered within its timeout fails and closes the
@@ -15,6 +19,8 @@ final class BrokerConnection: Sendable {
     private let channel: any Channel
     private let clientId: String
     private let requestTimeout: Duration
+    /// Each request and response at trace level (`tern -d`): API, version, error codes.
+    private let logger: Logger
     private let nextCorrelationId = Atomic<Int32>(1)
     /// The versions the broker advertised, by API key.
     let brokerVersions: [Int16: ClosedRange<Int16>]
@@ -25,7 +31,8 @@ final class BrokerConnection: Sendable {
         channel: any Channel,
         clientId: String,
         requestTimeout: Duration,
-        brokerVersions: [Int16: ClosedRange<Int16>]
+        brokerVersions: [Int16: ClosedRange<Int16>],
+        logger: Logger
     ) {
         self.address = address
         self.nodeId = nodeId
@@ -33,6 +40,7 @@ final class BrokerConnection: Sendable {
         self.clientId = clientId
         self.requestTimeout = requestTimeout
         self.brokerVersions = brokerVersions
+        self.logger = logger
     }
 
     var isActive: Bool { self.channel.isActive }
@@ -42,6 +50,7 @@ final class BrokerConnection: Sendable {
         to address: BrokerAddress,
         nodeId: Int32,
         configuration: ClientConfiguration,
+        logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(TernClientError) -> BrokerConnection {
         let maximumFrame = configuration.maximumResponseBytes
@@ -52,10 +61,14 @@ final class BrokerConnection: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        let firstBytes = FirstBytesHandler()
+                        try channel.pipeline.syncOperations.addHandler(firstBytes)
                         try channel.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(KafkaFrameDecoder(maximumFrameLength: maximumFrame))
                         )
-                        try channel.pipeline.syncOperations.addHandler(KafkaClientHandler(peer: address))
+                        try channel.pipeline.syncOperations.addHandler(
+                            KafkaClientHandler(peer: address, firstBytes: firstBytes)
+                        )
                     }
                 }
                 .connect(host: address.host, port: address.port)
@@ -69,7 +82,8 @@ final class BrokerConnection: Sendable {
             channel: channel,
             clientId: configuration.clientId,
             requestTimeout: min(configuration.requestTimeout, configuration.connectTimeout + .seconds(5)),
-            brokerVersions: [:]
+            brokerVersions: [:],
+            logger: logger
         )
         let versions: [Int16: ClosedRange<Int16>]
         do {
@@ -84,7 +98,8 @@ final class BrokerConnection: Sendable {
             channel: channel,
             clientId: configuration.clientId,
             requestTimeout: configuration.requestTimeout,
-            brokerVersions: versions
+            brokerVersions: versions,
+            logger: logger
         )
     }
 
@@ -144,11 +159,18 @@ final class BrokerConnection: Sendable {
         timeout: Duration? = nil
     ) async throws(TernClientError) -> Request.Response {
         let body = try await self.exchange(request, version: version, expectsResponse: true, timeout: timeout)
+        let response: Request.Response
         do {
-            return try Request.Response.decode(body, version: version)
+            response = try Request.Response.decode(body, version: version)
         } catch {
             throw TernClientError(.protocolError, "\(Request.apiKey) v\(version) answer from \(self.address): \(error)")
         }
+        if self.logger.logLevel <= .trace {
+            self.logger.trace(
+                "response \(Request.apiKey) v\(version) from \(self.address): \(ResponseErrors.summary(of: response))"
+            )
+        }
+        return response
     }
 
     /// Sends a request that gets no answer (Produce with acks=0). Returns once the bytes are
@@ -168,6 +190,9 @@ final class BrokerConnection: Sendable {
         let correlationId = self.nextCorrelationId.wrappingAdd(1, ordering: .relaxed).oldValue & Int32.max
         var frame = self.channel.allocator.buffer(capacity: 256)
         request.writeFrame(to: &frame, version: version, correlationId: correlationId, clientId: self.clientId)
+        self.logger.trace(
+            "request \(Request.apiKey) v\(version) to \(self.address): correlation id \(correlationId), \(frame.readableBytes) bytes\(expectsResponse ? "" : ", no response expected")"
+        )
         let promise = self.channel.eventLoop.makePromise(of: ByteBuffer.self)
         let outbound = KafkaClientHandler.OutboundRequest(
             frame: frame,
@@ -205,7 +230,9 @@ final class BrokerConnection: Sendable {
     var closeFuture: EventLoopFuture<Void> { self.channel.closeFuture }
 
     static func describe(_ error: any Error) -> String {
-        if let error = error as? IOError { return error.description }
+        // strerror's wording ("Connection refused"), as kcat prints it; NIO's IOError description
+        // for a failed connect reads "connection reset (error set): …".
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
         if let error = error as? ChannelError {
             switch error {
             case .connectTimeout: return "connect timed out"
@@ -214,7 +241,7 @@ final class BrokerConnection: Sendable {
             }
         }
         if let error = error as? NIOConnectionError {
-            if let first = error.connectionErrors.first { return "\(first.error)" }
+            if let first = error.connectionErrors.first { return Self.describe(first.error) }
             if let dnsError = error.dnsAAAAError ?? error.dnsAError { return "name lookup failed: \(dnsError)" }
             return "connection failed"
         }
@@ -246,11 +273,13 @@ final class KafkaClientHandler: ChannelDuplexHandler {
     }
 
     private let peer: BrokerAddress
+    private let firstBytes: FirstBytesHandler
     private var pending: [Int32: Pending] = [:]
     private var closedError: TernClientError?
 
-    init(peer: BrokerAddress) {
+    init(peer: BrokerAddress, firstBytes: FirstBytesHandler) {
         self.peer = peer
+        self.firstBytes = firstBytes
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -299,10 +328,7 @@ final class KafkaClientHandler: ChannelDuplexHandler {
         guard let correlationId: Int32 = frame.getInteger(at: frame.readerIndex),
             let request = self.pending.removeValue(forKey: correlationId)
         else {
-            self.fail(
-                context: context,
-                TernClientError(.notKafka, "\(self.peer) sent an answer to no request: not a Kafka broker?")
-            )
+            self.fail(context: context, TernClientError(.notKafka, self.notKafkaMessage()))
             return
         }
         request.timeout?.cancel()
@@ -321,10 +347,7 @@ final class KafkaClientHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if error is WireError || error is ByteToMessageDecoderError {
-            self.fail(
-                context: context,
-                TernClientError(.notKafka, "\(self.peer) does not speak the Kafka protocol (\(error))")
-            )
+            self.fail(context: context, TernClientError(.notKafka, self.notKafkaMessage()))
         } else {
             self.fail(
                 context: context,
@@ -334,6 +357,25 @@ final class KafkaClientHandler: ChannelDuplexHandler {
                 )
             )
         }
+    }
+
+    /// What a user reads when the peer answered with something that is not a Kafka response (an
+    /// HTTP server, ssh, TLS): the peer's first bytes, where they are text.
+    private func notKafkaMessage() -> String {
+        var message = "\(self.peer) is not a Kafka broker: its answer is not a Kafka response"
+        let bytes = self.firstBytes.bytes
+        if !bytes.isEmpty {
+            let printable = bytes.prefix { (0x20..<0x7f).contains($0) }
+            if printable.count >= 4 {
+                message += " (it starts with \"\(String(decoding: printable, as: UTF8.self))\""
+                if printable.starts(with: Array("HTTP/".utf8)) { message += ": an HTTP server?" }
+                message += ")"
+            } else {
+                message +=
+                    " (it starts with bytes \(bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: " ")))"
+            }
+        }
+        return message
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -373,3 +415,51 @@ final class KafkaClientHandler: ChannelDuplexHandler {
 
 @available(*, unavailable)
 extension KafkaClientHandler: Sendable {}
+
+/// Keeps the first bytes the peer sent, to say what answered when it is not a Kafka broker, then
+/// leaves the pipeline. Event-loop confined.
+final class FirstBytesHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    static let kept = 24
+    private(set) var bytes: [UInt8] = []
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = self.unwrapInboundIn(data)
+        self.bytes += buffer.readableBytesView.prefix(Self.kept - self.bytes.count)
+        context.fireChannelRead(data)
+        if self.bytes.count >= Self.kept {
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension FirstBytesHandler: Sendable {}
+
+/// The error codes a decoded response carries, found by reflection (debug logging only, so no
+/// response type needs to list its error fields).
+enum ResponseErrors {
+    static func summary(of response: Any) -> String {
+        var counts: [KafkaErrorCode: Int] = [:]
+        Self.collect(response, depth: 0, into: &counts)
+        let errors = counts.filter { $0.key != .none }
+        guard !errors.isEmpty else { return "no errors" }
+        return "errors "
+            + errors.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { $0.value == 1 ? "\($0.key)" : "\($0.key) ×\($0.value)" }
+            .joined(separator: ", ")
+    }
+
+    private static func collect(_ value: Any, depth: Int, into counts: inout [KafkaErrorCode: Int]) {
+        if let code = value as? KafkaErrorCode {
+            counts[code, default: 0] += 1
+            return
+        }
+        if depth > 8 || value is ByteBuffer || value is String { return }
+        for child in Mirror(reflecting: value).children {
+            Self.collect(child.value, depth: depth + 1, into: &counts)
+        }
+    }
+}

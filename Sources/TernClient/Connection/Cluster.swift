@@ -114,7 +114,8 @@ actor Cluster {
             let connection = try await BrokerConnection.connect(
                 to: address,
                 nodeId: nodeId,
-                configuration: self.configuration
+                configuration: self.configuration,
+                logger: self.logger
             )
             self.failures[address] = nil
             return connection

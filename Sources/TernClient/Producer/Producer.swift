@@ -106,7 +106,9 @@ final class ProducerCore: Sendable {
                 batchSize: configuration.batchSize,
                 bufferMemory: configuration.bufferMemory,
                 codec: configuration.compression,
-                compressionLevel: configuration.compressionLevel
+                compressionLevel: configuration.compressionLevel,
+                partitioner: configuration.partitioner,
+                stickyLinger: configuration.stickyPartitioningLinger
             )
         )
         let dimensions = [("client_id", configuration.client.clientId)]
@@ -131,10 +133,10 @@ final class ProducerCore: Sendable {
                 "record of \(record.estimatedSize) bytes exceeds messageMaxBytes (\(self.configuration.messageMaxBytes))"
             )
         }
-        let keyHash = record.key.map { Murmur2.hash($0.readableBytesView) }
+        let route = self.route(record)
         let timestamp = record.timestamp ?? currentTimeMilliseconds()
         while true {
-            switch self.appendOnce(record, keyHash: keyHash, timestamp: timestamp, completion: completion) {
+            switch self.appendOnce(record, route: route, timestamp: timestamp, completion: completion) {
             case nil:
                 throw TernClientError(.closed, "producer is closed")
             case .appended:
@@ -171,23 +173,31 @@ final class ProducerCore: Sendable {
     /// Appends if that needs no waiting; false means: call `append`, which handles everything.
     func tryAppend(_ record: ProducerRecord, completion: DeliveryCompletion?) -> Bool {
         guard record.estimatedSize <= self.configuration.messageMaxBytes else { return false }
-        let keyHash = record.key.map { Murmur2.hash($0.readableBytesView) }
+        let route = self.route(record)
         let timestamp = record.timestamp ?? currentTimeMilliseconds()
-        guard case .appended = self.appendOnce(record, keyHash: keyHash, timestamp: timestamp, completion: completion)
+        guard case .appended = self.appendOnce(record, route: route, timestamp: timestamp, completion: completion)
         else { return false }
         return true
+    }
+
+    /// The partitioner's decision that needs no partition count (the key's hash), made outside the
+    /// lock. An explicit partition needs none.
+    private func route(_ record: ProducerRecord) -> Partitioner.Route {
+        if record.partition != nil { return .sticky }
+        let stickyLinger = self.configuration.stickyPartitioningLinger > .zero
+        return self.configuration.partitioner.route(forKey: record.key?.readableBytesView, stickyLinger: stickyLinger)
     }
 
     /// One attempt under the lock (nil: closing); wakes the sender when it opened or closed a batch.
     private func appendOnce(
         _ record: ProducerRecord,
-        keyHash: UInt32?,
+        route: Partitioner.Route,
         timestamp: Int64,
         completion: DeliveryCompletion?
     ) -> RecordAccumulator.AppendOutcome? {
         let outcome: RecordAccumulator.AppendOutcome? = self.accumulator.withLock { accumulator in
             if accumulator.isClosing { return nil }
-            return accumulator.append(record, keyHash: keyHash, timestamp: timestamp, completion: completion)
+            return accumulator.append(record, route: route, timestamp: timestamp, completion: completion)
         }
         if case .appended(wakeSender: true) = outcome { self.wake.signal() }
         return outcome

@@ -5,7 +5,8 @@ public import TernRecords
 /// A record to produce.
 public struct ProducerRecord: Sendable {
     public var topic: String
-    /// nil: the partitioner picks (murmur2 of the key as the Java client does; sticky for null keys).
+    /// nil: the configured `Partitioner` picks (by default murmur2 of the key as the Java client
+    /// does; sticky for null keys).
     public var partition: Int32?
     public var key: ByteBuffer?
     public var value: ByteBuffer?
@@ -129,6 +130,12 @@ public struct ProducerConfiguration: Sendable {
     /// Whether producing to an unknown topic asks the broker to create it (Kafka's
     /// `allow.auto.create.topics`).
     public var allowAutoTopicCreation: Bool = true
+    /// How records without a partition are placed; the default is the Java client's.
+    public var partitioner: Partitioner = .javaDefault
+    /// librdkafka's `sticky.partitioning.linger.ms` for its partitioners: how long null-key
+    /// records stay on one partition (zero: a random partition each). Unused by `.javaDefault`,
+    /// which sticks to a partition until its batch is sent.
+    public var stickyPartitioningLinger: Duration = .milliseconds(10)
 
     public init(client: ClientConfiguration) {
         self.client = client

@@ -127,8 +127,10 @@ struct RecordAccumulator: Sendable {
 
     struct TopicState: Sendable {
         var partitionCount: Int32
-        /// Where unkeyed records go until that partition's batch closes (-1: pick one).
+        /// Where unkeyed records go until that partition's batch closes, or (librdkafka's
+        /// partitioners) until `stickyUntil` (-1: pick one).
         var stickyPartition: Int32 = -1
+        var stickyUntil: ContinuousClock.Instant?
         var queues: [PartitionQueue]
 
         init(partitionCount: Int32) {
@@ -152,6 +154,8 @@ struct RecordAccumulator: Sendable {
     let bufferMemory: Int
     let codec: CompressionCodec
     let compressionLevel: Int?
+    let partitioner: Partitioner
+    let stickyLinger: Duration
 
     var topics: [String: TopicState] = [:]
     /// The last topic appended to and its slot in `topics`, so a run of records to one topic hashes
@@ -164,11 +168,20 @@ struct RecordAccumulator: Sendable {
     var spaceWaiters: [CheckedContinuation<Void, any Error>] = []
     var flushWaiters: [CheckedContinuation<Void, Never>] = []
 
-    init(batchSize: Int, bufferMemory: Int, codec: CompressionCodec, compressionLevel: Int?) {
+    init(
+        batchSize: Int,
+        bufferMemory: Int,
+        codec: CompressionCodec,
+        compressionLevel: Int?,
+        partitioner: Partitioner = .javaDefault,
+        stickyLinger: Duration = .milliseconds(10)
+    ) {
         self.batchSize = batchSize
         self.bufferMemory = bufferMemory
         self.codec = codec
         self.compressionLevel = compressionLevel
+        self.partitioner = partitioner
+        self.stickyLinger = stickyLinger
     }
 
     var isEmpty: Bool {
@@ -186,11 +199,11 @@ struct RecordAccumulator: Sendable {
         self.topics[topic] = state
     }
 
-    /// Picks the partition (explicit, murmur2 of the key, or sticky) and appends.
-    /// - Parameter keyHash: murmur2 of the key, computed outside the lock; nil for a null key.
+    /// Picks the partition (explicit, or by the partitioner's route) and appends.
+    /// - Parameter route: the partitioner's decision (the key's hash), made outside the lock.
     mutating func append(
         _ record: ProducerRecord,
-        keyHash: UInt32?,
+        route: Partitioner.Route,
         timestamp: Int64,
         completion: DeliveryCompletion?
     ) -> AppendOutcome {
@@ -215,7 +228,9 @@ struct RecordAccumulator: Sendable {
         Self.append(
             record,
             size: size,
-            keyHash: keyHash,
+            route: route,
+            partitioner: self.partitioner,
+            stickyLinger: self.stickyLinger,
             timestamp: timestamp,
             completion: completion,
             topic: &self.topics.values[slot],
@@ -236,7 +251,9 @@ struct RecordAccumulator: Sendable {
     private static func append(
         _ record: ProducerRecord,
         size: Int,
-        keyHash: UInt32?,
+        route: Partitioner.Route,
+        partitioner: Partitioner,
+        stickyLinger: Duration,
         timestamp: Int64,
         completion: DeliveryCompletion?,
         topic: inout TopicState,
@@ -251,13 +268,29 @@ struct RecordAccumulator: Sendable {
                 return
             }
             partition = explicit
-        } else if let keyHash {
-            partition = Int32(bitPattern: keyHash & 0x7fff_ffff) % topic.partitionCount
         } else {
-            if topic.stickyPartition < 0 || topic.stickyPartition >= topic.partitionCount {
-                topic.stickyPartition = Int32.random(in: 0..<topic.partitionCount)
+            switch route {
+            case .hashed(let hash):
+                partition = partitioner.partition(forHash: hash, partitionCount: topic.partitionCount)
+            case .random:
+                partition = Int32.random(in: 0..<topic.partitionCount)
+            case .sticky where partitioner.sticksPerBatch:
+                if topic.stickyPartition < 0 || topic.stickyPartition >= topic.partitionCount {
+                    topic.stickyPartition = Int32.random(in: 0..<topic.partitionCount)
+                }
+                partition = topic.stickyPartition
+            case .sticky:
+                // librdkafka's rd_kafka_msg_sticky_partition: a new random partition once the
+                // linger has passed since the last pick.
+                let now = ContinuousClock.now
+                if topic.stickyPartition < 0 || topic.stickyPartition >= topic.partitionCount
+                    || topic.stickyUntil.map({ now >= $0 }) ?? true
+                {
+                    topic.stickyPartition = Int32.random(in: 0..<topic.partitionCount)
+                    topic.stickyUntil = now + stickyLinger
+                }
+                partition = topic.stickyPartition
             }
-            partition = topic.stickyPartition
         }
         let closedSticky = topic.queues[Int(partition)].append(
             record,
@@ -268,7 +301,9 @@ struct RecordAccumulator: Sendable {
             batchSize: batchSize,
             makeBuilder: makeBuilder
         )
-        if closedSticky.closed && topic.stickyPartition == partition { topic.stickyPartition = -1 }
+        if closedSticky.closed && topic.stickyPartition == partition && partitioner.sticksPerBatch {
+            topic.stickyPartition = -1
+        }
         let wake = closedSticky.wake
         outcome = .appended(wakeSender: wake)
     }
@@ -317,7 +352,7 @@ struct RecordAccumulator: Sendable {
                 let due = createdAt + linger
                 if sendOpen || due <= now {
                     topic.queues[index].ready.append(topic.queues[index].open.take()!)
-                    if topic.stickyPartition == Int32(index) { topic.stickyPartition = -1 }
+                    if topic.stickyPartition == Int32(index) && topic.stickyUntil == nil { topic.stickyPartition = -1 }
                 } else {
                     nextDeadline = min(nextDeadline ?? due, due)
                 }
