@@ -6,11 +6,32 @@ cd "$(dirname "$0")/.."
 
 ./tools/setup.sh --test
 
+# Wire codec fixtures: kafka-python's encodings of every served API at every version it shares with
+# Tern (Golden/), and the all-fields samples with their schema sizes (Samples/, regenerated only where
+# Kafka's JSON schemas are present). Generated files must match what is checked in.
 .venv/bin/python tools/golden/gen_wire_golden.py
-git diff --exit-code -- Tests/TernWireTests/Golden || {
-    echo "golden fixtures differ from kafka-python's output: regenerate and review them" >&2
+.venv/bin/python tools/golden/gen_wire_samples.py
+git diff --exit-code -- Tests/TernWireTests/Golden Tests/TernWireTests/Samples || {
+    echo "wire fixtures differ from kafka-python's output or the schemas: regenerate and review them" >&2
     exit 1
 }
+
+# The generated codecs (Sources/TernWire/Generated) and docs/protocol.md's served-API table must be
+# what the generator makes of Kafka's schemas.
+if [[ -d "${TERN_KAFKA_SCHEMAS:-../shared/reference/kafka-messages}" ]]; then
+    ./tools/generate-codecs.sh
+    git diff --exit-code -- Sources/TernWire/Generated docs/protocol.md || {
+        echo "generated codecs differ from tools/codegen's output: run tools/generate-codecs.sh and review" >&2
+        exit 1
+    }
+    if [[ -n "$(git status --porcelain -- Sources/TernWire/Generated)" ]]; then
+        echo "tools/codegen made files that are not checked in:" >&2
+        git status --porcelain -- Sources/TernWire/Generated >&2
+        exit 1
+    fi
+else
+    echo "note: Kafka's schemas are not at ../shared/reference/kafka-messages; generated codecs not re-checked" >&2
+fi
 
 swift build --build-tests
 log=$(mktemp)

@@ -5,8 +5,8 @@ extension KafkaRequest {
     public static var supportedApiKeys: [ApiKey] { Self.servedApis.map(\.apiKey) }
 
     /// Decodes a request frame (without its size prefix): the header in the version its API calls
-    /// for, then the whole body. Unknown APIs, versions outside the codec's range, malformed and
-    /// trailing bytes all throw.
+    /// for, then the body. Unknown APIs, versions outside the codec's range and malformed bytes
+    /// throw; bytes after the body's last field are ignored, as Kafka ignores them.
     public static func decode(frame: ByteBuffer) throws(WireError) -> (header: RequestHeader, request: KafkaRequest) {
         let prefix = try RequestHeader.peekPrefix(frame)
         guard let versions = Self.versions(of: prefix.apiKey) else {

@@ -65,7 +65,7 @@ private func expectPayloadRoundTrip<P: ConsumerProtocolPayload>(
     }
 
     @Test func matchesKafkaPython() throws {
-        let golden = GoldenGroupApis.bodies
+        let golden = GoldenCase.groupApisPayloads
         func expectPayloadGolden<P: ConsumerProtocolPayload>(
             _ payload: P,
             version: Int16,

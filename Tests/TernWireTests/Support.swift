@@ -2,13 +2,6 @@ import NIOCore
 import TernWire
 import Testing
 
-/// A message with a representative value for each version: every field that exists at that
-/// version set to something other than its default, every absent field left at its default, so
-/// that `decode(encode(sample)) == sample` holds at that version.
-protocol SampledMessage: KafkaMessage {
-    static func sample(version: Int16) -> Self
-}
-
 func hex(_ buffer: ByteBuffer) -> String {
     let digits = Array("0123456789abcdef")
     return String(buffer.readableBytesView.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] })
@@ -25,54 +18,109 @@ func buffer(hex: String) -> ByteBuffer {
     return ByteBuffer(bytes: bytes)
 }
 
-/// Round trip at one version, plus the two malformed-input checks every message gets: each strict
-/// prefix of the encoding fails to decode (truncation), and one extra byte is refused.
-func expectRoundTrip<M: KafkaMessage>(
+/// The name of a message type ("FetchRequest").
+func typeName(_ type: any KafkaMessage.Type) -> String {
+    String(describing: type)
+}
+
+/// Every served API's request and response type, from `KafkaRequest.servedApis`, by name.
+let servedMessageNames: [String] = KafkaRequest.servedApis.flatMap {
+    [$0.apiKey.name + "Request", $0.apiKey.name + "Response"]
+}
+
+/// A message of one served type with every field of every version set (see
+/// tools/golden/gen_wire_samples.py), the same with nullable fields null where the version allows,
+/// the sizes their encodings must have at each version according to Kafka's JSON schema, and the
+/// value each version reads back.
+struct MessageSample: Sendable, CustomTestStringConvertible {
+    var schemaVersions: ClosedRange<Int16>
+    var full: any KafkaMessage
+    var nulls: @Sendable (Int16) -> any KafkaMessage
+    var fullSizes: [Int]
+    var nullSizes: [Int]
+    /// Every error code `full` holds (any version), sorted.
+    var errorCodes: [Int16]
+    /// `full` as it reads back at a version: the fields of that version, the others at defaults.
+    var atVersion: @Sendable (Int16) -> any KafkaMessage
+    /// `nulls(version)` as it reads back at that version.
+    var nullsAtVersion: @Sendable (Int16) -> any KafkaMessage
+
+    var name: String { typeName(type(of: self.full)) }
+    var testDescription: String { self.name }
+}
+
+/// One kafka-python encoding (tools/golden/gen_wire_golden.py): the message at `version`, with the
+/// fields of that version only, and kafka-python's bytes for it.
+struct GoldenCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var version: Int16
+    var hex: String
+    var message: any KafkaMessage
+
+    init(_ name: String, version: Int16, hex: String, _ message: any KafkaMessage) {
+        self.name = name
+        self.version = version
+        self.hex = hex
+        self.message = message
+    }
+
+    var testDescription: String { "\(self.name) v\(self.version)" }
+
+    static let all: [GoldenCase] = apiVersions + dataApis + groupApis
+    static let versionsCovered: [String: ClosedRange<Int16>] =
+        apiVersionsVersions
+        .merging(dataApisVersions) { a, _ in a }
+        .merging(groupApisVersions) { a, _ in a }
+}
+
+/// The encode/decode checks every message gets at one version:
+/// - encode → decode → encode gives the same bytes, and a second decode the same value;
+/// - every strict prefix of the encoding fails to decode;
+/// - one trailing byte is refused as trailing.
+/// Returns the encoding.
+@discardableResult
+func expectStableRoundTrip<M: KafkaMessage>(
     _ message: M,
     version: Int16,
+    _ context: String,
     sourceLocation: SourceLocation = #_sourceLocation
-) throws {
+) throws -> ByteBuffer {
     let encoded = message.encoded(version: version)
     let decoded = try M.decode(encoded, version: version)
-    #expect(decoded == message, "\(M.self) v\(version)", sourceLocation: sourceLocation)
-    #expect(decoded.encoded(version: version) == encoded, sourceLocation: sourceLocation)
+    let reencoded = decoded.encoded(version: version)
+    #expect(reencoded == encoded, "\(context): re-encoding differs", sourceLocation: sourceLocation)
+    #expect(
+        try M.decode(reencoded, version: version) == decoded,
+        "\(context): second decode differs",
+        sourceLocation: sourceLocation
+    )
 
+    var prefixFailures = 0
     for length in 0..<encoded.readableBytes {
         let prefix = encoded.getSlice(at: encoded.readerIndex, length: length)!
-        #expect(
-            throws: WireError.self,
-            "\(M.self) v\(version) prefix \(length)/\(encoded.readableBytes)",
-            sourceLocation: sourceLocation
-        ) {
-            try M.decode(prefix, version: version)
+        if (try? M.decode(prefix, version: version)) != nil {
+            prefixFailures += 1
+            Issue.record(
+                "\(context): the \(length)-byte prefix of \(encoded.readableBytes) decodes",
+                sourceLocation: sourceLocation
+            )
+            if prefixFailures > 3 { break }
         }
     }
 
     var withTrailingByte = encoded
     withTrailingByte.writeInteger(UInt8(0))
-    let error = #expect(throws: WireError.self, sourceLocation: sourceLocation) {
-        try M.decode(withTrailingByte, version: version)
+    do {
+        _ = try M.decode(withTrailingByte, version: version)
+        Issue.record("\(context): a trailing byte is accepted", sourceLocation: sourceLocation)
+    } catch {
+        #expect(error.code == .trailingBytes, "\(context)", sourceLocation: sourceLocation)
     }
-    #expect(error?.code == .trailingBytes, sourceLocation: sourceLocation)
+    return encoded
 }
 
-func expectRoundTripAtEveryVersion<M: SampledMessage>(
-    _ type: M.Type,
-    sourceLocation: SourceLocation = #_sourceLocation
-) throws {
-    for version in M.versions {
-        try expectRoundTrip(M.sample(version: version), version: version, sourceLocation: sourceLocation)
-    }
-}
-
-/// The message encodes to exactly the golden bytes (from kafka-python) and decodes from them.
-func expectGolden<M: KafkaMessage>(
-    _ message: M,
-    version: Int16,
-    _ goldenHex: String?,
-    sourceLocation: SourceLocation = #_sourceLocation
-) throws {
-    let golden = try #require(goldenHex, "missing golden case", sourceLocation: sourceLocation)
-    #expect(hex(message.encoded(version: version)) == golden, sourceLocation: sourceLocation)
-    #expect(try M.decode(buffer(hex: golden), version: version) == message, sourceLocation: sourceLocation)
+/// The tags of every unknown tagged field in a value, nested structs included (by reflection).
+func unknownTags(of value: Any) -> [UInt32] {
+    if let field = value as? TaggedField { return [field.tag] }
+    return Mirror(reflecting: value).children.flatMap { unknownTags(of: $0.value) }
 }

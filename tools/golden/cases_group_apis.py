@@ -1,25 +1,20 @@
+# Golden cases for the consumer-group APIs (FindCoordinator, JoinGroup, SyncGroup, Heartbeat,
+# LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups, ListGroups, DeleteGroups, OffsetDelete)
+# and the consumer-protocol payloads they carry. One realistic request and response each, encoded by
+# gen_wire_golden.py at every version both kafka-python and Tern know. Values are dicts keyed by
+# the schema's field names; fields left out get a deterministic non-default value.
+import uuid
+
 from kafka.protocol.admin.groups import (
-    DescribeGroupsRequest, DescribeGroupsResponse, ListGroupsRequest, ListGroupsResponse)
+    DeleteGroupsRequest, DeleteGroupsResponse, DescribeGroupsRequest, DescribeGroupsResponse, ListGroupsRequest,
+    ListGroupsResponse)
 from kafka.protocol.consumer.group import (
     HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
-    LeaveGroupResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse,
-    SyncGroupRequest, SyncGroupResponse)
+    LeaveGroupResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetDeleteRequest, OffsetDeleteResponse,
+    OffsetFetchRequest, OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse)
 from kafka.protocol.consumer.metadata import ConsumerProtocolAssignment, ConsumerProtocolSubscription
 from kafka.protocol.metadata.find_coordinator import FindCoordinatorRequest, FindCoordinatorResponse
 
-JoinProtocol = JoinGroupRequest.JoinGroupRequestProtocol
-JoinMember = JoinGroupResponse.JoinGroupResponseMember
-SyncAssignment = SyncGroupRequest.SyncGroupRequestAssignment
-CommitTopic = OffsetCommitRequest.OffsetCommitRequestTopic
-CommitPartition = CommitTopic.OffsetCommitRequestPartition
-CommitResponseTopic = OffsetCommitResponse.OffsetCommitResponseTopic
-CommitResponsePartition = CommitResponseTopic.OffsetCommitResponsePartition
-FetchTopic = OffsetFetchRequest.OffsetFetchRequestTopic
-FetchResponseTopic = OffsetFetchResponse.OffsetFetchResponseTopic
-FetchResponsePartition = FetchResponseTopic.OffsetFetchResponsePartition
-DescribedGroup = DescribeGroupsResponse.DescribedGroup
-DescribedMember = DescribedGroup.DescribedGroupMember
-ListedGroup = ListGroupsResponse.ListedGroup
 SubscriptionTP = ConsumerProtocolSubscription.TopicPartition
 AssignmentTP = ConsumerProtocolAssignment.TopicPartition
 
@@ -34,99 +29,14 @@ ASSIGNMENT_V3 = ConsumerProtocolAssignment(
     version=3, assigned_partitions=[AssignmentTP(topic="a", partitions=[1]), AssignmentTP(topic="b", partitions=[])],
     user_data=b"\x01\x02")
 
-CASES = [
-    # FindCoordinator
-    ("find_coordinator_request_v0", FindCoordinatorRequest[0](key="g1")),
-    ("find_coordinator_request_v1", FindCoordinatorRequest[1](key="txn-1", key_type=1)),
-    ("find_coordinator_response_v0", FindCoordinatorResponse[0](error_code=0, node_id=1, host="localhost", port=9092)),
-    ("find_coordinator_response_v1", FindCoordinatorResponse[1](
-        throttle_time_ms=5, error_code=15, error_message="loading", node_id=-1, host="", port=-1)),
-    ("find_coordinator_response_v1_null_message", FindCoordinatorResponse[1](
-        throttle_time_ms=0, error_code=0, error_message=None, node_id=3, host="b3", port=9093)),
-    # JoinGroup
-    ("join_group_request_v0", JoinGroupRequest[0](
-        group_id="g1", session_timeout_ms=10000, member_id="", protocol_type="consumer",
-        protocols=[JoinProtocol(name="range", metadata=SUBSCRIPTION_V0.encode())])),
-    ("join_group_request_v2", JoinGroupRequest[2](
-        group_id="g1", session_timeout_ms=10000, rebalance_timeout_ms=300000, member_id="m-1",
-        protocol_type="consumer",
-        protocols=[JoinProtocol(name="range", metadata=SUBSCRIPTION_V3.encode()),
-                   JoinProtocol(name="roundrobin", metadata=b"")])),
-    ("join_group_response_v0", JoinGroupResponse[0](
-        error_code=0, generation_id=1, protocol_name="range", leader="m-1", member_id="m-1",
-        members=[JoinMember(member_id="m-1", metadata=SUBSCRIPTION_V0.encode())])),
-    ("join_group_response_v2", JoinGroupResponse[2](
-        throttle_time_ms=3, error_code=27, generation_id=-1, protocol_name="", leader="", member_id="m-2",
-        members=[])),
-    # SyncGroup
-    ("sync_group_request_v0", SyncGroupRequest[0](
-        group_id="g1", generation_id=1, member_id="m-1",
-        assignments=[SyncAssignment(member_id="m-1", assignment=ASSIGNMENT_V0.encode())])),
-    ("sync_group_request_v1", SyncGroupRequest[1](group_id="g1", generation_id=2, member_id="m-2", assignments=[])),
-    ("sync_group_response_v0", SyncGroupResponse[0](error_code=0, assignment=ASSIGNMENT_V0.encode())),
-    ("sync_group_response_v1", SyncGroupResponse[1](throttle_time_ms=9, error_code=22, assignment=b"")),
-    # Heartbeat
-    ("heartbeat_request_v0", HeartbeatRequest[0](group_id="g1", generation_id=1, member_id="m-1")),
-    ("heartbeat_request_v1", HeartbeatRequest[1](group_id="g1", generation_id=4, member_id="m-2")),
-    ("heartbeat_response_v0", HeartbeatResponse[0](error_code=27)),
-    ("heartbeat_response_v1", HeartbeatResponse[1](throttle_time_ms=1, error_code=0)),
-    # LeaveGroup
-    ("leave_group_request_v0", LeaveGroupRequest[0](group_id="g1", member_id="m-1")),
-    ("leave_group_request_v1", LeaveGroupRequest[1](group_id="g2", member_id="m-2")),
-    ("leave_group_response_v0", LeaveGroupResponse[0](error_code=25)),
-    ("leave_group_response_v1", LeaveGroupResponse[1](throttle_time_ms=2, error_code=0)),
-    # OffsetCommit
-    ("offset_commit_request_v2", OffsetCommitRequest[2](
-        group_id="g1", generation_id_or_member_epoch=1, member_id="m-1", retention_time_ms=-1,
-        topics=[CommitTopic(name="t", partitions=[
-            CommitPartition(partition_index=0, committed_offset=42, committed_metadata=""),
-            CommitPartition(partition_index=1, committed_offset=7, committed_metadata=None)])])),
-    ("offset_commit_request_v3", OffsetCommitRequest[3](
-        group_id="standalone", generation_id_or_member_epoch=-1, member_id="", retention_time_ms=86400000,
-        topics=[CommitTopic(name="t", partitions=[
-            CommitPartition(partition_index=3, committed_offset=1000, committed_metadata="meta")])])),
-    ("offset_commit_response_v2", OffsetCommitResponse[2](topics=[CommitResponseTopic(name="t", partitions=[
-        CommitResponsePartition(partition_index=0, error_code=0),
-        CommitResponsePartition(partition_index=1, error_code=12)])])),
-    ("offset_commit_response_v3", OffsetCommitResponse[3](throttle_time_ms=4, topics=[
-        CommitResponseTopic(name="t", partitions=[CommitResponsePartition(partition_index=3, error_code=0)])])),
-    # OffsetFetch
-    ("offset_fetch_request_v1", OffsetFetchRequest[1](
-        group_id="g1", topics=[FetchTopic(name="t", partition_indexes=[0, 1])])),
-    ("offset_fetch_request_v3", OffsetFetchRequest[3](
-        group_id="g1", topics=[FetchTopic(name="t", partition_indexes=[2])])),
-    ("offset_fetch_request_v3_all", OffsetFetchRequest[3](group_id="g1", topics=None)),
-    ("offset_fetch_response_v1", OffsetFetchResponse[1](topics=[FetchResponseTopic(name="t", partitions=[
-        FetchResponsePartition(partition_index=0, committed_offset=42, metadata="", error_code=0),
-        FetchResponsePartition(partition_index=1, committed_offset=-1, metadata=None, error_code=0)])])),
-    ("offset_fetch_response_v3", OffsetFetchResponse[3](throttle_time_ms=6, error_code=14, topics=[
-        FetchResponseTopic(name="t", partitions=[
-            FetchResponsePartition(partition_index=2, committed_offset=5, metadata="m", error_code=0)])])),
-    # DescribeGroups
-    ("describe_groups_request_v0", DescribeGroupsRequest[0](groups=["g1", "g2"])),
-    ("describe_groups_request_v4", DescribeGroupsRequest[4](groups=["g1"], include_authorized_operations=True)),
-    ("describe_groups_response_v0", DescribeGroupsResponse[0](groups=[DescribedGroup(
-        error_code=0, group_id="g1", group_state="Stable", protocol_type="consumer", protocol_data="range",
-        members=[DescribedMember(member_id="m-1", client_id="c", client_host="/127.0.0.1",
-                                 member_metadata=SUBSCRIPTION_V0.encode(), member_assignment=ASSIGNMENT_V0.encode())])])),
-    ("describe_groups_response_v4", DescribeGroupsResponse[4](throttle_time_ms=8, groups=[
-        DescribedGroup(error_code=0, group_id="g1", group_state="Stable", protocol_type="consumer",
-                       protocol_data="range", authorized_operations={3, 8},
-                       members=[DescribedMember(member_id="m-1", group_instance_id="i-1", client_id="c",
-                                                client_host="/10.0.0.1", member_metadata=b"\x00",
-                                                member_assignment=b""),
-                                DescribedMember(member_id="m-2", group_instance_id=None, client_id="c2",
-                                                client_host="/10.0.0.2", member_metadata=b"",
-                                                member_assignment=b"\x01")]),
-        DescribedGroup(error_code=0, group_id="gone", group_state="Dead", protocol_type="", protocol_data="",
-                       authorized_operations=None, members=[])])),
-    # ListGroups
-    ("list_groups_request_v0", ListGroupsRequest[0]()),
-    ("list_groups_request_v2", ListGroupsRequest[2]()),
-    ("list_groups_response_v0", ListGroupsResponse[0](error_code=0, groups=[
-        ListedGroup(group_id="g1", protocol_type="consumer"), ListedGroup(group_id="offsets-only", protocol_type="")])),
-    ("list_groups_response_v2", ListGroupsResponse[2](throttle_time_ms=11, error_code=14, groups=[])),
-    # Consumer protocol payloads (int16 version prefix included).
+SUB0 = bytes(SUBSCRIPTION_V0.encode())
+SUB3 = bytes(SUBSCRIPTION_V3.encode())
+ASSIGN0 = bytes(ASSIGNMENT_V0.encode())
+ASSIGN3 = bytes(ASSIGNMENT_V3.encode())
+ORDERS_ID = uuid.UUID("6f1c2a4e-93d1-4b0c-8a57-0d3e5f6a7b8c")
+
+# Consumer protocol payloads (int16 version prefix included): name -> kafka-python object.
+PAYLOADS = [
     ("consumer_subscription_v0", SUBSCRIPTION_V0),
     ("consumer_subscription_v1", ConsumerProtocolSubscription(
         version=1, topics=["a"], user_data=b"\x09", owned_partitions=[SubscriptionTP(topic="a", partitions=[4])])),
@@ -135,23 +45,115 @@ CASES = [
     ("consumer_assignment_v3", ASSIGNMENT_V3),
 ]
 
-from kafka.protocol.admin.groups import DeleteGroupsRequest, DeleteGroupsResponse
-from kafka.protocol.consumer.group import OffsetDeleteRequest, OffsetDeleteResponse
-
-CASES += [
-    ("delete_groups_request_v0", DeleteGroupsRequest[0](groups_names=["g1", "g2"])),
-    ("delete_groups_request_v1", DeleteGroupsRequest[1](groups_names=["g1"])),
-    ("delete_groups_response_v0", DeleteGroupsResponse[0](throttle_time_ms=0, results=[
-        DeleteGroupsResponse.DeletableGroupResult(group_id="g1", error_code=0),
-        DeleteGroupsResponse.DeletableGroupResult(group_id="g2", error_code=68)])),
-    ("delete_groups_response_v1", DeleteGroupsResponse[1](throttle_time_ms=5, results=[
-        DeleteGroupsResponse.DeletableGroupResult(group_id="g1", error_code=69)])),
-    ("offset_delete_request_v0", OffsetDeleteRequest[0](group_id="g1", topics=[
-        OffsetDeleteRequest.OffsetDeleteRequestTopic(name="t", partitions=[
-            OffsetDeleteRequest.OffsetDeleteRequestTopic.OffsetDeleteRequestPartition(partition_index=0),
-            OffsetDeleteRequest.OffsetDeleteRequestTopic.OffsetDeleteRequestPartition(partition_index=2)])])),
-    ("offset_delete_response_v0", OffsetDeleteResponse[0](error_code=0, throttle_time_ms=0, topics=[
-        OffsetDeleteResponse.OffsetDeleteResponseTopic(name="t", partitions=[
-            OffsetDeleteResponse.OffsetDeleteResponseTopic.OffsetDeleteResponsePartition(partition_index=0, error_code=0),
-            OffsetDeleteResponse.OffsetDeleteResponseTopic.OffsetDeleteResponsePartition(partition_index=2, error_code=86)])])),
+MESSAGES = [
+    (FindCoordinatorRequest, {"Key": "g1", "KeyType": 0, "CoordinatorKeys": ["g1", "g2"]}),
+    (FindCoordinatorResponse, {
+        "ThrottleTimeMs": 0, "ErrorCode": 0, "ErrorMessage": None, "NodeId": 1, "Host": "broker-1", "Port": 9092,
+        "Coordinators": [
+            {"Key": "g1", "NodeId": 1, "Host": "broker-1", "Port": 9092, "ErrorCode": 0, "ErrorMessage": None},
+            {"Key": "g2", "NodeId": -1, "Host": "", "Port": -1, "ErrorCode": 15,
+             "ErrorMessage": "The coordinator is not available."},
+        ],
+    }),
+    (JoinGroupRequest, {
+        "GroupId": "g1", "SessionTimeoutMs": 45000, "RebalanceTimeoutMs": 300000, "MemberId": "",
+        "GroupInstanceId": "instance-1", "ProtocolType": "consumer",
+        "Protocols": [{"Name": "range", "Metadata": SUB0}, {"Name": "cooperative-sticky", "Metadata": SUB3}],
+        "Reason": "rebalance requested",
+    }),
+    (JoinGroupResponse, {
+        "ThrottleTimeMs": 0, "ErrorCode": 0, "GenerationId": 3, "ProtocolType": "consumer", "ProtocolName": "range",
+        "Leader": "m-1", "SkipAssignment": False, "MemberId": "m-1",
+        "Members": [{"MemberId": "m-1", "GroupInstanceId": None, "Metadata": SUB0},
+                    {"MemberId": "m-2", "GroupInstanceId": "instance-2", "Metadata": SUB3}],
+    }),
+    (HeartbeatRequest, {"GroupId": "g1", "GenerationId": 3, "MemberId": "m-1", "GroupInstanceId": "instance-1"}),
+    (HeartbeatResponse, {"ThrottleTimeMs": 0, "ErrorCode": 27}),
+    (LeaveGroupRequest, {
+        "GroupId": "g1", "MemberId": "m-1",
+        "Members": [{"MemberId": "m-1", "GroupInstanceId": None, "Reason": "the consumer is being closed"},
+                    {"MemberId": "", "GroupInstanceId": "instance-2", "Reason": None}],
+    }),
+    (LeaveGroupResponse, {
+        "ThrottleTimeMs": 0, "ErrorCode": 0,
+        "Members": [{"MemberId": "m-1", "GroupInstanceId": None, "ErrorCode": 0},
+                    {"MemberId": "", "GroupInstanceId": "instance-2", "ErrorCode": 25}],
+    }),
+    (SyncGroupRequest, {
+        "GroupId": "g1", "GenerationId": 3, "MemberId": "m-1", "GroupInstanceId": None,
+        "ProtocolType": "consumer", "ProtocolName": "range",
+        "Assignments": [{"MemberId": "m-1", "Assignment": ASSIGN0}, {"MemberId": "m-2", "Assignment": ASSIGN3}],
+    }),
+    (SyncGroupResponse, {
+        "ThrottleTimeMs": 0, "ErrorCode": 0, "ProtocolType": "consumer", "ProtocolName": "range",
+        "Assignment": ASSIGN0,
+    }),
+    (OffsetCommitRequest, {
+        "GroupId": "g1", "GenerationIdOrMemberEpoch": 3, "MemberId": "m-1", "GroupInstanceId": None,
+        "RetentionTimeMs": -1,
+        "Topics": [{"Name": "orders", "TopicId": ORDERS_ID, "Partitions": [
+            {"PartitionIndex": 0, "CommittedOffset": 42, "CommittedLeaderEpoch": 2, "CommitTimestamp": -1,
+             "CommittedMetadata": "checkpoint-1"},
+            {"PartitionIndex": 3, "CommittedOffset": 7, "CommittedLeaderEpoch": -1, "CommitTimestamp": 1700000000000,
+             "CommittedMetadata": None}]}],
+    }),
+    (OffsetCommitResponse, {
+        "ThrottleTimeMs": 0,
+        "Topics": [{"Name": "orders", "TopicId": ORDERS_ID, "Partitions": [
+            {"PartitionIndex": 0, "ErrorCode": 0}, {"PartitionIndex": 3, "ErrorCode": 22}]}],
+    }),
+    (OffsetFetchRequest, {
+        "GroupId": "g1",
+        "Topics": lambda v: [{"Name": "orders", "PartitionIndexes": [0, 3]}] if v < 2 else None,
+        "Groups": [{"GroupId": "g1", "MemberId": "m-1", "MemberEpoch": 5,
+                    "Topics": [{"Name": "orders", "TopicId": ORDERS_ID, "PartitionIndexes": [0, 3]}]},
+                   {"GroupId": "g2", "MemberId": None, "MemberEpoch": -1, "Topics": None}],
+        "RequireStable": True,
+    }),
+    (OffsetFetchResponse, {
+        "ThrottleTimeMs": 0,
+        "Topics": [{"Name": "orders", "Partitions": [
+            {"PartitionIndex": 0, "CommittedOffset": 42, "CommittedLeaderEpoch": 2, "Metadata": "checkpoint-1",
+             "ErrorCode": 0},
+            {"PartitionIndex": 3, "CommittedOffset": -1, "CommittedLeaderEpoch": -1, "Metadata": None,
+             "ErrorCode": 0}]}],
+        "ErrorCode": 0,
+        "Groups": [
+            {"GroupId": "g1", "Topics": [{"Name": "orders", "TopicId": ORDERS_ID, "Partitions": [
+                {"PartitionIndex": 0, "CommittedOffset": 42, "CommittedLeaderEpoch": 2, "Metadata": "checkpoint-1",
+                 "ErrorCode": 0}]}], "ErrorCode": 0},
+            {"GroupId": "g2", "Topics": [], "ErrorCode": 16},
+        ],
+    }),
+    (DescribeGroupsRequest, {"Groups": ["g1", "g2"], "IncludeAuthorizedOperations": True}),
+    (DescribeGroupsResponse, {
+        "ThrottleTimeMs": 0,
+        "Groups": [
+            {"ErrorCode": 0, "ErrorMessage": None, "GroupId": "g1", "GroupState": "Stable",
+             "ProtocolType": "consumer", "ProtocolData": "range",
+             "Members": [{"MemberId": "m-1", "GroupInstanceId": "instance-1", "ClientId": "rdkafka",
+                          "ClientHost": "/10.0.0.5", "MemberMetadata": SUB0, "MemberAssignment": ASSIGN0}],
+             "AuthorizedOperations": 0x0F00},
+            {"ErrorCode": 69, "ErrorMessage": "Group g2 not found.", "GroupId": "g2", "GroupState": "Dead",
+             "ProtocolType": "", "ProtocolData": "", "Members": [], "AuthorizedOperations": 0},
+        ],
+    }),
+    (ListGroupsRequest, {"StatesFilter": ["Stable", "Empty"], "TypesFilter": ["classic"]}),
+    (ListGroupsResponse, {
+        "ThrottleTimeMs": 11, "ErrorCode": 0,
+        "Groups": [{"GroupId": "g1", "ProtocolType": "consumer", "GroupState": "Stable", "GroupType": "classic"},
+                   {"GroupId": "offsets-only", "ProtocolType": "", "GroupState": "Empty", "GroupType": "classic"}],
+    }),
+    (DeleteGroupsRequest, {"GroupsNames": ["g1", "g2"]}),
+    (DeleteGroupsResponse, {
+        "ThrottleTimeMs": 5, "Results": [{"GroupId": "g1", "ErrorCode": 0}, {"GroupId": "g2", "ErrorCode": 68}],
+    }),
+    (OffsetDeleteRequest, {
+        "GroupId": "g1", "Topics": [{"Name": "orders", "Partitions": [{"PartitionIndex": 0}, {"PartitionIndex": 2}]}],
+    }),
+    (OffsetDeleteResponse, {
+        "ErrorCode": 0, "ThrottleTimeMs": 0,
+        "Topics": [{"Name": "orders", "Partitions": [{"PartitionIndex": 0, "ErrorCode": 0},
+                                                     {"PartitionIndex": 2, "ErrorCode": 86}]}],
+    }),
 ]
