@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Installs what building Tern needs on Debian 12 (run as root). The Swift 6.3 toolchain itself is
 # expected on PATH. Pass --test to also install what the test suite needs: kcat and librdkafka
-# (real Kafka clients the tests drive) and a Python venv with kafka-python and confluent-kafka.
+# (real Kafka clients the tests drive), Go 1.19 with Debian's sarama and kafka-go sources (built in
+# GOPATH mode by Tests/IntegrationTests/GoClientTests.swift) and a Python venv with kafka-python
+# and confluent-kafka.
 # Pass --bench for what tools/bench-footprint.sh compares ternd with: redis-server, nats-server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_packages=(libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev pkg-config)
-test_packages=(kcat librdkafka-dev python3-venv)
+test_packages=(
+    kcat librdkafka-dev python3-venv
+    golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
+)
 bench_packages=(kcat librdkafka-dev redis-server nats-server)
 
 packages=("${build_packages[@]}")
@@ -33,5 +38,5 @@ fi
 if [[ "$with_test" == true ]]; then
     # Pinned: golden fixtures in Tests/ were generated with these versions.
     [[ -x .venv/bin/python ]] || python3 -m venv .venv
-    .venv/bin/pip install -q --disable-pip-version-check kafka-python==3.0.12 confluent-kafka==2.16.1
+    .venv/bin/pip install -q --disable-pip-version-check kafka-python==3.0.12 confluent-kafka==2.16.1 aiokafka==0.14.0
 fi

@@ -114,7 +114,23 @@ extension Broker {
                             metadata: ["topic": "\(topic.name)", "partitions": "\(partitionCount)"]
                         )
                     }
-                    return .init(name: topic.name)
+                    // v5+ tells what was created; v7+ its id.
+                    let created = self.logs.topic(topic.name)
+                    return .init(
+                        name: topic.name,
+                        topicId: created.map { KafkaUUID($0.topicId) } ?? .zero,
+                        numPartitions: partitionCount,
+                        replicationFactor: 1,
+                        configs: (created?.config.kafkaProperties ?? [:]).sorted { $0.key < $1.key }.map { key, value in
+                            .init(
+                                name: key,
+                                value: value,
+                                readOnly: false,
+                                configSource: overrides[key] != nil ? .topicConfig : .defaultConfig,
+                                isSensitive: false
+                            )
+                        }
+                    )
                 } catch {
                     return failure(error.kafkaErrorCode, error.message)
                 }

@@ -42,7 +42,11 @@ import Testing
         let body = try responseBody(try await makeBroker().handle(frame: frame), correlationId: 3)
         let response = try ApiVersionsResponse.decode(body, version: 0)
         #expect(response.errorCode == .unsupportedVersion)
-        #expect(response.apiKeys == [.init(apiKey: .apiVersions, minVersion: 0, maxVersion: ApiVersionsRequest.versions.upperBound)])
+        #expect(
+            response.apiKeys == [
+                .init(apiKey: .apiVersions, minVersion: 0, maxVersion: ApiVersionsRequest.versions.upperBound)
+            ]
+        )
     }
 
     @Test func unknownApiClosesTheConnection() async throws {
@@ -57,13 +61,23 @@ import Testing
     @Test func malformedRequestsCloseTheConnection() async throws {
         var truncated = requestFrameBody(version: 3, correlationId: 1)
         truncated.moveWriterIndex(to: truncated.writerIndex - 2)
-        var trailing = requestFrameBody(version: 3, correlationId: 1)
-        trailing.writeInteger(UInt8(0))
-        for frame in [truncated, trailing, ByteBuffer(bytes: [0, 18, 0])] {
+        for frame in [truncated, ByteBuffer(bytes: [0, 18, 0])] {
             guard case .closeConnection = try await makeBroker().handle(frame: frame) else {
                 Issue.record("expected the connection to be closed for \(frame)")
                 continue
             }
         }
+    }
+
+    /// Bytes after the last field are ignored, as Kafka's request parser ignores them (librdkafka
+    /// 2.16 sends Metadata v12 with the v8-v10 include_cluster_authorized_operations in it).
+    @Test func trailingBytesAfterARequestAreIgnored() async throws {
+        var trailing = requestFrameBody(version: 3, correlationId: 5)
+        trailing.writeBytes([0, 1, 0])
+        let response = try ApiVersionsResponse.decode(
+            try responseBody(try await makeBroker().handle(frame: trailing), correlationId: 5),
+            version: 3
+        )
+        #expect(response.errorCode == .none)
     }
 }

@@ -29,7 +29,9 @@ func bytes(_ string: String) -> ByteBuffer { ByteBuffer(string: string) }
 
 /// Each client's metadata names the protocol and the client, so the leader's member list shows
 /// which metadata was picked.
-func protocols(_ client: String, _ names: [String] = ["range", "roundrobin"]) -> [JoinGroupRequest.JoinGroupRequestProtocol] {
+func protocols(_ client: String, _ names: [String] = ["range", "roundrobin"]) -> [JoinGroupRequest
+    .JoinGroupRequestProtocol]
+{
     names.map { JoinGroupRequest.JoinGroupRequestProtocol(name: $0, metadata: bytes("\($0):\(client)")) }
 }
 
@@ -152,12 +154,16 @@ func joined(
         .joinGroup(
             JoinGroupResponse(
                 generationId: generation,
+                protocolType: "consumer",
                 protocolName: protocolName,
                 leader: leader,
                 memberId: member,
                 members: members.map { id in
                     let client = String(id[..<id.lastIndex(of: "-")!])
-                    return JoinGroupResponse.JoinGroupResponseMember(memberId: id, metadata: bytes("\(protocolName):\(client)"))
+                    return JoinGroupResponse.JoinGroupResponseMember(
+                        memberId: id,
+                        metadata: bytes("\(protocolName):\(client)")
+                    )
                 }
             )
         )

@@ -99,7 +99,16 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
                 ])
         )
         #expect(c.state(ofGroup: group) == .empty)
-        #expect(c.listGroups().groups == [ListGroupsResponse.ListedGroup(groupId: group, protocolType: "")])
+        #expect(
+            c.listGroups().groups == [
+                ListGroupsResponse.ListedGroup(
+                    groupId: group,
+                    protocolType: "",
+                    groupState: "Empty",
+                    groupType: "classic"
+                )
+            ]
+        )
     }
 
     @Test func anExplicitRetentionTimeIsStoredAsAnExpiryTimestamp() {
@@ -272,7 +281,12 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
                     protocolType: "",
                     protocolData: ""
                 ),
-                DescribeGroupsResponse.DescribedGroup(groupId: "nobody", groupState: "Dead", protocolType: "", protocolData: ""),
+                DescribeGroupsResponse.DescribedGroup(
+                    groupId: "nobody",
+                    groupState: "Dead",
+                    protocolType: "",
+                    protocolData: ""
+                ),
                 DescribeGroupsResponse.DescribedGroup(
                     errorCode: .invalidGroupId,
                     groupId: "",
@@ -291,15 +305,33 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
                     protocolType: "consumer",
                     protocolData: "",
                     members: [
-                        DescribeGroupsResponse.DescribedGroupMember(memberId: "a-1", clientId: "a", clientHost: "/127.0.0.1"),
-                        DescribeGroupsResponse.DescribedGroupMember(memberId: "b-2", clientId: "b", clientHost: "/127.0.0.1"),
+                        DescribeGroupsResponse.DescribedGroupMember(
+                            memberId: "a-1",
+                            clientId: "a",
+                            clientHost: "/127.0.0.1"
+                        ),
+                        DescribeGroupsResponse.DescribedGroupMember(
+                            memberId: "b-2",
+                            clientId: "b",
+                            clientHost: "/127.0.0.1"
+                        ),
                     ]
                 )
         )
         #expect(
             c.listGroups().groups == [
-                ListGroupsResponse.ListedGroup(groupId: group, protocolType: "consumer"),
-                ListGroupsResponse.ListedGroup(groupId: "simple", protocolType: ""),
+                ListGroupsResponse.ListedGroup(
+                    groupId: group,
+                    protocolType: "consumer",
+                    groupState: "PreparingRebalance",
+                    groupType: "classic"
+                ),
+                ListGroupsResponse.ListedGroup(
+                    groupId: "simple",
+                    protocolType: "",
+                    groupState: "Empty",
+                    groupType: "classic"
+                ),
             ]
         )
     }

@@ -180,7 +180,8 @@ func hex(_ string: String) -> ByteBuffer {
         #expect(
             restored.listGroups()
                 == ListGroupsResponse(groups: [
-                    .init(groupId: group, protocolType: "consumer"), .init(groupId: "simple", protocolType: ""),
+                    .init(groupId: group, protocolType: "consumer", groupState: "Empty", groupType: "classic"),
+                    .init(groupId: "simple", protocolType: "", groupState: "Empty", groupType: "classic"),
                 ])
         )
         #expect(

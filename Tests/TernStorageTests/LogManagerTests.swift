@@ -83,6 +83,7 @@ import Testing
         let manager = try await storage.open()
         try manager.createTopic("b", partitionCount: 2)
         try manager.createTopic("a", partitionCount: 1)
+        let id = try #require(manager.topic("b")?.topicId)
         _ = try await manager.partition(topic: "b", index: 1)!.append(makeBatch(["1", "2"]), durability: .none)
         try await manager.close()
         let text = String(
@@ -94,7 +95,7 @@ import Testing
             decoding: storage.fileSystem.contents(ofPath: "/data/topics/b.properties")!,
             as: UTF8.self
         )
-        #expect(metadata == "# Tern topic metadata\nversion=1\npartition.count=2\n")
+        #expect(metadata == "# Tern topic metadata\nversion=1\npartition.count=2\ntopic.id=\(id)\n")
     }
 
     @Test func aCorruptCheckpointMeansAFullRecoveryNotAFailure() async throws {
