@@ -18,7 +18,9 @@ public struct TaggedField: Hashable, Sendable {
 extension ByteBuffer {
     // MARK: Fixed-width integers
 
-    @inlinable
+    // Always inlined: generated readers call it for every fixed-width field, and left to the
+    // optimizer's size heuristics it stays an out-of-line call in the larger generated structs.
+    @inlinable @inline(__always)
     public mutating func readKafkaInteger<T: FixedWidthInteger>(as: T.Type = T.self) throws(WireError) -> T {
         guard let value = self.readInteger(as: T.self) else {
             throw WireError(.truncated, "truncated \(T.self)")
@@ -264,8 +266,12 @@ extension ByteBuffer {
             return
         }
         self.writeKafkaLength(elements.count, flexible: flexible, wide: true)
-        for element in elements {
-            writeElement(&self, element)
+        // Elements are borrowed from the array's storage, not copied out one by one (each copy
+        // would retain and release the element's arrays and strings).
+        elements.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                writeElement(&self, elements[index])
+            }
         }
     }
 

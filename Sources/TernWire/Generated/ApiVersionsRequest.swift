@@ -28,21 +28,18 @@ public struct ApiVersionsRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _clientSoftwareName: String = ""
+        var _clientSoftwareVersion: String = ""
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 3
         if version >= 3 {
-            self.clientSoftwareName = try buffer.readKafkaString(flexible: flexible)
+            _clientSoftwareName = try buffer.readKafkaString(flexible: flexible)
         }
         if version >= 3 {
-            self.clientSoftwareVersion = try buffer.readKafkaString(flexible: flexible)
+            _clientSoftwareVersion = try buffer.readKafkaString(flexible: flexible)
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(clientSoftwareName: _clientSoftwareName, clientSoftwareVersion: _clientSoftwareVersion, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

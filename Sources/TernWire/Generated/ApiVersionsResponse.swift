@@ -32,21 +32,21 @@ public struct ApiVersionsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _apiKey: ApiKey = .init(rawValue: 0)
+            var _minVersion: Int16 = 0
+            var _maxVersion: Int16 = 0
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 3
-            self.apiKey = ApiKey(rawValue: try buffer.readKafkaInteger(as: Int16.self))
-            self.minVersion = try buffer.readKafkaInteger(as: Int16.self)
-            self.maxVersion = try buffer.readKafkaInteger(as: Int16.self)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _apiKey = ApiKey(rawValue: try buffer.readKafkaInteger(as: Int16.self))
+            _minVersion = try buffer.readKafkaInteger(as: Int16.self)
+            _maxVersion = try buffer.readKafkaInteger(as: Int16.self)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(apiKey: _apiKey, minVersion: _minVersion, maxVersion: _maxVersion, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 3
             buffer.writeInteger(self.apiKey.rawValue)
@@ -83,21 +83,21 @@ public struct ApiVersionsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _minVersion: Int16 = 0
+            var _maxVersion: Int16 = 0
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 3
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.minVersion = try buffer.readKafkaInteger(as: Int16.self)
-            self.maxVersion = try buffer.readKafkaInteger(as: Int16.self)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _minVersion = try buffer.readKafkaInteger(as: Int16.self)
+            _maxVersion = try buffer.readKafkaInteger(as: Int16.self)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, minVersion: _minVersion, maxVersion: _maxVersion, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 3
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -134,21 +134,21 @@ public struct ApiVersionsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _maxVersionLevel: Int16 = 0
+            var _minVersionLevel: Int16 = 0
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 3
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.maxVersionLevel = try buffer.readKafkaInteger(as: Int16.self)
-            self.minVersionLevel = try buffer.readKafkaInteger(as: Int16.self)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _maxVersionLevel = try buffer.readKafkaInteger(as: Int16.self)
+            _minVersionLevel = try buffer.readKafkaInteger(as: Int16.self)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, maxVersionLevel: _maxVersionLevel, minVersionLevel: _minVersionLevel, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 3
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -208,12 +208,19 @@ public struct ApiVersionsResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _errorCode: KafkaErrorCode = .none
+        var _apiKeys: [ApiVersion] = []
+        var _throttleTimeMs: Int32 = 0
+        var _supportedFeatures: [SupportedFeatureKey] = []
+        var _finalizedFeaturesEpoch: Int64 = -1
+        var _finalizedFeatures: [FinalizedFeatureKey] = []
+        var _zkMigrationReady: Bool = false
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 3
-        self.errorCode = try buffer.readKafkaErrorCode()
-        self.apiKeys = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ApiVersion(from: &buffer, version: version) }
+        _errorCode = try buffer.readKafkaErrorCode()
+        _apiKeys = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ApiVersion(from: &buffer, version: version) }
         if version >= 1 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
         if flexible {
             var previousTag: UInt32? = nil
@@ -221,18 +228,19 @@ public struct ApiVersionsResponse: KafkaResponseMessage {
                 var (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
                 switch tag {
                 case 0 where version >= 3:
-                    self.supportedFeatures = try field.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try SupportedFeatureKey(from: &buffer, version: version) }
+                    _supportedFeatures = try field.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try SupportedFeatureKey(from: &buffer, version: version) }
                 case 1 where version >= 3:
-                    self.finalizedFeaturesEpoch = try field.readKafkaInteger(as: Int64.self)
+                    _finalizedFeaturesEpoch = try field.readKafkaInteger(as: Int64.self)
                 case 2 where version >= 3:
-                    self.finalizedFeatures = try field.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try FinalizedFeatureKey(from: &buffer, version: version) }
+                    _finalizedFeatures = try field.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try FinalizedFeatureKey(from: &buffer, version: version) }
                 case 3 where version >= 3:
-                    self.zkMigrationReady = try field.readKafkaBool()
+                    _zkMigrationReady = try field.readKafkaBool()
                 default:
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
+                    _unknownTaggedFields.append(TaggedField(tag: tag, data: field))
                 }
             }
         }
+        self.init(errorCode: _errorCode, apiKeys: _apiKeys, throttleTimeMs: _throttleTimeMs, supportedFeatures: _supportedFeatures, finalizedFeaturesEpoch: _finalizedFeaturesEpoch, finalizedFeatures: _finalizedFeatures, zkMigrationReady: _zkMigrationReady, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -20,13 +20,17 @@ public struct ConsumerProtocolAssignment: ConsumerProtocolPayload {
             self.partitions = partitions
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _topic: String = ""
+            var _partitions: [Int32] = []
             let flexible = false
-            self.topic = try buffer.readKafkaString(flexible: flexible)
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
+            _topic = try buffer.readKafkaString(flexible: flexible)
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
+            self.init(topic: _topic, partitions: _partitions)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = false
             buffer.writeKafkaString(self.topic, flexible: flexible)
@@ -48,10 +52,12 @@ public struct ConsumerProtocolAssignment: ConsumerProtocolPayload {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _assignedPartitions: [TopicPartition] = []
+        var _userData: ByteBuffer? = nil
         let flexible = false
-        self.assignedPartitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try TopicPartition(from: &buffer, version: version) }
-        self.userData = try buffer.readKafkaNullableBytes(flexible: flexible)
+        _assignedPartitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try TopicPartition(from: &buffer, version: version) }
+        _userData = try buffer.readKafkaNullableBytes(flexible: flexible)
+        self.init(assignedPartitions: _assignedPartitions, userData: _userData)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

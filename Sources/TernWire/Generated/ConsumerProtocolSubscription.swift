@@ -20,13 +20,17 @@ public struct ConsumerProtocolSubscription: ConsumerProtocolPayload {
             self.partitions = partitions
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _topic: String = ""
+            var _partitions: [Int32] = []
             let flexible = false
-            self.topic = try buffer.readKafkaString(flexible: flexible)
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
+            _topic = try buffer.readKafkaString(flexible: flexible)
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
+            self.init(topic: _topic, partitions: _partitions)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = false
             buffer.writeKafkaString(self.topic, flexible: flexible)
@@ -60,19 +64,24 @@ public struct ConsumerProtocolSubscription: ConsumerProtocolPayload {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _topics: [String] = []
+        var _userData: ByteBuffer? = nil
+        var _ownedPartitions: [TopicPartition] = []
+        var _generationId: Int32 = -1
+        var _rackId: String? = nil
         let flexible = false
-        self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
-        self.userData = try buffer.readKafkaNullableBytes(flexible: flexible)
+        _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
+        _userData = try buffer.readKafkaNullableBytes(flexible: flexible)
         if version >= 1 {
-            self.ownedPartitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try TopicPartition(from: &buffer, version: version) }
+            _ownedPartitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try TopicPartition(from: &buffer, version: version) }
         }
         if version >= 2 {
-            self.generationId = try buffer.readKafkaInteger(as: Int32.self)
+            _generationId = try buffer.readKafkaInteger(as: Int32.self)
         }
         if version >= 3 {
-            self.rackId = try buffer.readKafkaNullableString(flexible: flexible)
+            _rackId = try buffer.readKafkaNullableString(flexible: flexible)
         }
+        self.init(topics: _topics, userData: _userData, ownedPartitions: _ownedPartitions, generationId: _generationId, rackId: _rackId)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

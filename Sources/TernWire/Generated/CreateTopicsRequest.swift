@@ -45,23 +45,25 @@ public struct CreateTopicsRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _numPartitions: Int32 = 0
+            var _replicationFactor: Int16 = 0
+            var _assignments: [CreatableReplicaAssignment] = []
+            var _configs: [CreatableTopicConfig] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 5
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.numPartitions = try buffer.readKafkaInteger(as: Int32.self)
-            self.replicationFactor = try buffer.readKafkaInteger(as: Int16.self)
-            self.assignments = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try CreatableReplicaAssignment(from: &buffer, version: version) }
-            self.configs = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try CreatableTopicConfig(from: &buffer, version: version) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _numPartitions = try buffer.readKafkaInteger(as: Int32.self)
+            _replicationFactor = try buffer.readKafkaInteger(as: Int16.self)
+            _assignments = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try CreatableReplicaAssignment(from: &buffer, version: version) }
+            _configs = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try CreatableTopicConfig(from: &buffer, version: version) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, numPartitions: _numPartitions, replicationFactor: _replicationFactor, assignments: _assignments, configs: _configs, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 5
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -95,20 +97,19 @@ public struct CreateTopicsRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _partitionIndex: Int32 = 0
+            var _brokerIds: [Int32] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 5
-            self.partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
-            self.brokerIds = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
+            _brokerIds = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(partitionIndex: _partitionIndex, brokerIds: _brokerIds, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 5
             buffer.writeInteger(self.partitionIndex)
@@ -139,20 +140,19 @@ public struct CreateTopicsRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _value: String? = ""
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 5
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.value = try buffer.readKafkaNullableString(flexible: flexible)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _value = try buffer.readKafkaNullableString(flexible: flexible)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, value: _value, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 5
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -188,20 +188,18 @@ public struct CreateTopicsRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _topics: [CreatableTopic] = []
+        var _timeoutMs: Int32 = 60000
+        var _validateOnly: Bool = false
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 5
-        self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try CreatableTopic(from: &buffer, version: version) }
-        self.timeoutMs = try buffer.readKafkaInteger(as: Int32.self)
+        _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try CreatableTopic(from: &buffer, version: version) }
+        _timeoutMs = try buffer.readKafkaInteger(as: Int32.self)
         if version >= 1 {
-            self.validateOnly = try buffer.readKafkaBool()
+            _validateOnly = try buffer.readKafkaBool()
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(topics: _topics, timeoutMs: _timeoutMs, validateOnly: _validateOnly, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -57,25 +57,34 @@ public struct CreateTopicsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _topicId: KafkaUUID = .zero
+            var _errorCode: KafkaErrorCode = .none
+            var _errorMessage: String? = ""
+            var _topicConfigErrorCode: KafkaErrorCode = .none
+            var _numPartitions: Int32 = -1
+            var _replicationFactor: Int16 = -1
+            var _configs: [CreatableTopicConfigs]? = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 5
-            self.name = try buffer.readKafkaString(flexible: flexible)
+            _name = try buffer.readKafkaString(flexible: flexible)
             if version >= 7 {
-                self.topicId = try buffer.readKafkaUUID()
+                _topicId = try buffer.readKafkaUUID()
             }
-            self.errorCode = try buffer.readKafkaErrorCode()
+            _errorCode = try buffer.readKafkaErrorCode()
             if version >= 1 {
-                self.errorMessage = try buffer.readKafkaNullableString(flexible: flexible)
+                _errorMessage = try buffer.readKafkaNullableString(flexible: flexible)
             }
             if version >= 5 {
-                self.numPartitions = try buffer.readKafkaInteger(as: Int32.self)
+                _numPartitions = try buffer.readKafkaInteger(as: Int32.self)
             }
             if version >= 5 {
-                self.replicationFactor = try buffer.readKafkaInteger(as: Int16.self)
+                _replicationFactor = try buffer.readKafkaInteger(as: Int16.self)
             }
             if version >= 5 {
-                self.configs = try buffer.readKafkaNullableArray(flexible: flexible) { buffer throws(WireError) in try CreatableTopicConfigs(from: &buffer, version: version) }
+                _configs = try buffer.readKafkaNullableArray(flexible: flexible) { buffer throws(WireError) in try CreatableTopicConfigs(from: &buffer, version: version) }
             }
             if flexible {
                 var previousTag: UInt32? = nil
@@ -83,14 +92,16 @@ public struct CreateTopicsResponse: KafkaResponseMessage {
                     var (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
                     switch tag {
                     case 0 where version >= 5:
-                        self.topicConfigErrorCode = try field.readKafkaErrorCode()
+                        _topicConfigErrorCode = try field.readKafkaErrorCode()
                     default:
-                        self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
+                        _unknownTaggedFields.append(TaggedField(tag: tag, data: field))
                     }
                 }
             }
+            self.init(name: _name, topicId: _topicId, errorCode: _errorCode, errorMessage: _errorMessage, topicConfigErrorCode: _topicConfigErrorCode, numPartitions: _numPartitions, replicationFactor: _replicationFactor, configs: _configs, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 5
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -164,23 +175,25 @@ public struct CreateTopicsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _value: String? = ""
+            var _readOnly: Bool = false
+            var _configSource: ConfigSource = .init(rawValue: -1)
+            var _isSensitive: Bool = false
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 5
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.value = try buffer.readKafkaNullableString(flexible: flexible)
-            self.readOnly = try buffer.readKafkaBool()
-            self.configSource = ConfigSource(rawValue: try buffer.readKafkaInteger(as: Int8.self))
-            self.isSensitive = try buffer.readKafkaBool()
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _value = try buffer.readKafkaNullableString(flexible: flexible)
+            _readOnly = try buffer.readKafkaBool()
+            _configSource = ConfigSource(rawValue: try buffer.readKafkaInteger(as: Int8.self))
+            _isSensitive = try buffer.readKafkaBool()
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, value: _value, readOnly: _readOnly, configSource: _configSource, isSensitive: _isSensitive, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 5
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -215,19 +228,16 @@ public struct CreateTopicsResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _topics: [CreatableTopicResult] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 5
         if version >= 2 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try CreatableTopicResult(from: &buffer, version: version) }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try CreatableTopicResult(from: &buffer, version: version) }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, topics: _topics, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -23,16 +23,12 @@ public struct DeleteGroupsRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _groupsNames: [String] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 2
-        self.groupsNames = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _groupsNames = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(groupsNames: _groupsNames, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

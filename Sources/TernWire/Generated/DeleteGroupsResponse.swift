@@ -27,20 +27,19 @@ public struct DeleteGroupsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _groupId: String = ""
+            var _errorCode: KafkaErrorCode = .none
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 2
-            self.groupId = try buffer.readKafkaString(flexible: flexible)
-            self.errorCode = try buffer.readKafkaErrorCode()
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _groupId = try buffer.readKafkaString(flexible: flexible)
+            _errorCode = try buffer.readKafkaErrorCode()
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(groupId: _groupId, errorCode: _errorCode, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 2
             buffer.writeKafkaString(self.groupId, flexible: flexible)
@@ -76,17 +75,14 @@ public struct DeleteGroupsResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _results: [DeletableGroupResult] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 2
-        self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
-        self.results = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DeletableGroupResult(from: &buffer, version: version) }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+        _results = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DeletableGroupResult(from: &buffer, version: version) }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, results: _results, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -28,20 +28,19 @@ public struct DeleteTopicsRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String? = nil
+            var _topicId: KafkaUUID = .zero
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 4
-            self.name = try buffer.readKafkaNullableString(flexible: flexible)
-            self.topicId = try buffer.readKafkaUUID()
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaNullableString(flexible: flexible)
+            _topicId = try buffer.readKafkaUUID()
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, topicId: _topicId, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 4
             buffer.writeKafkaNullableString(self.name, flexible: flexible)
@@ -77,22 +76,20 @@ public struct DeleteTopicsRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _topics: [DeleteTopicState] = []
+        var _topicNames: [String] = []
+        var _timeoutMs: Int32 = 0
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 4
         if version >= 6 {
-            self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DeleteTopicState(from: &buffer, version: version) }
+            _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DeleteTopicState(from: &buffer, version: version) }
         }
         if version <= 5 {
-            self.topicNames = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
+            _topicNames = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
         }
-        self.timeoutMs = try buffer.readKafkaInteger(as: Int32.self)
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _timeoutMs = try buffer.readKafkaInteger(as: Int32.self)
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(topics: _topics, topicNames: _topicNames, timeoutMs: _timeoutMs, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

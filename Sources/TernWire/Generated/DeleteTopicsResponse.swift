@@ -37,30 +37,31 @@ public struct DeleteTopicsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String? = ""
+            var _topicId: KafkaUUID = .zero
+            var _errorCode: KafkaErrorCode = .none
+            var _errorMessage: String? = nil
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 4
             if version >= 6 {
-                self.name = try buffer.readKafkaNullableString(flexible: flexible)
+                _name = try buffer.readKafkaNullableString(flexible: flexible)
             } else {
-                self.name = try buffer.readKafkaString(flexible: flexible)
+                _name = try buffer.readKafkaString(flexible: flexible)
             }
             if version >= 6 {
-                self.topicId = try buffer.readKafkaUUID()
+                _topicId = try buffer.readKafkaUUID()
             }
-            self.errorCode = try buffer.readKafkaErrorCode()
+            _errorCode = try buffer.readKafkaErrorCode()
             if version >= 5 {
-                self.errorMessage = try buffer.readKafkaNullableString(flexible: flexible)
+                _errorMessage = try buffer.readKafkaNullableString(flexible: flexible)
             }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, topicId: _topicId, errorCode: _errorCode, errorMessage: _errorMessage, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 4
             if version >= 6 {
@@ -106,19 +107,16 @@ public struct DeleteTopicsResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _responses: [DeletableTopicResult] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 4
         if version >= 1 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.responses = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DeletableTopicResult(from: &buffer, version: version) }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _responses = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DeletableTopicResult(from: &buffer, version: version) }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, responses: _responses, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -33,21 +33,21 @@ public struct DescribeConfigsRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _resourceType: ConfigResourceType = .init(rawValue: 0)
+            var _resourceName: String = ""
+            var _configurationKeys: [String]? = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 4
-            self.resourceType = ConfigResourceType(rawValue: try buffer.readKafkaInteger(as: Int8.self))
-            self.resourceName = try buffer.readKafkaString(flexible: flexible)
-            self.configurationKeys = try buffer.readKafkaNullableArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _resourceType = ConfigResourceType(rawValue: try buffer.readKafkaInteger(as: Int8.self))
+            _resourceName = try buffer.readKafkaString(flexible: flexible)
+            _configurationKeys = try buffer.readKafkaNullableArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(resourceType: _resourceType, resourceName: _resourceName, configurationKeys: _configurationKeys, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 4
             buffer.writeInteger(self.resourceType.rawValue)
@@ -84,22 +84,20 @@ public struct DescribeConfigsRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _resources: [DescribeConfigsResource] = []
+        var _includeSynonyms: Bool = false
+        var _includeDocumentation: Bool = false
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 4
-        self.resources = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DescribeConfigsResource(from: &buffer, version: version) }
+        _resources = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DescribeConfigsResource(from: &buffer, version: version) }
         if version >= 1 {
-            self.includeSynonyms = try buffer.readKafkaBool()
+            _includeSynonyms = try buffer.readKafkaBool()
         }
         if version >= 3 {
-            self.includeDocumentation = try buffer.readKafkaBool()
+            _includeDocumentation = try buffer.readKafkaBool()
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(resources: _resources, includeSynonyms: _includeSynonyms, includeDocumentation: _includeDocumentation, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -42,23 +42,25 @@ public struct DescribeConfigsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _errorCode: KafkaErrorCode = .none
+            var _errorMessage: String? = ""
+            var _resourceType: ConfigResourceType = .init(rawValue: 0)
+            var _resourceName: String = ""
+            var _configs: [DescribeConfigsResourceResult] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 4
-            self.errorCode = try buffer.readKafkaErrorCode()
-            self.errorMessage = try buffer.readKafkaNullableString(flexible: flexible)
-            self.resourceType = ConfigResourceType(rawValue: try buffer.readKafkaInteger(as: Int8.self))
-            self.resourceName = try buffer.readKafkaString(flexible: flexible)
-            self.configs = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DescribeConfigsResourceResult(from: &buffer, version: version) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _errorCode = try buffer.readKafkaErrorCode()
+            _errorMessage = try buffer.readKafkaNullableString(flexible: flexible)
+            _resourceType = ConfigResourceType(rawValue: try buffer.readKafkaInteger(as: Int8.self))
+            _resourceName = try buffer.readKafkaString(flexible: flexible)
+            _configs = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DescribeConfigsResourceResult(from: &buffer, version: version) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(errorCode: _errorCode, errorMessage: _errorMessage, resourceType: _resourceType, resourceName: _resourceName, configs: _configs, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 4
             buffer.writeKafkaErrorCode(self.errorCode)
@@ -132,37 +134,43 @@ public struct DescribeConfigsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _value: String? = ""
+            var _readOnly: Bool = false
+            var _isDefault: Bool = false
+            var _configSource: ConfigSource = .init(rawValue: -1)
+            var _isSensitive: Bool = false
+            var _synonyms: [DescribeConfigsSynonym] = []
+            var _configType: Int8 = 0
+            var _documentation: String? = ""
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 4
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.value = try buffer.readKafkaNullableString(flexible: flexible)
-            self.readOnly = try buffer.readKafkaBool()
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _value = try buffer.readKafkaNullableString(flexible: flexible)
+            _readOnly = try buffer.readKafkaBool()
             if version <= 0 {
-                self.isDefault = try buffer.readKafkaBool()
+                _isDefault = try buffer.readKafkaBool()
             }
             if version >= 1 {
-                self.configSource = ConfigSource(rawValue: try buffer.readKafkaInteger(as: Int8.self))
+                _configSource = ConfigSource(rawValue: try buffer.readKafkaInteger(as: Int8.self))
             }
-            self.isSensitive = try buffer.readKafkaBool()
+            _isSensitive = try buffer.readKafkaBool()
             if version >= 1 {
-                self.synonyms = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DescribeConfigsSynonym(from: &buffer, version: version) }
+                _synonyms = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DescribeConfigsSynonym(from: &buffer, version: version) }
             }
             if version >= 3 {
-                self.configType = try buffer.readKafkaInteger(as: Int8.self)
+                _configType = try buffer.readKafkaInteger(as: Int8.self)
             }
             if version >= 3 {
-                self.documentation = try buffer.readKafkaNullableString(flexible: flexible)
+                _documentation = try buffer.readKafkaNullableString(flexible: flexible)
             }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, value: _value, readOnly: _readOnly, isDefault: _isDefault, configSource: _configSource, isSensitive: _isSensitive, synonyms: _synonyms, configType: _configType, documentation: _documentation, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 4
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -215,21 +223,21 @@ public struct DescribeConfigsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _value: String? = ""
+            var _source: Int8 = 0
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 4
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.value = try buffer.readKafkaNullableString(flexible: flexible)
-            self.source = try buffer.readKafkaInteger(as: Int8.self)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _value = try buffer.readKafkaNullableString(flexible: flexible)
+            _source = try buffer.readKafkaInteger(as: Int8.self)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, value: _value, source: _source, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 4
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -262,17 +270,14 @@ public struct DescribeConfigsResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _results: [DescribeConfigsResult] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 4
-        self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
-        self.results = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DescribeConfigsResult(from: &buffer, version: version) }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+        _results = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DescribeConfigsResult(from: &buffer, version: version) }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, results: _results, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

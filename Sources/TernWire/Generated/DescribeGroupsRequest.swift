@@ -28,19 +28,16 @@ public struct DescribeGroupsRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _groups: [String] = []
+        var _includeAuthorizedOperations: Bool = false
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 5
-        self.groups = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
+        _groups = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
         if version >= 3 {
-            self.includeAuthorizedOperations = try buffer.readKafkaBool()
+            _includeAuthorizedOperations = try buffer.readKafkaBool()
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(groups: _groups, includeAuthorizedOperations: _includeAuthorizedOperations, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

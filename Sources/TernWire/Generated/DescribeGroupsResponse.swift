@@ -52,27 +52,31 @@ public struct DescribeGroupsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _errorCode: KafkaErrorCode = .none
+            var _groupId: String = ""
+            var _groupState: String = ""
+            var _protocolType: String = ""
+            var _protocolData: String = ""
+            var _members: [DescribedGroupMember] = []
+            var _authorizedOperations: Int32 = -2147483648
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 5
-            self.errorCode = try buffer.readKafkaErrorCode()
-            self.groupId = try buffer.readKafkaString(flexible: flexible)
-            self.groupState = try buffer.readKafkaString(flexible: flexible)
-            self.protocolType = try buffer.readKafkaString(flexible: flexible)
-            self.protocolData = try buffer.readKafkaString(flexible: flexible)
-            self.members = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DescribedGroupMember(from: &buffer, version: version) }
+            _errorCode = try buffer.readKafkaErrorCode()
+            _groupId = try buffer.readKafkaString(flexible: flexible)
+            _groupState = try buffer.readKafkaString(flexible: flexible)
+            _protocolType = try buffer.readKafkaString(flexible: flexible)
+            _protocolData = try buffer.readKafkaString(flexible: flexible)
+            _members = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DescribedGroupMember(from: &buffer, version: version) }
             if version >= 3 {
-                self.authorizedOperations = try buffer.readKafkaInteger(as: Int32.self)
+                _authorizedOperations = try buffer.readKafkaInteger(as: Int32.self)
             }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(errorCode: _errorCode, groupId: _groupId, groupState: _groupState, protocolType: _protocolType, protocolData: _protocolData, members: _members, authorizedOperations: _authorizedOperations, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 5
             buffer.writeKafkaErrorCode(self.errorCode)
@@ -134,26 +138,29 @@ public struct DescribeGroupsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _memberId: String = ""
+            var _groupInstanceId: String? = nil
+            var _clientId: String = ""
+            var _clientHost: String = ""
+            var _memberMetadata: ByteBuffer = ByteBuffer()
+            var _memberAssignment: ByteBuffer = ByteBuffer()
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 5
-            self.memberId = try buffer.readKafkaString(flexible: flexible)
+            _memberId = try buffer.readKafkaString(flexible: flexible)
             if version >= 4 {
-                self.groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
+                _groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
             }
-            self.clientId = try buffer.readKafkaString(flexible: flexible)
-            self.clientHost = try buffer.readKafkaString(flexible: flexible)
-            self.memberMetadata = try buffer.readKafkaBytes(flexible: flexible)
-            self.memberAssignment = try buffer.readKafkaBytes(flexible: flexible)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _clientId = try buffer.readKafkaString(flexible: flexible)
+            _clientHost = try buffer.readKafkaString(flexible: flexible)
+            _memberMetadata = try buffer.readKafkaBytes(flexible: flexible)
+            _memberAssignment = try buffer.readKafkaBytes(flexible: flexible)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(memberId: _memberId, groupInstanceId: _groupInstanceId, clientId: _clientId, clientHost: _clientHost, memberMetadata: _memberMetadata, memberAssignment: _memberAssignment, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 5
             buffer.writeKafkaString(self.memberId, flexible: flexible)
@@ -191,19 +198,16 @@ public struct DescribeGroupsResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _groups: [DescribedGroup] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 5
         if version >= 1 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.groups = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DescribedGroup(from: &buffer, version: version) }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _groups = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try DescribedGroup(from: &buffer, version: version) }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, groups: _groups, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -28,20 +28,19 @@ public struct FetchRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _replicaId: Int32 = -1
+            var _replicaEpoch: Int64 = -1
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 12
-            self.replicaId = try buffer.readKafkaInteger(as: Int32.self)
-            self.replicaEpoch = try buffer.readKafkaInteger(as: Int64.self)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _replicaId = try buffer.readKafkaInteger(as: Int32.self)
+            _replicaEpoch = try buffer.readKafkaInteger(as: Int64.self)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(replicaId: _replicaId, replicaEpoch: _replicaEpoch, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 12
             buffer.writeInteger(self.replicaId)
@@ -77,25 +76,25 @@ public struct FetchRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _topic: String = ""
+            var _topicId: KafkaUUID = .zero
+            var _partitions: [FetchPartition] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 12
             if version <= 12 {
-                self.topic = try buffer.readKafkaString(flexible: flexible)
+                _topic = try buffer.readKafkaString(flexible: flexible)
             }
             if version >= 13 {
-                self.topicId = try buffer.readKafkaUUID()
+                _topicId = try buffer.readKafkaUUID()
             }
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try FetchPartition(from: &buffer, version: version) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try FetchPartition(from: &buffer, version: version) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(topic: _topic, topicId: _topicId, partitions: _partitions, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 12
             if version <= 12 {
@@ -158,35 +157,45 @@ public struct FetchRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _partition: Int32 = 0
+            var _currentLeaderEpoch: Int32 = -1
+            var _fetchOffset: Int64 = 0
+            var _lastFetchedEpoch: Int32 = -1
+            var _logStartOffset: Int64 = -1
+            var _partitionMaxBytes: Int32 = 0
+            var _replicaDirectoryId: KafkaUUID = .zero
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 12
-            self.partition = try buffer.readKafkaInteger(as: Int32.self)
+            _partition = try buffer.readKafkaInteger(as: Int32.self)
             if version >= 9 {
-                self.currentLeaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
+                _currentLeaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
             }
-            self.fetchOffset = try buffer.readKafkaInteger(as: Int64.self)
+            _fetchOffset = try buffer.readKafkaInteger(as: Int64.self)
             if version >= 12 {
-                self.lastFetchedEpoch = try buffer.readKafkaInteger(as: Int32.self)
+                _lastFetchedEpoch = try buffer.readKafkaInteger(as: Int32.self)
             }
             if version >= 5 {
-                self.logStartOffset = try buffer.readKafkaInteger(as: Int64.self)
+                _logStartOffset = try buffer.readKafkaInteger(as: Int64.self)
             }
-            self.partitionMaxBytes = try buffer.readKafkaInteger(as: Int32.self)
+            _partitionMaxBytes = try buffer.readKafkaInteger(as: Int32.self)
             if flexible {
                 var previousTag: UInt32? = nil
                 for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
                     var (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
                     switch tag {
                     case 0 where version >= 17:
-                        self.replicaDirectoryId = try field.readKafkaUUID()
+                        _replicaDirectoryId = try field.readKafkaUUID()
                     default:
-                        self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
+                        _unknownTaggedFields.append(TaggedField(tag: tag, data: field))
                     }
                 }
             }
+            self.init(partition: _partition, currentLeaderEpoch: _currentLeaderEpoch, fetchOffset: _fetchOffset, lastFetchedEpoch: _lastFetchedEpoch, logStartOffset: _logStartOffset, partitionMaxBytes: _partitionMaxBytes, replicaDirectoryId: _replicaDirectoryId, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 12
             buffer.writeInteger(self.partition)
@@ -240,25 +249,25 @@ public struct FetchRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _topic: String = ""
+            var _topicId: KafkaUUID = .zero
+            var _partitions: [Int32] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 12
             if version <= 12 {
-                self.topic = try buffer.readKafkaString(flexible: flexible)
+                _topic = try buffer.readKafkaString(flexible: flexible)
             }
             if version >= 13 {
-                self.topicId = try buffer.readKafkaUUID()
+                _topicId = try buffer.readKafkaUUID()
             }
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(topic: _topic, topicId: _topicId, partitions: _partitions, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 12
             if version <= 12 {
@@ -348,31 +357,43 @@ public struct FetchRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _clusterId: String? = nil
+        var _replicaId: Int32 = -1
+        var _replicaState: ReplicaState = ReplicaState()
+        var _maxWaitMs: Int32 = 0
+        var _minBytes: Int32 = 0
+        var _maxBytes: Int32 = 0x7fffffff
+        var _isolationLevel: IsolationLevel = .init(rawValue: 0)
+        var _sessionId: Int32 = 0
+        var _sessionEpoch: Int32 = -1
+        var _topics: [FetchTopic] = []
+        var _forgottenTopicsData: [ForgottenTopic] = []
+        var _rackId: String = ""
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 12
         if version <= 14 {
-            self.replicaId = try buffer.readKafkaInteger(as: Int32.self)
+            _replicaId = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.maxWaitMs = try buffer.readKafkaInteger(as: Int32.self)
-        self.minBytes = try buffer.readKafkaInteger(as: Int32.self)
+        _maxWaitMs = try buffer.readKafkaInteger(as: Int32.self)
+        _minBytes = try buffer.readKafkaInteger(as: Int32.self)
         if version >= 3 {
-            self.maxBytes = try buffer.readKafkaInteger(as: Int32.self)
+            _maxBytes = try buffer.readKafkaInteger(as: Int32.self)
         }
         if version >= 4 {
-            self.isolationLevel = IsolationLevel(rawValue: try buffer.readKafkaInteger(as: Int8.self))
+            _isolationLevel = IsolationLevel(rawValue: try buffer.readKafkaInteger(as: Int8.self))
         }
         if version >= 7 {
-            self.sessionId = try buffer.readKafkaInteger(as: Int32.self)
+            _sessionId = try buffer.readKafkaInteger(as: Int32.self)
         }
         if version >= 7 {
-            self.sessionEpoch = try buffer.readKafkaInteger(as: Int32.self)
+            _sessionEpoch = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try FetchTopic(from: &buffer, version: version) }
+        _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try FetchTopic(from: &buffer, version: version) }
         if version >= 7 {
-            self.forgottenTopicsData = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ForgottenTopic(from: &buffer, version: version) }
+            _forgottenTopicsData = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ForgottenTopic(from: &buffer, version: version) }
         }
         if version >= 11 {
-            self.rackId = try buffer.readKafkaString(flexible: flexible)
+            _rackId = try buffer.readKafkaString(flexible: flexible)
         }
         if flexible {
             var previousTag: UInt32? = nil
@@ -380,14 +401,15 @@ public struct FetchRequest: KafkaRequestMessage {
                 var (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
                 switch tag {
                 case 0 where version >= 12:
-                    self.clusterId = try field.readKafkaNullableString(flexible: flexible)
+                    _clusterId = try field.readKafkaNullableString(flexible: flexible)
                 case 1 where version >= 15:
-                    self.replicaState = try ReplicaState(from: &field, version: version)
+                    _replicaState = try ReplicaState(from: &field, version: version)
                 default:
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
+                    _unknownTaggedFields.append(TaggedField(tag: tag, data: field))
                 }
             }
         }
+        self.init(clusterId: _clusterId, replicaId: _replicaId, replicaState: _replicaState, maxWaitMs: _maxWaitMs, minBytes: _minBytes, maxBytes: _maxBytes, isolationLevel: _isolationLevel, sessionId: _sessionId, sessionEpoch: _sessionEpoch, topics: _topics, forgottenTopicsData: _forgottenTopicsData, rackId: _rackId, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

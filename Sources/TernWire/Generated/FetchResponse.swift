@@ -32,25 +32,25 @@ public struct FetchResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _topic: String = ""
+            var _topicId: KafkaUUID = .zero
+            var _partitions: [PartitionData] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 12
             if version <= 12 {
-                self.topic = try buffer.readKafkaString(flexible: flexible)
+                _topic = try buffer.readKafkaString(flexible: flexible)
             }
             if version >= 13 {
-                self.topicId = try buffer.readKafkaUUID()
+                _topicId = try buffer.readKafkaUUID()
             }
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try PartitionData(from: &buffer, version: version) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try PartitionData(from: &buffer, version: version) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(topic: _topic, topicId: _topicId, partitions: _partitions, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 12
             if version <= 12 {
@@ -138,43 +138,57 @@ public struct FetchResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _partitionIndex: Int32 = 0
+            var _errorCode: KafkaErrorCode = .none
+            var _highWatermark: Int64 = 0
+            var _lastStableOffset: Int64 = -1
+            var _logStartOffset: Int64 = -1
+            var _divergingEpoch: EpochEndOffset = EpochEndOffset()
+            var _currentLeader: LeaderIdAndEpoch = LeaderIdAndEpoch()
+            var _snapshotId: SnapshotId = SnapshotId()
+            var _abortedTransactions: [AbortedTransaction]? = []
+            var _preferredReadReplica: Int32 = -1
+            var _records: ByteBuffer? = nil
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 12
-            self.partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
-            self.errorCode = try buffer.readKafkaErrorCode()
-            self.highWatermark = try buffer.readKafkaInteger(as: Int64.self)
+            _partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
+            _errorCode = try buffer.readKafkaErrorCode()
+            _highWatermark = try buffer.readKafkaInteger(as: Int64.self)
             if version >= 4 {
-                self.lastStableOffset = try buffer.readKafkaInteger(as: Int64.self)
+                _lastStableOffset = try buffer.readKafkaInteger(as: Int64.self)
             }
             if version >= 5 {
-                self.logStartOffset = try buffer.readKafkaInteger(as: Int64.self)
+                _logStartOffset = try buffer.readKafkaInteger(as: Int64.self)
             }
             if version >= 4 {
-                self.abortedTransactions = try buffer.readKafkaNullableArray(flexible: flexible) { buffer throws(WireError) in try AbortedTransaction(from: &buffer, version: version) }
+                _abortedTransactions = try buffer.readKafkaNullableArray(flexible: flexible) { buffer throws(WireError) in try AbortedTransaction(from: &buffer, version: version) }
             }
             if version >= 11 {
-                self.preferredReadReplica = try buffer.readKafkaInteger(as: Int32.self)
+                _preferredReadReplica = try buffer.readKafkaInteger(as: Int32.self)
             }
-            self.records = try buffer.readKafkaNullableBytes(flexible: flexible)
+            _records = try buffer.readKafkaNullableBytes(flexible: flexible)
             if flexible {
                 var previousTag: UInt32? = nil
                 for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
                     var (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
                     switch tag {
                     case 0 where version >= 12:
-                        self.divergingEpoch = try EpochEndOffset(from: &field, version: version)
+                        _divergingEpoch = try EpochEndOffset(from: &field, version: version)
                     case 1 where version >= 12:
-                        self.currentLeader = try LeaderIdAndEpoch(from: &field, version: version)
+                        _currentLeader = try LeaderIdAndEpoch(from: &field, version: version)
                     case 2 where version >= 12:
-                        self.snapshotId = try SnapshotId(from: &field, version: version)
+                        _snapshotId = try SnapshotId(from: &field, version: version)
                     default:
-                        self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
+                        _unknownTaggedFields.append(TaggedField(tag: tag, data: field))
                     }
                 }
             }
+            self.init(partitionIndex: _partitionIndex, errorCode: _errorCode, highWatermark: _highWatermark, lastStableOffset: _lastStableOffset, logStartOffset: _logStartOffset, divergingEpoch: _divergingEpoch, currentLeader: _currentLeader, snapshotId: _snapshotId, abortedTransactions: _abortedTransactions, preferredReadReplica: _preferredReadReplica, records: _records, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 12
             buffer.writeInteger(self.partitionIndex)
@@ -243,20 +257,19 @@ public struct FetchResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _epoch: Int32 = -1
+            var _endOffset: Int64 = -1
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 12
-            self.epoch = try buffer.readKafkaInteger(as: Int32.self)
-            self.endOffset = try buffer.readKafkaInteger(as: Int64.self)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _epoch = try buffer.readKafkaInteger(as: Int32.self)
+            _endOffset = try buffer.readKafkaInteger(as: Int64.self)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(epoch: _epoch, endOffset: _endOffset, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 12
             buffer.writeInteger(self.epoch)
@@ -287,20 +300,19 @@ public struct FetchResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _leaderId: Int32 = -1
+            var _leaderEpoch: Int32 = -1
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 12
-            self.leaderId = try buffer.readKafkaInteger(as: Int32.self)
-            self.leaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _leaderId = try buffer.readKafkaInteger(as: Int32.self)
+            _leaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(leaderId: _leaderId, leaderEpoch: _leaderEpoch, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 12
             buffer.writeInteger(self.leaderId)
@@ -329,20 +341,19 @@ public struct FetchResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _endOffset: Int64 = -1
+            var _epoch: Int32 = -1
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 12
-            self.endOffset = try buffer.readKafkaInteger(as: Int64.self)
-            self.epoch = try buffer.readKafkaInteger(as: Int32.self)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _endOffset = try buffer.readKafkaInteger(as: Int64.self)
+            _epoch = try buffer.readKafkaInteger(as: Int32.self)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(endOffset: _endOffset, epoch: _epoch, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 12
             buffer.writeInteger(self.endOffset)
@@ -373,20 +384,19 @@ public struct FetchResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _producerId: Int64 = 0
+            var _firstOffset: Int64 = 0
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 12
-            self.producerId = try buffer.readKafkaInteger(as: Int64.self)
-            self.firstOffset = try buffer.readKafkaInteger(as: Int64.self)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _producerId = try buffer.readKafkaInteger(as: Int64.self)
+            _firstOffset = try buffer.readKafkaInteger(as: Int64.self)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(producerId: _producerId, firstOffset: _firstOffset, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 12
             buffer.writeInteger(self.producerId)
@@ -427,22 +437,23 @@ public struct FetchResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _nodeId: Int32 = 0
+            var _host: String = ""
+            var _port: Int32 = 0
+            var _rack: String? = nil
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 12
-            self.nodeId = try buffer.readKafkaInteger(as: Int32.self)
-            self.host = try buffer.readKafkaString(flexible: flexible)
-            self.port = try buffer.readKafkaInteger(as: Int32.self)
-            self.rack = try buffer.readKafkaNullableString(flexible: flexible)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _nodeId = try buffer.readKafkaInteger(as: Int32.self)
+            _host = try buffer.readKafkaString(flexible: flexible)
+            _port = try buffer.readKafkaInteger(as: Int32.self)
+            _rack = try buffer.readKafkaNullableString(flexible: flexible)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(nodeId: _nodeId, host: _host, port: _port, rack: _rack, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 12
             buffer.writeInteger(self.nodeId)
@@ -492,30 +503,36 @@ public struct FetchResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _errorCode: KafkaErrorCode = .none
+        var _sessionId: Int32 = 0
+        var _responses: [FetchableTopicResponse] = []
+        var _nodeEndpoints: [NodeEndpoint] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 12
         if version >= 1 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
         if version >= 7 {
-            self.errorCode = try buffer.readKafkaErrorCode()
+            _errorCode = try buffer.readKafkaErrorCode()
         }
         if version >= 7 {
-            self.sessionId = try buffer.readKafkaInteger(as: Int32.self)
+            _sessionId = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.responses = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try FetchableTopicResponse(from: &buffer, version: version) }
+        _responses = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try FetchableTopicResponse(from: &buffer, version: version) }
         if flexible {
             var previousTag: UInt32? = nil
             for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
                 var (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
                 switch tag {
                 case 0 where version >= 16:
-                    self.nodeEndpoints = try field.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try NodeEndpoint(from: &buffer, version: version) }
+                    _nodeEndpoints = try field.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try NodeEndpoint(from: &buffer, version: version) }
                 default:
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
+                    _unknownTaggedFields.append(TaggedField(tag: tag, data: field))
                 }
             }
         }
+        self.init(throttleTimeMs: _throttleTimeMs, errorCode: _errorCode, sessionId: _sessionId, responses: _responses, nodeEndpoints: _nodeEndpoints, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

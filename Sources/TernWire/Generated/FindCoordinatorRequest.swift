@@ -33,24 +33,22 @@ public struct FindCoordinatorRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _key: String = ""
+        var _keyType: Int8 = 0
+        var _coordinatorKeys: [String] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 3
         if version <= 3 {
-            self.key = try buffer.readKafkaString(flexible: flexible)
+            _key = try buffer.readKafkaString(flexible: flexible)
         }
         if version >= 1 {
-            self.keyType = try buffer.readKafkaInteger(as: Int8.self)
+            _keyType = try buffer.readKafkaInteger(as: Int8.self)
         }
         if version >= 4 {
-            self.coordinatorKeys = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
+            _coordinatorKeys = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(key: _key, keyType: _keyType, coordinatorKeys: _coordinatorKeys, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -47,24 +47,27 @@ public struct FindCoordinatorResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _key: String = ""
+            var _nodeId: Int32 = 0
+            var _host: String = ""
+            var _port: Int32 = 0
+            var _errorCode: KafkaErrorCode = .none
+            var _errorMessage: String? = ""
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 3
-            self.key = try buffer.readKafkaString(flexible: flexible)
-            self.nodeId = try buffer.readKafkaInteger(as: Int32.self)
-            self.host = try buffer.readKafkaString(flexible: flexible)
-            self.port = try buffer.readKafkaInteger(as: Int32.self)
-            self.errorCode = try buffer.readKafkaErrorCode()
-            self.errorMessage = try buffer.readKafkaNullableString(flexible: flexible)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _key = try buffer.readKafkaString(flexible: flexible)
+            _nodeId = try buffer.readKafkaInteger(as: Int32.self)
+            _host = try buffer.readKafkaString(flexible: flexible)
+            _port = try buffer.readKafkaInteger(as: Int32.self)
+            _errorCode = try buffer.readKafkaErrorCode()
+            _errorMessage = try buffer.readKafkaNullableString(flexible: flexible)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(key: _key, nodeId: _nodeId, host: _host, port: _port, errorCode: _errorCode, errorMessage: _errorMessage, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 3
             buffer.writeKafkaString(self.key, flexible: flexible)
@@ -129,36 +132,38 @@ public struct FindCoordinatorResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _errorCode: KafkaErrorCode = .none
+        var _errorMessage: String? = ""
+        var _nodeId: Int32 = 0
+        var _host: String = ""
+        var _port: Int32 = 0
+        var _coordinators: [Coordinator] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 3
         if version >= 1 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
         if version <= 3 {
-            self.errorCode = try buffer.readKafkaErrorCode()
+            _errorCode = try buffer.readKafkaErrorCode()
         }
         if version >= 1 && version <= 3 {
-            self.errorMessage = try buffer.readKafkaNullableString(flexible: flexible)
+            _errorMessage = try buffer.readKafkaNullableString(flexible: flexible)
         }
         if version <= 3 {
-            self.nodeId = try buffer.readKafkaInteger(as: Int32.self)
+            _nodeId = try buffer.readKafkaInteger(as: Int32.self)
         }
         if version <= 3 {
-            self.host = try buffer.readKafkaString(flexible: flexible)
+            _host = try buffer.readKafkaString(flexible: flexible)
         }
         if version <= 3 {
-            self.port = try buffer.readKafkaInteger(as: Int32.self)
+            _port = try buffer.readKafkaInteger(as: Int32.self)
         }
         if version >= 4 {
-            self.coordinators = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try Coordinator(from: &buffer, version: version) }
+            _coordinators = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try Coordinator(from: &buffer, version: version) }
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, errorCode: _errorCode, errorMessage: _errorMessage, nodeId: _nodeId, host: _host, port: _port, coordinators: _coordinators, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

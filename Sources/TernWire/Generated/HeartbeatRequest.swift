@@ -38,21 +38,20 @@ public struct HeartbeatRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _groupId: String = ""
+        var _generationId: Int32 = 0
+        var _memberId: String = ""
+        var _groupInstanceId: String? = nil
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 4
-        self.groupId = try buffer.readKafkaString(flexible: flexible)
-        self.generationId = try buffer.readKafkaInteger(as: Int32.self)
-        self.memberId = try buffer.readKafkaString(flexible: flexible)
+        _groupId = try buffer.readKafkaString(flexible: flexible)
+        _generationId = try buffer.readKafkaInteger(as: Int32.self)
+        _memberId = try buffer.readKafkaString(flexible: flexible)
         if version >= 3 {
-            self.groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
+            _groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(groupId: _groupId, generationId: _generationId, memberId: _memberId, groupInstanceId: _groupInstanceId, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

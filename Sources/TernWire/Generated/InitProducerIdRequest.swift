@@ -41,23 +41,22 @@ public struct InitProducerIdRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _transactionalId: String? = ""
+        var _transactionTimeoutMs: Int32 = 0
+        var _producerId: Int64 = -1
+        var _producerEpoch: Int16 = -1
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 2
-        self.transactionalId = try buffer.readKafkaNullableString(flexible: flexible)
-        self.transactionTimeoutMs = try buffer.readKafkaInteger(as: Int32.self)
+        _transactionalId = try buffer.readKafkaNullableString(flexible: flexible)
+        _transactionTimeoutMs = try buffer.readKafkaInteger(as: Int32.self)
         if version >= 3 {
-            self.producerId = try buffer.readKafkaInteger(as: Int64.self)
+            _producerId = try buffer.readKafkaInteger(as: Int64.self)
         }
         if version >= 3 {
-            self.producerEpoch = try buffer.readKafkaInteger(as: Int16.self)
+            _producerEpoch = try buffer.readKafkaInteger(as: Int16.self)
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(transactionalId: _transactionalId, transactionTimeoutMs: _transactionTimeoutMs, producerId: _producerId, producerEpoch: _producerEpoch, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -38,19 +38,18 @@ public struct InitProducerIdResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _errorCode: KafkaErrorCode = .none
+        var _producerId: Int64 = -1
+        var _producerEpoch: Int16 = 0
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 2
-        self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
-        self.errorCode = try buffer.readKafkaErrorCode()
-        self.producerId = try buffer.readKafkaInteger(as: Int64.self)
-        self.producerEpoch = try buffer.readKafkaInteger(as: Int16.self)
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+        _errorCode = try buffer.readKafkaErrorCode()
+        _producerId = try buffer.readKafkaInteger(as: Int64.self)
+        _producerEpoch = try buffer.readKafkaInteger(as: Int16.self)
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, errorCode: _errorCode, producerId: _producerId, producerEpoch: _producerEpoch, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -28,20 +28,19 @@ public struct JoinGroupRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _metadata: ByteBuffer = ByteBuffer()
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.metadata = try buffer.readKafkaBytes(flexible: flexible)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _metadata = try buffer.readKafkaBytes(flexible: flexible)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, metadata: _metadata, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -104,29 +103,32 @@ public struct JoinGroupRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _groupId: String = ""
+        var _sessionTimeoutMs: Int32 = 0
+        var _rebalanceTimeoutMs: Int32 = -1
+        var _memberId: String = ""
+        var _groupInstanceId: String? = nil
+        var _protocolType: String = ""
+        var _protocols: [JoinGroupRequestProtocol] = []
+        var _reason: String? = nil
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 6
-        self.groupId = try buffer.readKafkaString(flexible: flexible)
-        self.sessionTimeoutMs = try buffer.readKafkaInteger(as: Int32.self)
+        _groupId = try buffer.readKafkaString(flexible: flexible)
+        _sessionTimeoutMs = try buffer.readKafkaInteger(as: Int32.self)
         if version >= 1 {
-            self.rebalanceTimeoutMs = try buffer.readKafkaInteger(as: Int32.self)
+            _rebalanceTimeoutMs = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.memberId = try buffer.readKafkaString(flexible: flexible)
+        _memberId = try buffer.readKafkaString(flexible: flexible)
         if version >= 5 {
-            self.groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
+            _groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
         }
-        self.protocolType = try buffer.readKafkaString(flexible: flexible)
-        self.protocols = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try JoinGroupRequestProtocol(from: &buffer, version: version) }
+        _protocolType = try buffer.readKafkaString(flexible: flexible)
+        _protocols = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try JoinGroupRequestProtocol(from: &buffer, version: version) }
         if version >= 8 {
-            self.reason = try buffer.readKafkaNullableString(flexible: flexible)
+            _reason = try buffer.readKafkaNullableString(flexible: flexible)
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(groupId: _groupId, sessionTimeoutMs: _sessionTimeoutMs, rebalanceTimeoutMs: _rebalanceTimeoutMs, memberId: _memberId, groupInstanceId: _groupInstanceId, protocolType: _protocolType, protocols: _protocols, reason: _reason, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

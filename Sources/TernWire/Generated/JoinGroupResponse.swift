@@ -32,23 +32,23 @@ public struct JoinGroupResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _memberId: String = ""
+            var _groupInstanceId: String? = nil
+            var _metadata: ByteBuffer = ByteBuffer()
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.memberId = try buffer.readKafkaString(flexible: flexible)
+            _memberId = try buffer.readKafkaString(flexible: flexible)
             if version >= 5 {
-                self.groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
+                _groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
             }
-            self.metadata = try buffer.readKafkaBytes(flexible: flexible)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _metadata = try buffer.readKafkaBytes(flexible: flexible)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(memberId: _memberId, groupInstanceId: _groupInstanceId, metadata: _metadata, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeKafkaString(self.memberId, flexible: flexible)
@@ -117,34 +117,38 @@ public struct JoinGroupResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _errorCode: KafkaErrorCode = .none
+        var _generationId: Int32 = -1
+        var _protocolType: String? = nil
+        var _protocolName: String? = ""
+        var _leader: String = ""
+        var _skipAssignment: Bool = false
+        var _memberId: String = ""
+        var _members: [JoinGroupResponseMember] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 6
         if version >= 2 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.errorCode = try buffer.readKafkaErrorCode()
-        self.generationId = try buffer.readKafkaInteger(as: Int32.self)
+        _errorCode = try buffer.readKafkaErrorCode()
+        _generationId = try buffer.readKafkaInteger(as: Int32.self)
         if version >= 7 {
-            self.protocolType = try buffer.readKafkaNullableString(flexible: flexible)
+            _protocolType = try buffer.readKafkaNullableString(flexible: flexible)
         }
         if version >= 7 {
-            self.protocolName = try buffer.readKafkaNullableString(flexible: flexible)
+            _protocolName = try buffer.readKafkaNullableString(flexible: flexible)
         } else {
-            self.protocolName = try buffer.readKafkaString(flexible: flexible)
+            _protocolName = try buffer.readKafkaString(flexible: flexible)
         }
-        self.leader = try buffer.readKafkaString(flexible: flexible)
+        _leader = try buffer.readKafkaString(flexible: flexible)
         if version >= 9 {
-            self.skipAssignment = try buffer.readKafkaBool()
+            _skipAssignment = try buffer.readKafkaBool()
         }
-        self.memberId = try buffer.readKafkaString(flexible: flexible)
-        self.members = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try JoinGroupResponseMember(from: &buffer, version: version) }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _memberId = try buffer.readKafkaString(flexible: flexible)
+        _members = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try JoinGroupResponseMember(from: &buffer, version: version) }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, errorCode: _errorCode, generationId: _generationId, protocolType: _protocolType, protocolName: _protocolName, leader: _leader, skipAssignment: _skipAssignment, memberId: _memberId, members: _members, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

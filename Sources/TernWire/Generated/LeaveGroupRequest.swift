@@ -33,23 +33,23 @@ public struct LeaveGroupRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _memberId: String = ""
+            var _groupInstanceId: String? = nil
+            var _reason: String? = nil
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 4
-            self.memberId = try buffer.readKafkaString(flexible: flexible)
-            self.groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
+            _memberId = try buffer.readKafkaString(flexible: flexible)
+            _groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
             if version >= 5 {
-                self.reason = try buffer.readKafkaNullableString(flexible: flexible)
+                _reason = try buffer.readKafkaNullableString(flexible: flexible)
             }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(memberId: _memberId, groupInstanceId: _groupInstanceId, reason: _reason, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 4
             buffer.writeKafkaString(self.memberId, flexible: flexible)
@@ -88,22 +88,20 @@ public struct LeaveGroupRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _groupId: String = ""
+        var _memberId: String = ""
+        var _members: [MemberIdentity] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 4
-        self.groupId = try buffer.readKafkaString(flexible: flexible)
+        _groupId = try buffer.readKafkaString(flexible: flexible)
         if version <= 2 {
-            self.memberId = try buffer.readKafkaString(flexible: flexible)
+            _memberId = try buffer.readKafkaString(flexible: flexible)
         }
         if version >= 3 {
-            self.members = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try MemberIdentity(from: &buffer, version: version) }
+            _members = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try MemberIdentity(from: &buffer, version: version) }
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(groupId: _groupId, memberId: _memberId, members: _members, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -32,21 +32,21 @@ public struct LeaveGroupResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _memberId: String = ""
+            var _groupInstanceId: String? = ""
+            var _errorCode: KafkaErrorCode = .none
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 4
-            self.memberId = try buffer.readKafkaString(flexible: flexible)
-            self.groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
-            self.errorCode = try buffer.readKafkaErrorCode()
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _memberId = try buffer.readKafkaString(flexible: flexible)
+            _groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
+            _errorCode = try buffer.readKafkaErrorCode()
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(memberId: _memberId, groupInstanceId: _groupInstanceId, errorCode: _errorCode, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 4
             buffer.writeKafkaString(self.memberId, flexible: flexible)
@@ -88,22 +88,20 @@ public struct LeaveGroupResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _errorCode: KafkaErrorCode = .none
+        var _members: [MemberResponse] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 4
         if version >= 1 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.errorCode = try buffer.readKafkaErrorCode()
+        _errorCode = try buffer.readKafkaErrorCode()
         if version >= 3 {
-            self.members = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try MemberResponse(from: &buffer, version: version) }
+            _members = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try MemberResponse(from: &buffer, version: version) }
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, errorCode: _errorCode, members: _members, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -28,21 +28,18 @@ public struct ListGroupsRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _statesFilter: [String] = []
+        var _typesFilter: [String] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 3
         if version >= 4 {
-            self.statesFilter = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
+            _statesFilter = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
         }
         if version >= 5 {
-            self.typesFilter = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
+            _typesFilter = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaString(flexible: flexible) }
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(statesFilter: _statesFilter, typesFilter: _typesFilter, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

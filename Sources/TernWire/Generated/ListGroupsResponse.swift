@@ -37,26 +37,27 @@ public struct ListGroupsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _groupId: String = ""
+            var _protocolType: String = ""
+            var _groupState: String = ""
+            var _groupType: String = ""
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 3
-            self.groupId = try buffer.readKafkaString(flexible: flexible)
-            self.protocolType = try buffer.readKafkaString(flexible: flexible)
+            _groupId = try buffer.readKafkaString(flexible: flexible)
+            _protocolType = try buffer.readKafkaString(flexible: flexible)
             if version >= 4 {
-                self.groupState = try buffer.readKafkaString(flexible: flexible)
+                _groupState = try buffer.readKafkaString(flexible: flexible)
             }
             if version >= 5 {
-                self.groupType = try buffer.readKafkaString(flexible: flexible)
+                _groupType = try buffer.readKafkaString(flexible: flexible)
             }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(groupId: _groupId, protocolType: _protocolType, groupState: _groupState, groupType: _groupType, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 3
             buffer.writeKafkaString(self.groupId, flexible: flexible)
@@ -99,20 +100,18 @@ public struct ListGroupsResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _errorCode: KafkaErrorCode = .none
+        var _groups: [ListedGroup] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 3
         if version >= 1 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.errorCode = try buffer.readKafkaErrorCode()
-        self.groups = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ListedGroup(from: &buffer, version: version) }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _errorCode = try buffer.readKafkaErrorCode()
+        _groups = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ListedGroup(from: &buffer, version: version) }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, errorCode: _errorCode, groups: _groups, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -28,20 +28,19 @@ public struct ListOffsetsRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _partitions: [ListOffsetsPartition] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ListOffsetsPartition(from: &buffer, version: version) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ListOffsetsPartition(from: &buffer, version: version) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, partitions: _partitions, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -82,26 +81,27 @@ public struct ListOffsetsRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _partitionIndex: Int32 = 0
+            var _currentLeaderEpoch: Int32 = -1
+            var _timestamp: Int64 = 0
+            var _maxNumOffsets: Int32 = 1
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
+            _partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
             if version >= 4 {
-                self.currentLeaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
+                _currentLeaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
             }
-            self.timestamp = try buffer.readKafkaInteger(as: Int64.self)
+            _timestamp = try buffer.readKafkaInteger(as: Int64.self)
             if version <= 0 {
-                self.maxNumOffsets = try buffer.readKafkaInteger(as: Int32.self)
+                _maxNumOffsets = try buffer.readKafkaInteger(as: Int32.self)
             }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(partitionIndex: _partitionIndex, currentLeaderEpoch: _currentLeaderEpoch, timestamp: _timestamp, maxNumOffsets: _maxNumOffsets, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeInteger(self.partitionIndex)
@@ -154,23 +154,22 @@ public struct ListOffsetsRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _replicaId: Int32 = 0
+        var _isolationLevel: IsolationLevel = .init(rawValue: 0)
+        var _topics: [ListOffsetsTopic] = []
+        var _timeoutMs: Int32 = 0
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 6
-        self.replicaId = try buffer.readKafkaInteger(as: Int32.self)
+        _replicaId = try buffer.readKafkaInteger(as: Int32.self)
         if version >= 2 {
-            self.isolationLevel = IsolationLevel(rawValue: try buffer.readKafkaInteger(as: Int8.self))
+            _isolationLevel = IsolationLevel(rawValue: try buffer.readKafkaInteger(as: Int8.self))
         }
-        self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ListOffsetsTopic(from: &buffer, version: version) }
+        _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ListOffsetsTopic(from: &buffer, version: version) }
         if version >= 10 {
-            self.timeoutMs = try buffer.readKafkaInteger(as: Int32.self)
+            _timeoutMs = try buffer.readKafkaInteger(as: Int32.self)
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(replicaId: _replicaId, isolationLevel: _isolationLevel, topics: _topics, timeoutMs: _timeoutMs, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -27,20 +27,19 @@ public struct ListOffsetsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _partitions: [ListOffsetsPartitionResponse] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ListOffsetsPartitionResponse(from: &buffer, version: version) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ListOffsetsPartitionResponse(from: &buffer, version: version) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, partitions: _partitions, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -94,32 +93,35 @@ public struct ListOffsetsResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _partitionIndex: Int32 = 0
+            var _errorCode: KafkaErrorCode = .none
+            var _oldStyleOffsets: [Int64] = []
+            var _timestamp: Int64 = -1
+            var _offset: Int64 = -1
+            var _leaderEpoch: Int32 = -1
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
-            self.errorCode = try buffer.readKafkaErrorCode()
+            _partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
+            _errorCode = try buffer.readKafkaErrorCode()
             if version <= 0 {
-                self.oldStyleOffsets = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int64.self) }
+                _oldStyleOffsets = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int64.self) }
             }
             if version >= 1 {
-                self.timestamp = try buffer.readKafkaInteger(as: Int64.self)
+                _timestamp = try buffer.readKafkaInteger(as: Int64.self)
             }
             if version >= 1 {
-                self.offset = try buffer.readKafkaInteger(as: Int64.self)
+                _offset = try buffer.readKafkaInteger(as: Int64.self)
             }
             if version >= 4 {
-                self.leaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
+                _leaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
             }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(partitionIndex: _partitionIndex, errorCode: _errorCode, oldStyleOffsets: _oldStyleOffsets, timestamp: _timestamp, offset: _offset, leaderEpoch: _leaderEpoch, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeInteger(self.partitionIndex)
@@ -167,19 +169,16 @@ public struct ListOffsetsResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _topics: [ListOffsetsTopicResponse] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 6
         if version >= 2 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ListOffsetsTopicResponse(from: &buffer, version: version) }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try ListOffsetsTopicResponse(from: &buffer, version: version) }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, topics: _topics, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -28,26 +28,25 @@ public struct MetadataRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _topicId: KafkaUUID = .zero
+            var _name: String? = ""
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 9
             if version >= 10 {
-                self.topicId = try buffer.readKafkaUUID()
+                _topicId = try buffer.readKafkaUUID()
             }
             if version >= 10 {
-                self.name = try buffer.readKafkaNullableString(flexible: flexible)
+                _name = try buffer.readKafkaNullableString(flexible: flexible)
             } else {
-                self.name = try buffer.readKafkaString(flexible: flexible)
+                _name = try buffer.readKafkaString(flexible: flexible)
             }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(topicId: _topicId, name: _name, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 9
             if version >= 10 {
@@ -95,29 +94,28 @@ public struct MetadataRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _topics: [MetadataRequestTopic]? = []
+        var _allowAutoTopicCreation: Bool = true
+        var _includeClusterAuthorizedOperations: Bool = false
+        var _includeTopicAuthorizedOperations: Bool = false
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 9
         if version >= 1 {
-            self.topics = try buffer.readKafkaNullableArray(flexible: flexible) { buffer throws(WireError) in try MetadataRequestTopic(from: &buffer, version: version) }
+            _topics = try buffer.readKafkaNullableArray(flexible: flexible) { buffer throws(WireError) in try MetadataRequestTopic(from: &buffer, version: version) }
         } else {
-            self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try MetadataRequestTopic(from: &buffer, version: version) }
+            _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try MetadataRequestTopic(from: &buffer, version: version) }
         }
         if version >= 4 {
-            self.allowAutoTopicCreation = try buffer.readKafkaBool()
+            _allowAutoTopicCreation = try buffer.readKafkaBool()
         }
         if version >= 8 && version <= 10 {
-            self.includeClusterAuthorizedOperations = try buffer.readKafkaBool()
+            _includeClusterAuthorizedOperations = try buffer.readKafkaBool()
         }
         if version >= 8 {
-            self.includeTopicAuthorizedOperations = try buffer.readKafkaBool()
+            _includeTopicAuthorizedOperations = try buffer.readKafkaBool()
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(topics: _topics, allowAutoTopicCreation: _allowAutoTopicCreation, includeClusterAuthorizedOperations: _includeClusterAuthorizedOperations, includeTopicAuthorizedOperations: _includeTopicAuthorizedOperations, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

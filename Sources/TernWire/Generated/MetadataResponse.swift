@@ -37,24 +37,25 @@ public struct MetadataResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _nodeId: Int32 = 0
+            var _host: String = ""
+            var _port: Int32 = 0
+            var _rack: String? = nil
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 9
-            self.nodeId = try buffer.readKafkaInteger(as: Int32.self)
-            self.host = try buffer.readKafkaString(flexible: flexible)
-            self.port = try buffer.readKafkaInteger(as: Int32.self)
+            _nodeId = try buffer.readKafkaInteger(as: Int32.self)
+            _host = try buffer.readKafkaString(flexible: flexible)
+            _port = try buffer.readKafkaInteger(as: Int32.self)
             if version >= 1 {
-                self.rack = try buffer.readKafkaNullableString(flexible: flexible)
+                _rack = try buffer.readKafkaNullableString(flexible: flexible)
             }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(nodeId: _nodeId, host: _host, port: _port, rack: _rack, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 9
             buffer.writeInteger(self.nodeId)
@@ -111,34 +112,37 @@ public struct MetadataResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _errorCode: KafkaErrorCode = .none
+            var _name: String? = ""
+            var _topicId: KafkaUUID = .zero
+            var _isInternal: Bool = false
+            var _partitions: [MetadataResponsePartition] = []
+            var _topicAuthorizedOperations: Int32 = -2147483648
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 9
-            self.errorCode = try buffer.readKafkaErrorCode()
+            _errorCode = try buffer.readKafkaErrorCode()
             if version >= 12 {
-                self.name = try buffer.readKafkaNullableString(flexible: flexible)
+                _name = try buffer.readKafkaNullableString(flexible: flexible)
             } else {
-                self.name = try buffer.readKafkaString(flexible: flexible)
+                _name = try buffer.readKafkaString(flexible: flexible)
             }
             if version >= 10 {
-                self.topicId = try buffer.readKafkaUUID()
+                _topicId = try buffer.readKafkaUUID()
             }
             if version >= 1 {
-                self.isInternal = try buffer.readKafkaBool()
+                _isInternal = try buffer.readKafkaBool()
             }
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try MetadataResponsePartition(from: &buffer, version: version) }
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try MetadataResponsePartition(from: &buffer, version: version) }
             if version >= 8 {
-                self.topicAuthorizedOperations = try buffer.readKafkaInteger(as: Int32.self)
+                _topicAuthorizedOperations = try buffer.readKafkaInteger(as: Int32.self)
             }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(errorCode: _errorCode, name: _name, topicId: _topicId, isInternal: _isInternal, partitions: _partitions, topicAuthorizedOperations: _topicAuthorizedOperations, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 9
             buffer.writeKafkaErrorCode(self.errorCode)
@@ -213,29 +217,33 @@ public struct MetadataResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _errorCode: KafkaErrorCode = .none
+            var _partitionIndex: Int32 = 0
+            var _leaderId: Int32 = 0
+            var _leaderEpoch: Int32 = -1
+            var _replicaNodes: [Int32] = []
+            var _isrNodes: [Int32] = []
+            var _offlineReplicas: [Int32] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 9
-            self.errorCode = try buffer.readKafkaErrorCode()
-            self.partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
-            self.leaderId = try buffer.readKafkaInteger(as: Int32.self)
+            _errorCode = try buffer.readKafkaErrorCode()
+            _partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
+            _leaderId = try buffer.readKafkaInteger(as: Int32.self)
             if version >= 7 {
-                self.leaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
+                _leaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
             }
-            self.replicaNodes = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
-            self.isrNodes = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
+            _replicaNodes = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
+            _isrNodes = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
             if version >= 5 {
-                self.offlineReplicas = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
+                _offlineReplicas = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
             }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(errorCode: _errorCode, partitionIndex: _partitionIndex, leaderId: _leaderId, leaderEpoch: _leaderEpoch, replicaNodes: _replicaNodes, isrNodes: _isrNodes, offlineReplicas: _offlineReplicas, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 9
             buffer.writeKafkaErrorCode(self.errorCode)
@@ -300,29 +308,30 @@ public struct MetadataResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _brokers: [MetadataResponseBroker] = []
+        var _clusterId: String? = nil
+        var _controllerId: Int32 = -1
+        var _topics: [MetadataResponseTopic] = []
+        var _clusterAuthorizedOperations: Int32 = -2147483648
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 9
         if version >= 3 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.brokers = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try MetadataResponseBroker(from: &buffer, version: version) }
+        _brokers = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try MetadataResponseBroker(from: &buffer, version: version) }
         if version >= 2 {
-            self.clusterId = try buffer.readKafkaNullableString(flexible: flexible)
+            _clusterId = try buffer.readKafkaNullableString(flexible: flexible)
         }
         if version >= 1 {
-            self.controllerId = try buffer.readKafkaInteger(as: Int32.self)
+            _controllerId = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try MetadataResponseTopic(from: &buffer, version: version) }
+        _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try MetadataResponseTopic(from: &buffer, version: version) }
         if version >= 8 && version <= 10 {
-            self.clusterAuthorizedOperations = try buffer.readKafkaInteger(as: Int32.self)
+            _clusterAuthorizedOperations = try buffer.readKafkaInteger(as: Int32.self)
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, brokers: _brokers, clusterId: _clusterId, controllerId: _controllerId, topics: _topics, clusterAuthorizedOperations: _clusterAuthorizedOperations, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

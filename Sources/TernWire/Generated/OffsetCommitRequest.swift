@@ -28,20 +28,19 @@ public struct OffsetCommitRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _partitions: [OffsetCommitRequestPartition] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 8
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetCommitRequestPartition(from: &buffer, version: version) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetCommitRequestPartition(from: &buffer, version: version) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, partitions: _partitions, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 8
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -87,27 +86,29 @@ public struct OffsetCommitRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _partitionIndex: Int32 = 0
+            var _committedOffset: Int64 = 0
+            var _committedLeaderEpoch: Int32 = -1
+            var _commitTimestamp: Int64 = -1
+            var _committedMetadata: String? = ""
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 8
-            self.partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
-            self.committedOffset = try buffer.readKafkaInteger(as: Int64.self)
+            _partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
+            _committedOffset = try buffer.readKafkaInteger(as: Int64.self)
             if version >= 6 {
-                self.committedLeaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
+                _committedLeaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
             }
             if version >= 1 && version <= 1 {
-                self.commitTimestamp = try buffer.readKafkaInteger(as: Int64.self)
+                _commitTimestamp = try buffer.readKafkaInteger(as: Int64.self)
             }
-            self.committedMetadata = try buffer.readKafkaNullableString(flexible: flexible)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _committedMetadata = try buffer.readKafkaNullableString(flexible: flexible)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(partitionIndex: _partitionIndex, committedOffset: _committedOffset, committedLeaderEpoch: _committedLeaderEpoch, commitTimestamp: _commitTimestamp, committedMetadata: _committedMetadata, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 8
             buffer.writeInteger(self.partitionIndex)
@@ -166,29 +167,30 @@ public struct OffsetCommitRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _groupId: String = ""
+        var _generationIdOrMemberEpoch: Int32 = -1
+        var _memberId: String = ""
+        var _groupInstanceId: String? = nil
+        var _retentionTimeMs: Int64 = -1
+        var _topics: [OffsetCommitRequestTopic] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 8
-        self.groupId = try buffer.readKafkaString(flexible: flexible)
+        _groupId = try buffer.readKafkaString(flexible: flexible)
         if version >= 1 {
-            self.generationIdOrMemberEpoch = try buffer.readKafkaInteger(as: Int32.self)
+            _generationIdOrMemberEpoch = try buffer.readKafkaInteger(as: Int32.self)
         }
         if version >= 1 {
-            self.memberId = try buffer.readKafkaString(flexible: flexible)
+            _memberId = try buffer.readKafkaString(flexible: flexible)
         }
         if version >= 7 {
-            self.groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
+            _groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
         }
         if version >= 2 && version <= 4 {
-            self.retentionTimeMs = try buffer.readKafkaInteger(as: Int64.self)
+            _retentionTimeMs = try buffer.readKafkaInteger(as: Int64.self)
         }
-        self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetCommitRequestTopic(from: &buffer, version: version) }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetCommitRequestTopic(from: &buffer, version: version) }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(groupId: _groupId, generationIdOrMemberEpoch: _generationIdOrMemberEpoch, memberId: _memberId, groupInstanceId: _groupInstanceId, retentionTimeMs: _retentionTimeMs, topics: _topics, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -24,13 +24,17 @@ public struct OffsetDeleteRequest: KafkaRequestMessage {
             self.partitions = partitions
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _partitions: [OffsetDeleteRequestPartition] = []
             let flexible = false
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetDeleteRequestPartition(from: &buffer, version: version) }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetDeleteRequestPartition(from: &buffer, version: version) }
+            self.init(name: _name, partitions: _partitions)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = false
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -49,11 +53,14 @@ public struct OffsetDeleteRequest: KafkaRequestMessage {
             self.partitionIndex = partitionIndex
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
-            self.partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
+            var _partitionIndex: Int32 = 0
+            _partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
+            self.init(partitionIndex: _partitionIndex)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             buffer.writeInteger(self.partitionIndex)
         }
@@ -75,10 +82,12 @@ public struct OffsetDeleteRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _groupId: String = ""
+        var _topics: [OffsetDeleteRequestTopic] = []
         let flexible = false
-        self.groupId = try buffer.readKafkaString(flexible: flexible)
-        self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetDeleteRequestTopic(from: &buffer, version: version) }
+        _groupId = try buffer.readKafkaString(flexible: flexible)
+        _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetDeleteRequestTopic(from: &buffer, version: version) }
+        self.init(groupId: _groupId, topics: _topics)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

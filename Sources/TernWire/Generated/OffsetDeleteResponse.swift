@@ -23,13 +23,17 @@ public struct OffsetDeleteResponse: KafkaResponseMessage {
             self.partitions = partitions
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _partitions: [OffsetDeleteResponsePartition] = []
             let flexible = false
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetDeleteResponsePartition(from: &buffer, version: version) }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetDeleteResponsePartition(from: &buffer, version: version) }
+            self.init(name: _name, partitions: _partitions)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = false
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -57,12 +61,16 @@ public struct OffsetDeleteResponse: KafkaResponseMessage {
             self.errorCode = errorCode
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
-            self.partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
-            self.errorCode = try buffer.readKafkaErrorCode()
+            var _partitionIndex: Int32 = 0
+            var _errorCode: KafkaErrorCode = .none
+            _partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
+            _errorCode = try buffer.readKafkaErrorCode()
+            self.init(partitionIndex: _partitionIndex, errorCode: _errorCode)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             buffer.writeInteger(self.partitionIndex)
             buffer.writeKafkaErrorCode(self.errorCode)
@@ -95,11 +103,14 @@ public struct OffsetDeleteResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _errorCode: KafkaErrorCode = .none
+        var _throttleTimeMs: Int32 = 0
+        var _topics: [OffsetDeleteResponseTopic] = []
         let flexible = false
-        self.errorCode = try buffer.readKafkaErrorCode()
-        self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
-        self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetDeleteResponseTopic(from: &buffer, version: version) }
+        _errorCode = try buffer.readKafkaErrorCode()
+        _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+        _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetDeleteResponseTopic(from: &buffer, version: version) }
+        self.init(errorCode: _errorCode, throttleTimeMs: _throttleTimeMs, topics: _topics)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -28,20 +28,19 @@ public struct OffsetFetchRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _partitionIndexes: [Int32] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.partitionIndexes = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _partitionIndexes = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, partitionIndexes: _partitionIndexes, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -82,26 +81,27 @@ public struct OffsetFetchRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _groupId: String = ""
+            var _memberId: String? = nil
+            var _memberEpoch: Int32 = -1
+            var _topics: [OffsetFetchRequestTopics]? = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.groupId = try buffer.readKafkaString(flexible: flexible)
+            _groupId = try buffer.readKafkaString(flexible: flexible)
             if version >= 9 {
-                self.memberId = try buffer.readKafkaNullableString(flexible: flexible)
+                _memberId = try buffer.readKafkaNullableString(flexible: flexible)
             }
             if version >= 9 {
-                self.memberEpoch = try buffer.readKafkaInteger(as: Int32.self)
+                _memberEpoch = try buffer.readKafkaInteger(as: Int32.self)
             }
-            self.topics = try buffer.readKafkaNullableArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchRequestTopics(from: &buffer, version: version) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _topics = try buffer.readKafkaNullableArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchRequestTopics(from: &buffer, version: version) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(groupId: _groupId, memberId: _memberId, memberEpoch: _memberEpoch, topics: _topics, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeKafkaString(self.groupId, flexible: flexible)
@@ -138,20 +138,19 @@ public struct OffsetFetchRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _partitionIndexes: [Int32] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.partitionIndexes = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _partitionIndexes = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try buffer.readKafkaInteger(as: Int32.self) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, partitionIndexes: _partitionIndexes, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -193,31 +192,30 @@ public struct OffsetFetchRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _groupId: String = ""
+        var _topics: [OffsetFetchRequestTopic]? = []
+        var _groups: [OffsetFetchRequestGroup] = []
+        var _requireStable: Bool = false
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 6
         if version <= 7 {
-            self.groupId = try buffer.readKafkaString(flexible: flexible)
+            _groupId = try buffer.readKafkaString(flexible: flexible)
         }
         if version <= 7 {
             if version >= 2 {
-                self.topics = try buffer.readKafkaNullableArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchRequestTopic(from: &buffer, version: version) }
+                _topics = try buffer.readKafkaNullableArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchRequestTopic(from: &buffer, version: version) }
             } else {
-                self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchRequestTopic(from: &buffer, version: version) }
+                _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchRequestTopic(from: &buffer, version: version) }
             }
         }
         if version >= 8 {
-            self.groups = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchRequestGroup(from: &buffer, version: version) }
+            _groups = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchRequestGroup(from: &buffer, version: version) }
         }
         if version >= 7 {
-            self.requireStable = try buffer.readKafkaBool()
+            _requireStable = try buffer.readKafkaBool()
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(groupId: _groupId, topics: _topics, groups: _groups, requireStable: _requireStable, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -27,20 +27,19 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _partitions: [OffsetFetchResponsePartition] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchResponsePartition(from: &buffer, version: version) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchResponsePartition(from: &buffer, version: version) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, partitions: _partitions, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -90,25 +89,27 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _partitionIndex: Int32 = 0
+            var _committedOffset: Int64 = 0
+            var _committedLeaderEpoch: Int32 = -1
+            var _metadata: String? = ""
+            var _errorCode: KafkaErrorCode = .none
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
-            self.committedOffset = try buffer.readKafkaInteger(as: Int64.self)
+            _partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
+            _committedOffset = try buffer.readKafkaInteger(as: Int64.self)
             if version >= 5 {
-                self.committedLeaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
+                _committedLeaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
             }
-            self.metadata = try buffer.readKafkaNullableString(flexible: flexible)
-            self.errorCode = try buffer.readKafkaErrorCode()
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _metadata = try buffer.readKafkaNullableString(flexible: flexible)
+            _errorCode = try buffer.readKafkaErrorCode()
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(partitionIndex: _partitionIndex, committedOffset: _committedOffset, committedLeaderEpoch: _committedLeaderEpoch, metadata: _metadata, errorCode: _errorCode, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeInteger(self.partitionIndex)
@@ -153,21 +154,21 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _groupId: String = ""
+            var _topics: [OffsetFetchResponseTopics] = []
+            var _errorCode: KafkaErrorCode = .init(rawValue: 0)
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.groupId = try buffer.readKafkaString(flexible: flexible)
-            self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchResponseTopics(from: &buffer, version: version) }
-            self.errorCode = try buffer.readKafkaErrorCode()
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _groupId = try buffer.readKafkaString(flexible: flexible)
+            _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchResponseTopics(from: &buffer, version: version) }
+            _errorCode = try buffer.readKafkaErrorCode()
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(groupId: _groupId, topics: _topics, errorCode: _errorCode, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeKafkaString(self.groupId, flexible: flexible)
@@ -204,20 +205,19 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _partitions: [OffsetFetchResponsePartitions] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchResponsePartitions(from: &buffer, version: version) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _partitions = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchResponsePartitions(from: &buffer, version: version) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, partitions: _partitions, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -267,23 +267,25 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _partitionIndex: Int32 = 0
+            var _committedOffset: Int64 = 0
+            var _committedLeaderEpoch: Int32 = -1
+            var _metadata: String? = ""
+            var _errorCode: KafkaErrorCode = .none
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 6
-            self.partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
-            self.committedOffset = try buffer.readKafkaInteger(as: Int64.self)
-            self.committedLeaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
-            self.metadata = try buffer.readKafkaNullableString(flexible: flexible)
-            self.errorCode = try buffer.readKafkaErrorCode()
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _partitionIndex = try buffer.readKafkaInteger(as: Int32.self)
+            _committedOffset = try buffer.readKafkaInteger(as: Int64.self)
+            _committedLeaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
+            _metadata = try buffer.readKafkaNullableString(flexible: flexible)
+            _errorCode = try buffer.readKafkaErrorCode()
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(partitionIndex: _partitionIndex, committedOffset: _committedOffset, committedLeaderEpoch: _committedLeaderEpoch, metadata: _metadata, errorCode: _errorCode, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
             buffer.writeInteger(self.partitionIndex)
@@ -332,27 +334,26 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _topics: [OffsetFetchResponseTopic] = []
+        var _errorCode: KafkaErrorCode = .init(rawValue: 0)
+        var _groups: [OffsetFetchResponseGroup] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 6
         if version >= 3 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
         if version <= 7 {
-            self.topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchResponseTopic(from: &buffer, version: version) }
+            _topics = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchResponseTopic(from: &buffer, version: version) }
         }
         if version >= 2 && version <= 7 {
-            self.errorCode = try buffer.readKafkaErrorCode()
+            _errorCode = try buffer.readKafkaErrorCode()
         }
         if version >= 8 {
-            self.groups = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchResponseGroup(from: &buffer, version: version) }
+            _groups = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try OffsetFetchResponseGroup(from: &buffer, version: version) }
         }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, topics: _topics, errorCode: _errorCode, groups: _groups, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

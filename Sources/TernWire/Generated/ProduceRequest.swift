@@ -28,20 +28,19 @@ public struct ProduceRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _partitionData: [PartitionProduceData] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 9
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.partitionData = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try PartitionProduceData(from: &buffer, version: version) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _partitionData = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try PartitionProduceData(from: &buffer, version: version) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, partitionData: _partitionData, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 9
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -72,20 +71,19 @@ public struct ProduceRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _index: Int32 = 0
+            var _records: ByteBuffer? = nil
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 9
-            self.index = try buffer.readKafkaInteger(as: Int32.self)
-            self.records = try buffer.readKafkaNullableBytes(flexible: flexible)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _index = try buffer.readKafkaInteger(as: Int32.self)
+            _records = try buffer.readKafkaNullableBytes(flexible: flexible)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(index: _index, records: _records, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 9
             buffer.writeInteger(self.index)
@@ -128,21 +126,20 @@ public struct ProduceRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _transactionalId: String? = nil
+        var _acks: Int16 = 0
+        var _timeoutMs: Int32 = 0
+        var _topicData: [TopicProduceData] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 9
         if version >= 3 {
-            self.transactionalId = try buffer.readKafkaNullableString(flexible: flexible)
+            _transactionalId = try buffer.readKafkaNullableString(flexible: flexible)
         }
-        self.acks = try buffer.readKafkaInteger(as: Int16.self)
-        self.timeoutMs = try buffer.readKafkaInteger(as: Int32.self)
-        self.topicData = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try TopicProduceData(from: &buffer, version: version) }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _acks = try buffer.readKafkaInteger(as: Int16.self)
+        _timeoutMs = try buffer.readKafkaInteger(as: Int32.self)
+        _topicData = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try TopicProduceData(from: &buffer, version: version) }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(transactionalId: _transactionalId, acks: _acks, timeoutMs: _timeoutMs, topicData: _topicData, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

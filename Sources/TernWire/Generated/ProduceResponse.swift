@@ -27,20 +27,19 @@ public struct ProduceResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _name: String = ""
+            var _partitionResponses: [PartitionProduceResponse] = []
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 9
-            self.name = try buffer.readKafkaString(flexible: flexible)
-            self.partitionResponses = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try PartitionProduceResponse(from: &buffer, version: version) }
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _name = try buffer.readKafkaString(flexible: flexible)
+            _partitionResponses = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try PartitionProduceResponse(from: &buffer, version: version) }
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(name: _name, partitionResponses: _partitionResponses, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 9
             buffer.writeKafkaString(self.name, flexible: flexible)
@@ -107,23 +106,32 @@ public struct ProduceResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _index: Int32 = 0
+            var _errorCode: KafkaErrorCode = .none
+            var _baseOffset: Int64 = 0
+            var _logAppendTimeMs: Int64 = -1
+            var _logStartOffset: Int64 = -1
+            var _recordErrors: [BatchIndexAndErrorMessage] = []
+            var _errorMessage: String? = nil
+            var _currentLeader: LeaderIdAndEpoch = LeaderIdAndEpoch()
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 9
-            self.index = try buffer.readKafkaInteger(as: Int32.self)
-            self.errorCode = try buffer.readKafkaErrorCode()
-            self.baseOffset = try buffer.readKafkaInteger(as: Int64.self)
+            _index = try buffer.readKafkaInteger(as: Int32.self)
+            _errorCode = try buffer.readKafkaErrorCode()
+            _baseOffset = try buffer.readKafkaInteger(as: Int64.self)
             if version >= 2 {
-                self.logAppendTimeMs = try buffer.readKafkaInteger(as: Int64.self)
+                _logAppendTimeMs = try buffer.readKafkaInteger(as: Int64.self)
             }
             if version >= 5 {
-                self.logStartOffset = try buffer.readKafkaInteger(as: Int64.self)
+                _logStartOffset = try buffer.readKafkaInteger(as: Int64.self)
             }
             if version >= 8 {
-                self.recordErrors = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try BatchIndexAndErrorMessage(from: &buffer, version: version) }
+                _recordErrors = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try BatchIndexAndErrorMessage(from: &buffer, version: version) }
             }
             if version >= 8 {
-                self.errorMessage = try buffer.readKafkaNullableString(flexible: flexible)
+                _errorMessage = try buffer.readKafkaNullableString(flexible: flexible)
             }
             if flexible {
                 var previousTag: UInt32? = nil
@@ -131,14 +139,16 @@ public struct ProduceResponse: KafkaResponseMessage {
                     var (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
                     switch tag {
                     case 0 where version >= 10:
-                        self.currentLeader = try LeaderIdAndEpoch(from: &field, version: version)
+                        _currentLeader = try LeaderIdAndEpoch(from: &field, version: version)
                     default:
-                        self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
+                        _unknownTaggedFields.append(TaggedField(tag: tag, data: field))
                     }
                 }
             }
+            self.init(index: _index, errorCode: _errorCode, baseOffset: _baseOffset, logAppendTimeMs: _logAppendTimeMs, logStartOffset: _logStartOffset, recordErrors: _recordErrors, errorMessage: _errorMessage, currentLeader: _currentLeader, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 9
             buffer.writeInteger(self.index)
@@ -194,20 +204,19 @@ public struct ProduceResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _batchIndex: Int32 = 0
+            var _batchIndexErrorMessage: String? = nil
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 9
-            self.batchIndex = try buffer.readKafkaInteger(as: Int32.self)
-            self.batchIndexErrorMessage = try buffer.readKafkaNullableString(flexible: flexible)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _batchIndex = try buffer.readKafkaInteger(as: Int32.self)
+            _batchIndexErrorMessage = try buffer.readKafkaNullableString(flexible: flexible)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(batchIndex: _batchIndex, batchIndexErrorMessage: _batchIndexErrorMessage, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 9
             buffer.writeInteger(self.batchIndex)
@@ -238,20 +247,19 @@ public struct ProduceResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _leaderId: Int32 = -1
+            var _leaderEpoch: Int32 = -1
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 9
-            self.leaderId = try buffer.readKafkaInteger(as: Int32.self)
-            self.leaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _leaderId = try buffer.readKafkaInteger(as: Int32.self)
+            _leaderEpoch = try buffer.readKafkaInteger(as: Int32.self)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(leaderId: _leaderId, leaderEpoch: _leaderEpoch, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 9
             buffer.writeInteger(self.leaderId)
@@ -292,22 +300,23 @@ public struct ProduceResponse: KafkaResponseMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _nodeId: Int32 = 0
+            var _host: String = ""
+            var _port: Int32 = 0
+            var _rack: String? = nil
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 9
-            self.nodeId = try buffer.readKafkaInteger(as: Int32.self)
-            self.host = try buffer.readKafkaString(flexible: flexible)
-            self.port = try buffer.readKafkaInteger(as: Int32.self)
-            self.rack = try buffer.readKafkaNullableString(flexible: flexible)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _nodeId = try buffer.readKafkaInteger(as: Int32.self)
+            _host = try buffer.readKafkaString(flexible: flexible)
+            _port = try buffer.readKafkaInteger(as: Int32.self)
+            _rack = try buffer.readKafkaNullableString(flexible: flexible)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(nodeId: _nodeId, host: _host, port: _port, rack: _rack, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 9
             buffer.writeInteger(self.nodeId)
@@ -347,11 +356,14 @@ public struct ProduceResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _responses: [TopicProduceResponse] = []
+        var _throttleTimeMs: Int32 = 0
+        var _nodeEndpoints: [NodeEndpoint] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 9
-        self.responses = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try TopicProduceResponse(from: &buffer, version: version) }
+        _responses = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try TopicProduceResponse(from: &buffer, version: version) }
         if version >= 1 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
         if flexible {
             var previousTag: UInt32? = nil
@@ -359,12 +371,13 @@ public struct ProduceResponse: KafkaResponseMessage {
                 var (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
                 switch tag {
                 case 0 where version >= 10:
-                    self.nodeEndpoints = try field.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try NodeEndpoint(from: &buffer, version: version) }
+                    _nodeEndpoints = try field.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try NodeEndpoint(from: &buffer, version: version) }
                 default:
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
+                    _unknownTaggedFields.append(TaggedField(tag: tag, data: field))
                 }
             }
         }
+        self.init(responses: _responses, throttleTimeMs: _throttleTimeMs, nodeEndpoints: _nodeEndpoints, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

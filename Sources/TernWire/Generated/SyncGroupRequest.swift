@@ -28,20 +28,19 @@ public struct SyncGroupRequest: KafkaRequestMessage {
             self.unknownTaggedFields = unknownTaggedFields
         }
 
+        @inline(__always)
         init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-            self.init()
+            var _memberId: String = ""
+            var _assignment: ByteBuffer = ByteBuffer()
+            var _unknownTaggedFields: [TaggedField] = []
             let flexible = version >= 4
-            self.memberId = try buffer.readKafkaString(flexible: flexible)
-            self.assignment = try buffer.readKafkaBytes(flexible: flexible)
-            if flexible {
-                var previousTag: UInt32? = nil
-                for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                    let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                    self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-                }
-            }
+            _memberId = try buffer.readKafkaString(flexible: flexible)
+            _assignment = try buffer.readKafkaBytes(flexible: flexible)
+            if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+            self.init(memberId: _memberId, assignment: _assignment, unknownTaggedFields: _unknownTaggedFields)
         }
 
+        @inline(__always)
         func write(to buffer: inout ByteBuffer, version: Int16) {
             let flexible = version >= 4
             buffer.writeKafkaString(self.memberId, flexible: flexible)
@@ -97,28 +96,30 @@ public struct SyncGroupRequest: KafkaRequestMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _groupId: String = ""
+        var _generationId: Int32 = 0
+        var _memberId: String = ""
+        var _groupInstanceId: String? = nil
+        var _protocolType: String? = nil
+        var _protocolName: String? = nil
+        var _assignments: [SyncGroupRequestAssignment] = []
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 4
-        self.groupId = try buffer.readKafkaString(flexible: flexible)
-        self.generationId = try buffer.readKafkaInteger(as: Int32.self)
-        self.memberId = try buffer.readKafkaString(flexible: flexible)
+        _groupId = try buffer.readKafkaString(flexible: flexible)
+        _generationId = try buffer.readKafkaInteger(as: Int32.self)
+        _memberId = try buffer.readKafkaString(flexible: flexible)
         if version >= 3 {
-            self.groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
+            _groupInstanceId = try buffer.readKafkaNullableString(flexible: flexible)
         }
         if version >= 5 {
-            self.protocolType = try buffer.readKafkaNullableString(flexible: flexible)
+            _protocolType = try buffer.readKafkaNullableString(flexible: flexible)
         }
         if version >= 5 {
-            self.protocolName = try buffer.readKafkaNullableString(flexible: flexible)
+            _protocolName = try buffer.readKafkaNullableString(flexible: flexible)
         }
-        self.assignments = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try SyncGroupRequestAssignment(from: &buffer, version: version) }
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _assignments = try buffer.readKafkaArray(flexible: flexible) { buffer throws(WireError) in try SyncGroupRequestAssignment(from: &buffer, version: version) }
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(groupId: _groupId, generationId: _generationId, memberId: _memberId, groupInstanceId: _groupInstanceId, protocolType: _protocolType, protocolName: _protocolName, assignments: _assignments, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

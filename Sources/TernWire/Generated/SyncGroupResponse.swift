@@ -43,26 +43,26 @@ public struct SyncGroupResponse: KafkaResponseMessage {
     }
 
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
-        self.init()
+        var _throttleTimeMs: Int32 = 0
+        var _errorCode: KafkaErrorCode = .none
+        var _protocolType: String? = nil
+        var _protocolName: String? = nil
+        var _assignment: ByteBuffer = ByteBuffer()
+        var _unknownTaggedFields: [TaggedField] = []
         let flexible = version >= 4
         if version >= 1 {
-            self.throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
+            _throttleTimeMs = try buffer.readKafkaInteger(as: Int32.self)
         }
-        self.errorCode = try buffer.readKafkaErrorCode()
+        _errorCode = try buffer.readKafkaErrorCode()
         if version >= 5 {
-            self.protocolType = try buffer.readKafkaNullableString(flexible: flexible)
+            _protocolType = try buffer.readKafkaNullableString(flexible: flexible)
         }
         if version >= 5 {
-            self.protocolName = try buffer.readKafkaNullableString(flexible: flexible)
+            _protocolName = try buffer.readKafkaNullableString(flexible: flexible)
         }
-        self.assignment = try buffer.readKafkaBytes(flexible: flexible)
-        if flexible {
-            var previousTag: UInt32? = nil
-            for _ in 0..<(try buffer.readKafkaTaggedFieldCount()) {
-                let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)
-                self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))
-            }
-        }
+        _assignment = try buffer.readKafkaBytes(flexible: flexible)
+        if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }
+        self.init(throttleTimeMs: _throttleTimeMs, errorCode: _errorCode, protocolType: _protocolType, protocolName: _protocolName, assignment: _assignment, unknownTaggedFields: _unknownTaggedFields)
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) {

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import TernWire
 
@@ -94,7 +95,11 @@ func consume<T>(_ value: T) {
     withExtendedLifetime(value) {}
 }
 
+/// CODEC_BENCH_ONLY=NAME runs one operation (for a profiler).
+let only = ProcessInfo.processInfo.environment["CODEC_BENCH_ONLY"]
+
 func measure(_ name: String, bytes: Int, iterations: Int, _ body: () throws -> Void) rethrows {
+    if let only, only != name { return }
     var best = Double.infinity
     for _ in 0..<9 {
         let start = ContinuousClock.now

@@ -92,6 +92,11 @@ struct MessageEmitter {
         return self.isOptional(field) ? base + "?" : base
     }
 
+    /// The local a reader collects a field in.
+    static func localName(_ schemaName: String) -> String {
+        "_" + Self.propertyName(schemaName).replacingOccurrences(of: "`", with: "")
+    }
+
     static func propertyName(_ schemaName: String) -> String {
         var name = schemaName
         // A leading acronym is lowered as a whole ("ISRNodes" would become "isrNodes").
@@ -395,9 +400,19 @@ struct MessageEmitter {
 
         // Reader.
         out.line("")
+        // Nested readers and writers are inlined into their parent's loop, as hand-written code
+        // would be: left out of line, every fixed-width field pays a call and an access check.
+        if !isTopLevel { out.line("@inline(__always)") }
         out.line("\(access)init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {")
         try out.indent { out in
-            out.line("self.init()")
+            // Fields are read into locals and the struct is built once at the end: assigning into
+            // a default-initialised `self` field by field costs twice the time on the data path.
+            for field in fields {
+                out.line(
+                    "var \(Self.localName(field.name)): \(try self.declaredType(field)) = \(try self.defaultValue(field))"
+                )
+            }
+            if self.hasFlexible { out.line("var _unknownTaggedFields: [TaggedField] = []") }
             if let flexibleCondition {
                 out.line("let flexible = \(flexibleCondition)")
             } else if try regular.contains(where: { try self.needsFlexible(self.fieldType($0)) }) {
@@ -406,7 +421,9 @@ struct MessageEmitter {
             for field in regular {
                 try self.emitRead(field, context: context, into: &out)
             }
-            if self.hasFlexible {
+            if self.hasFlexible && tagged.isEmpty {
+                out.line("if flexible { _unknownTaggedFields = try buffer.readKafkaTaggedFields() }")
+            } else if self.hasFlexible {
                 out.line("if flexible {")
                 try out.indent { out in
                     out.line("var previousTag: UInt32? = nil")
@@ -414,7 +431,7 @@ struct MessageEmitter {
                     try out.indent { out in
                         if tagged.isEmpty {
                             out.line("let (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)")
-                            out.line("self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))")
+                            out.line("_unknownTaggedFields.append(TaggedField(tag: tag, data: field))")
                             return
                         }
                         out.line("var (tag, field) = try buffer.readKafkaTaggedField(after: &previousTag)")
@@ -436,18 +453,22 @@ struct MessageEmitter {
                             }
                         }
                         out.line("default:")
-                        out.indent { out in out.line("self.unknownTaggedFields.append(TaggedField(tag: tag, data: field))") }
+                        out.indent { out in out.line("_unknownTaggedFields.append(TaggedField(tag: tag, data: field))") }
                         out.line("}")
                     }
                     out.line("}")
                 }
                 out.line("}")
             }
+            var arguments = fields.map { "\(Self.propertyName($0.name)): \(Self.localName($0.name))" }
+            if self.hasFlexible { arguments.append("unknownTaggedFields: _unknownTaggedFields") }
+            out.line("self.init(\(arguments.joined(separator: ", ")))")
         }
         out.line("}")
 
         // Writer.
         out.line("")
+        if !isTopLevel { out.line("@inline(__always)") }
         out.line("\(access)func write(to buffer: inout ByteBuffer, version: Int16) {")
         try out.indent { out in
             if let flexibleCondition {
@@ -555,7 +576,7 @@ struct MessageEmitter {
         from buffer: String,
         into out: inout CodeWriter
     ) throws {
-        let target = "self.\(name)"
+        let target = "_" + name.replacingOccurrences(of: "`", with: "")
         switch nullable {
         case nil:
             out.line("\(target) = \(self.readExpression(type, nullable: false, from: buffer))")
