@@ -125,6 +125,12 @@ public final class Broker: Sendable {
             return self.reply(self.describeConfigs(request, version: version), version, correlationId)
         case .findCoordinator(let request):
             return self.reply(self.findCoordinator(request, version: version), version, correlationId)
+        case .createPartitions(let request):
+            return self.reply(self.createPartitions(request), version, correlationId)
+        case .deleteRecords(let request):
+            return self.reply(self.deleteRecords(request), version, correlationId)
+        case .describeCluster(let request):
+            return self.reply(self.describeCluster(request, version: version), version, correlationId)
         case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
             .describeGroups, .listGroups, .deleteGroups, .offsetDelete:
             preconditionFailure("group requests are handled by handleGroupRequest")

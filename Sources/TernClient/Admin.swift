@@ -101,6 +101,102 @@ public final class Admin: Sendable {
         }
     }
 
+    /// Grows `topic` to `totalPartitions` partitions (CreatePartitions). Throws
+    /// `.kafka(.invalidPartitions)` when that is not more than it has.
+    public func createPartitions(_ topic: String, totalPartitions: Int32, validateOnly: Bool = false) async throws {
+        let response = try await self.controller().send(
+            CreatePartitionsRequest(
+                topics: [.init(name: topic, count: totalPartitions, assignments: nil)],
+                timeoutMs: self.cluster.configuration.requestTimeout.wholeMilliseconds,
+                validateOnly: validateOnly
+            )
+        )
+        await self.cluster.invalidate(topic: topic)
+        for result in response.results where result.errorCode != .none {
+            let detail = result.errorMessage.map { " (\($0))" } ?? ""
+            throw TernClientError(
+                .kafka(result.errorCode),
+                "cannot add partitions to \"\(result.name)\": \(result.errorCode)\(detail)"
+            )
+        }
+    }
+
+    /// Deletes the records before each partition's offset (-1: its high watermark) and answers
+    /// each partition's new log start offset (DeleteRecords, sent to each partition's leader).
+    /// Throws the first partition's error.
+    public func deleteRecords(_ offsets: [TopicPartition: Int64]) async throws -> [TopicPartition: Int64] {
+        let topics = Array(Set(offsets.keys.map(\.topic))).sorted()
+        let metadata = try await self.cluster.refreshMetadata(topics: topics, allowAutoCreate: false)
+        var byLeader: [Int32: [TopicPartition]] = [:]
+        for partition in offsets.keys.sorted() {
+            let leader = metadata.topics.first { $0.name == partition.topic }?.partitions
+                .first { $0.partition == partition.partition }?.leader
+            guard let leader, leader >= 0 else {
+                throw TernClientError(.unknownTopicOrPartition, "unknown partition \(partition)")
+            }
+            byLeader[leader, default: []].append(partition)
+        }
+        var lowWatermarks: [TopicPartition: Int64] = [:]
+        for (leader, partitions) in byLeader.sorted(by: { $0.key < $1.key }) {
+            let grouped = Dictionary(grouping: partitions, by: \.topic).sorted { $0.key < $1.key }
+            let response = try await self.cluster.connection(toNode: leader).send(
+                DeleteRecordsRequest(
+                    topics: grouped.map { topic, partitions in
+                        .init(
+                            name: topic,
+                            partitions: partitions.map { .init(partitionIndex: $0.partition, offset: offsets[$0]!) }
+                        )
+                    },
+                    timeoutMs: self.cluster.configuration.requestTimeout.wholeMilliseconds
+                )
+            )
+            for topic in response.topics {
+                for partition in topic.partitions {
+                    let tp = TopicPartition(topic: topic.name, partition: partition.partitionIndex)
+                    guard partition.errorCode == .none else {
+                        throw TernClientError(
+                            .kafka(partition.errorCode),
+                            "cannot delete records of \(tp): \(partition.errorCode)"
+                        )
+                    }
+                    lowWatermarks[tp] = partition.lowWatermark
+                }
+            }
+        }
+        return lowWatermarks
+    }
+
+    public struct ClusterDescription: Hashable, Sendable {
+        public var clusterId: String
+        public var controllerId: Int32
+        public var brokers: [ClusterMetadata.Broker]
+        /// Bits of Kafka's ACL operation codes (3 READ … 12 IDEMPOTENT_WRITE); nil when not asked
+        /// for or not reported.
+        public var authorizedOperations: Int32?
+    }
+
+    /// The cluster id, the controller and the brokers (DescribeCluster).
+    public func describeCluster(includeAuthorizedOperations: Bool = false) async throws -> ClusterDescription {
+        let response = try await self.cluster.anyConnection().send(
+            DescribeClusterRequest(includeClusterAuthorizedOperations: includeAuthorizedOperations)
+        )
+        guard response.errorCode == .none else {
+            let detail = response.errorMessage.map { " (\($0))" } ?? ""
+            throw TernClientError(
+                .kafka(response.errorCode),
+                "cannot describe the cluster: \(response.errorCode)\(detail)"
+            )
+        }
+        return ClusterDescription(
+            clusterId: response.clusterId,
+            controllerId: response.controllerId,
+            brokers: response.brokers.map { .init(nodeId: $0.brokerId, host: $0.host, port: $0.port, rack: $0.rack) }
+                .sorted { $0.nodeId < $1.nodeId },
+            authorizedOperations: response.clusterAuthorizedOperations == Int32.min
+                ? nil : response.clusterAuthorizedOperations
+        )
+    }
+
     /// Brokers, controller and topics (nil: every topic). Never auto-creates.
     public func metadata(topics: [String]? = nil) async throws -> ClusterMetadata {
         try await self.cluster.refreshMetadata(topics: topics, allowAutoCreate: false)

@@ -375,6 +375,63 @@ public final class LogManager: Sendable {
         }
     }
 
+    /// Grows a topic to `partitionCount` partitions (Kafka's CreatePartitions). The new
+    /// partitions' directories are created and fsynced before the metadata file is rewritten
+    /// atomically, which is the commit point: a crash before it leaves directories that the next
+    /// `open` removes, after it a topic with every new partition.
+    ///
+    /// - Throws: `.unknownTopicOrPartition` when there is no such topic, `.invalidPartitions` when
+    ///   `partitionCount` is not above the current count, `.closed`, or a file-system error.
+    public func addPartitions(_ name: String, partitionCount: Int32) throws(StorageError) {
+        try self.adminLock.withLock { _ throws(StorageError) in
+            let topic = try self.state.withLock { state throws(StorageError) -> Topic in
+                guard !state.isClosed else { throw StorageError(.closed, "the log manager is closed") }
+                guard let topic = state.topics[name] else {
+                    throw StorageError(.unknownTopicOrPartition, "no topic '\(name)'")
+                }
+                return topic
+            }
+            let current = topic.description.partitionCount
+            guard partitionCount > current else {
+                throw StorageError(
+                    .invalidPartitions,
+                    "topic '\(name)' has \(current) partitions; the new count \(partitionCount) must be larger"
+                )
+            }
+            var added: [PartitionLog] = []
+            for index in current..<partitionCount {
+                let topicPartition = TopicPartition(topic: name, partition: index)
+                let directory = self.dataDirectory + "/" + topicPartition.directoryName
+                try self.fileSystem.removeRecursively(atPath: directory)
+                added.append(
+                    try PartitionLog.open(
+                        topicPartition: topicPartition,
+                        directory: directory,
+                        config: topic.description.config,
+                        recoveryPoint: nil,
+                        logStartOffset: nil,
+                        cleanShutdown: true,
+                        environment: self.environment
+                    )
+                )
+            }
+            try self.fileSystem.fsyncDirectory(atPath: self.dataDirectory)
+            let metadata = TopicMetadataFile(
+                partitionCount: partitionCount,
+                configOverrides: topic.description.configOverrides,
+                topicId: topic.description.topicId
+            )
+            try self.fileSystem.writeFileAtomically(atPath: self.metadataPath(name), bytes: metadata.serialized())
+            self.state.withLock { state in
+                state.topics[name]?.description.partitionCount = partitionCount
+                state.topics[name]?.partitions.append(contentsOf: added)
+            }
+            self.checkpoints.partitions.withLock { registered in
+                for partition in added { registered[partition.topicPartition] = partition }
+            }
+        }
+    }
+
     /// Deletes a topic and its data. Appends in flight fail with `.closed`; long-polls return.
     ///
     /// - Throws: `.unknownTopicOrPartition` when there is no such topic, or a file-system error.

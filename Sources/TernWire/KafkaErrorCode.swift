@@ -67,6 +67,8 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let groupSubscribedToTopic = Self(rawValue: 86)
     public static let invalidRecord = Self(rawValue: 87)
     public static let unknownTopicId = Self(rawValue: 100)
+    public static let mismatchedEndpointType = Self(rawValue: 114)
+    public static let unsupportedEndpointType = Self(rawValue: 115)
 
     private static let names: [Int16: String] = [
         -1: "UNKNOWN_SERVER_ERROR", 0: "NONE", 1: "OFFSET_OUT_OF_RANGE", 2: "CORRUPT_MESSAGE",
@@ -87,7 +89,8 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
         70: "FETCH_SESSION_ID_NOT_FOUND", 71: "INVALID_FETCH_SESSION_EPOCH", 74: "FENCED_LEADER_EPOCH",
         75: "UNKNOWN_LEADER_EPOCH", 76: "UNSUPPORTED_COMPRESSION_TYPE", 79: "MEMBER_ID_REQUIRED",
         81: "GROUP_MAX_SIZE_REACHED", 82: "FENCED_INSTANCE_ID", 86: "GROUP_SUBSCRIBED_TO_TOPIC",
-        87: "INVALID_RECORD", 100: "UNKNOWN_TOPIC_ID",
+        87: "INVALID_RECORD", 100: "UNKNOWN_TOPIC_ID", 114: "MISMATCHED_ENDPOINT_TYPE",
+        115: "UNSUPPORTED_ENDPOINT_TYPE",
     ]
 
     /// Kafka's name for the code, e.g. `UNKNOWN_TOPIC_OR_PARTITION`.

@@ -75,8 +75,10 @@ indirect enum JSON: Sendable {
 struct TopicCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topic",
-        abstract: "Create, delete, list and describe topics.",
-        subcommands: [Create.self, Delete.self, List.self, Describe.self]
+        abstract: "Create, delete, list and describe topics, add partitions, delete records.",
+        subcommands: [
+            Create.self, Delete.self, List.self, Describe.self, AddPartitions.self, DeleteRecords.self,
+        ]
     )
 
     struct Create: AsyncParsableCommand {
@@ -270,6 +272,162 @@ struct TopicCommand: AsyncParsableCommand {
                 )
                 out += "\n"
             }
+            print(out, terminator: "")
+        }
+    }
+}
+
+extension TopicCommand {
+    struct AddPartitions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-partitions",
+            abstract: "Grow a topic to more partitions (CreatePartitions)."
+        )
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Topic name.") var name: String
+        @Option(name: [.short, .long], help: "The new total number of partitions.") var partitions: Int32
+        @Flag(name: .customLong("validate-only"), help: "Check with the broker, change nothing.")
+        var validateOnly = false
+        @Flag(help: "JSON output.") var json = false
+
+        func run() async throws {
+            let (name, partitions, validateOnly) = (self.name, self.partitions, self.validateOnly)
+            try await withAdmin(self.connection) { admin in
+                try await admin.createPartitions(name, totalPartitions: partitions, validateOnly: validateOnly)
+            }
+            if self.json {
+                print(
+                    JSON.object([
+                        ("topic", .string(name)), ("partitions", .int(Int64(partitions))),
+                        ("validateOnly", .bool(validateOnly)),
+                    ]).text
+                )
+            } else if validateOnly {
+                print("Topic \"\(name)\" can grow to \(partitions) partitions (nothing changed).")
+            } else {
+                print("Topic \"\(name)\" now has \(partitions) partitions.")
+            }
+        }
+    }
+
+    struct DeleteRecords: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "delete-records",
+            abstract: "Delete the records before an offset: the offset becomes the log start (DeleteRecords)."
+        )
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Topic name.") var name: String
+        @Option(name: [.short, .long], help: "Partition (default: every partition of the topic).") var partition: Int32?
+        @Option(
+            name: [.short, .long],
+            parsing: .unconditional,
+            help: "Delete the records before this offset; -1: all records."
+        )
+        var offset: Int64
+        @Flag(help: "JSON output.") var json = false
+
+        func run() async throws {
+            guard self.offset >= -1 else {
+                printError("tern: --offset must be an offset or -1 (the high watermark)")
+                throw ExitCode(1)
+            }
+            let (name, partition, offset) = (self.name, self.partition, self.offset)
+            let lowWatermarks = try await withAdmin(self.connection) { admin in
+                let partitions: [TopicPartition]
+                if let partition {
+                    partitions = [TopicPartition(topic: name, partition: partition)]
+                } else {
+                    let metadata = try await admin.metadata(topics: [name])
+                    guard let topic = metadata.topics.first(where: { $0.name == name }), topic.error == .none else {
+                        throw CLIError("topic \"\(name)\": no such topic")
+                    }
+                    partitions = topic.partitions.map { TopicPartition(topic: name, partition: $0.partition) }
+                }
+                return try await admin.deleteRecords(Dictionary(uniqueKeysWithValues: partitions.map { ($0, offset) }))
+            }
+            let sorted = lowWatermarks.sorted { $0.key < $1.key }
+            if self.json {
+                print(
+                    JSON.array(
+                        sorted.map {
+                            .object([
+                                ("topic", .string($0.key.topic)), ("partition", .int(Int64($0.key.partition))),
+                                ("lowWatermark", .int($0.value)),
+                            ])
+                        }
+                    ).text
+                )
+            } else {
+                print(
+                    table(
+                        ["PARTITION", "LOW_WATERMARK"],
+                        sorted.map { [String($0.key.partition), String($0.value)] }
+                    ),
+                    terminator: ""
+                )
+            }
+        }
+    }
+}
+
+struct ClusterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Describe the cluster.",
+        subcommands: [Describe.self]
+    )
+
+    /// Kafka's ACL operation codes, for the bits of DescribeCluster's authorized operations.
+    static let aclOperations: [(code: Int32, name: String)] = [
+        (3, "READ"), (4, "WRITE"), (5, "CREATE"), (6, "DELETE"), (7, "ALTER"), (8, "DESCRIBE"),
+        (9, "CLUSTER_ACTION"), (10, "DESCRIBE_CONFIGS"), (11, "ALTER_CONFIGS"), (12, "IDEMPOTENT_WRITE"),
+        (13, "CREATE_TOKENS"), (14, "DESCRIBE_TOKENS"), (15, "TWO_PHASE_COMMIT"),
+    ]
+
+    struct Describe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The cluster id, the controller and the brokers (DescribeCluster)."
+        )
+        @OptionGroup var connection: ConnectionOptions
+        @Flag(name: .customLong("authorized-operations"), help: "Also ask which cluster operations are allowed.")
+        var authorizedOperations = false
+        @Flag(help: "JSON output.") var json = false
+
+        func run() async throws {
+            let include = self.authorizedOperations
+            let cluster = try await withAdmin(self.connection) { admin in
+                try await admin.describeCluster(includeAuthorizedOperations: include)
+            }
+            let operations = cluster.authorizedOperations.map { bits in
+                ClusterCommand.aclOperations.filter { bits & (1 << $0.code) != 0 }.map(\.name)
+            }
+            if self.json {
+                var fields: [(String, JSON)] = [
+                    ("clusterId", .string(cluster.clusterId)), ("controller", .int(Int64(cluster.controllerId))),
+                    (
+                        "brokers",
+                        .array(
+                            cluster.brokers.map {
+                                .object([
+                                    ("id", .int(Int64($0.nodeId))), ("host", .string($0.host)),
+                                    ("port", .int(Int64($0.port))), ("rack", $0.rack.map(JSON.string) ?? .null),
+                                ])
+                            }
+                        )
+                    ),
+                ]
+                if include {
+                    fields.append(("authorizedOperations", operations.map { .array($0.map(JSON.string)) } ?? .null))
+                }
+                print(JSON.object(fields).text)
+                return
+            }
+            var out = "Cluster: \(cluster.clusterId)  Controller: \(cluster.controllerId)\n"
+            if include { out += "Authorized operations: \(operations?.joined(separator: ", ") ?? "not reported")\n" }
+            out += table(
+                ["BROKER", "HOST", "PORT", "RACK"],
+                cluster.brokers.map { [String($0.nodeId), $0.host, String($0.port), $0.rack ?? "-"] }
+            )
             print(out, terminator: "")
         }
     }

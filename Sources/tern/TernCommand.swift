@@ -10,10 +10,12 @@ struct TernCommand: AsyncParsableCommand {
             Without a subcommand, tern takes kcat's options (see `tern -h`):
               tern -b localhost:9092 -C -t orders -e -J
             """,
-        subcommands: [TopicCommand.self, GroupCommand.self, BenchCommand.self, DumpLogCommand.self]
+        subcommands: [
+            TopicCommand.self, GroupCommand.self, ClusterCommand.self, BenchCommand.self, DumpLogCommand.self,
+        ]
     )
 
-    static let subcommandNames: Set<String> = ["topic", "group", "bench", "dump-log", "help"]
+    static let subcommandNames: Set<String> = ["topic", "group", "cluster", "bench", "dump-log", "help"]
 
     /// Parses and runs a subcommand. (In an async function, not top-level code, so `run()` resolves
     /// to the async requirement rather than ParsableCommand's synchronous default.)

@@ -145,8 +145,9 @@ enum Usage {
           Interactive -P     Each line is sent as soon as it is typed
 
         Subcommands (tern <subcommand> --help for details):
-          tern topic create|delete|list|describe
+          tern topic create|delete|list|describe|add-partitions|delete-records
           tern group list|describe|reset-offsets
+          tern cluster describe
           tern bench produce|consume|e2e
           tern dump-log <file.log|file.index|file.timeindex>..
         """#

@@ -581,6 +581,82 @@ import Testing
         }
     }
 
+    @Test func partitionRecordAndClusterSubcommands() async throws {
+        try await withTernd { ternd in
+            let b = ternd.bootstrap
+            func tern(_ args: [String], input: Data? = nil) async throws -> CommandResult {
+                try await self.run(self.tern, args + ["-b", b], input: input)
+            }
+            #expect(try await tern(["topic", "create", "grow", "--partitions", "2"]).status == 0)
+            let dry = try await tern(["topic", "add-partitions", "grow", "--partitions", "3", "--validate-only"])
+            #expect(dry.output == "Topic \"grow\" can grow to 3 partitions (nothing changed).\n", "\(dry.stderr)")
+            let grown = try await tern(["topic", "add-partitions", "grow", "--partitions", "3"])
+            #expect(grown.status == 0, "\(grown.stderr)")
+            #expect(grown.output == "Topic \"grow\" now has 3 partitions.\n")
+            let json = try await tern(["topic", "add-partitions", "grow", "-p", "4", "--json"])
+            #expect(json.output == #"{"topic":"grow","partitions":4,"validateOnly":false}"# + "\n")
+            let shrink = try await tern(["topic", "add-partitions", "grow", "--partitions", "2"])
+            #expect(shrink.status == 1)
+            #expect(
+                shrink.stderr
+                    == "tern: cannot add partitions to \"grow\": INVALID_PARTITIONS(37) (The topic grow currently "
+                    + "has 4 partition(s); 2 would not be an increase.)\n"
+            )
+            let missing = try await tern(["topic", "add-partitions", "nope", "--partitions", "2"])
+            #expect(missing.status == 1)
+            #expect(missing.stderr.contains("UNKNOWN_TOPIC_OR_PARTITION(3)"), "\(missing.stderr)")
+            let list = try await tern(["topic", "list", "--json"])
+            #expect(list.output.contains(#"{"topic":"grow","partitions":4,"internal":false}"#))
+
+            // Records in the new partition 3 and in partition 0, then deleted up to an offset.
+            for partition in ["0", "3"] {
+                let produced = try await self.run(
+                    self.tern,
+                    ["-b", b, "-P", "-t", "grow", "-p", partition],
+                    input: Data("a\nb\nc\n".utf8)
+                )
+                #expect(produced.status == 0, "\(produced.stderr)")
+            }
+            let consumed = try await self.run(self.tern, ["-b", b, "-C", "-t", "grow", "-p", "3", "-e", "-q"])
+            #expect(consumed.output == "a\nb\nc\n")
+            let deleted = try await tern(["topic", "delete-records", "grow", "--partition", "3", "--offset", "2"])
+            #expect(deleted.status == 0, "\(deleted.stderr)")
+            #expect(deleted.output == "PARTITION  LOW_WATERMARK\n3          2\n")
+            let after = try await self.run(self.tern, ["-b", b, "-C", "-t", "grow", "-p", "3", "-e", "-q"])
+            #expect(after.output == "c\n")
+            let all = try await tern(["topic", "delete-records", "grow", "--offset", "-1", "--json"])
+            #expect(
+                all.output
+                    == #"[{"topic":"grow","partition":0,"lowWatermark":3},{"topic":"grow","partition":1,"lowWatermark":0},"#
+                    + #"{"topic":"grow","partition":2,"lowWatermark":0},{"topic":"grow","partition":3,"lowWatermark":3}]"#
+                    + "\n"
+            )
+            let past = try await tern(["topic", "delete-records", "grow", "-p", "0", "--offset", "9"])
+            #expect(past.status == 1)
+            #expect(past.stderr == "tern: Broker: Offset out of range (cannot delete records of grow[0])\n")
+            let unknown = try await tern(["topic", "delete-records", "nope", "--offset", "1"])
+            #expect(unknown.status == 1)
+            #expect(unknown.stderr == "tern: topic \"nope\": no such topic\n")
+
+            let port = ternd.port
+            let cluster = try await tern(["cluster", "describe"])
+            #expect(cluster.status == 0, "\(cluster.stderr)")
+            let pad = String(repeating: " ", count: "\(port)".count - 4)
+            #expect(
+                cluster.output
+                    == "Cluster: tern-cluster  Controller: 0\nBROKER  HOST       PORT\(pad)  RACK\n0       127.0.0.1  \(port)  -\n"
+            )
+            let clusterJSON = try await tern(["cluster", "describe", "--json", "--authorized-operations"])
+            #expect(
+                clusterJSON.output
+                    == #"{"clusterId":"tern-cluster","controller":0,"brokers":[{"id":0,"host":"127.0.0.1","port":"#
+                    + "\(port)"
+                    + #","rack":null}],"authorizedOperations":["CREATE","ALTER","DESCRIBE","CLUSTER_ACTION","#
+                    + #""DESCRIBE_CONFIGS","ALTER_CONFIGS","IDEMPOTENT_WRITE"]}"# + "\n"
+            )
+        }
+    }
+
     @Test func benchAndDumpLog() async throws {
         try await withTernd { ternd in
             let b = ternd.bootstrap

@@ -17,7 +17,8 @@ import Testing
         entry(LeaveGroupRequest.self), entry(SyncGroupRequest.self), entry(DescribeGroupsRequest.self),
         entry(ListGroupsRequest.self), entry(ApiVersionsRequest.self), entry(CreateTopicsRequest.self),
         entry(DeleteTopicsRequest.self), entry(InitProducerIdRequest.self), entry(DescribeConfigsRequest.self),
-        entry(DeleteGroupsRequest.self), entry(OffsetDeleteRequest.self),
+        entry(DeleteGroupsRequest.self), entry(OffsetDeleteRequest.self), entry(DeleteRecordsRequest.self),
+        entry(CreatePartitionsRequest.self), entry(DescribeClusterRequest.self),
     ]
 
     @Test func everyRequestHasARangeItsCodecCovers() {

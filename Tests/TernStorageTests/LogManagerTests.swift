@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import TernStorage
 import Testing
@@ -61,6 +62,52 @@ import Testing
         try manager.createTopic("gone", partitionCount: 1)
         #expect(manager.partition(topic: "gone", index: 0)!.logEndOffset == 0)
         try await manager.close()
+    }
+
+    @Test func addPartitionsGrowsATopicAndTheNewCountSurvivesACrash() async throws {
+        let storage = TestStorage()
+        let manager = try await storage.open()
+        try manager.createTopic("grow", partitionCount: 2, configOverrides: ["retention.ms": "1000"])
+        let topicId = manager.topic("grow")!.topicId
+        #expect(throws: StorageError(.unknownTopicOrPartition)) { try manager.addPartitions("nope", partitionCount: 3) }
+        #expect(throws: StorageError(.invalidPartitions)) { try manager.addPartitions("grow", partitionCount: 2) }
+        #expect(throws: StorageError(.invalidPartitions)) { try manager.addPartitions("grow", partitionCount: 1) }
+        _ = try await manager.partition(topic: "grow", index: 0)!.append(makeBatch(["old"]), durability: .fsync)
+        try manager.addPartitions("grow", partitionCount: 4)
+        #expect(manager.topic("grow")?.partitionCount == 4)
+        #expect(manager.partition(topic: "grow", index: 4) == nil)
+        let added = try #require(manager.partition(topic: "grow", index: 3))
+        #expect(added.config.retentionMs == 1000)
+        _ = try await added.append(makeBatch(["new"]), durability: .fsync)
+        // No clean close: the metadata file and the new partition must already be durable.
+        storage.fileSystem.simulateCrash()
+        _ = manager
+        let reopened = try await storage.open()
+        let topic = try #require(reopened.topic("grow"))
+        #expect(topic.partitionCount == 4)
+        #expect(topic.topicId == topicId)
+        #expect(topic.configOverrides == ["retention.ms": "1000"])
+        #expect(try allValues(reopened.partition(topic: "grow", index: 3)!) == ["new"])
+        #expect(try allValues(reopened.partition(topic: "grow", index: 0)!) == ["old"])
+        #expect(reopened.partition(topic: "grow", index: 2)!.logEndOffset == 0)
+        try await reopened.close()
+    }
+
+    @Test func aFailedAddPartitionsLeavesTheTopicAsItWas() async throws {
+        let storage = TestStorage()
+        let manager = try await storage.open()
+        try manager.createTopic("grow", partitionCount: 2)
+        // The next write fails (a new partition's files or the metadata file): nothing is committed.
+        storage.fileSystem.injectWriteFault(.fail(errno: ENOSPC))
+        #expect(throws: StorageError.self) { try manager.addPartitions("grow", partitionCount: 3) }
+        #expect(manager.topic("grow")?.partitionCount == 2)
+        #expect(manager.partition(topic: "grow", index: 2) == nil)
+        storage.fileSystem.simulateCrash()
+        _ = manager
+        let reopened = try await storage.open()
+        #expect(reopened.topic("grow")?.partitionCount == 2)
+        #expect(!storage.fileSystem.fileExists(atPath: "/data/grow-2"))
+        try await reopened.close()
     }
 
     @Test func partitionDirectoriesWithoutATopicAreRemovedAtOpen() async throws {

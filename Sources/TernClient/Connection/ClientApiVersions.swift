@@ -31,6 +31,9 @@ enum ClientApiVersions {
         .describeConfigs: 0...3,
         .deleteGroups: 0...1,
         .offsetDelete: 0...0,
+        .deleteRecords: 0...2,
+        .createPartitions: 0...3,
+        .describeCluster: 0...1,
     ]
 
     /// The versions of `Request` the client speaks: its entry above, within what the codec covers.

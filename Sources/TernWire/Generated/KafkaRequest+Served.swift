@@ -24,6 +24,9 @@ public enum KafkaRequest: Hashable, Sendable {
     case describeConfigs(DescribeConfigsRequest)
     case deleteGroups(DeleteGroupsRequest)
     case offsetDelete(OffsetDeleteRequest)
+    case createPartitions(CreatePartitionsRequest)
+    case deleteRecords(DeleteRecordsRequest)
+    case describeCluster(DescribeClusterRequest)
 
     /// Every served API with the versions its codec reads and writes: what ApiVersions advertises.
     public static let servedApis: [(apiKey: ApiKey, versions: ClosedRange<Int16>)] = [
@@ -47,6 +50,9 @@ public enum KafkaRequest: Hashable, Sendable {
         (.describeConfigs, DescribeConfigsRequest.versions),
         (.deleteGroups, DeleteGroupsRequest.versions),
         (.offsetDelete, OffsetDeleteRequest.versions),
+        (.createPartitions, CreatePartitionsRequest.versions),
+        (.deleteRecords, DeleteRecordsRequest.versions),
+        (.describeCluster, DescribeClusterRequest.versions),
     ]
 
     /// The versions of `apiKey` this codec decodes, or nil if Tern does not serve the API.
@@ -72,6 +78,9 @@ public enum KafkaRequest: Hashable, Sendable {
         case .describeConfigs: DescribeConfigsRequest.versions
         case .deleteGroups: DeleteGroupsRequest.versions
         case .offsetDelete: OffsetDeleteRequest.versions
+        case .createPartitions: CreatePartitionsRequest.versions
+        case .deleteRecords: DeleteRecordsRequest.versions
+        case .describeCluster: DescribeClusterRequest.versions
         default: nil
         }
     }
@@ -98,6 +107,9 @@ public enum KafkaRequest: Hashable, Sendable {
         case .describeConfigs: .describeConfigs
         case .deleteGroups: .deleteGroups
         case .offsetDelete: .offsetDelete
+        case .createPartitions: .createPartitions
+        case .deleteRecords: .deleteRecords
+        case .describeCluster: .describeCluster
         }
     }
 
@@ -127,6 +139,9 @@ public enum KafkaRequest: Hashable, Sendable {
         case .describeConfigs: .describeConfigs(try DescribeConfigsRequest(from: &body, version: header.apiVersion))
         case .deleteGroups: .deleteGroups(try DeleteGroupsRequest(from: &body, version: header.apiVersion))
         case .offsetDelete: .offsetDelete(try OffsetDeleteRequest(from: &body, version: header.apiVersion))
+        case .createPartitions: .createPartitions(try CreatePartitionsRequest(from: &body, version: header.apiVersion))
+        case .deleteRecords: .deleteRecords(try DeleteRecordsRequest(from: &body, version: header.apiVersion))
+        case .describeCluster: .describeCluster(try DescribeClusterRequest(from: &body, version: header.apiVersion))
         default: throw WireError(.unknownApiKey, "API key \(header.apiKey.rawValue) is not served")
         }
     }

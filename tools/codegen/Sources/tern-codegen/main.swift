@@ -12,7 +12,8 @@ import Foundation
 let servedApis = [
     "Produce", "Fetch", "ListOffsets", "Metadata", "OffsetCommit", "OffsetFetch", "FindCoordinator", "JoinGroup",
     "Heartbeat", "LeaveGroup", "SyncGroup", "DescribeGroups", "ListGroups", "ApiVersions", "CreateTopics",
-    "DeleteTopics", "InitProducerId", "DescribeConfigs", "DeleteGroups", "OffsetDelete",
+    "DeleteTopics", "InitProducerId", "DescribeConfigs", "DeleteGroups", "OffsetDelete", "CreatePartitions",
+    "DeleteRecords", "DescribeCluster",
 ]
 
 /// Payloads with schemas that are not requests: the consumer protocol's subscription and assignment.
