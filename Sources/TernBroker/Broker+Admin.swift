@@ -53,7 +53,10 @@ extension Broker {
             ],
             clusterId: self.configuration.clusterId,
             controllerId: self.configuration.nodeId,
-            topics: topics
+            topics: topics,
+            // v8–v10 (what librdkafka's describe_cluster asks): as DescribeCluster answers it.
+            clusterAuthorizedOperations: request.includeClusterAuthorizedOperations
+                ? Self.clusterAuthorizedOperations : Int32.min
         )
     }
 

@@ -277,6 +277,21 @@ import Testing
             .init(name: "unknown endpoint type", version: 1, endpointType: 9, error: .unsupportedEndpointType),
         ]
 
+    /// Metadata v8–v10 carry the cluster's authorized operations too (librdkafka's describe_cluster
+    /// asks Metadata v10, not DescribeCluster).
+    @Test(arguments: [Int16(8), 9, 10])
+    func metadataReportsClusterAuthorizedOperations(version: Int16) async throws {
+        let broker = try await makeBroker()
+        let asked = try await roundTrip(
+            broker,
+            MetadataRequest(topics: [], includeClusterAuthorizedOperations: true),
+            version: version
+        )
+        #expect(asked?.clusterAuthorizedOperations == Self.allClusterOperations)
+        let notAsked = try await roundTrip(broker, MetadataRequest(topics: []), version: version)
+        #expect(notAsked?.clusterAuthorizedOperations == Int32.min)
+    }
+
     @Test(arguments: describeClusterCases)
     func describeCluster(_ test: DescribeClusterCase) async throws {
         var configuration = BrokerConfiguration()
