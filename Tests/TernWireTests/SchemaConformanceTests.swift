@@ -354,7 +354,8 @@ let defaultMessages: [any KafkaMessage] = [
     ListGroupsResponse(), ApiVersionsRequest(), ApiVersionsResponse(), CreateTopicsRequest(), CreateTopicsResponse(),
     DeleteTopicsRequest(), DeleteTopicsResponse(), InitProducerIdRequest(), InitProducerIdResponse(),
     DescribeConfigsRequest(), DescribeConfigsResponse(), DeleteGroupsRequest(), DeleteGroupsResponse(),
-    OffsetDeleteRequest(), OffsetDeleteResponse(),
+    OffsetDeleteRequest(), OffsetDeleteResponse(), CreatePartitionsRequest(), CreatePartitionsResponse(),
+    DeleteRecordsRequest(), DeleteRecordsResponse(), DescribeClusterRequest(), DescribeClusterResponse(),
 ]
 
 @Suite(.enabled(if: KafkaSchemas.available, "Kafka's JSON schemas are not at ../shared/reference/kafka-messages"))
