@@ -98,7 +98,9 @@ extension GroupCoordinator {
             break
         }
         // A group with members only takes commits from its members, at its generation.
-        guard group.members[request.memberId] != nil else { return .unknownMemberId }
+        if let error = group.memberError(memberId: request.memberId, instanceId: request.groupInstanceId) {
+            return error
+        }
         guard generationId == group.generationId else { return .illegalGeneration }
         switch group.state {
         case .completingRebalance:
@@ -213,6 +215,8 @@ extension GroupCoordinator {
                     members: group.orderedMembers.map { member in
                         DescribeGroupsResponse.DescribedGroupMember(
                             memberId: member.memberId,
+                            // v4+ only; older versions drop it.
+                            groupInstanceId: member.groupInstanceId,
                             clientId: member.clientId,
                             clientHost: member.clientHost,
                             memberMetadata: stableProtocol.flatMap { member.metadata(for: $0) } ?? ByteBuffer(),

@@ -42,20 +42,23 @@ func joinRequest(
     protocolNames: [String] = ["range", "roundrobin"],
     protocolType: String = "consumer",
     session: Int32 = sessionMs,
-    rebalance: Int32 = rebalanceMs
+    rebalance: Int32 = rebalanceMs,
+    instanceId: String? = nil
 ) -> JoinGroupRequest {
     JoinGroupRequest(
         groupId: groupId,
         sessionTimeoutMs: session,
         rebalanceTimeoutMs: rebalance,
         memberId: memberId,
+        groupInstanceId: instanceId,
         protocolType: protocolType,
         protocols: protocols(client, protocolNames)
     )
 }
 
 extension GroupCoordinator {
-    /// A join as client `client` (its id, from the request header, is the client name).
+    /// A join as client `client` (its id, from the request header, is the client name), at
+    /// JoinGroup `version` (v2 by default: no MEMBER_ID_REQUIRED round trip).
     mutating func join(
         _ client: String,
         memberId: String = "",
@@ -63,6 +66,8 @@ extension GroupCoordinator {
         protocolType: String = "consumer",
         session: Int32 = sessionMs,
         rebalance: Int32 = rebalanceMs,
+        instanceId: String? = nil,
+        version: Int16 = 2,
         ticket: UInt64,
         at nowMs: Int64
     ) -> CoordinatorResult {
@@ -73,8 +78,10 @@ extension GroupCoordinator {
                 protocolNames: protocolNames,
                 protocolType: protocolType,
                 session: session,
-                rebalance: rebalance
+                rebalance: rebalance,
+                instanceId: instanceId
             ),
+            version: version,
             clientId: client,
             clientHost: "/127.0.0.1",
             ticket: RequestTicket(ticket),
@@ -86,6 +93,7 @@ extension GroupCoordinator {
         _ memberId: String,
         generation: Int32,
         assignments: [String: String] = [:],
+        instanceId: String? = nil,
         ticket: UInt64,
         at nowMs: Int64
     ) -> CoordinatorResult {
@@ -94,6 +102,7 @@ extension GroupCoordinator {
                 groupId: group,
                 generationId: generation,
                 memberId: memberId,
+                groupInstanceId: instanceId,
                 assignments: assignments.keys.sorted().map {
                     SyncGroupRequest.SyncGroupRequestAssignment(memberId: $0, assignment: bytes(assignments[$0]!))
                 }
@@ -107,21 +116,32 @@ extension GroupCoordinator {
         _ memberId: String,
         generation: Int32,
         groupId: String = group,
+        instanceId: String? = nil,
         ticket: UInt64,
         at nowMs: Int64
     ) -> CoordinatorResult {
         self.heartbeat(
-            HeartbeatRequest(groupId: groupId, generationId: generation, memberId: memberId),
+            HeartbeatRequest(
+                groupId: groupId,
+                generationId: generation,
+                memberId: memberId,
+                groupInstanceId: instanceId
+            ),
             ticket: RequestTicket(ticket),
             nowMs: nowMs
         )
     }
 
-    mutating func leave(_ memberId: String, groupId: String = group, ticket: UInt64, at nowMs: Int64)
-        -> CoordinatorResult
-    {
+    mutating func leave(
+        _ memberId: String,
+        groupId: String = group,
+        instanceId: String? = nil,
+        ticket: UInt64,
+        at nowMs: Int64
+    ) -> CoordinatorResult {
         self.leaveGroup(
             LeaveGroupRequest(groupId: groupId, memberId: memberId),
+            groupInstanceId: instanceId,
             ticket: RequestTicket(ticket),
             nowMs: nowMs
         )

@@ -377,6 +377,7 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
                 protocolType: "consumer",
                 protocols: [.init(name: "range", metadata: subscription)]
             ),
+            version: 2,
             clientId: "a",
             clientHost: "/127.0.0.1",
             ticket: RequestTicket(1),
