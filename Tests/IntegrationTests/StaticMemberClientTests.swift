@@ -3,7 +3,7 @@ import Testing
 
 /// Static group membership (KIP-345) and the KIP-394 member id round trip with librdkafka against a
 /// real `ternd` (python/static_members.py).
-@Suite(.serialized) struct StaticMembershipTests {
+@Suite(.serialized) struct StaticMemberClientTests {
     static let environment = ["TERN_GROUP_INITIAL_REBALANCE_DELAY_MS": "300"]
 
     /// Two static members share 4 partitions; one is closed (no LeaveGroup) and restarted with the
