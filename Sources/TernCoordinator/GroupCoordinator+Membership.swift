@@ -516,7 +516,8 @@ extension GroupCoordinator {
 
     // MARK: SyncGroup
 
-    /// SyncGroup v0–v1. A follower's sync in CompletingRebalance is parked; the leader's sync
+    /// SyncGroup (v3+ may carry a group instance id, checked as in `ClassicGroup.memberError`).
+    /// A follower's sync in CompletingRebalance is parked; the leader's sync
     /// stores the assignment and releases every parked sync once that record is durable.
     public mutating func syncGroup(_ request: SyncGroupRequest, ticket: RequestTicket, nowMs: Int64)
         -> CoordinatorResult
@@ -590,7 +591,8 @@ extension GroupCoordinator {
 
     // MARK: Heartbeat
 
-    /// Heartbeat v0–v1: refreshes the member's session; REBALANCE_IN_PROGRESS tells it to rejoin.
+    /// Heartbeat (v3+ may carry a group instance id, checked as in `ClassicGroup.memberError`):
+    /// refreshes the member's session; REBALANCE_IN_PROGRESS tells it to rejoin.
     public mutating func heartbeat(_ request: HeartbeatRequest, ticket: RequestTicket, nowMs: Int64)
         -> CoordinatorResult
     {

@@ -44,9 +44,9 @@ public struct GroupCoordinatorConfiguration: Hashable, Sendable {
 /// (groups come back Empty and their members rejoin, as after a coordinator move in Kafka).
 ///
 /// Requests for one group are processed in the order the runtime calls the methods; every rule
-/// follows Kafka's `GroupMetadataManager`/`GroupCoordinator` for JoinGroup v0–v2 (no
-/// MEMBER_ID_REQUIRED round trip, no static membership), SyncGroup, Heartbeat, LeaveGroup v0–v2 and
-/// OffsetCommit v2–v3; see `docs/consumer-groups.md` and kafka-compat.md §5.
+/// follows Kafka's `GroupMetadataManager`/`GroupCoordinator` for JoinGroup (with KIP-394's
+/// MEMBER_ID_REQUIRED round trip from v4 and KIP-345's static membership from v5), SyncGroup,
+/// Heartbeat, LeaveGroup (by member id or group instance id) and OffsetCommit; see `docs/consumer-groups.md` and kafka-compat.md §5.
 public struct GroupCoordinator: Sendable {
     public let configuration: GroupCoordinatorConfiguration
     var groups: [String: ClassicGroup] = [:]
