@@ -204,6 +204,42 @@ struct ClassicGroup: Hashable, Sendable {
         if self.leaderId == memberId { self.leaderId = self.memberOrder.first }
     }
 
+    /// Replaces the members by those a replayed metadata record stored (none for a tombstone): each
+    /// supports just the group's protocol, with its stored subscription, as in Kafka's loaded
+    /// groups. The group is Stable with members (records with members are only written in Stable),
+    /// Empty without.
+    mutating func restoreMembers(_ value: GroupMetadataValue?) {
+        self.members = [:]
+        self.memberOrder = []
+        self.staticMembers = [:]
+        self.pendingMembers = []
+        self.pendingSyncMembers = []
+        self.leaderId = nil
+        let protocolType = self.protocolType
+        for stored in value?.members ?? [] where self.members[stored.memberId] == nil {
+            self.add(
+                GroupMember(
+                    memberId: stored.memberId,
+                    groupInstanceId: stored.groupInstanceId,
+                    clientId: stored.clientId,
+                    clientHost: stored.clientHost,
+                    sessionTimeoutMs: stored.sessionTimeoutMs,
+                    rebalanceTimeoutMs: stored.rebalanceTimeoutMs,
+                    protocolType: value?.protocolType ?? "",
+                    protocols: [.init(name: value?.protocolName ?? "", metadata: stored.subscription)],
+                    assignment: stored.assignment,
+                    awaitingJoin: nil,
+                    awaitingSync: nil,
+                    isNew: false
+                )
+            )
+        }
+        // `add` set the type from the first member; the record's own (possibly empty) type stays.
+        self.protocolType = protocolType
+        if let leader = value?.leader, self.members[leader] != nil { self.leaderId = leader }
+        self.state = self.members.isEmpty ? .empty : .stable
+    }
+
     /// The record that stores the current generation (Kafka's `storeGroup`).
     func metadataRecord() -> CoordinatorRecord {
         let protocolName = self.protocolName

@@ -382,4 +382,50 @@ import Testing
         try restored.replay(key: key, value: value)
         #expect(restored.generation(ofGroup: group) == 1)
     }
+
+    @Test func aStaticMemberRestartedAfterABrokerRestartTakesItsRestoredPlace() throws {
+        // The record the leader's SyncGroup stores for a Stable group of static members a and b.
+        let stored = groupRecord(
+            generation: 1,
+            leader: "a-1",
+            members: [("a-1", "assigned:a-1"), ("b-2", "assigned:b-2")],
+            at: 200,
+            staticMembers: true
+        )
+        var c = makeCoordinator()
+        stableGroup(&c, clients: ["a", "b"], staticMembers: true)
+        #expect(c.describeGroups(DescribeGroupsRequest(groups: [group])).groups.first?.members.count == 2)
+        let log = [(key: stored.encodeKey(), value: stored.encodeValue())]
+        var restored = makeCoordinator()
+        for entry in log { try restored.replay(key: entry.key, value: entry.value) }
+        _ = restored.restoredSessions(nowMs: 1_000)
+        #expect(restored.members(ofGroup: group) == ["a-1", "b-2"])
+        // The restarted process joins with an empty member id: its restored place, no rebalance.
+        #expect(
+            restored.join("b", instanceId: "b", version: 5, ticket: 20, at: 1_100)
+                == CoordinatorResult(
+                    appends: [
+                        CoordinatorAppend(
+                            records: [
+                                groupRecord(
+                                    generation: 1,
+                                    leader: "a-1",
+                                    members: [("a-1", "assigned:a-1"), ("b-1", "assigned:b-2")],
+                                    at: 200,
+                                    staticMembers: true
+                                )
+                            ],
+                            responsesAfterAppend: [joined(20, generation: 1, leader: "a-1", member: "b-1")]
+                        )
+                    ],
+                    timers: [.cancel(session("b-2")), .schedule(session("b-1"), atMs: 11_100)]
+                )
+        )
+        #expect(restored.state(ofGroup: group) == .stable)
+        #expect(
+            restored.sync("b-1", generation: 1, instanceId: "b", ticket: 21, at: 1_200).responses == [
+                synced(21, "assigned:b-2")
+            ]
+        )
+    }
 }
