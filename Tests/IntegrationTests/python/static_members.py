@@ -1,14 +1,19 @@
 """Static group membership (KIP-345) with librdkafka, started by the Swift integration tests.
 
-usage: static_members.py BOOTSTRAP TOPIC
+usage: static_members.py BOOTSTRAP TOPIC [SYNC_DIR]
   Two confluent-kafka consumers with `group.instance.id` share a 4-partition topic. One is closed
   (a static member sends no LeaveGroup) and a new consumer with the same instance id starts within
   the session timeout: it gets the same partitions under a new member id, the other member sees no
   rebalance (no assign or revoke callback, librdkafka's rebalance count unchanged), DescribeGroups
   shows both instance ids, and records produced afterwards reach the owner of their partition.
+  With SYNC_DIR, the broker is restarted first: once the group is stable the script creates
+  SYNC_DIR/ready and keeps polling until the test has restarted the broker and created SYNC_DIR/go;
+  the members carry on in their generation (the group was restored from its record) without a
+  rebalance, and the member restart then happens as above.
 Prints a JSON summary; exits non-zero on any mismatch.
 """
 import json
+import os
 import sys
 import time
 
@@ -75,7 +80,7 @@ def describe(admin):
 
 def main():
     bootstrap, topic = sys.argv[1], sys.argv[2]
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
     admin.create_topics([NewTopic(topic, PARTITIONS, 1)])[topic].result(timeout=10)
     producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
 
@@ -94,7 +99,23 @@ def main():
     ids_before, _ = describe(admin)
     if set(ids_before) != {"static-a", "static-b"}:
         fail("DescribeGroups instance ids before the restart: %r" % ids_before)
-    b_callbacks, b_rebalances = list(b.callbacks), b.rebalance_cnt
+    a_callbacks, b_callbacks, b_rebalances = list(a.callbacks), list(b.callbacks), b.rebalance_cnt
+    broker_restarted = False
+    if len(sys.argv) > 3:
+        sync_dir = sys.argv[3]
+        open(os.path.join(sync_dir, "ready"), "w").close()
+        poll_until([a, b], lambda: os.path.exists(os.path.join(sync_dir, "go")), 60, "the broker restart")
+        # Long enough for both members to heartbeat against the restarted broker.
+        settle_until = time.time() + 3
+        poll_until([a, b], lambda: time.time() >= settle_until, 10, "settling after the broker restart")
+        if a.callbacks != a_callbacks or b.callbacks != b_callbacks or b.rebalance_cnt != b_rebalances:
+            fail("a broker restart caused a rebalance: %r" % [(m.instance_id, m.callbacks, m.rebalance_cnt) for m in (a, b)])
+        # A new admin client: the old one's connections went down with the broker.
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        ids_restarted, _ = describe(admin)
+        if ids_restarted != ids_before:
+            fail("member ids changed over the broker restart: %r, %r" % (ids_restarted, ids_before))
+        broker_restarted = True
 
     # A static member's close sends no LeaveGroup: the group keeps its place for the session timeout.
     a.consumer.close()
@@ -116,7 +137,7 @@ def main():
         "b_callbacks_before": b_callbacks, "b_callbacks_after": b.callbacks,
         "b_rebalances_before": b_rebalances, "b_rebalances_after": b.rebalance_cnt,
         "members_before": ids_before, "members_after": ids_after, "state": state,
-        "after_records": sorted(after_records),
+        "after_records": sorted(after_records), "broker_restarted": broker_restarted,
     }
     print(json.dumps(summary))
     if b.callbacks != b_callbacks or b.rebalance_cnt != b_rebalances:
