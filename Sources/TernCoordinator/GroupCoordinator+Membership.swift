@@ -20,9 +20,12 @@ extension GroupCoordinator {
         ticket: RequestTicket,
         nowMs: Int64
     ) -> CoordinatorResult {
-        func failure(_ errorCode: KafkaErrorCode, memberId: String = request.memberId) -> CoordinatorResult {
+        func failure(_ errorCode: KafkaErrorCode) -> CoordinatorResult {
             CoordinatorResult(responses: [
-                TicketedResponse(ticket, .joinGroup(JoinGroupResponse(errorCode: errorCode, memberId: memberId)))
+                TicketedResponse(
+                    ticket,
+                    .joinGroup(JoinGroupResponse(errorCode: errorCode, memberId: request.memberId))
+                )
             ])
         }
         guard !request.groupId.isEmpty else { return failure(.invalidGroupId) }
