@@ -27,6 +27,7 @@ extension Broker {
                 groups.submit { coordinator, ticket, nowMs in
                     coordinator.joinGroup(
                         join,
+                        version: version,
                         clientId: clientId,
                         clientHost: clientHost,
                         ticket: ticket,
@@ -54,10 +55,15 @@ extension Broker {
         case .heartbeat(let heartbeat):
             return answerLater(groups.submit { $0.heartbeat(heartbeat, ticket: $1, nowMs: $2) })
         case .leaveGroup(let leave) where version >= 3:
-            // v3+ removes a batch of members, each answered on its own.
+            // v3+ removes a batch of members, each answered on its own; a static member may be named
+            // by its group instance id alone.
             let pending = leave.members.map { member in
                 let single = LeaveGroupRequest(groupId: leave.groupId, memberId: member.memberId)
-                return (member, groups.submit { $0.leaveGroup(single, ticket: $1, nowMs: $2) })
+                let instanceId = member.groupInstanceId
+                return (
+                    member,
+                    groups.submit { $0.leaveGroup(single, groupInstanceId: instanceId, ticket: $1, nowMs: $2) }
+                )
             }
             return .pending {
                 var members: [LeaveGroupResponse.MemberResponse] = []

@@ -183,13 +183,17 @@ final class GroupCoordinatorRuntime: Sendable {
             offset = last.nextOffset
         }
         logger.info("replayed group coordinator state", metadata: ["records": "\(replayed)"])
-        return GroupCoordinatorRuntime(
+        // Restored members get their session timers, so those that do not come back are removed.
+        let sessions = coordinator.restoredSessions(nowMs: clock.nowMs)
+        let runtime = GroupCoordinatorRuntime(
             coordinator: coordinator,
             offsetsLog: offsetsLog,
             logs: logs,
             clock: clock,
             logger: logger
         )
+        runtime.execute(sessions)
+        return runtime
     }
 
     /// Applies one event now, in the caller's order, and returns the response to wait for.

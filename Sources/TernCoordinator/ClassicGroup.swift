@@ -38,6 +38,8 @@ enum JoinPhase: Hashable, Sendable {
 /// `awaitingSync` only in CompletingRebalance.
 struct GroupMember: Hashable, Sendable {
     let memberId: String
+    /// `group.instance.id` (JoinGroup v5+) of a static member; nil for a dynamic one.
+    var groupInstanceId: String?
     var clientId: String
     var clientHost: String
     var sessionTimeoutMs: Int32
@@ -66,7 +68,9 @@ struct GroupMember: Hashable, Sendable {
 
 /// A classic group. Invariants: `memberOrder` lists exactly the keys of `members`, oldest first;
 /// `leaderId` is a member whenever `members` is non-empty and nil otherwise; `pendingSyncMembers`
-/// is a subset of `members` and non-empty only in CompletingRebalance or Stable.
+/// is a subset of `members` and non-empty only in CompletingRebalance or Stable; `staticMembers`
+/// maps the instance id of every static member to its member id; `pendingMembers` (ids handed out
+/// with MEMBER_ID_REQUIRED, not yet joined) and `members` are disjoint.
 struct ClassicGroup: Hashable, Sendable {
     let groupId: String
     var state: GroupState
@@ -82,6 +86,11 @@ struct ClassicGroup: Hashable, Sendable {
     var memberOrder: [String]
     /// Members of the current generation that have not sent SyncGroup yet.
     var pendingSyncMembers: Set<String>
+    /// Static members: `group.instance.id` → the member id currently holding it.
+    var staticMembers: [String: String]
+    /// Member ids handed out with MEMBER_ID_REQUIRED (KIP-394) whose owner has not joined with them
+    /// yet. A join phase waits for them as for known members.
+    var pendingMembers: Set<String>
     var currentStateTimestampMs: Int64
     var offsets: [TopicPartition: OffsetCommitValue]
 
@@ -96,13 +105,18 @@ struct ClassicGroup: Hashable, Sendable {
         self.members = [:]
         self.memberOrder = []
         self.pendingSyncMembers = []
+        self.staticMembers = [:]
+        self.pendingMembers = []
         self.currentStateTimestampMs = nowMs
         self.offsets = [:]
     }
 
     var orderedMembers: [GroupMember] { self.memberOrder.map { self.members[$0]! } }
 
-    var allMembersJoined: Bool { self.members.values.allSatisfy { $0.awaitingJoin != nil } }
+    /// Every member has rejoined and no pending member is still to come (Kafka's `hasAllMembersJoined`).
+    var allMembersJoined: Bool {
+        self.pendingMembers.isEmpty && self.members.values.allSatisfy { $0.awaitingJoin != nil }
+    }
 
     /// The longest rebalance timeout of any member: how long a join phase may last.
     var rebalanceTimeoutMs: Int64 { Int64(self.members.values.map(\.rebalanceTimeoutMs).max() ?? 0) }
@@ -147,15 +161,83 @@ struct ClassicGroup: Hashable, Sendable {
         if self.members.isEmpty { self.protocolType = member.protocolType }
         self.members[member.memberId] = member
         self.memberOrder.append(member.memberId)
+        self.pendingMembers.remove(member.memberId)
+        if let instanceId = member.groupInstanceId { self.staticMembers[instanceId] = member.memberId }
         if self.leaderId == nil { self.leaderId = member.memberId }
+    }
+
+    /// Gives a static member's place (its position, assignment, leadership, pending sync) to a new
+    /// member id (Kafka's `replaceStaticMember`); returns the new member. The caller answers the
+    /// old member's parked requests.
+    mutating func replaceStaticMember(_ instanceId: String, oldMemberId: String, newMemberId: String) -> GroupMember {
+        let old = self.members.removeValue(forKey: oldMemberId)!
+        let replacement = GroupMember(
+            memberId: newMemberId,
+            groupInstanceId: instanceId,
+            clientId: old.clientId,
+            clientHost: old.clientHost,
+            sessionTimeoutMs: old.sessionTimeoutMs,
+            rebalanceTimeoutMs: old.rebalanceTimeoutMs,
+            protocolType: old.protocolType,
+            protocols: old.protocols,
+            assignment: old.assignment,
+            awaitingJoin: nil,
+            awaitingSync: nil,
+            isNew: old.isNew
+        )
+        self.members[newMemberId] = replacement
+        self.memberOrder = self.memberOrder.map { $0 == oldMemberId ? newMemberId : $0 }
+        if self.pendingSyncMembers.remove(oldMemberId) != nil { self.pendingSyncMembers.insert(newMemberId) }
+        if self.leaderId == oldMemberId { self.leaderId = newMemberId }
+        self.staticMembers[instanceId] = newMemberId
+        return replacement
     }
 
     /// Removes a member; a departing leader is replaced by the oldest remaining member.
     mutating func remove(_ memberId: String) {
+        if let instanceId = self.members[memberId]?.groupInstanceId, self.staticMembers[instanceId] == memberId {
+            self.staticMembers[instanceId] = nil
+        }
         self.members[memberId] = nil
         self.memberOrder.removeAll { $0 == memberId }
         self.pendingSyncMembers.remove(memberId)
         if self.leaderId == memberId { self.leaderId = self.memberOrder.first }
+    }
+
+    /// Replaces the members by those a replayed metadata record stored (none for a tombstone): each
+    /// supports just the group's protocol, with its stored subscription, as in Kafka's loaded
+    /// groups. The group is Stable with members (records with members are only written in Stable),
+    /// Empty without.
+    mutating func restoreMembers(_ value: GroupMetadataValue?) {
+        self.members = [:]
+        self.memberOrder = []
+        self.staticMembers = [:]
+        self.pendingMembers = []
+        self.pendingSyncMembers = []
+        self.leaderId = nil
+        let protocolType = self.protocolType
+        for stored in value?.members ?? [] where self.members[stored.memberId] == nil {
+            self.add(
+                GroupMember(
+                    memberId: stored.memberId,
+                    groupInstanceId: stored.groupInstanceId,
+                    clientId: stored.clientId,
+                    clientHost: stored.clientHost,
+                    sessionTimeoutMs: stored.sessionTimeoutMs,
+                    rebalanceTimeoutMs: stored.rebalanceTimeoutMs,
+                    protocolType: value?.protocolType ?? "",
+                    protocols: [.init(name: value?.protocolName ?? "", metadata: stored.subscription)],
+                    assignment: stored.assignment,
+                    awaitingJoin: nil,
+                    awaitingSync: nil,
+                    isNew: false
+                )
+            )
+        }
+        // `add` set the type from the first member; the record's own (possibly empty) type stays.
+        self.protocolType = protocolType
+        if let leader = value?.leader, self.members[leader] != nil { self.leaderId = leader }
+        self.state = self.members.isEmpty ? .empty : .stable
     }
 
     /// The record that stores the current generation (Kafka's `storeGroup`).
@@ -164,6 +246,7 @@ struct ClassicGroup: Hashable, Sendable {
         let members = self.orderedMembers.map { member in
             GroupMetadataValue.Member(
                 memberId: member.memberId,
+                groupInstanceId: member.groupInstanceId,
                 clientId: member.clientId,
                 clientHost: member.clientHost,
                 rebalanceTimeoutMs: member.rebalanceTimeoutMs,

@@ -5,12 +5,16 @@ import TernWire
 extension GroupCoordinator {
     // MARK: JoinGroup
 
-    /// JoinGroup v0–v2. `clientId` and `clientHost` come from the request header and connection;
-    /// a new member's id is `clientId-<suffix>`. The response is usually deferred: it comes in the
-    /// result of whichever later event completes the join phase (another member's join, a leave, a
-    /// timer).
+    /// JoinGroup v0–v9 (`version` is the request's). `clientId` and `clientHost` come from the
+    /// request header and connection; a new member's id is `clientId-<suffix>`, or
+    /// `groupInstanceId-<suffix>` for a static member. From v4 a dynamic member joining with an
+    /// empty id is answered MEMBER_ID_REQUIRED with a pending id and must join again with it
+    /// (KIP-394). A static member (v5+) joining again with an empty id takes over its old place,
+    /// fencing the old id (KIP-345). The response is usually deferred: it comes in the result of
+    /// whichever later event completes the join phase (another member's join, a leave, a timer).
     public mutating func joinGroup(
         _ request: JoinGroupRequest,
+        version: Int16,
         clientId: String,
         clientHost: String,
         ticket: RequestTicket,
@@ -27,10 +31,11 @@ extension GroupCoordinator {
         guard !request.groupId.isEmpty else { return failure(.invalidGroupId) }
         let sessionBounds = self.configuration.minSessionTimeoutMs...self.configuration.maxSessionTimeoutMs
         guard sessionBounds.contains(request.sessionTimeoutMs) else { return failure(.invalidSessionTimeout) }
+        // The field only exists from v5; an empty one is no instance id.
+        let instanceId = request.groupInstanceId.flatMap { $0.isEmpty ? nil : $0 }
 
         var result = CoordinatorResult()
         if request.memberId.isEmpty {
-            // Where JoinGroup v4+ would answer MEMBER_ID_REQUIRED with a pending id.
             var group = self.groups[request.groupId] ?? ClassicGroup(groupId: request.groupId, nowMs: nowMs)
             switch group.state {
             case .dead:
@@ -41,15 +46,44 @@ extension GroupCoordinator {
             guard group.supports(protocolType: request.protocolType, protocols: request.protocols) else {
                 return failure(.inconsistentGroupProtocol)
             }
-            self.addMemberAndRebalance(
-                request,
-                clientId: clientId,
-                clientHost: clientHost,
-                ticket: ticket,
-                group: &group,
-                nowMs: nowMs,
-                result: &result
-            )
+            let newMemberId = (instanceId ?? clientId) + "-" + self.memberIdSuffixes.nextSuffix()
+            if let instanceId, let oldMemberId = group.staticMembers[instanceId] {
+                self.replaceStaticMemberAndRebalance(
+                    request,
+                    instanceId: instanceId,
+                    oldMemberId: oldMemberId,
+                    newMemberId: newMemberId,
+                    ticket: ticket,
+                    group: &group,
+                    nowMs: nowMs,
+                    result: &result
+                )
+            } else if instanceId == nil && version >= 4 {
+                // KIP-394: the member must come back with this id; until then (at most its session
+                // timeout) it is pending, and a join phase waits for it.
+                group.pendingMembers.insert(newMemberId)
+                self.schedule(
+                    .session(groupId: group.groupId, memberId: newMemberId),
+                    atMs: nowMs + Int64(request.sessionTimeoutMs),
+                    &result
+                )
+                result.respond(
+                    ticket,
+                    .joinGroup(JoinGroupResponse(errorCode: .memberIdRequired, memberId: newMemberId))
+                )
+            } else {
+                self.addMemberAndRebalance(
+                    request,
+                    memberId: newMemberId,
+                    instanceId: instanceId,
+                    clientId: clientId,
+                    clientHost: clientHost,
+                    ticket: ticket,
+                    group: &group,
+                    nowMs: nowMs,
+                    result: &result
+                )
+            }
             self.store(group)
             return result
         }
@@ -64,7 +98,29 @@ extension GroupCoordinator {
         guard group.supports(protocolType: request.protocolType, protocols: request.protocols) else {
             return failure(.inconsistentGroupProtocol)
         }
-        guard let member = group.members[request.memberId] else { return failure(.unknownMemberId) }
+        if group.pendingMembers.contains(request.memberId) {
+            // The second join of KIP-394: the pending id becomes a member. (A pending id is never
+            // handed to a static member; a join that claims an instance id with it is admitted as
+            // that static member unless another member holds the instance.)
+            if let instanceId, group.staticMembers[instanceId] != nil { return failure(.fencedInstanceId) }
+            self.addMemberAndRebalance(
+                request,
+                memberId: request.memberId,
+                instanceId: instanceId,
+                clientId: clientId,
+                clientHost: clientHost,
+                ticket: ticket,
+                group: &group,
+                nowMs: nowMs,
+                result: &result
+            )
+            self.store(group)
+            return result
+        }
+        if let error = group.memberError(memberId: request.memberId, instanceId: instanceId) {
+            return failure(error)
+        }
+        let member = group.members[request.memberId]!
         switch group.state {
         case .preparingRebalance:
             self.updateMemberAndRebalance(request, ticket: ticket, group: &group, nowMs: nowMs, result: &result)
@@ -94,6 +150,8 @@ extension GroupCoordinator {
 
     private mutating func addMemberAndRebalance(
         _ request: JoinGroupRequest,
+        memberId: String,
+        instanceId: String?,
         clientId: String,
         clientHost: String,
         ticket: RequestTicket,
@@ -101,9 +159,9 @@ extension GroupCoordinator {
         nowMs: Int64,
         result: inout CoordinatorResult
     ) {
-        let memberId = clientId + "-" + self.memberIdSuffixes.nextSuffix()
         let member = GroupMember(
             memberId: memberId,
+            groupInstanceId: instanceId,
             clientId: clientId,
             clientHost: clientHost,
             sessionTimeoutMs: request.sessionTimeoutMs,
@@ -137,6 +195,70 @@ extension GroupCoordinator {
             self.tryCompleteJoin(group: &group, nowMs: nowMs, result: &result)
         case .dead:
             preconditionFailure("joined a Dead group")
+        }
+    }
+
+    /// A known static member joined with an empty member id (Kafka's
+    /// `updateStaticMemberThenRebalanceOrCompleteJoin`): it takes the old member's place under a
+    /// new id, and the old id is fenced. In Stable, unless its protocols change the group's
+    /// protocol, the group does not rebalance: the new place is stored and the member is answered
+    /// with the current generation — as a follower even when it leads (the leader named in the
+    /// answer is the old id), so that it does not compute an assignment a Stable group would not
+    /// hand out.
+    private mutating func replaceStaticMemberAndRebalance(
+        _ request: JoinGroupRequest,
+        instanceId: String,
+        oldMemberId: String,
+        newMemberId: String,
+        ticket: RequestTicket,
+        group: inout ClassicGroup,
+        nowMs: Int64,
+        result: inout CoordinatorResult
+    ) {
+        let currentLeader = group.leaderId ?? ""
+        let old = group.members[oldMemberId]!
+        // A duplicate instance still waiting on the old id learns it is fenced.
+        if let parked = old.awaitingJoin {
+            result.respond(parked, .joinGroup(JoinGroupResponse(errorCode: .fencedInstanceId, memberId: oldMemberId)))
+        }
+        if let parked = old.awaitingSync {
+            result.respond(parked, .syncGroup(SyncGroupResponse(errorCode: .fencedInstanceId)))
+        }
+        self.cancel(.session(groupId: group.groupId, memberId: oldMemberId), &result)
+        var member = group.replaceStaticMember(instanceId, oldMemberId: oldMemberId, newMemberId: newMemberId)
+        member.protocols = request.protocols
+        member.sessionTimeoutMs = request.sessionTimeoutMs
+        member.rebalanceTimeoutMs =
+            request.rebalanceTimeoutMs < 0 ? request.sessionTimeoutMs : request.rebalanceTimeoutMs
+        group.members[newMemberId] = member
+        self.refreshSession(member, group: group, nowMs: nowMs, result: &result)
+        switch group.state {
+        case .stable:
+            guard group.protocolName == group.selectProtocol() else {
+                group.members[newMemberId]!.awaitingJoin = ticket
+                self.prepareRebalance(group: &group, nowMs: nowMs, result: &result)
+                return
+            }
+            let isLeader = newMemberId == group.leaderId
+            var response = self.joinResponse(for: member, group: group)
+            response.leader = currentLeader
+            response.skipAssignment = isLeader
+            // The new id must be durable before the member uses it.
+            result.appends.append(
+                CoordinatorAppend(
+                    records: [group.metadataRecord()],
+                    responsesAfterAppend: [TicketedResponse(ticket, .joinGroup(response))]
+                )
+            )
+        case .completingRebalance:
+            // The leader may already be assigning to the old id: assign again.
+            group.members[newMemberId]!.awaitingJoin = ticket
+            self.prepareRebalance(group: &group, nowMs: nowMs, result: &result)
+        case .preparingRebalance:
+            group.members[newMemberId]!.awaitingJoin = ticket
+            self.tryCompleteJoin(group: &group, nowMs: nowMs, result: &result)
+        case .empty, .dead:
+            preconditionFailure("a static member of a group in state \(group.state)")
         }
     }
 
@@ -196,6 +318,7 @@ extension GroupCoordinator {
                 ? group.orderedMembers.map {
                     JoinGroupResponse.JoinGroupResponseMember(
                         memberId: $0.memberId,
+                        groupInstanceId: $0.groupInstanceId,
                         metadata: $0.metadata(for: protocolName) ?? ByteBuffer()
                     )
                 } : []
@@ -343,6 +466,11 @@ extension GroupCoordinator {
         nowMs: Int64,
         result: inout CoordinatorResult
     ) {
+        if group.pendingMembers.remove(memberId) != nil {
+            // A MEMBER_ID_REQUIRED id that was never used: a join phase stops waiting for it.
+            self.tryCompleteJoin(group: &group, nowMs: nowMs, result: &result)
+            return
+        }
         guard let member = group.members[memberId] else { return }
         // A member parked in a join (once it belongs to a generation) or in a sync is waiting on
         // the coordinator, not silent: keep it (Kafka's `shouldKeepAlive`).
@@ -391,7 +519,8 @@ extension GroupCoordinator {
 
     // MARK: SyncGroup
 
-    /// SyncGroup v0–v1. A follower's sync in CompletingRebalance is parked; the leader's sync
+    /// SyncGroup (v3+ may carry a group instance id, checked as in `ClassicGroup.memberError`).
+    /// A follower's sync in CompletingRebalance is parked; the leader's sync
     /// stores the assignment and releases every parked sync once that record is durable.
     public mutating func syncGroup(_ request: SyncGroupRequest, ticket: RequestTicket, nowMs: Int64)
         -> CoordinatorResult
@@ -402,7 +531,10 @@ extension GroupCoordinator {
         }
         guard !request.groupId.isEmpty else { return failure(.invalidGroupId) }
         guard var group = self.groups[request.groupId] else { return failure(.unknownMemberId) }
-        guard var member = group.members[request.memberId] else { return failure(.unknownMemberId) }
+        if let error = group.memberError(memberId: request.memberId, instanceId: request.groupInstanceId) {
+            return failure(error)
+        }
+        var member = group.members[request.memberId]!
         guard request.generationId == group.generationId else { return failure(.illegalGeneration) }
 
         var result = CoordinatorResult()
@@ -462,7 +594,8 @@ extension GroupCoordinator {
 
     // MARK: Heartbeat
 
-    /// Heartbeat v0–v1: refreshes the member's session; REBALANCE_IN_PROGRESS tells it to rejoin.
+    /// Heartbeat (v3+ may carry a group instance id, checked as in `ClassicGroup.memberError`):
+    /// refreshes the member's session; REBALANCE_IN_PROGRESS tells it to rejoin.
     public mutating func heartbeat(_ request: HeartbeatRequest, ticket: RequestTicket, nowMs: Int64)
         -> CoordinatorResult
     {
@@ -481,7 +614,10 @@ extension GroupCoordinator {
         case .preparingRebalance, .completingRebalance, .stable:
             break
         }
-        guard let member = group.members[request.memberId] else { return answer(.unknownMemberId) }
+        if let error = group.memberError(memberId: request.memberId, instanceId: request.groupInstanceId) {
+            return answer(error)
+        }
+        let member = group.members[request.memberId]!
         guard request.generationId == group.generationId else { return answer(.illegalGeneration) }
         var result = CoordinatorResult()
         self.refreshSession(member, group: group, nowMs: nowMs, result: &result)
@@ -498,10 +634,17 @@ extension GroupCoordinator {
 
     // MARK: LeaveGroup
 
-    /// LeaveGroup v0–v2 (one member): the group rebalances without waiting for the session to end.
-    public mutating func leaveGroup(_ request: LeaveGroupRequest, ticket: RequestTicket, nowMs: Int64)
-        -> CoordinatorResult
-    {
+    /// LeaveGroup for one member: v0–v2 by member id; v3+ (the runtime submits each member of the
+    /// batch on its own) by member id or, for a static member, by `group_instance_id` — then the
+    /// member id, unless empty, must be the instance's current one (else FENCED_INSTANCE_ID). The
+    /// group rebalances without waiting for the session to end. A pending member id (KIP-394)
+    /// simply stops being pending.
+    public mutating func leaveGroup(
+        _ request: LeaveGroupRequest,
+        groupInstanceId: String? = nil,
+        ticket: RequestTicket,
+        nowMs: Int64
+    ) -> CoordinatorResult {
         func answer(_ errorCode: KafkaErrorCode, _ result: CoordinatorResult = .none) -> CoordinatorResult {
             var result = result
             result.respond(ticket, .leaveGroup(LeaveGroupResponse(errorCode: errorCode)))
@@ -515,10 +658,37 @@ extension GroupCoordinator {
         case .empty, .preparingRebalance, .completingRebalance, .stable:
             break
         }
-        guard group.members[request.memberId] != nil else { return answer(.unknownMemberId) }
         var result = CoordinatorResult()
-        self.removeMemberAndUpdateGroup(request.memberId, group: &group, nowMs: nowMs, result: &result)
+        let memberId: String
+        if let instanceId = groupInstanceId.flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let current = group.staticMembers[instanceId] else { return answer(.unknownMemberId) }
+            guard request.memberId.isEmpty || request.memberId == current else { return answer(.fencedInstanceId) }
+            memberId = current
+        } else if group.pendingMembers.contains(request.memberId) {
+            group.pendingMembers.remove(request.memberId)
+            self.cancel(.session(groupId: group.groupId, memberId: request.memberId), &result)
+            self.tryCompleteJoin(group: &group, nowMs: nowMs, result: &result)
+            self.store(group)
+            return answer(.none, result)
+        } else {
+            guard group.members[request.memberId] != nil else { return answer(.unknownMemberId) }
+            memberId = request.memberId
+        }
+        self.removeMemberAndUpdateGroup(memberId, group: &group, nowMs: nowMs, result: &result)
         self.store(group)
         return answer(.none, result)
+    }
+}
+
+extension ClassicGroup {
+    /// Kafka's `validateExistingMember`: a request naming an instance id must come from the member
+    /// id that currently holds it (FENCED_INSTANCE_ID otherwise; UNKNOWN_MEMBER_ID when no member
+    /// holds it); one without must come from a member. nil when the request may go on.
+    func memberError(memberId: String, instanceId: String?) -> KafkaErrorCode? {
+        if let instanceId = instanceId.flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let current = self.staticMembers[instanceId] else { return .unknownMemberId }
+            return current == memberId ? nil : .fencedInstanceId
+        }
+        return self.members[memberId] == nil ? .unknownMemberId : nil
     }
 }

@@ -8,7 +8,8 @@ extension GroupCoordinator {
 
     /// OffsetCommit v2–v3. `partitionExists` is the broker's metadata check: partitions it rejects
     /// get UNKNOWN_TOPIC_OR_PARTITION whatever the group says. A member's commit needs the current
-    /// generation (Stable or PreparingRebalance); a "simple" commit (generation < 0) is accepted
+    /// generation (Stable or PreparingRebalance) and, with a group instance id (v7+), must come from
+    /// the member id holding that instance (else FENCED_INSTANCE_ID); a "simple" commit (generation < 0) is accepted
     /// only while the group is Empty, and creates the group if needed. The response waits for the
     /// offsets' records; with nothing to write it is immediate.
     public mutating func commitOffsets(
@@ -98,7 +99,9 @@ extension GroupCoordinator {
             break
         }
         // A group with members only takes commits from its members, at its generation.
-        guard group.members[request.memberId] != nil else { return .unknownMemberId }
+        if let error = group.memberError(memberId: request.memberId, instanceId: request.groupInstanceId) {
+            return error
+        }
         guard generationId == group.generationId else { return .illegalGeneration }
         switch group.state {
         case .completingRebalance:
@@ -213,6 +216,8 @@ extension GroupCoordinator {
                     members: group.orderedMembers.map { member in
                         DescribeGroupsResponse.DescribedGroupMember(
                             memberId: member.memberId,
+                            // v4+ only; older versions drop it.
+                            groupInstanceId: member.groupInstanceId,
                             clientId: member.clientId,
                             clientHost: member.clientHost,
                             memberMetadata: stableProtocol.flatMap { member.metadata(for: $0) } ?? ByteBuffer(),

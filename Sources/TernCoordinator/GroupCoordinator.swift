@@ -40,13 +40,16 @@ public struct GroupCoordinatorConfiguration: Hashable, Sendable {
 /// lock) decides how to append, fsync, schedule and answer.
 ///
 /// State lives in memory and is rebuilt at startup by `replay(key:value:)` over the topic's
-/// records. Committed offsets and each group's generation and protocol come back; members do not
-/// (groups come back Empty and their members rejoin, as after a coordinator move in Kafka).
+/// records, then `restoredSessions(nowMs:)` starts the session timers of the restored members.
+/// Committed offsets come back, and each group as its last metadata record stored it — generation,
+/// protocol, leader and members with their assignments and instance ids — Stable when it has
+/// members, as Kafka's coordinator loads a group. A member that does not show up within its
+/// session timeout is removed as usual; a restarted static member takes its place again.
 ///
 /// Requests for one group are processed in the order the runtime calls the methods; every rule
-/// follows Kafka's `GroupMetadataManager`/`GroupCoordinator` for JoinGroup v0–v2 (no
-/// MEMBER_ID_REQUIRED round trip, no static membership), SyncGroup, Heartbeat, LeaveGroup v0–v2 and
-/// OffsetCommit v2–v3; see `docs/consumer-groups.md` and kafka-compat.md §5.
+/// follows Kafka's `GroupMetadataManager`/`GroupCoordinator` for JoinGroup (with KIP-394's
+/// MEMBER_ID_REQUIRED round trip from v4 and KIP-345's static membership from v5), SyncGroup,
+/// Heartbeat, LeaveGroup (by member id or group instance id) and OffsetCommit; see `docs/consumer-groups.md` and kafka-compat.md §5.
 public struct GroupCoordinator: Sendable {
     public let configuration: GroupCoordinatorConfiguration
     var groups: [String: ClassicGroup] = [:]
@@ -142,9 +145,23 @@ public struct GroupCoordinator: Sendable {
 
     // MARK: Replay
 
+    /// Starts the session of every member restored by the replay; call once, after the last
+    /// `replay`, before any request. A member not heard from within its session timeout is removed.
+    public mutating func restoredSessions(nowMs: Int64) -> CoordinatorResult {
+        var result = CoordinatorResult()
+        for groupId in self.groups.keys.sorted() {
+            let group = self.groups[groupId]!
+            for member in group.orderedMembers {
+                self.refreshSession(member, group: group, nowMs: nowMs, result: &result)
+            }
+        }
+        return result
+    }
+
     /// Applies one `__consumer_offsets` record read back from the log (nil value = tombstone),
     /// in log order, before any request is handled. Offsets are restored as committed; a group
-    /// metadata record restores the group's protocol type, generation and protocol as an Empty group.
+    /// metadata record restores the group's protocol type, generation, protocol, leader and members
+    /// (Stable with members, Empty without).
     public mutating func replay(key: ByteBuffer, value: ByteBuffer?) throws(CoordinatorRecordError) {
         self.replay(try CoordinatorRecord.decode(key: key, value: value))
     }
@@ -155,7 +172,6 @@ public struct GroupCoordinator: Sendable {
         // Taken out of the dictionary so that updating its offsets does not copy them (copy-on-write)
         // for every replayed record.
         var group = self.groups.removeValue(forKey: groupId) ?? ClassicGroup(groupId: groupId, nowMs: -1)
-        precondition(group.members.isEmpty, "replaying into group \(groupId) while it has live members")
         switch record {
         case .offsetCommit(let key, let value):
             group.offsets[TopicPartition(key.topic, key.partition)] = value
@@ -164,10 +180,12 @@ public struct GroupCoordinator: Sendable {
             group.generationId = value.generation
             group.protocolName = value.protocolName
             group.currentStateTimestampMs = value.currentStateTimestampMs
+            group.restoreMembers(value)
         case .groupMetadata(_, nil):
             group.protocolType = nil
             group.generationId = 0
             group.protocolName = nil
+            group.restoreMembers(nil)
         }
         // A group that only ever existed through records that are now all deleted is gone.
         if !(group.offsets.isEmpty && group.generationId == 0 && group.protocolType == nil) {

@@ -297,24 +297,34 @@ import Testing
     /// UNKNOWN_MEMBER_ID while the others leave.
     @Test func leaveGroupBatchesMembersFromVersionThree() async throws {
         let broker = try await makeBroker()
+        // A static member (JoinGroup v5+ with an instance id: no MEMBER_ID_REQUIRED round trip).
         let join = JoinGroupRequest(
             groupId: "lv",
             sessionTimeoutMs: 10_000,
             rebalanceTimeoutMs: 10_000,
             memberId: "",
+            groupInstanceId: "i1",
             protocolType: "consumer",
             protocols: [.init(name: "range", metadata: ByteBuffer())]
         )
-        let joined = try #require(try await roundTrip(broker, join, version: 3))
+        let joined = try #require(try await roundTrip(broker, join, version: 5))
         #expect(joined.errorCode == KafkaErrorCode.none)
+        #expect(joined.memberId.hasPrefix("i1-"))
+        // Each member of the batch is removed on its own, a static one by its instance id alone.
         let leave = LeaveGroupRequest(
             groupId: "lv",
-            members: [.init(memberId: joined.memberId), .init(memberId: "nobody")]
+            members: [
+                .init(memberId: "", groupInstanceId: "i1"), .init(memberId: "nobody"),
+                .init(memberId: "", groupInstanceId: "ghost"),
+            ]
         )
         let left = try await roundTrip(broker, leave, version: 5)
         #expect(left?.errorCode == KafkaErrorCode.none)
-        #expect(left?.members.map(\.memberId) == [joined.memberId, "nobody"])
-        #expect(left?.members.map(\.errorCode) == [.none, .unknownMemberId])
+        #expect(left?.members.map(\.memberId) == ["", "nobody", ""])
+        #expect(left?.members.map(\.groupInstanceId) == ["i1", nil, "ghost"])
+        #expect(left?.members.map(\.errorCode) == [.none, .unknownMemberId, .unknownMemberId])
+        let described = try await roundTrip(broker, DescribeGroupsRequest(groups: ["lv"]), version: 5)
+        #expect(described?.groups.first?.groupState == "Empty")
     }
 
     /// JoinGroup v7+ and SyncGroup v5 carry the protocol type and name, which members check.
@@ -328,8 +338,15 @@ import Testing
             protocolType: "consumer",
             protocols: [.init(name: "range", metadata: ByteBuffer())]
         )
-        let joined = try #require(try await roundTrip(broker, join, version: 9))
+        // v4+: the first join only hands out the member id (KIP-394), the second uses it.
+        let required = try #require(try await roundTrip(broker, join, version: 9))
+        #expect(required.errorCode == KafkaErrorCode.memberIdRequired)
+        #expect(required.memberId.hasPrefix("test-"), "client id + \"-\" + suffix: \(required.memberId)")
+        var again = join
+        again.memberId = required.memberId
+        let joined = try #require(try await roundTrip(broker, again, version: 9))
         #expect(joined.errorCode == KafkaErrorCode.none)
+        #expect(joined.memberId == required.memberId)
         #expect(joined.protocolType == "consumer")
         #expect(joined.protocolName == "range")
         let sync = SyncGroupRequest(

@@ -42,20 +42,23 @@ func joinRequest(
     protocolNames: [String] = ["range", "roundrobin"],
     protocolType: String = "consumer",
     session: Int32 = sessionMs,
-    rebalance: Int32 = rebalanceMs
+    rebalance: Int32 = rebalanceMs,
+    instanceId: String? = nil
 ) -> JoinGroupRequest {
     JoinGroupRequest(
         groupId: groupId,
         sessionTimeoutMs: session,
         rebalanceTimeoutMs: rebalance,
         memberId: memberId,
+        groupInstanceId: instanceId,
         protocolType: protocolType,
         protocols: protocols(client, protocolNames)
     )
 }
 
 extension GroupCoordinator {
-    /// A join as client `client` (its id, from the request header, is the client name).
+    /// A join as client `client` (its id, from the request header, is the client name), at
+    /// JoinGroup `version` (v2 by default: no MEMBER_ID_REQUIRED round trip).
     mutating func join(
         _ client: String,
         memberId: String = "",
@@ -63,6 +66,8 @@ extension GroupCoordinator {
         protocolType: String = "consumer",
         session: Int32 = sessionMs,
         rebalance: Int32 = rebalanceMs,
+        instanceId: String? = nil,
+        version: Int16 = 2,
         ticket: UInt64,
         at nowMs: Int64
     ) -> CoordinatorResult {
@@ -73,8 +78,10 @@ extension GroupCoordinator {
                 protocolNames: protocolNames,
                 protocolType: protocolType,
                 session: session,
-                rebalance: rebalance
+                rebalance: rebalance,
+                instanceId: instanceId
             ),
+            version: version,
             clientId: client,
             clientHost: "/127.0.0.1",
             ticket: RequestTicket(ticket),
@@ -86,6 +93,7 @@ extension GroupCoordinator {
         _ memberId: String,
         generation: Int32,
         assignments: [String: String] = [:],
+        instanceId: String? = nil,
         ticket: UInt64,
         at nowMs: Int64
     ) -> CoordinatorResult {
@@ -94,6 +102,7 @@ extension GroupCoordinator {
                 groupId: group,
                 generationId: generation,
                 memberId: memberId,
+                groupInstanceId: instanceId,
                 assignments: assignments.keys.sorted().map {
                     SyncGroupRequest.SyncGroupRequestAssignment(memberId: $0, assignment: bytes(assignments[$0]!))
                 }
@@ -107,21 +116,32 @@ extension GroupCoordinator {
         _ memberId: String,
         generation: Int32,
         groupId: String = group,
+        instanceId: String? = nil,
         ticket: UInt64,
         at nowMs: Int64
     ) -> CoordinatorResult {
         self.heartbeat(
-            HeartbeatRequest(groupId: groupId, generationId: generation, memberId: memberId),
+            HeartbeatRequest(
+                groupId: groupId,
+                generationId: generation,
+                memberId: memberId,
+                groupInstanceId: instanceId
+            ),
             ticket: RequestTicket(ticket),
             nowMs: nowMs
         )
     }
 
-    mutating func leave(_ memberId: String, groupId: String = group, ticket: UInt64, at nowMs: Int64)
-        -> CoordinatorResult
-    {
+    mutating func leave(
+        _ memberId: String,
+        groupId: String = group,
+        instanceId: String? = nil,
+        ticket: UInt64,
+        at nowMs: Int64
+    ) -> CoordinatorResult {
         self.leaveGroup(
             LeaveGroupRequest(groupId: groupId, memberId: memberId),
+            groupInstanceId: instanceId,
             ticket: RequestTicket(ticket),
             nowMs: nowMs
         )
@@ -139,15 +159,21 @@ let initialDelay = TimerKey.initialRebalanceDelay(groupId: group)
 let rebalanceTimeout = TimerKey.rebalanceTimeout(groupId: group)
 let syncTimeout = TimerKey.syncTimeout(groupId: group)
 
+/// The client of a member id: the id up to its last "-" (also its instance id in static tests).
+func client(of memberId: String) -> String { String(memberId[..<memberId.lastIndex(of: "-")!]) }
+
 /// A successful join answer. `members` (leader only) lists member ids; their metadata is that of
-/// `protocolName`, as `protocols(_:)` makes it (client = member id up to its last "-").
+/// `protocolName`, as `protocols(_:)` makes it (client = member id up to its last "-"). With
+/// `staticMembers`, each member's instance id is its client name.
 func joined(
     _ ticket: UInt64,
     generation: Int32,
     protocolName: String = "range",
     leader: String,
     member: String,
-    members: [String] = []
+    members: [String] = [],
+    staticMembers: Bool = false,
+    skipAssignment: Bool = false
 ) -> TicketedResponse {
     TicketedResponse(
         RequestTicket(ticket),
@@ -157,12 +183,13 @@ func joined(
                 protocolType: "consumer",
                 protocolName: protocolName,
                 leader: leader,
+                skipAssignment: skipAssignment,
                 memberId: member,
                 members: members.map { id in
-                    let client = String(id[..<id.lastIndex(of: "-")!])
-                    return JoinGroupResponse.JoinGroupResponseMember(
+                    JoinGroupResponse.JoinGroupResponseMember(
                         memberId: id,
-                        metadata: bytes("\(protocolName):\(client)")
+                        groupInstanceId: staticMembers ? client(of: id) : nil,
+                        metadata: bytes("\(protocolName):\(client(of: id))")
                     )
                 }
             )
@@ -198,7 +225,8 @@ func groupRecord(
     leader: String?,
     members: [(id: String, assignment: String)],
     at nowMs: Int64,
-    rebalance: Int32 = rebalanceMs
+    rebalance: Int32 = rebalanceMs,
+    staticMembers: Bool = false
 ) -> CoordinatorRecord {
     .groupMetadata(
         groupId: group,
@@ -212,6 +240,7 @@ func groupRecord(
                 let client = String(entry.id[..<entry.id.lastIndex(of: "-")!])
                 return GroupMetadataValue.Member(
                     memberId: entry.id,
+                    groupInstanceId: staticMembers ? client : nil,
                     clientId: client,
                     clientHost: "/127.0.0.1",
                     rebalanceTimeoutMs: rebalance,
@@ -226,18 +255,28 @@ func groupRecord(
 
 /// Drives a fresh group to Stable: the clients join at t=0 in order (the first leads), the initial
 /// delay runs out, every member syncs, the leader last, assigning "assigned:<member id>".
-/// Returns the member ids and the time the group became Stable.
+/// Returns the member ids and the time the group became Stable. With `staticMembers` the clients
+/// join at JoinGroup v5 with their name as `group.instance.id`.
 @discardableResult
 func stableGroup(
     _ coordinator: inout GroupCoordinator,
     clients: [String],
     session: Int32 = sessionMs,
-    rebalance: Int32 = rebalanceMs
+    rebalance: Int32 = rebalanceMs,
+    staticMembers: Bool = false
 ) -> (members: [String], nowMs: Int64) {
     var ticket: UInt64 = 1000
     for client in clients {
         ticket += 1
-        _ = coordinator.join(client, session: session, rebalance: rebalance, ticket: ticket, at: 0)
+        _ = coordinator.join(
+            client,
+            session: session,
+            rebalance: rebalance,
+            instanceId: staticMembers ? client : nil,
+            version: staticMembers ? 5 : 2,
+            ticket: ticket,
+            at: 0
+        )
     }
     var nowMs: Int64 = 0
     while coordinator.state(ofGroup: group) == .preparingRebalance {

@@ -121,6 +121,7 @@ import Testing
             let before = c
             let result = c.joinGroup(
                 request,
+                version: 2,
                 clientId: "x",
                 clientHost: "/127.0.0.1",
                 ticket: RequestTicket(1),

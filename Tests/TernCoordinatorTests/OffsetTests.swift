@@ -13,6 +13,7 @@ extension GroupCoordinator {
         groupId: String = group,
         generation: Int32 = -1,
         member: String = "",
+        instanceId: String? = nil,
         _ partitions: [(topic: String, partition: Int32, offset: Int64, metadata: String?)],
         retentionMs: Int64 = -1,
         ticket: UInt64 = 1,
@@ -36,6 +37,7 @@ extension GroupCoordinator {
                 groupId: groupId,
                 generationIdOrMemberEpoch: generation,
                 memberId: member,
+                groupInstanceId: instanceId,
                 retentionTimeMs: retentionMs,
                 topics: topics
             ),
@@ -377,6 +379,7 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
                 protocolType: "consumer",
                 protocols: [.init(name: "range", metadata: subscription)]
             ),
+            version: 2,
             clientId: "a",
             clientHost: "/127.0.0.1",
             ticket: RequestTicket(1),

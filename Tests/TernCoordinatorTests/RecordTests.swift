@@ -172,15 +172,16 @@ func hex(_ string: String) -> ByteBuffer {
         }
         #expect(restored.committedOffsets(ofGroup: group)[TopicPartition("t", 1)]?.offset == 25)
         #expect(restored.committedOffsets(ofGroup: "simple")[TopicPartition("t", 2)]?.expireTimestampMs == 60_800)
-        // Members are not restored: the group is Empty at its last generation and must be rejoined.
-        #expect(restored.state(ofGroup: group) == .empty)
+        // Members come back as the last record stored them, Stable, at their generation.
+        #expect(restored.state(ofGroup: group) == .stable)
         #expect(restored.generation(ofGroup: group) == 2)
-        #expect(restored.members(ofGroup: group) == [])
+        #expect(restored.members(ofGroup: group) == ["a-1", "b-2"])
+        #expect(restored.leader(ofGroup: group) == "a-1")
         #expect(restored.state(ofGroup: "gone") == nil)
         #expect(
             restored.listGroups()
                 == ListGroupsResponse(groups: [
-                    .init(groupId: group, protocolType: "consumer", groupState: "Empty", groupType: "classic"),
+                    .init(groupId: group, protocolType: "consumer", groupState: "Stable", groupType: "classic"),
                     .init(groupId: "simple", protocolType: "", groupState: "Empty", groupType: "classic"),
                 ])
         )
@@ -188,15 +189,30 @@ func hex(_ string: String) -> ByteBuffer {
             restored.fetchOffsets(OffsetFetchRequest(groupId: group, topics: nil))
                 == c.fetchOffsets(OffsetFetchRequest(groupId: group, topics: nil))
         )
-
-        // A member of the old generation must rejoin; the next generation follows the restored one.
+        // Their sessions start once the replay is over.
         #expect(
-            restored.beat("a-1", generation: 2, ticket: 8, at: 0).responses == [heartbeatAnswer(8, .unknownMemberId)]
+            restored.restoredSessions(nowMs: 1_000)
+                == CoordinatorResult(timers: [
+                    .schedule(session("a-1"), atMs: 11_000), .schedule(session("b-2"), atMs: 11_000),
+                ])
         )
-        _ = restored.join("a", ticket: 9, at: 0)
+        // A member of the restored generation goes on heartbeating and gets its assignment again.
         #expect(
-            restored.fire(initialDelay, at: delayMs).responses == [
-                joined(9, generation: 3, leader: "a-1", member: "a-1", members: ["a-1"])
+            restored.beat("a-1", generation: 2, ticket: 8, at: 1_100)
+                == CoordinatorResult(
+                    responses: [heartbeatAnswer(8, .none)],
+                    timers: [.schedule(session("a-1"), atMs: 11_100)]
+                )
+        )
+        #expect(restored.sync("b-2", generation: 2, ticket: 9, at: 1_200).responses == [synced(9, "t-1")])
+        // One that does not come back is removed when its session ends; the group rebalances and the
+        // next generation follows the restored one.
+        _ = restored.fire(session("a-1"), at: 11_100)
+        #expect(restored.members(ofGroup: group) == ["b-2"])
+        #expect(restored.state(ofGroup: group) == .preparingRebalance)
+        #expect(
+            restored.join("b", memberId: "b-2", ticket: 10, at: 11_200).responses == [
+                joined(10, generation: 3, leader: "b-2", member: "b-2", members: ["b-2"])
             ]
         )
     }
