@@ -316,11 +316,27 @@ public final class KafkaServer: Sendable {
                 }
             }
         } catch {
-            self.logger.info(
+            // A client going away mid-conversation is routine; anything else (a refused frame) is not.
+            self.logger.log(
+                level: Self.isOrdinaryDisconnect(error) ? .debug : .info,
                 "connection closed on error",
                 metadata: ["connection": "\(connectionId)", "remote": "\(remote)", "error": "\(error)"]
             )
         }
+    }
+
+    /// Whether a connection's error is only the peer closing or resetting it.
+    static func isOrdinaryDisconnect(_ error: any Error) -> Bool {
+        if let error = error as? ChannelError {
+            switch error {
+            case .ioOnClosedChannel, .eof, .alreadyClosed, .outputClosed, .inputClosed: return true
+            default: return false
+            }
+        }
+        if let error = error as? IOError {
+            return [ECONNRESET, EPIPE, ECONNABORTED].contains(error.errnoCode)
+        }
+        return false
     }
 
     private static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
