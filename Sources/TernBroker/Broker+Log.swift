@@ -198,11 +198,14 @@ extension Broker {
             case .error(let code):
                 return FetchResponse(errorCode: code, sessionId: 0, responses: [])
             case .incremental(let sessionId, let keys):
-                // Serve every partition of the session; the answer keeps only what changed.
-                let sessions = self.fetchSessions.withLock { $0 }
+                // Serve every partition of the session; the answer keeps only what changed. Only
+                // the session's entries leave the lock (a copy of the whole cache held outside it
+                // would make the next change under the lock copy every session).
+                let cachedPartitions = self.fetchSessions.withLock { cache in
+                    keys.compactMap { key in cache.cached(sessionId, key).map { (key, $0) } }
+                }
                 var topics: [FetchRequest.FetchTopic] = []
-                for key in keys {
-                    guard let cached = sessions.cached(sessionId, key) else { continue }
+                for (key, cached) in cachedPartitions {
                     let partition = FetchRequest.FetchPartition(
                         partition: key.partition,
                         currentLeaderEpoch: cached.currentLeaderEpoch,
@@ -367,7 +370,9 @@ extension Broker {
                             } catch {
                                 self.logger.warning(
                                     "cannot down-convert records for an old fetch",
-                                    metadata: ["topic": "\(name)", "partition": "\(partition.partition)", "error": "\(error)"]
+                                    metadata: [
+                                        "topic": "\(name)", "partition": "\(partition.partition)", "error": "\(error)",
+                                    ]
                                 )
                                 hasError = true
                                 return .error(.corruptMessage, partitionIndex: partition.partition)

@@ -113,8 +113,30 @@ public final class LogManager: Sendable {
     }
 
     private struct State {
-        var topics: [String: Topic] = [:]
+        private(set) var topics: [String: Topic] = [:]
+        /// Topic ids to names, kept in step with `topics` (Fetch v13+ names every topic by id).
+        private var namesById: [TopicId: String] = [:]
         var isClosed = false
+
+        mutating func insert(_ topic: Topic) {
+            self.topics[topic.description.name] = topic
+            self.namesById[topic.description.topicId] = topic.description.name
+        }
+
+        mutating func remove(_ name: String) {
+            if let removed = self.topics.removeValue(forKey: name) {
+                self.namesById[removed.description.topicId] = nil
+            }
+        }
+
+        mutating func addPartitions(_ added: [PartitionLog], to name: String, count: Int32) {
+            self.topics[name]?.description.partitionCount = count
+            self.topics[name]?.partitions.append(contentsOf: added)
+        }
+
+        func topic(id: TopicId) -> Topic? {
+            self.namesById[id].flatMap { self.topics[$0] }
+        }
     }
 
     private let environment: LogEnvironment
@@ -278,7 +300,9 @@ public final class LogManager: Sendable {
             try fileSystem.removeRecursively(atPath: self.dataDirectory + "/" + name)
         }
 
-        self.state.withLock { $0.topics = topics }
+        self.state.withLock { state in
+            for topic in topics.values { state.insert(topic) }
+        }
         self.checkpoints.partitions.withLock { registered in
             for topic in topics.values {
                 for partition in topic.partitions { registered[partition.topicPartition] = partition }
@@ -368,7 +392,7 @@ public final class LogManager: Sendable {
                 config: config,
                 configOverrides: configOverrides
             )
-            self.state.withLock { $0.topics[name] = Topic(description: description, partitions: partitions) }
+            self.state.withLock { $0.insert(Topic(description: description, partitions: partitions)) }
             self.checkpoints.partitions.withLock { registered in
                 for partition in partitions { registered[partition.topicPartition] = partition }
             }
@@ -423,8 +447,7 @@ public final class LogManager: Sendable {
             )
             try self.fileSystem.writeFileAtomically(atPath: self.metadataPath(name), bytes: metadata.serialized())
             self.state.withLock { state in
-                state.topics[name]?.description.partitionCount = partitionCount
-                state.topics[name]?.partitions.append(contentsOf: added)
+                state.addPartitions(added, to: name, count: partitionCount)
             }
             self.checkpoints.partitions.withLock { registered in
                 for partition in added { registered[partition.topicPartition] = partition }
@@ -444,7 +467,7 @@ public final class LogManager: Sendable {
             // open if a crash interrupts it.
             try self.fileSystem.remove(atPath: self.metadataPath(name))
             try self.fileSystem.fsyncDirectory(atPath: self.topicsDirectory)
-            self.state.withLock { _ = $0.topics.removeValue(forKey: name) }
+            self.state.withLock { $0.remove(name) }
             self.checkpoints.partitions.withLock { registered in
                 for partition in topic.partitions { registered[partition.topicPartition] = nil }
             }
@@ -471,7 +494,7 @@ public final class LogManager: Sendable {
 
     /// The topic with this id, if it exists.
     public func topic(id: TopicId) -> TopicDescription? {
-        self.state.withLock { state in state.topics.values.first { $0.description.topicId == id }?.description }
+        self.state.withLock { $0.topic(id: id)?.description }
     }
 
     public func partition(topic: String, index: Int32) -> PartitionLog? {

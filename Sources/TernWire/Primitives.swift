@@ -280,25 +280,14 @@ extension ByteBuffer {
     /// Reads a tagged-field section: a count, then (tag, size, bytes) with strictly increasing tags.
     @inlinable
     public mutating func readKafkaTaggedFields() throws(WireError) -> [TaggedField] {
-        let count = try self.readKafkaUnsignedVarint()
+        let count = try self.readKafkaTaggedFieldCount()
         guard count > 0 else { return [] }
-        guard count <= self.readableBytes else {
-            throw WireError(.invalidLength, "\(count) tagged fields exceed the \(self.readableBytes) bytes left")
-        }
         var fields: [TaggedField] = []
-        fields.reserveCapacity(Int(count))
+        fields.reserveCapacity(count)
         var previousTag: UInt32? = nil
         for _ in 0..<count {
-            let tag = try self.readKafkaUnsignedVarint()
-            if let previousTag, tag <= previousTag {
-                throw WireError(.invalidLength, "tagged field \(tag) out of order after \(previousTag)")
-            }
-            previousTag = tag
-            let size = Int(try self.readKafkaUnsignedVarint())
-            guard size <= self.readableBytes else {
-                throw WireError(.invalidLength, "tagged field of \(size) bytes exceeds the bytes left")
-            }
-            fields.append(TaggedField(tag: tag, data: self.readSlice(length: size)!))
+            let (tag, data) = try self.readKafkaTaggedField(after: &previousTag)
+            fields.append(TaggedField(tag: tag, data: data))
         }
         return fields
     }
