@@ -23,6 +23,12 @@ public struct BrokerSettings: Sendable {
     /// `connections.max.idle.ms`: a Kafka connection with no complete request and no pending
     /// reply for this long is closed (10 minutes, as Kafka); -1: never.
     public var connectionsMaxIdleMs: Int64 = 600_000
+    /// `max.connections`: open Kafka connections in all; unlimited by default, as Kafka.
+    public var maximumConnections = Int.max
+    /// `max.connections.per.ip`: open Kafka connections from one client address.
+    public var maximumConnectionsPerAddress = Int.max
+    /// `max.connections.per.ip.overrides`: `address:count` pairs, comma-separated, as Kafka.
+    public var connectionsPerAddressOverrides: [String: Int] = [:]
     public var broker = BrokerConfiguration()
 
     public struct Error: Swift.Error, CustomStringConvertible {
@@ -56,7 +62,8 @@ public struct BrokerSettings: Sendable {
         "cluster.id", "num.partitions", "auto.create.topics.enable", "socket.request.max.bytes",
         "fetch.max.bytes", "log.retention.check.interval.ms", "group.min.session.timeout.ms",
         "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "http.host", "http.port",
-        "shutdown.delay.ms", "connections.max.idle.ms",
+        "shutdown.delay.ms", "connections.max.idle.ms", "max.connections", "max.connections.per.ip",
+        "max.connections.per.ip.overrides",
     ]
 
     public static var recognisedKeys: Set<String> {
@@ -136,6 +143,19 @@ public struct BrokerSettings: Sendable {
             }
             settings.connectionsMaxIdleMs = ms
         }
+        if let count = try int("max.connections", Int.self) {
+            guard count >= 0 else { throw Error(description: "max.connections=\(count): must not be negative") }
+            settings.maximumConnections = count
+        }
+        if let count = try int("max.connections.per.ip", Int.self) {
+            guard count >= 0 else {
+                throw Error(description: "max.connections.per.ip=\(count): must not be negative")
+            }
+            settings.maximumConnectionsPerAddress = count
+        }
+        if let value = merged["max.connections.per.ip.overrides"] {
+            settings.connectionsPerAddressOverrides = try parseAddressOverrides(value)
+        }
         if let interval = try int("log.retention.check.interval.ms", Int64.self) {
             settings.retentionCheckIntervalMs = interval
         }
@@ -175,6 +195,26 @@ public struct BrokerSettings: Sendable {
             throw Error(description: "\(error)")
         }
         return settings
+    }
+}
+
+extension BrokerSettings {
+    /// Kafka's `max.connections.per.ip.overrides`: `host:count[,host:count...]`; the last `:`
+    /// separates the count, so IPv6 addresses work.
+    static func parseAddressOverrides(_ value: String) throws(Error) -> [String: Int] {
+        var overrides: [String: Int] = [:]
+        for entry in value.split(separator: ",") {
+            let entry = entry.trimmingWhitespace()
+            guard let colon = entry.lastIndex(of: ":"), let count = Int(entry[entry.index(after: colon)...]),
+                count >= 0, colon != entry.startIndex
+            else {
+                throw Error(
+                    description: "max.connections.per.ip.overrides: expected address:count, got \"\(entry)\""
+                )
+            }
+            overrides[String(entry[..<colon])] = count
+        }
+        return overrides
     }
 }
 

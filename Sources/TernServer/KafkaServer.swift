@@ -38,19 +38,40 @@ public final class KafkaServer: Sendable {
         /// reply for this long is closed (a frame left unfinished counts as no request). Zero or
         /// negative: never.
         public var connectionsMaxIdleMs: Int64
+        /// Kafka's `max.connections`: open connections in all; a connection over it is closed as
+        /// soon as it is accepted.
+        public var maximumConnections: Int
+        /// Kafka's `max.connections.per.ip`: open connections from one client address.
+        public var maximumConnectionsPerAddress: Int
+        /// Kafka's `max.connections.per.ip.overrides`: per-address limits, by IP address.
+        public var connectionsPerAddressOverrides: [String: Int]
 
         public init(
             host: String = "127.0.0.1",
             port: Int = 9092,
             maximumRequestBytes: Int = KafkaFrameDecoder.defaultMaximumFrameLength,
             maximumInFlightRequests: Int = 32,
-            connectionsMaxIdleMs: Int64 = 600_000
+            connectionsMaxIdleMs: Int64 = 600_000,
+            maximumConnections: Int = .max,
+            maximumConnectionsPerAddress: Int = .max,
+            connectionsPerAddressOverrides: [String: Int] = [:]
         ) {
             self.host = host
             self.port = port
             self.maximumRequestBytes = maximumRequestBytes
             self.maximumInFlightRequests = maximumInFlightRequests
             self.connectionsMaxIdleMs = connectionsMaxIdleMs
+            self.maximumConnections = maximumConnections
+            self.maximumConnectionsPerAddress = maximumConnectionsPerAddress
+            self.connectionsPerAddressOverrides = connectionsPerAddressOverrides
+        }
+
+        var connectionLimits: ConnectionLimiter.Limits {
+            ConnectionLimiter.Limits(
+                maximumConnections: self.maximumConnections,
+                maximumConnectionsPerAddress: self.maximumConnectionsPerAddress,
+                addressOverrides: self.connectionsPerAddressOverrides
+            )
         }
     }
 
@@ -76,6 +97,8 @@ public final class KafkaServer: Sendable {
     private let readerStoppers = Mutex<[UInt64: @Sendable () -> Void]>([:])
     private let nextConnectionId = Atomic<UInt64>(0)
     private let shutdownFlag: ShutdownFlag
+    private let limiter: ConnectionLimiter
+    private let refusalLog: RateLimitedLog
 
     /// The address actually bound (port 0 in the configuration picks a free port).
     public let localAddress: SocketAddress
@@ -119,6 +142,8 @@ public final class KafkaServer: Sendable {
         self.broker = broker
         self.logger = logger
         self.configuration = configuration
+        self.limiter = ConnectionLimiter(limits: configuration.connectionLimits)
+        self.refusalLog = RateLimitedLog(logger: logger, interval: .seconds(1))
         guard let address = serverChannel.channel.localAddress else {
             throw ChannelError.inappropriateOperationForState
         }
@@ -215,6 +240,13 @@ public final class KafkaServer: Sendable {
 
     private func serve(_ connection: Connection) async {
         let remote = connection.channel.remoteAddress.map { "\($0)" } ?? "unknown"
+        let address = connection.channel.remoteAddress?.ipAddress ?? "unknown"
+        if let refusal = self.limiter.admit(address: address) {
+            self.refusalLog.warning("refusing connection", metadata: ["remote": "\(remote)", "reason": "\(refusal)"])
+            try? await connection.executeThenClose { _, _ in }
+            return
+        }
+        defer { self.limiter.release(address: address) }
         let clientHost = connection.channel.remoteAddress?.ipAddress.map { "/\($0)" } ?? ""
         let connectionId = self.nextConnectionId.add(1, ordering: .relaxed).oldValue
         let metrics = self.broker.metrics

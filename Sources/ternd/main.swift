@@ -314,7 +314,10 @@ struct KafkaListenerService: Service {
                     host: self.settings.host,
                     port: self.settings.port,
                     maximumRequestBytes: self.settings.maximumRequestBytes,
-                    connectionsMaxIdleMs: self.settings.connectionsMaxIdleMs
+                    connectionsMaxIdleMs: self.settings.connectionsMaxIdleMs,
+                    maximumConnections: self.settings.maximumConnections,
+                    maximumConnectionsPerAddress: self.settings.maximumConnectionsPerAddress,
+                    connectionsPerAddressOverrides: self.settings.connectionsPerAddressOverrides
                 ),
                 broker: broker,
                 logger: self.logger

@@ -175,4 +175,19 @@ import Testing
             #expect(ternd.log.contains("closing idle connection"), "log:\n\(ternd.log)")
         }
     }
+
+    /// `max.connections.per.ip` through ternd's environment: the second connection from 127.0.0.1
+    /// is closed unanswered while the first keeps working, and the refusal is logged.
+    @Test func ternRefusesConnectionsOverThePerAddressLimit() async throws {
+        try await withTernd(environment: ["TERN_MAX_CONNECTIONS_PER_IP": "1"]) { ternd in
+            try await withRawConnection(port: ternd.port) { first in
+                _ = try await first.send(ApiVersionsRequest(), version: 0)
+                try await withRawConnection(port: ternd.port) { second in
+                    #expect(await second.closedWithoutResponse())
+                }
+                _ = try await first.send(ApiVersionsRequest(), version: 0)
+            }
+            #expect(ternd.log.contains("refusing connection"), "log:\n\(ternd.log)")
+        }
+    }
 }

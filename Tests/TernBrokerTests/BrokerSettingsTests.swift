@@ -54,6 +54,25 @@ import Testing
 
     /// `connections.max.idle.ms`: Kafka's 10 minutes by default; -1 turns it off; also from
     /// `TERN_CONNECTIONS_MAX_IDLE_MS`.
+    @Test func connectionLimits() throws {
+        let defaults = try BrokerSettings.resolve([])
+        #expect(defaults.maximumConnections == .max && defaults.maximumConnectionsPerAddress == .max)
+        let set = try BrokerSettings.resolve([
+            [
+                "max.connections": "500", "max.connections.per.ip": "20",
+                "max.connections.per.ip.overrides": "127.0.0.1:200, ::1:50",
+            ]
+        ])
+        #expect(set.maximumConnections == 500 && set.maximumConnectionsPerAddress == 20)
+        #expect(set.connectionsPerAddressOverrides == ["127.0.0.1": 200, "::1": 50])
+        for bad in ["127.0.0.1", "127.0.0.1:x", ":5", "127.0.0.1:-1"] {
+            #expect(throws: BrokerSettings.Error.self) {
+                try BrokerSettings.resolve([["max.connections.per.ip.overrides": bad]])
+            }
+        }
+        #expect(throws: BrokerSettings.Error.self) { try BrokerSettings.resolve([["max.connections": "-1"]]) }
+    }
+
     @Test func connectionsMaxIdleMs() throws {
         #expect(try BrokerSettings.resolve([]).connectionsMaxIdleMs == 600_000)
         #expect(try BrokerSettings.resolve([["connections.max.idle.ms": "-1"]]).connectionsMaxIdleMs == -1)

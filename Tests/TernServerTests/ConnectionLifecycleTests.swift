@@ -15,6 +15,9 @@ import Testing
     private func withServer(
         connectionsMaxIdleMs: Int64 = -1,
         initialRebalanceDelayMs: Int64 = 60_000,
+        maximumConnections: Int = .max,
+        maximumConnectionsPerAddress: Int = .max,
+        connectionsPerAddressOverrides: [String: Int] = [:],
         _ body: (KafkaServer) async throws -> Void
     ) async throws {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -22,7 +25,14 @@ import Testing
             ["group.initial.rebalance.delay.ms": "\(initialRebalanceDelayMs)"]
         ]).broker
         let server = try await KafkaServer.bind(
-            configuration: .init(host: "127.0.0.1", port: 0, connectionsMaxIdleMs: connectionsMaxIdleMs),
+            configuration: .init(
+                host: "127.0.0.1",
+                port: 0,
+                connectionsMaxIdleMs: connectionsMaxIdleMs,
+                maximumConnections: maximumConnections,
+                maximumConnectionsPerAddress: maximumConnectionsPerAddress,
+                connectionsPerAddressOverrides: connectionsPerAddressOverrides
+            ),
             broker: try Broker(
                 configuration: brokerConfiguration,
                 logs: try await LogManager.open(
@@ -106,6 +116,108 @@ import Testing
             try await Task.sleep(for: .milliseconds(10))
         }
         return condition()
+    }
+
+    /// A plain channel that keeps its connection open between requests: `ask` sends an
+    /// ApiVersions and says whether the server answered it (false: it closed the connection).
+    private final class ProbeConnection: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        // Touched on the channel's event loop only.
+        private var waiting: EventLoopPromise<Bool>?
+        private var isClosed = false
+        private(set) var channel: (any Channel)!
+
+        static func open(to server: KafkaServer) async throws -> ProbeConnection {
+            let probe = ProbeConnection()
+            probe.channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers(
+                            ByteToMessageHandler(KafkaFrameDecoder()),
+                            probe
+                        )
+                    }
+                }
+                .connect(to: server.localAddress).get()
+            return probe
+        }
+
+        func ask(_ frame: ByteBuffer) async -> Bool {
+            let channel = self.channel!
+            let answered = channel.eventLoop.flatSubmit { () -> EventLoopFuture<Bool> in
+                if self.isClosed { return channel.eventLoop.makeSucceededFuture(false) }
+                let promise = channel.eventLoop.makePromise(of: Bool.self)
+                self.waiting = promise
+                channel.writeAndFlush(frame, promise: nil)
+                return promise.futureResult
+            }
+            return (try? await answered.get()) ?? false
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            self.waiting?.succeed(true)
+            self.waiting = nil
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            self.isClosed = true
+            self.waiting?.succeed(false)
+            self.waiting = nil
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+
+        func close() async {
+            try? await self.channel.close()
+        }
+    }
+
+    /// `max.connections`: the connection over the limit is closed unanswered; once one of the
+    /// others closes, a new one is served again.
+    @Test func aConnectionOverMaxConnectionsIsClosed() async throws {
+        try await withServer(maximumConnections: 2) { server in
+            let first = try await ProbeConnection.open(to: server)
+            let second = try await ProbeConnection.open(to: server)
+            #expect(await first.ask(apiVersionsFrame(correlationId: 1)))
+            #expect(await second.ask(apiVersionsFrame(correlationId: 2)))
+            let third = try await ProbeConnection.open(to: server)
+            #expect(await !third.ask(apiVersionsFrame(correlationId: 3)))
+            await first.close()
+            // The server counts a connection until its side has seen the close.
+            var fourthAnswered = false
+            for attempt in Int32(4)...100 where !fourthAnswered {
+                let fourth = try await ProbeConnection.open(to: server)
+                fourthAnswered = await fourth.ask(apiVersionsFrame(correlationId: attempt))
+                await fourth.close()
+                if !fourthAnswered { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(fourthAnswered)
+            #expect(await second.ask(apiVersionsFrame(correlationId: 101)))
+            await second.close()
+            await third.close()
+        }
+    }
+
+    /// `max.connections.per.ip` with an override for the address: the override's count applies.
+    @Test func perAddressLimitsAndOverrides() async throws {
+        for (limit, overrides, expectedServed) in [(1, [String: Int](), 1), (1, ["127.0.0.1": 3], 3)] {
+            try await withServer(
+                maximumConnectionsPerAddress: limit,
+                connectionsPerAddressOverrides: overrides
+            ) { server in
+                var connections: [ProbeConnection] = []
+                var served = 0
+                for id in Int32(1)...4 {
+                    let connection = try await ProbeConnection.open(to: server)
+                    connections.append(connection)
+                    if await connection.ask(apiVersionsFrame(correlationId: id)) { served += 1 }
+                }
+                #expect(served == expectedServed, "limit \(limit), overrides \(overrides)")
+                for connection in connections { await connection.close() }
+            }
+        }
     }
 
     @Test func anIdleConnectionIsClosedAfterTheIdleTimeout() async throws {
