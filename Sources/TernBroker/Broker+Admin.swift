@@ -66,8 +66,14 @@ extension Broker {
             name: topic.name,
             topicId: KafkaUUID(topic.topicId),
             isInternal: topic.name == GroupCoordinatorRuntime.offsetsTopic,
-            partitions: (0..<topic.partitionCount).map {
-                .init(partitionIndex: $0, leaderId: node, leaderEpoch: 0, replicaNodes: [node], isrNodes: [node])
+            partitions: (0..<topic.partitionCount).map { index in
+                .init(
+                    partitionIndex: index,
+                    leaderId: node,
+                    leaderEpoch: self.logs.partition(topic: topic.name, index: index)?.leaderEpoch ?? 0,
+                    replicaNodes: [node],
+                    isrNodes: [node]
+                )
             }
         )
     }

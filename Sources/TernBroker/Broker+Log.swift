@@ -310,7 +310,8 @@ extension Broker {
                         lastStableOffset: partition.lastStableOffset,
                         logStartOffset: partition.logStartOffset
                     )
-                    return incremental && !changed
+                    // A diverging epoch is always sent, as Kafka's sessions do.
+                    return incremental && !changed && partition.divergingEpoch == .init()
                 }
             }
         }
@@ -346,6 +347,17 @@ extension Broker {
                     guard let log = self.logs.partition(topic: name, index: partition.partition) else {
                         hasError = true
                         return .error(.unknownTopicOrPartition, partitionIndex: partition.partition)
+                    }
+                    if let error = Self.leaderEpochError(
+                        requested: partition.currentLeaderEpoch,
+                        current: log.leaderEpoch
+                    ) {
+                        hasError = true
+                        return .error(error, partitionIndex: partition.partition)
+                    }
+                    if let answer = Self.divergence(of: partition, in: log) {
+                        hasError = true  // Answered at once, as Kafka completes a fetch that diverges.
+                        return answer
                     }
                     let limit = min(Int(max(0, partition.partitionMaxBytes)), bytesLeft)
                     do throws(StorageError) {
@@ -404,6 +416,41 @@ extension Broker {
         return (FetchResponse(responses: topics), byteCount, hasError, sent)
     }
 
+    /// Fetch v12+'s check of `last_fetched_epoch` (KIP-595, as Kafka's `Partition.readRecords`):
+    /// when the fetcher's last epoch ends before its fetch offset here, or this log does not have
+    /// that epoch, the answer is the diverging epoch and its end offset with no records, so the
+    /// fetcher truncates to it. OFFSET_OUT_OF_RANGE when the epoch cannot be placed at all or the
+    /// offset is below the log start. nil: no divergence (or no last epoch sent), read as usual.
+    private static func divergence(
+        of partition: FetchRequest.FetchPartition,
+        in log: PartitionLog
+    ) -> FetchResponse.PartitionData? {
+        guard partition.lastFetchedEpoch >= 0 else { return nil }
+        let (epoch, endOffset) = log.endOffset(forEpoch: partition.lastFetchedEpoch)
+        let logStartOffset = log.logStartOffset
+        guard epoch != LeaderEpochCache.undefinedEpoch, endOffset != LeaderEpochCache.undefinedOffset,
+            partition.fetchOffset >= logStartOffset
+        else {
+            return .init(
+                partitionIndex: partition.partition,
+                errorCode: .offsetOutOfRange,
+                highWatermark: log.highWatermark,
+                lastStableOffset: log.highWatermark,
+                logStartOffset: logStartOffset,
+                records: ByteBuffer()
+            )
+        }
+        guard epoch < partition.lastFetchedEpoch || endOffset < partition.fetchOffset else { return nil }
+        return .init(
+            partitionIndex: partition.partition,
+            highWatermark: log.highWatermark,
+            lastStableOffset: log.highWatermark,
+            logStartOffset: logStartOffset,
+            divergingEpoch: .init(epoch: epoch, endOffset: endOffset),
+            records: ByteBuffer()
+        )
+    }
+
     /// Bound on decompressed bytes when converting between message formats.
     static let legacyDecompressionLimit = 64 << 20
 
@@ -434,6 +481,13 @@ extension Broker {
                         guard let log = self.logs.partition(topic: topic.name, index: index) else {
                             return .init(partitionIndex: index, errorCode: .unknownTopicOrPartition)
                         }
+                        let leaderEpoch = log.leaderEpoch
+                        if let error = Self.leaderEpochError(
+                            requested: partition.currentLeaderEpoch,
+                            current: leaderEpoch
+                        ) {
+                            return .init(partitionIndex: index, errorCode: error)
+                        }
                         let found: (offset: Int64, timestamp: Int64)?
                         switch partition.timestamp {
                         case ListOffsetsRequest.latestTimestamp:
@@ -459,7 +513,17 @@ extension Broker {
                             let offsets = found.offset >= 0 && partition.maxNumOffsets > 0 ? [found.offset] : []
                             return .init(partitionIndex: index, oldStyleOffsets: offsets)
                         }
-                        return .init(partitionIndex: index, timestamp: found.timestamp, offset: found.offset)
+                        // The epoch of the record found; the current one for the latest offset.
+                        let foundEpoch: Int32 =
+                            partition.timestamp == ListOffsetsRequest.latestTimestamp
+                            ? leaderEpoch
+                            : found.offset >= 0 ? log.leaderEpoch(forOffset: found.offset) ?? -1 : -1
+                        return .init(
+                            partitionIndex: index,
+                            timestamp: found.timestamp,
+                            offset: found.offset,
+                            leaderEpoch: foundEpoch
+                        )
                     }
                 )
             }

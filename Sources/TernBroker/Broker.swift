@@ -131,6 +131,8 @@ public final class Broker: Sendable {
             return self.reply(self.deleteRecords(request), version, correlationId)
         case .describeCluster(let request):
             return self.reply(self.describeCluster(request, version: version), version, correlationId)
+        case .offsetForLeaderEpoch(let request):
+            return self.reply(self.offsetForLeaderEpoch(request), version, correlationId)
         case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
             .describeGroups, .listGroups, .deleteGroups, .offsetDelete:
             preconditionFailure("group requests are handled by handleGroupRequest")

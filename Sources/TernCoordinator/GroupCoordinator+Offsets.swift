@@ -41,6 +41,7 @@ extension GroupCoordinator {
                     } else {
                         let value = OffsetCommitValue(
                             offset: partition.committedOffset,
+                            leaderEpoch: partition.committedLeaderEpoch,
                             metadata: metadata,
                             commitTimestampMs: nowMs,
                             // -1 asks for the broker's retention; anything else is the commit's own.
@@ -152,6 +153,7 @@ extension GroupCoordinator {
             return OffsetFetchResponse.OffsetFetchResponsePartition(
                 partitionIndex: index,
                 committedOffset: value.offset,
+                committedLeaderEpoch: value.leaderEpoch,
                 metadata: value.metadata
             )
         }

@@ -27,33 +27,23 @@ public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Kafka's offset checkpoint text format, used for `recovery-point-offset-checkpoint` and
-/// `log-start-offset-checkpoint` in the data directory:
-///
-///     0                      version
-///     2                      number of entries
-///     orders 0 1234          topic, partition, offset — one line per partition
-///     orders 1 987
-///
-/// Lines end with `\n`; fields are separated by one space (topic names cannot contain spaces).
-/// Written with `FileSystem.writeFileAtomically`, so a crash leaves the old or the new file.
-enum OffsetCheckpointFile {
+/// Kafka's checkpoint text layout, shared by the offset checkpoints and `leader-epoch-checkpoint`:
+/// a version line (`0`), a line with the number of entries, then one line per entry, each line
+/// ending with `\n`. Written with `FileSystem.writeFileAtomically`, so a crash leaves the old or
+/// the new file.
+enum CheckpointText {
     static let version = 0
 
-    static func serialize(_ offsets: [TopicPartition: Int64]) -> ByteBuffer {
-        var text = "\(Self.version)\n\(offsets.count)\n"
-        // Sorted for stable files (diffable, testable).
-        for (topicPartition, offset) in offsets.sorted(by: {
-            ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition)
-        }) {
-            text += "\(topicPartition.topic) \(topicPartition.partition) \(offset)\n"
-        }
+    static func serialize(_ entryLines: [String]) -> ByteBuffer {
+        var text = "\(Self.version)\n\(entryLines.count)\n"
+        for line in entryLines { text += line + "\n" }
         return ByteBuffer(string: text)
     }
 
-    /// - Throws: `.corruptFile` for a wrong version, a count that does not match the lines, or a
-    ///   malformed line.
-    static func parse(_ bytes: ByteBuffer) throws(StorageError) -> [TopicPartition: Int64] {
+    /// The entry lines, after checking the header.
+    ///
+    /// - Throws: `.corruptFile` for a wrong version or a count that does not match the lines.
+    static func entryLines(_ bytes: ByteBuffer) throws(StorageError) -> ArraySlice<Substring> {
         let text = String(buffer: bytes)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last == "" { lines.removeLast() }
@@ -61,8 +51,33 @@ enum OffsetCheckpointFile {
         else {
             throw StorageError(.corruptFile, "checkpoint header is not version \(Self.version) with a matching count")
         }
+        return lines.dropFirst(2)
+    }
+}
+
+/// Kafka's offset checkpoint format, used for `recovery-point-offset-checkpoint` and
+/// `log-start-offset-checkpoint` in the data directory (`CheckpointText` lines):
+///
+///     0                      version
+///     2                      number of entries
+///     orders 0 1234          topic, partition, offset — one line per partition
+///     orders 1 987
+///
+/// Fields are separated by one space (topic names cannot contain spaces).
+enum OffsetCheckpointFile {
+    static func serialize(_ offsets: [TopicPartition: Int64]) -> ByteBuffer {
+        // Sorted for stable files (diffable, testable).
+        CheckpointText.serialize(
+            offsets.sorted(by: { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }).map {
+                "\($0.key.topic) \($0.key.partition) \($0.value)"
+            }
+        )
+    }
+
+    /// - Throws: `.corruptFile` for a bad header or a malformed line.
+    static func parse(_ bytes: ByteBuffer) throws(StorageError) -> [TopicPartition: Int64] {
         var offsets: [TopicPartition: Int64] = [:]
-        for line in lines.dropFirst(2) {
+        for line in try CheckpointText.entryLines(bytes) {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count == 3, let partition = Int32(fields[1]), let offset = Int64(fields[2]), partition >= 0,
                 offset >= 0
@@ -70,6 +85,37 @@ enum OffsetCheckpointFile {
             offsets[TopicPartition(topic: String(fields[0]), partition: partition)] = offset
         }
         return offsets
+    }
+}
+
+/// Kafka's `leader-epoch-checkpoint`, one per partition directory (`CheckpointText` lines):
+///
+///     0                      version
+///     2                      number of entries
+///     0 0                    leader epoch, the first offset written in it
+///     3 1500
+enum LeaderEpochCheckpointFile {
+    static let name = "leader-epoch-checkpoint"
+
+    static func serialize(_ cache: LeaderEpochCache) -> ByteBuffer {
+        CheckpointText.serialize(cache.entries.map { "\($0.epoch) \($0.startOffset)" })
+    }
+
+    /// - Throws: `.corruptFile` for a bad header, a malformed line, a negative value or entries
+    ///   that do not strictly increase.
+    static func parse(_ bytes: ByteBuffer) throws(StorageError) -> LeaderEpochCache {
+        var entries: [LeaderEpochCache.Entry] = []
+        for line in try CheckpointText.entryLines(bytes) {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard fields.count == 2, let epoch = Int32(fields[0]), let startOffset = Int64(fields[1]), epoch >= 0,
+                startOffset >= 0
+            else { throw StorageError(.corruptFile, "malformed leader epoch checkpoint line '\(line)'") }
+            entries.append(.init(epoch: epoch, startOffset: startOffset))
+        }
+        guard LeaderEpochCache.isMonotonic(entries) else {
+            throw StorageError(.corruptFile, "leader epoch checkpoint entries do not strictly increase")
+        }
+        return LeaderEpochCache(entries: entries)
     }
 }
 

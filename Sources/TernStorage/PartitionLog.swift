@@ -101,6 +101,12 @@ public final class PartitionLog: Sendable {
     private struct State {
         var segments: [LogSegment]
         var logStartOffset: Int64
+        /// The partition's leader epoch, stamped on every appended batch. One node starts a new
+        /// partition at 0; the newest entry of `epochs` always holds it, so the checkpoint persists it.
+        var leaderEpoch: Int32
+        var epochs: LeaderEpochCache
+        /// `epochs` changed since the flusher last wrote `leader-epoch-checkpoint`.
+        var epochCheckpointNeedsWrite: Bool
         var isClosed = false
         /// Set when an fsync failed: what is durable is unknown, so the log takes no more appends
         /// (Kafka takes the log directory offline). Reads keep working.
@@ -157,6 +163,40 @@ public final class PartitionLog: Sendable {
     public var highWatermark: Int64 { self.logEndOffset }
     /// Offsets below this are known to be on stable storage.
     public var recoveryPoint: Int64 { self.state.withLock { $0.flushedOffset } }
+    /// The partition's current leader epoch.
+    public var leaderEpoch: Int32 { self.state.withLock { $0.leaderEpoch } }
+    /// The leader epochs and where each starts, as `leader-epoch-checkpoint` holds them.
+    public var leaderEpochs: LeaderEpochCache { self.state.withLock { $0.epochs } }
+    var leaderEpochCheckpointPath: String { self.directory + "/" + LeaderEpochCheckpointFile.name }
+
+    /// The end offset of `epoch` and the epoch it belongs to (OffsetForLeaderEpoch's answer; see
+    /// `LeaderEpochCache.endOffset(forEpoch:logEndOffset:)`).
+    public func endOffset(forEpoch epoch: Int32) -> (epoch: Int32, endOffset: Int64) {
+        self.state.withLock { $0.epochs.endOffset(forEpoch: epoch, logEndOffset: $0.logEndOffset) }
+    }
+
+    /// The epoch the record at `offset` was written in; nil before the first known epoch.
+    public func leaderEpoch(forOffset offset: Int64) -> Int32? {
+        self.state.withLock { $0.epochs.epoch(forOffset: offset) }
+    }
+
+    /// Makes `epoch` the partition's leader epoch, starting at the log end offset, and returns once
+    /// `leader-epoch-checkpoint` holds it (the cluster work calls this on a leader change).
+    ///
+    /// - Precondition: `epoch` is not below the current leader epoch.
+    /// - Throws: `.closed`; `.io` or `.diskFull` when the checkpoint cannot be written.
+    public func becomeLeader(epoch: Int32) async throws(StorageError) {
+        try self.state.withLock { state throws(StorageError) in
+            guard !state.isClosed else { throw StorageError(.closed, "\(self.topicPartition) is closed") }
+            precondition(epoch >= state.leaderEpoch, "leader epoch \(epoch) is below \(state.leaderEpoch)")
+            state.leaderEpoch = epoch
+            if state.epochs.assign(epoch: epoch, startOffset: state.logEndOffset) {
+                state.epochCheckpointNeedsWrite = true
+            }
+        }
+        try await self.flush()
+    }
+
     /// Bytes in all segments.
     public var sizeBytes: Int64 { self.state.withLock { $0.segments.reduce(0) { $0 + Int64($1.sizeBytes) } } }
     /// Base offsets of the segments, oldest first; the last is the active segment.
@@ -287,9 +327,20 @@ public final class PartitionLog: Sendable {
         }
         let logEndOffset = segments[segments.count - 1].nextOffset
         let logStartOffset = min(max(checkpointedLogStartOffset ?? 0, segments[0].baseOffset), logEndOffset)
+        let (epochs, leaderEpoch, epochsChanged) = try Self.loadLeaderEpochs(
+            topicPartition: topicPartition,
+            directory: directory,
+            segments: segments,
+            recoveredSegments: recoveredSegments,
+            logStartOffset: logStartOffset,
+            environment: environment
+        )
         var state = State(
             segments: segments,
             logStartOffset: logStartOffset,
+            leaderEpoch: leaderEpoch,
+            epochs: epochs,
+            epochCheckpointNeedsWrite: epochsChanged,
             flushedOffset: cleanShutdown ? logEndOffset : min(recoveryPoint, logEndOffset)
         )
         // Recovered data may still sit in the page cache only, and recovered segments need fresh
@@ -317,6 +368,52 @@ public final class PartitionLog: Sendable {
         )
         log.scheduleFlushIfNeeded()
         return log
+    }
+
+    /// The leader epochs from `leader-epoch-checkpoint`, made consistent with the log as Kafka's
+    /// `LogLoader` does: batches the file may not cover (all of them when it is missing or
+    /// unreadable, else those recovery rescanned) add their epochs, entries past the log end or
+    /// before the log start are cut, and the current epoch — the newest recorded, 0 for a new
+    /// partition — starts at the log end if no entry holds it any more. Returns whether the entries
+    /// differ from the file (it must be rewritten).
+    private static func loadLeaderEpochs(
+        topicPartition: TopicPartition,
+        directory: String,
+        segments: [LogSegment],
+        recoveredSegments: [LogSegment],
+        logStartOffset: Int64,
+        environment: LogEnvironment
+    ) throws(StorageError) -> (epochs: LeaderEpochCache, leaderEpoch: Int32, changed: Bool) {
+        let path = directory + "/" + LeaderEpochCheckpointFile.name
+        var loaded: LeaderEpochCache?
+        do {
+            if let bytes = try environment.fileSystem.readWholeFile(atPath: path) {
+                loaded = try LeaderEpochCheckpointFile.parse(bytes)
+            }
+        } catch {
+            environment.logger.warning(
+                "unreadable leader epoch checkpoint; rebuilding it from the batches",
+                metadata: ["partition": "\(topicPartition)", "error": "\(error)"]
+            )
+        }
+        var epochs = loaded ?? LeaderEpochCache()
+        for segment in loaded == nil ? segments : recoveredSegments {
+            var cursor = BatchHeaderCursor(file: segment.logFile, startPosition: 0, endPosition: segment.sizeBytes)
+            while let header = try cursor.header() {
+                // Batches stored before Tern stamped epochs carry what the producer sent (often -1).
+                let epoch = header.partitionLeaderEpoch
+                if epoch >= 0, epoch > epochs.latestEpoch ?? -1 {
+                    epochs.assign(epoch: epoch, startOffset: header.baseOffset)
+                }
+                cursor.advance(past: header)
+            }
+        }
+        let leaderEpoch = epochs.latestEpoch ?? 0
+        let logEndOffset = segments[segments.count - 1].nextOffset
+        epochs.truncateFromEnd(logEndOffset)
+        epochs.truncateFromStart(logStartOffset)
+        epochs.assign(epoch: leaderEpoch, startOffset: logEndOffset)
+        return (epochs, leaderEpoch, epochs != loaded)
     }
 
     private static func deleteSegmentFiles(
@@ -420,6 +517,12 @@ public final class PartitionLog: Sendable {
             try self.roll(&state, nowMs: nowMs)
         }
         batch.setBaseOffset(baseOffset)
+        // Outside the CRC, like the base offset: a 4-byte overwrite.
+        batch.setPartitionLeaderEpoch(state.leaderEpoch)
+        if state.epochs.latestEpoch != state.leaderEpoch {
+            state.epochs.assign(epoch: state.leaderEpoch, startOffset: baseOffset)
+            state.epochCheckpointNeedsWrite = true
+        }
         var logAppendTimeMs: Int64 = -1
         if self.config.messageTimestampType == .logAppendTime {
             batch.setMaxTimestampAndLogAppendTime(nowMs)
@@ -486,11 +589,12 @@ public final class PartitionLog: Sendable {
         var syncDirectory: Bool
         var activeLogFile: any StorageFile
         var activeIndexes: RolledSegmentFiles?
+        var leaderEpochCheckpoint: ByteBuffer?
     }
 
     private static func hasFlushWork(_ state: State) -> Bool {
         state.flushRequestedOffset > state.flushedOffset || !state.rolledSegmentsToSync.isEmpty
-            || state.directoryNeedsSync
+            || state.directoryNeedsSync || state.epochCheckpointNeedsWrite
     }
 
     private func scheduleFlushIfNeeded() {
@@ -536,8 +640,11 @@ public final class PartitionLog: Sendable {
                 rolledSegments: state.rolledSegmentsToSync,
                 syncDirectory: state.directoryNeedsSync,
                 activeLogFile: state.activeSegment.logFile,
-                activeIndexes: activeIndexes
+                activeIndexes: activeIndexes,
+                leaderEpochCheckpoint: state.epochCheckpointNeedsWrite
+                    ? LeaderEpochCheckpointFile.serialize(state.epochs) : nil
             )
+            state.epochCheckpointNeedsWrite = false
             state.rolledSegmentsToSync.removeAll()
             state.directoryNeedsSync = false
             state.unflushedRecordCount = 0
@@ -582,6 +689,11 @@ public final class PartitionLog: Sendable {
     private func perform(_ job: FlushJob) throws(StorageError) {
         let fileSystem = self.environment.fileSystem
         let fsyncs = self.environment.fsyncMetrics
+        if let checkpoint = job.leaderEpochCheckpoint {
+            try fsyncs.measure { () throws(StorageError) in
+                try fileSystem.writeFileAtomically(atPath: self.leaderEpochCheckpointPath, bytes: checkpoint)
+            }
+        }
         for rolled in job.rolledSegments + (job.activeIndexes.map { [$0] } ?? []) {
             for (path, bytes) in [
                 (rolled.offsetIndexPath, rolled.offsetIndexBytes), (rolled.timeIndexPath, rolled.timeIndexBytes),
@@ -782,6 +894,7 @@ public final class PartitionLog: Sendable {
             guard offset > state.logStartOffset else { return false }
             state.logStartOffset = offset
             try self.deleteSegments(&state, count: self.countSegmentsBelowLogStart(state))
+            self.truncateLeaderEpochsToLogStart(&state)
             return true
         }
         guard changed else { return }
@@ -815,10 +928,16 @@ public final class PartitionLog: Sendable {
             }
             let oldLogStartOffset = state.logStartOffset
             try self.deleteSegments(&state, count: count)
+            self.truncateLeaderEpochsToLogStart(&state)
             return state.logStartOffset != oldLogStartOffset
         }
         if moved { self.scheduleFlushIfNeeded() }
         return moved
+    }
+
+    /// Kafka's `truncateFromStart` after the log start moved; the flusher rewrites the checkpoint.
+    private func truncateLeaderEpochsToLogStart(_ state: inout State) {
+        if state.epochs.truncateFromStart(state.logStartOffset) { state.epochCheckpointNeedsWrite = true }
     }
 
     private func countSegmentsBelowLogStart(_ state: State) -> Int {

@@ -4,7 +4,7 @@ import TernRecords
 /// The header fields of a stored batch that seeking needs, read without loading the batch.
 ///
 /// Field positions are those of `RecordBatch` (magic 2): baseOffset i64 at 0, batchLength i32 at 8,
-/// lastOffsetDelta i32 at 23, maxTimestamp i64 at 35. Only batches the log validated before writing
+/// partitionLeaderEpoch i32 at 12, lastOffsetDelta i32 at 23, maxTimestamp i64 at 35. Only batches the log validated before writing
 /// them (or while recovering) are read this way, so the values are trusted; full batches go through
 /// `RecordBatch`.
 struct StoredBatchHeader: Hashable, Sendable {
@@ -14,6 +14,7 @@ struct StoredBatchHeader: Hashable, Sendable {
     var lastOffset: Int64
     var maxTimestampMs: Int64
     var byteCount: Int
+    var partitionLeaderEpoch: Int32
 
     /// Reads a header at `index`; nil when fewer than `byteCount` bytes are there.
     init?(_ buffer: ByteBuffer, at index: Int) {
@@ -22,6 +23,7 @@ struct StoredBatchHeader: Hashable, Sendable {
         self.byteCount = Int(buffer.getInteger(at: index + 8, as: Int32.self)!) + RecordBatch.logOverheadByteCount
         self.lastOffset = self.baseOffset + Int64(buffer.getInteger(at: index + 23, as: Int32.self)!)
         self.maxTimestampMs = buffer.getInteger(at: index + 35, as: Int64.self)!
+        self.partitionLeaderEpoch = buffer.getInteger(at: index + 12, as: Int32.self)!
     }
 }
 

@@ -255,6 +255,28 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
         )
     }
 
+    @Test func theCommittedLeaderEpochIsStoredAndReturned() throws {
+        var c = makeCoordinator()
+        let request = OffsetCommitRequest(
+            groupId: group,
+            generationIdOrMemberEpoch: -1,
+            memberId: "",
+            topics: [
+                .init(name: "t", partitions: [.init(partitionIndex: 0, committedOffset: 42, committedLeaderEpoch: 5)])
+            ]
+        )
+        let result = c.commitOffsets(request, ticket: RequestTicket(1), nowMs: 1_000, partitionExists: knownPartition)
+        let stored = OffsetCommitValue(offset: 42, leaderEpoch: 5, metadata: "", commitTimestampMs: 1_000)
+        #expect(result.appends.map(\.records) == [[offsetRecord("t", 0, stored)]])
+        let fetch = OffsetFetchRequest(groupId: group, topics: [.init(name: "t", partitionIndexes: [0])])
+        #expect(c.fetchOffsets(fetch).topics.first?.partitions.first?.committedLeaderEpoch == 5)
+        // After a restart the epoch comes back from the record (written as v3, which has it).
+        var replayed = makeCoordinator()
+        let record = offsetRecord("t", 0, stored)
+        try replayed.replay(key: record.encodeKey(), value: record.encodeValue())
+        #expect(replayed.fetchOffsets(fetch).topics.first?.partitions.first?.committedLeaderEpoch == 5)
+    }
+
     @Test func describeGroupsShowsMembersWithAssignmentsOnlyWhenStable() {
         var c = makeCoordinator()
         stableGroup(&c, clients: ["a"])

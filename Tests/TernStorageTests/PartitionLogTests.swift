@@ -5,7 +5,7 @@ import TernStorage
 import Testing
 
 @Suite struct AppendAndReadTests {
-    @Test func appendAssignsOffsetsAndStoresBatchesAsReceived() async throws {
+    @Test func appendAssignsOffsetsAndStampsTheLeaderEpoch() async throws {
         let storage = TestStorage()
         let (manager, log) = try await storage.openWithPartition()
         let first = makeBatch(["a", "b", "c"])
@@ -19,8 +19,12 @@ import Testing
         let read = try log.read(from: 0, maxBytes: 1 << 20)
         let stored = try batches(in: read.records)
         #expect(stored.map(\.baseOffset) == [0, 3])
-        // Byte for byte what the producer sent, base offset aside (it was 0 already here).
-        #expect(stored[0].buffer == first)
+        // Byte for byte what the producer sent but the broker's two fields: the base offset (0
+        // already here) and the partition leader epoch (the producer's -1 becomes epoch 0).
+        var expected = try RecordBatch(first)
+        #expect(expected.partitionLeaderEpoch == -1)
+        expected.setPartitionLeaderEpoch(0)
+        #expect(stored[0].buffer == expected.buffer)
         #expect(try stored.allSatisfy { try $0.validate() == () })
         #expect(read.highWatermark == 4)
         #expect(read.logStartOffset == 0)

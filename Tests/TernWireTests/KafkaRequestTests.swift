@@ -35,11 +35,12 @@ import Testing
         case .createPartitions(let m): m
         case .deleteRecords(let m): m
         case .describeCluster(let m): m
+        case .offsetForLeaderEpoch(let m): m
         }
     }
 
-    @Test func servesTwentyThreeApis() {
-        #expect(KafkaRequest.servedApis.count == 23)
+    @Test func servesTwentyFourApis() {
+        #expect(KafkaRequest.servedApis.count == 24)
         #expect(KafkaRequest.supportedApiKeys == KafkaRequest.servedApis.map(\.apiKey))
         for (apiKey, versions) in KafkaRequest.servedApis {
             #expect(KafkaRequest.versions(of: apiKey) == versions)

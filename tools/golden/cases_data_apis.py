@@ -1,5 +1,5 @@
 # Golden cases for Metadata, Produce, Fetch, ListOffsets, CreateTopics, DeleteTopics,
-# InitProducerId and DescribeConfigs: one realistic request and response each, encoded by
+# InitProducerId, DescribeConfigs and OffsetForLeaderEpoch: one realistic request and response each, encoded by
 # gen_wire_golden.py at every version both kafka-python and Tern know. Values are dicts keyed by
 # the schema's field names; fields left out get a deterministic non-default value.
 import uuid
@@ -8,7 +8,10 @@ from kafka.protocol.admin import (
     CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
     DescribeConfigsRequest, DescribeConfigsResponse,
 )
-from kafka.protocol.consumer import FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse
+from kafka.protocol.consumer import (
+    FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse, OffsetForLeaderEpochRequest,
+    OffsetForLeaderEpochResponse,
+)
 from kafka.protocol.metadata import MetadataRequest, MetadataResponse
 from kafka.protocol.producer import InitProducerIdRequest, InitProducerIdResponse, ProduceRequest, ProduceResponse
 
@@ -164,6 +167,22 @@ MESSAGES = [
                  "IsDefault": False, "IsSensitive": True, "Synonyms": [], "ConfigType": 9, "Documentation": None}]},
             {"ErrorCode": 3, "ErrorMessage": "Topic missing does not exist", "ResourceType": 2,
              "ResourceName": "missing", "Configs": []},
+        ],
+    }),
+    (OffsetForLeaderEpochRequest, {
+        "ReplicaId": -1,
+        "Topics": [
+            {"Topic": "orders", "Partitions": [
+                {"Partition": 0, "CurrentLeaderEpoch": 5, "LeaderEpoch": 3},
+                {"Partition": 1, "CurrentLeaderEpoch": -1, "LeaderEpoch": 0}]},
+        ],
+    }),
+    (OffsetForLeaderEpochResponse, {
+        "ThrottleTimeMs": 0,
+        "Topics": [
+            {"Topic": "orders", "Partitions": [
+                {"ErrorCode": 0, "Partition": 0, "LeaderEpoch": 2, "EndOffset": 1500},
+                {"ErrorCode": 74, "Partition": 1, "LeaderEpoch": -1, "EndOffset": -1}]},
         ],
     }),
 ]

@@ -27,6 +27,7 @@ public enum KafkaRequest: Hashable, Sendable {
     case createPartitions(CreatePartitionsRequest)
     case deleteRecords(DeleteRecordsRequest)
     case describeCluster(DescribeClusterRequest)
+    case offsetForLeaderEpoch(OffsetForLeaderEpochRequest)
 
     /// Every served API with the versions its codec reads and writes: what ApiVersions advertises.
     public static let servedApis: [(apiKey: ApiKey, versions: ClosedRange<Int16>)] = [
@@ -53,6 +54,7 @@ public enum KafkaRequest: Hashable, Sendable {
         (.createPartitions, CreatePartitionsRequest.versions),
         (.deleteRecords, DeleteRecordsRequest.versions),
         (.describeCluster, DescribeClusterRequest.versions),
+        (.offsetForLeaderEpoch, OffsetForLeaderEpochRequest.versions),
     ]
 
     /// The versions of `apiKey` this codec decodes, or nil if Tern does not serve the API.
@@ -81,6 +83,7 @@ public enum KafkaRequest: Hashable, Sendable {
         case .createPartitions: CreatePartitionsRequest.versions
         case .deleteRecords: DeleteRecordsRequest.versions
         case .describeCluster: DescribeClusterRequest.versions
+        case .offsetForLeaderEpoch: OffsetForLeaderEpochRequest.versions
         default: nil
         }
     }
@@ -110,6 +113,7 @@ public enum KafkaRequest: Hashable, Sendable {
         case .createPartitions: .createPartitions
         case .deleteRecords: .deleteRecords
         case .describeCluster: .describeCluster
+        case .offsetForLeaderEpoch: .offsetForLeaderEpoch
         }
     }
 
@@ -142,6 +146,7 @@ public enum KafkaRequest: Hashable, Sendable {
         case .createPartitions: .createPartitions(try CreatePartitionsRequest(from: &body, version: header.apiVersion))
         case .deleteRecords: .deleteRecords(try DeleteRecordsRequest(from: &body, version: header.apiVersion))
         case .describeCluster: .describeCluster(try DescribeClusterRequest(from: &body, version: header.apiVersion))
+        case .offsetForLeaderEpoch: .offsetForLeaderEpoch(try OffsetForLeaderEpochRequest(from: &body, version: header.apiVersion))
         default: throw WireError(.unknownApiKey, "API key \(header.apiKey.rawValue) is not served")
         }
     }

@@ -24,6 +24,8 @@ extension GoldenCase {
         "InitProducerIdResponse": 0...5,
         "DescribeConfigsRequest": 0...4,
         "DescribeConfigsResponse": 0...4,
+        "OffsetForLeaderEpochRequest": 0...4,
+        "OffsetForLeaderEpochResponse": 0...4,
     ]
 
     static let dataApis: [GoldenCase] = [
@@ -826,6 +828,56 @@ extension GoldenCase {
             "DescribeConfigsResponse", version: 4,
             hex: "000000040300000002076f7264657273030f636c65616e75702e706f6c69637908636f6d70616374000100030f636c65616e75702e706f6c69637908636f6d706163740100136c6f672e636c65616e75702e706f6c6963790764656c6574650500071454686520636c65616e757020706f6c6963792e00117361736c2e6a6161732e636f6e66696700010401010900000000031d546f706963206d697373696e6720646f6573206e6f7420657869737402086d697373696e67010000",
             DescribeConfigsResponse(throttleTimeMs: 4, results: [DescribeConfigsResponse.DescribeConfigsResult(errorCode: .init(rawValue: 0), errorMessage: nil, resourceType: .init(rawValue: 2), resourceName: "orders", configs: [DescribeConfigsResponse.DescribeConfigsResourceResult(name: "cleanup.policy", value: "compact", readOnly: false, configSource: .init(rawValue: 1), isSensitive: false, synonyms: [DescribeConfigsResponse.DescribeConfigsSynonym(name: "cleanup.policy", value: "compact", source: 1), DescribeConfigsResponse.DescribeConfigsSynonym(name: "log.cleanup.policy", value: "delete", source: 5)], configType: 7, documentation: "The cleanup policy."), DescribeConfigsResponse.DescribeConfigsResourceResult(name: "sasl.jaas.config", value: nil, readOnly: true, configSource: .init(rawValue: 4), isSensitive: true, synonyms: [], configType: 9, documentation: nil)]), DescribeConfigsResponse.DescribeConfigsResult(errorCode: .init(rawValue: 3), errorMessage: "Topic missing does not exist", resourceType: .init(rawValue: 2), resourceName: "missing", configs: [])])
+        ),
+        GoldenCase(
+            "OffsetForLeaderEpochRequest", version: 0,
+            hex: "0000000100066f72646572730000000200000000000000030000000100000000",
+            OffsetForLeaderEpochRequest(topics: [OffsetForLeaderEpochRequest.OffsetForLeaderTopic(topic: "orders", partitions: [OffsetForLeaderEpochRequest.OffsetForLeaderPartition(partition: 0, leaderEpoch: 3), OffsetForLeaderEpochRequest.OffsetForLeaderPartition(partition: 1, leaderEpoch: 0)])])
+        ),
+        GoldenCase(
+            "OffsetForLeaderEpochRequest", version: 1,
+            hex: "0000000100066f72646572730000000200000000000000030000000100000000",
+            OffsetForLeaderEpochRequest(topics: [OffsetForLeaderEpochRequest.OffsetForLeaderTopic(topic: "orders", partitions: [OffsetForLeaderEpochRequest.OffsetForLeaderPartition(partition: 0, leaderEpoch: 3), OffsetForLeaderEpochRequest.OffsetForLeaderPartition(partition: 1, leaderEpoch: 0)])])
+        ),
+        GoldenCase(
+            "OffsetForLeaderEpochRequest", version: 2,
+            hex: "0000000100066f72646572730000000200000000000000050000000300000001ffffffff00000000",
+            OffsetForLeaderEpochRequest(topics: [OffsetForLeaderEpochRequest.OffsetForLeaderTopic(topic: "orders", partitions: [OffsetForLeaderEpochRequest.OffsetForLeaderPartition(partition: 0, currentLeaderEpoch: 5, leaderEpoch: 3), OffsetForLeaderEpochRequest.OffsetForLeaderPartition(partition: 1, currentLeaderEpoch: -1, leaderEpoch: 0)])])
+        ),
+        GoldenCase(
+            "OffsetForLeaderEpochRequest", version: 3,
+            hex: "ffffffff0000000100066f72646572730000000200000000000000050000000300000001ffffffff00000000",
+            OffsetForLeaderEpochRequest(replicaId: -1, topics: [OffsetForLeaderEpochRequest.OffsetForLeaderTopic(topic: "orders", partitions: [OffsetForLeaderEpochRequest.OffsetForLeaderPartition(partition: 0, currentLeaderEpoch: 5, leaderEpoch: 3), OffsetForLeaderEpochRequest.OffsetForLeaderPartition(partition: 1, currentLeaderEpoch: -1, leaderEpoch: 0)])])
+        ),
+        GoldenCase(
+            "OffsetForLeaderEpochRequest", version: 4,
+            hex: "ffffffff02076f7264657273030000000000000005000000030000000001ffffffff00000000000000",
+            OffsetForLeaderEpochRequest(replicaId: -1, topics: [OffsetForLeaderEpochRequest.OffsetForLeaderTopic(topic: "orders", partitions: [OffsetForLeaderEpochRequest.OffsetForLeaderPartition(partition: 0, currentLeaderEpoch: 5, leaderEpoch: 3), OffsetForLeaderEpochRequest.OffsetForLeaderPartition(partition: 1, currentLeaderEpoch: -1, leaderEpoch: 0)])])
+        ),
+        GoldenCase(
+            "OffsetForLeaderEpochResponse", version: 0,
+            hex: "0000000100066f72646572730000000200000000000000000000000005dc004a00000001ffffffffffffffff",
+            OffsetForLeaderEpochResponse(topics: [OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: "orders", partitions: [OffsetForLeaderEpochResponse.EpochEndOffset(errorCode: .init(rawValue: 0), partition: 0, endOffset: 1500), OffsetForLeaderEpochResponse.EpochEndOffset(errorCode: .init(rawValue: 74), partition: 1, endOffset: -1)])])
+        ),
+        GoldenCase(
+            "OffsetForLeaderEpochResponse", version: 1,
+            hex: "0000000100066f7264657273000000020000000000000000000200000000000005dc004a00000001ffffffffffffffffffffffff",
+            OffsetForLeaderEpochResponse(topics: [OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: "orders", partitions: [OffsetForLeaderEpochResponse.EpochEndOffset(errorCode: .init(rawValue: 0), partition: 0, leaderEpoch: 2, endOffset: 1500), OffsetForLeaderEpochResponse.EpochEndOffset(errorCode: .init(rawValue: 74), partition: 1, leaderEpoch: -1, endOffset: -1)])])
+        ),
+        GoldenCase(
+            "OffsetForLeaderEpochResponse", version: 2,
+            hex: "000000000000000100066f7264657273000000020000000000000000000200000000000005dc004a00000001ffffffffffffffffffffffff",
+            OffsetForLeaderEpochResponse(throttleTimeMs: 0, topics: [OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: "orders", partitions: [OffsetForLeaderEpochResponse.EpochEndOffset(errorCode: .init(rawValue: 0), partition: 0, leaderEpoch: 2, endOffset: 1500), OffsetForLeaderEpochResponse.EpochEndOffset(errorCode: .init(rawValue: 74), partition: 1, leaderEpoch: -1, endOffset: -1)])])
+        ),
+        GoldenCase(
+            "OffsetForLeaderEpochResponse", version: 3,
+            hex: "000000000000000100066f7264657273000000020000000000000000000200000000000005dc004a00000001ffffffffffffffffffffffff",
+            OffsetForLeaderEpochResponse(throttleTimeMs: 0, topics: [OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: "orders", partitions: [OffsetForLeaderEpochResponse.EpochEndOffset(errorCode: .init(rawValue: 0), partition: 0, leaderEpoch: 2, endOffset: 1500), OffsetForLeaderEpochResponse.EpochEndOffset(errorCode: .init(rawValue: 74), partition: 1, leaderEpoch: -1, endOffset: -1)])])
+        ),
+        GoldenCase(
+            "OffsetForLeaderEpochResponse", version: 4,
+            hex: "0000000002076f7264657273030000000000000000000200000000000005dc00004a00000001ffffffffffffffffffffffff000000",
+            OffsetForLeaderEpochResponse(throttleTimeMs: 0, topics: [OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: "orders", partitions: [OffsetForLeaderEpochResponse.EpochEndOffset(errorCode: .init(rawValue: 0), partition: 0, leaderEpoch: 2, endOffset: 1500), OffsetForLeaderEpochResponse.EpochEndOffset(errorCode: .init(rawValue: 74), partition: 1, leaderEpoch: -1, endOffset: -1)])])
         ),
     ]
 }

@@ -47,6 +47,8 @@ extension MessageSample {
         offsetDeleteResponse,
         offsetFetchRequest,
         offsetFetchResponse,
+        offsetForLeaderEpochRequest,
+        offsetForLeaderEpochResponse,
         produceRequest,
         produceResponse,
         syncGroupRequest,
