@@ -356,6 +356,7 @@ let defaultMessages: [any KafkaMessage] = [
     DescribeConfigsRequest(), DescribeConfigsResponse(), DeleteGroupsRequest(), DeleteGroupsResponse(),
     OffsetDeleteRequest(), OffsetDeleteResponse(), CreatePartitionsRequest(), CreatePartitionsResponse(),
     DeleteRecordsRequest(), DeleteRecordsResponse(), DescribeClusterRequest(), DescribeClusterResponse(),
+    AlterConfigsRequest(), AlterConfigsResponse(), IncrementalAlterConfigsRequest(), IncrementalAlterConfigsResponse(),
 ]
 
 @Suite(.enabled(if: KafkaSchemas.available, "Kafka's JSON schemas are not at ../shared/reference/kafka-messages"))

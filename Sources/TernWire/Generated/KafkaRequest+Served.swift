@@ -27,6 +27,8 @@ public enum KafkaRequest: Hashable, Sendable {
     case createPartitions(CreatePartitionsRequest)
     case deleteRecords(DeleteRecordsRequest)
     case describeCluster(DescribeClusterRequest)
+    case alterConfigs(AlterConfigsRequest)
+    case incrementalAlterConfigs(IncrementalAlterConfigsRequest)
 
     /// Every served API with the versions its codec reads and writes: what ApiVersions advertises.
     public static let servedApis: [(apiKey: ApiKey, versions: ClosedRange<Int16>)] = [
@@ -53,6 +55,8 @@ public enum KafkaRequest: Hashable, Sendable {
         (.createPartitions, CreatePartitionsRequest.versions),
         (.deleteRecords, DeleteRecordsRequest.versions),
         (.describeCluster, DescribeClusterRequest.versions),
+        (.alterConfigs, AlterConfigsRequest.versions),
+        (.incrementalAlterConfigs, IncrementalAlterConfigsRequest.versions),
     ]
 
     /// The versions of `apiKey` this codec decodes, or nil if Tern does not serve the API.
@@ -81,6 +85,8 @@ public enum KafkaRequest: Hashable, Sendable {
         case .createPartitions: CreatePartitionsRequest.versions
         case .deleteRecords: DeleteRecordsRequest.versions
         case .describeCluster: DescribeClusterRequest.versions
+        case .alterConfigs: AlterConfigsRequest.versions
+        case .incrementalAlterConfigs: IncrementalAlterConfigsRequest.versions
         default: nil
         }
     }
@@ -110,6 +116,8 @@ public enum KafkaRequest: Hashable, Sendable {
         case .createPartitions: .createPartitions
         case .deleteRecords: .deleteRecords
         case .describeCluster: .describeCluster
+        case .alterConfigs: .alterConfigs
+        case .incrementalAlterConfigs: .incrementalAlterConfigs
         }
     }
 
@@ -142,6 +150,8 @@ public enum KafkaRequest: Hashable, Sendable {
         case .createPartitions: .createPartitions(try CreatePartitionsRequest(from: &body, version: header.apiVersion))
         case .deleteRecords: .deleteRecords(try DeleteRecordsRequest(from: &body, version: header.apiVersion))
         case .describeCluster: .describeCluster(try DescribeClusterRequest(from: &body, version: header.apiVersion))
+        case .alterConfigs: .alterConfigs(try AlterConfigsRequest(from: &body, version: header.apiVersion))
+        case .incrementalAlterConfigs: .incrementalAlterConfigs(try IncrementalAlterConfigsRequest(from: &body, version: header.apiVersion))
         default: throw WireError(.unknownApiKey, "API key \(header.apiKey.rawValue) is not served")
         }
     }
