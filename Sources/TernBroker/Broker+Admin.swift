@@ -202,54 +202,6 @@ extension Broker {
         }
         return InitProducerIdResponse(producerId: self.allocateProducerId(), producerEpoch: 0)
     }
-
-    func describeConfigs(_ request: DescribeConfigsRequest, version: Int16) -> DescribeConfigsResponse {
-        DescribeConfigsResponse(
-            results: request.resources.map { resource in
-                switch resource.resourceType {
-                case .topic:
-                    guard let topic = self.logs.topic(resource.resourceName) else {
-                        return .init(
-                            errorCode: .unknownTopicOrPartition,
-                            errorMessage: "topic \(resource.resourceName) does not exist",
-                            resourceType: .topic,
-                            resourceName: resource.resourceName,
-                            configs: []
-                        )
-                    }
-                    let entries = topic.config.kafkaProperties.sorted { $0.key < $1.key }.filter { entry in
-                        resource.configurationKeys.map { $0.contains(entry.key) } ?? true
-                    }
-                    return .init(
-                        resourceType: .topic,
-                        resourceName: resource.resourceName,
-                        configs: entries.map { key, value in
-                            let isOverride = topic.configOverrides[key] != nil
-                            return .init(
-                                name: key,
-                                value: value,
-                                readOnly: false,
-                                isDefault: !isOverride,
-                                configSource: version >= 1
-                                    ? (isOverride ? .topicConfig : .defaultConfig) : .notReported,
-                                isSensitive: false
-                            )
-                        }
-                    )
-                case .broker:
-                    return .init(resourceType: .broker, resourceName: resource.resourceName, configs: [])
-                default:
-                    return .init(
-                        errorCode: .invalidRequest,
-                        errorMessage: "resource type \(resource.resourceType) is not supported",
-                        resourceType: resource.resourceType,
-                        resourceName: resource.resourceName,
-                        configs: []
-                    )
-                }
-            }
-        )
-    }
 }
 
 extension Broker {

@@ -45,10 +45,18 @@ public final class Broker: Sendable {
     let sessionClock = SystemClock()
     /// Request, error and connection metrics (the transport reports requests and connections).
     public let metrics = BrokerMetrics()
+    /// Dynamic broker configs (AlterConfigs on the BROKER resource), as persisted.
+    let dynamicConfig: Mutex<DynamicBrokerConfig>
     private let nextProducerId: Atomic<Int64>
 
-    /// Opens the group coordinator too, replaying `__consumer_offsets` (created on first start).
+    /// Opens the group coordinator too, replaying `__consumer_offsets` (created on first start),
+    /// and applies the dynamic broker configs stored in the data directory to the topic defaults.
     public init(configuration: BrokerConfiguration, logs: LogManager, logger: Logger) throws {
+        let dynamicConfig = try DynamicBrokerConfig.load(from: logs, nodeId: configuration.nodeId)
+        if dynamicConfig != DynamicBrokerConfig() {
+            try logs.setDefaultConfig(dynamicConfig.topicDefaults(over: configuration.defaultLogConfig))
+        }
+        self.dynamicConfig = Mutex(dynamicConfig)
         self.groups = try GroupCoordinatorRuntime.start(
             logs: logs,
             configuration: configuration.groupCoordinator,
@@ -133,6 +141,10 @@ public final class Broker: Sendable {
             return self.reply(self.describeCluster(request, version: version), version, correlationId)
         case .offsetForLeaderEpoch(let request):
             return self.reply(self.offsetForLeaderEpoch(request), version, correlationId)
+        case .alterConfigs(let request):
+            return self.reply(self.alterConfigs(request), version, correlationId)
+        case .incrementalAlterConfigs(let request):
+            return self.reply(self.incrementalAlterConfigs(request), version, correlationId)
         case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
             .describeGroups, .listGroups, .deleteGroups, .offsetDelete:
             preconditionFailure("group requests are handled by handleGroupRequest")

@@ -14,8 +14,12 @@ public struct BrokerConfiguration: Sendable {
     public var defaultPartitionCount: Int32 = 1
     /// `auto.create.topics.enable`: Metadata requests create unknown topics (what kcat -P relies on).
     public var autoCreateTopics: Bool = true
-    /// Topic defaults (`log.segment.bytes`, `log.retention.ms`, `message.max.bytes`, …).
+    /// Topic defaults (`log.segment.bytes`, `log.retention.ms`, `message.max.bytes`, …) from the
+    /// static settings; dynamic broker configs (AlterConfigs) apply over them.
     public var defaultLogConfig: LogConfig = LogConfig()
+    /// The broker properties ternd was started with (file, `TERN_*` variables and flags merged,
+    /// hours and minutes converted to their `.ms` key): DescribeConfigs' STATIC_BROKER_CONFIG.
+    public var staticProperties: [String: String] = [:]
     /// Largest fetch response the broker builds regardless of what the client asks (Kafka's
     /// `fetch.max.bytes`, 55 MiB), so a client asking for 2 GiB cannot make it buffer that much.
     public var fetchMaxBytes: Int = 57_671_680

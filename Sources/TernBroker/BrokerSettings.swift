@@ -36,7 +36,7 @@ public struct BrokerSettings: Sendable {
     }
 
     /// Broker property → topic-level `LogConfig` key it sets the default of (Kafka's names).
-    static let logConfigKeys: [String: String] = [
+    public static let logConfigKeys: [String: String] = [
         "log.segment.bytes": "segment.bytes",
         "log.roll.ms": "segment.ms",
         "log.retention.ms": "retention.ms",
@@ -65,6 +65,60 @@ public struct BrokerSettings: Sendable {
         "shutdown.delay.ms", "connections.max.idle.ms", "max.connections", "max.connections.per.ip",
         "max.connections.per.ip.overrides",
     ]
+
+    /// Type and one-line description of each static broker key (DescribeConfigs); the `log.*`
+    /// keys take theirs from the topic key they set the default of.
+    static let staticKeyCatalogue: [String: (type: LogConfig.ValueType, documentation: String)] = [
+        "log.dirs": (.string, "Data directory (its first entry)."),
+        "log.dir": (.string, "Data directory, when log.dirs is not set."),
+        "host": (.string, "Address the Kafka listener binds to."),
+        "port": (.int, "Port of the Kafka listener."),
+        "advertised.host": (.string, "Host given to clients."),
+        "advertised.port": (.int, "Port given to clients."),
+        "node.id": (.int, "This broker's id."),
+        "broker.id": (.int, "This broker's id (older name of node.id)."),
+        "cluster.id": (.string, "Cluster id in Metadata."),
+        "num.partitions": (.int, "Partitions of an auto-created topic."),
+        "auto.create.topics.enable": (.boolean, "Metadata creates unknown topics."),
+        "socket.request.max.bytes": (.int, "Largest request frame accepted."),
+        "fetch.max.bytes": (.int, "Cap on one Fetch response."),
+        "log.retention.check.interval.ms": (.long, "How often retention runs."),
+        "group.min.session.timeout.ms": (.int, "Smallest session timeout a JoinGroup may ask for."),
+        "group.max.session.timeout.ms": (.int, "Largest session timeout a JoinGroup may ask for."),
+        "group.initial.rebalance.delay.ms": (.int, "Wait for more members before a new group's first rebalance."),
+        "http.host": (.string, "Address of the HTTP admin listener."),
+        "http.port": (.int, "Port of the HTTP admin listener."),
+        "shutdown.delay.ms": (.long, "Readiness reports 503 this long before the listener stops."),
+        "connections.max.idle.ms": (.long, "Idle connections are closed after this long; -1 never."),
+        "log.retention.hours": (.int, "retention in hours (log.retention.ms wins)."),
+        "log.retention.minutes": (.int, "retention in minutes (log.retention.ms wins)."),
+        "log.roll.hours": (.int, "segment age in hours (log.roll.ms wins)."),
+    ]
+
+    /// The value each static key has when nothing sets it (nil: none, e.g. `advertised.host`
+    /// follows `host`). The `log.*` topic defaults come from `LogConfig()`.
+    static var defaultValues: [String: String] {
+        let settings = BrokerSettings()
+        let broker = settings.broker
+        var values: [String: String] = [
+            "log.dirs": settings.dataDirectory, "host": settings.host, "port": String(settings.port),
+            "node.id": String(broker.nodeId), "cluster.id": broker.clusterId,
+            "num.partitions": String(broker.defaultPartitionCount),
+            "auto.create.topics.enable": String(broker.autoCreateTopics),
+            "socket.request.max.bytes": String(settings.maximumRequestBytes),
+            "fetch.max.bytes": String(broker.fetchMaxBytes),
+            "log.retention.check.interval.ms": String(settings.retentionCheckIntervalMs),
+            "group.min.session.timeout.ms": String(broker.groupCoordinator.minSessionTimeoutMs),
+            "group.max.session.timeout.ms": String(broker.groupCoordinator.maxSessionTimeoutMs),
+            "group.initial.rebalance.delay.ms": String(broker.groupCoordinator.initialRebalanceDelayMs),
+            "http.host": settings.httpHost, "http.port": String(settings.httpPort),
+            "shutdown.delay.ms": String(settings.shutdownDelayMs),
+            "connections.max.idle.ms": String(settings.connectionsMaxIdleMs),
+        ]
+        let topicDefaults = LogConfig().kafkaProperties
+        for (brokerKey, topicKey) in logConfigKeys { values[brokerKey] = topicDefaults[topicKey] }
+        return values
+    }
 
     public static var recognisedKeys: Set<String> {
         otherKeys.union(logConfigKeys.keys).union(coarseTimeKeys.keys)
@@ -117,6 +171,7 @@ public struct BrokerSettings: Sendable {
         for key in merged.keys where !recognisedKeys.contains(key) {
             throw Error(description: "unknown property \(key)")
         }
+        settings.broker.staticProperties = merged
         func int<T: FixedWidthInteger>(_ key: String, _ type: T.Type = T.self) throws(Error) -> T? {
             guard let value = merged[key] else { return nil }
             guard let number = T(value) else { throw Error(description: "\(key)=\(value): not a valid number") }

@@ -15,6 +15,21 @@ public final class Admin: Sendable {
         public var isDefault: Bool
         public var isReadOnly: Bool
         public var isSensitive: Bool
+        /// Where the value comes from, as Kafka names it (`TOPIC_CONFIG`, `STATIC_BROKER_CONFIG`,
+        /// `DEFAULT_CONFIG`, …); `NOT_REPORTED` from a DescribeConfigs v0 broker.
+        public var source: String
+    }
+
+    /// One change of `incrementalAlterConfigs` (Kafka's `AlterConfigOp`).
+    public enum ConfigChange: Hashable, Sendable {
+        /// Set the key's value.
+        case set(String, String)
+        /// Remove the override: the inherited (broker or default) value applies again.
+        case delete(String)
+        /// Add items to a list-typed config (e.g. `cleanup.policy`).
+        case append(String, String)
+        /// Remove items from a list-typed config.
+        case subtract(String, String)
     }
 
     public struct GroupListing: Hashable, Sendable {
@@ -224,9 +239,43 @@ public final class Admin: Sendable {
                 value: $0.value,
                 isDefault: $0.isDefault || $0.configSource == .defaultConfig,
                 isReadOnly: $0.readOnly,
-                isSensitive: $0.isSensitive
+                isSensitive: $0.isSensitive,
+                source: $0.configSource.description
             )
         }.sorted { $0.name < $1.name }
+    }
+
+    /// Changes some of a topic's configs, leaving the others (IncrementalAlterConfigs). The
+    /// broker applies all changes or none; throws its error (e.g. `.kafka(.invalidConfig)`).
+    public func incrementalAlterConfigs(
+        topic: String,
+        _ changes: [ConfigChange],
+        validateOnly: Bool = false
+    ) async throws {
+        let configs = changes.map { change -> IncrementalAlterConfigsRequest.AlterableConfig in
+            switch change {
+            case .set(let name, let value): .init(name: name, configOperation: 0, value: value)
+            case .delete(let name): .init(name: name, configOperation: 1, value: nil)
+            case .append(let name, let value): .init(name: name, configOperation: 2, value: value)
+            case .subtract(let name, let value): .init(name: name, configOperation: 3, value: value)
+            }
+        }
+        let response = try await self.controller().send(
+            IncrementalAlterConfigsRequest(
+                resources: [.init(resourceType: .topic, resourceName: topic, configs: configs)],
+                validateOnly: validateOnly
+            )
+        )
+        guard let result = response.responses.first else {
+            throw TernClientError(.protocolError, "IncrementalAlterConfigs answered no resource")
+        }
+        guard result.errorCode == .none else {
+            let detail = result.errorMessage.map { " (\($0))" } ?? ""
+            throw TernClientError(
+                .kafka(result.errorCode),
+                "cannot alter the configs of \"\(topic)\": \(result.errorCode)\(detail)"
+            )
+        }
     }
 
     /// Offsets at `spec` (earliest, latest, timestamp, offset or tail) for each partition.

@@ -76,6 +76,47 @@ public struct LogConfig: Sendable, Hashable {
         "remote.storage.enable",
     ]
 
+    /// How Kafka types a config's value (DescribeConfigs v3+ reports it; list-typed keys take
+    /// IncrementalAlterConfigs' APPEND and SUBTRACT).
+    public enum ValueType: Sendable, Hashable {
+        case boolean, string, int, long, double, list
+    }
+
+    /// Type and a one-line description of every supported and ignored key (Kafka's types).
+    public static let keyCatalogue: [String: (type: ValueType, documentation: String)] = [
+        "segment.bytes": (.int, "Size at which the active segment rolls."),
+        "segment.ms": (.long, "Age at which the active segment rolls."),
+        "index.interval.bytes": (.int, "Bytes appended between two offset index entries."),
+        "segment.index.bytes": (.int, "Capacity of a segment's offset index; a full index rolls the segment."),
+        "retention.ms": (.long, "Delete segments whose newest record is older than this; -1 keeps forever."),
+        "retention.bytes": (.long, "Delete the oldest segments while the partition is larger; -1 = no limit."),
+        "max.message.bytes": (.int, "Largest record batch accepted."),
+        "flush.messages": (.long, "Fsync after this many appended records."),
+        "flush.ms": (.long, "Fsync data older than this."),
+        "message.timestamp.type": (.string, "CreateTime or LogAppendTime."),
+        "cleanup.policy": (.list, "delete and/or compact (compaction is not implemented)."),
+        "compression.type": (.string, "Accepted, no effect in Tern."),
+        "min.insync.replicas": (.int, "Accepted, no effect on a single node."),
+        "unclean.leader.election.enable": (.boolean, "Accepted, no effect on a single node."),
+        "preallocate": (.boolean, "Accepted, no effect in Tern."),
+        "delete.retention.ms": (.long, "Accepted, no effect without compaction."),
+        "min.compaction.lag.ms": (.long, "Accepted, no effect without compaction."),
+        "max.compaction.lag.ms": (.long, "Accepted, no effect without compaction."),
+        "min.cleanable.dirty.ratio": (.double, "Accepted, no effect without compaction."),
+        "file.delete.delay.ms": (.long, "Accepted, no effect in Tern."),
+        "segment.jitter.ms": (.long, "Accepted, no effect in Tern."),
+        "message.downconversion.enable": (.boolean, "Accepted, no effect in Tern."),
+        "message.format.version": (.string, "Accepted, no effect in Tern."),
+        "message.timestamp.difference.max.ms": (.long, "Accepted, no effect in Tern."),
+        "message.timestamp.before.max.ms": (.long, "Accepted, no effect in Tern."),
+        "message.timestamp.after.max.ms": (.long, "Accepted, no effect in Tern."),
+        "leader.replication.throttled.replicas": (.list, "Accepted, no effect on a single node."),
+        "follower.replication.throttled.replicas": (.list, "Accepted, no effect on a single node."),
+        "local.retention.ms": (.long, "Accepted, no effect without tiered storage."),
+        "local.retention.bytes": (.long, "Accepted, no effect without tiered storage."),
+        "remote.storage.enable": (.boolean, "Accepted, no effect without tiered storage."),
+    ]
+
     /// `defaults` with the Kafka topic configs in `properties` applied.
     ///
     /// - Throws: `.invalidConfig` for a key Kafka does not define (or Tern cannot honour) and for a

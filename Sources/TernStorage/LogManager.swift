@@ -11,7 +11,8 @@ public struct TopicDescription: Sendable, Hashable {
     public var partitionCount: Int32
     /// The effective settings: broker defaults with the topic's overrides applied.
     public var config: LogConfig
-    /// The topic configs set at creation, as given (what DescribeConfigs reports as non-default).
+    /// The topic's own configs (set at creation or by AlterConfigs), as given; what
+    /// DescribeConfigs reports as the topic's source.
     public var configOverrides: [String: String]
 }
 
@@ -102,7 +103,6 @@ public struct PartitionLoadEvent: Sendable {
 /// serialized by a lock; partition operations go straight to the `PartitionLog`.
 public final class LogManager: Sendable {
     public let dataDirectory: String
-    public let defaultConfig: LogConfig
     static let cleanShutdownFileName = ".tern_cleanshutdown"
     static let topicsDirectoryName = "topics"
     static let topicMetadataSuffix = ".properties"
@@ -117,6 +117,13 @@ public final class LogManager: Sendable {
         /// Topic ids to names, kept in step with `topics` (Fetch v13+ names every topic by id).
         private var namesById: [TopicId: String] = [:]
         var isClosed = false
+        /// Broker defaults that topics without an override of a key inherit; swappable
+        /// (dynamic broker configs).
+        var defaultConfig: LogConfig
+
+        init(defaultConfig: LogConfig) {
+            self.defaultConfig = defaultConfig
+        }
 
         mutating func insert(_ topic: Topic) {
             self.topics[topic.description.name] = topic
@@ -127,6 +134,11 @@ public final class LogManager: Sendable {
             if let removed = self.topics.removeValue(forKey: name) {
                 self.namesById[removed.description.topicId] = nil
             }
+        }
+
+        mutating func setConfig(of name: String, overrides: [String: String], config: LogConfig) {
+            self.topics[name]?.description.configOverrides = overrides
+            self.topics[name]?.description.config = config
         }
 
         mutating func addPartitions(_ added: [PartitionLog], to name: String, count: Int32) {
@@ -143,7 +155,7 @@ public final class LogManager: Sendable {
     private let checkpoints: CheckpointStore
     private let directoryLock: DataDirectoryLock
     private let loadObserver: (@Sendable (PartitionLoadEvent) -> Void)?
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let adminLock = Mutex(())
 
     private var fileSystem: any FileSystem { self.environment.fileSystem }
@@ -159,7 +171,7 @@ public final class LogManager: Sendable {
     ) {
         self.directoryLock = directoryLock
         self.dataDirectory = dataDirectory
-        self.defaultConfig = defaultConfig
+        self.state = Mutex(State(defaultConfig: defaultConfig))
         self.environment = environment
         self.checkpoints = checkpoints
         self.loadObserver = loadObserver
@@ -349,17 +361,17 @@ public final class LogManager: Sendable {
         guard partitionCount >= 1 else {
             throw StorageError(.invalidPartitions, "a topic needs at least one partition, not \(partitionCount)")
         }
-        let config = try LogConfig(properties: configOverrides, defaults: self.defaultConfig)
-        for (key, value) in configOverrides where value.contains("\n") || key.contains("=") || key.contains("\n") {
-            throw StorageError(.invalidConfig, "config '\(key)' contains a line break or '='")
-        }
+        try self.validateOverrides(configOverrides)
         try self.adminLock.withLock { _ throws(StorageError) in
-            try self.state.withLock { state throws(StorageError) in
+            let defaults = try self.state.withLock { state throws(StorageError) in
                 guard !state.isClosed else { throw StorageError(.closed, "the log manager is closed") }
                 guard state.topics[name] == nil else {
                     throw StorageError(.topicAlreadyExists, "topic '\(name)' already exists")
                 }
+                return state.defaultConfig
             }
+            // Default changes are serialized by the admin lock too, so this config is current.
+            let config = try LogConfig(properties: configOverrides, defaults: defaults)
             var partitions: [PartitionLog] = []
             for index in 0..<partitionCount {
                 let topicPartition = TopicPartition(topic: name, partition: index)
@@ -479,6 +491,104 @@ public final class LogManager: Sendable {
             try self.checkpoints.writeRecoveryPoints()
             try self.checkpoints.writeLogStartOffsets()
         }
+    }
+
+    /// The checks a topic's config overrides must pass (`createTopic`, `alterTopicConfig`): known
+    /// keys with values Kafka accepts, and text the metadata file can hold.
+    ///
+    /// - Throws: `.invalidConfig` naming the first offending key.
+    public func validateOverrides(_ overrides: [String: String]) throws(StorageError) {
+        for (key, value) in overrides where value.contains("\n") || key.contains("=") || key.contains("\n") {
+            throw StorageError(.invalidConfig, "config '\(key)' contains a line break or '='")
+        }
+        _ = try LogConfig(properties: overrides, defaults: self.defaultConfig)
+    }
+
+    /// Replaces a topic's config overrides with what `change` makes of the current ones, and
+    /// applies the result to its partitions at once (appends, rolls, flushes and retention from
+    /// then on use it). The metadata file is rewritten atomically first, so a crash leaves the
+    /// old or the new overrides, never a mix. Changes of one topic are serialized, so `change`
+    /// sees the latest overrides.
+    ///
+    /// - Parameter validateOnly: check and return the result without changing anything.
+    /// - Returns: the topic as it is (or would be) after the change.
+    /// - Throws: `.unknownTopicOrPartition`, `.invalidConfig` (from `validateOverrides`, or
+    ///   thrown by `change`), `.closed`, or a file-system error.
+    @discardableResult
+    public func alterTopicConfig(
+        _ name: String,
+        validateOnly: Bool = false,
+        _ change: (_ current: TopicDescription, _ defaults: LogConfig) throws(StorageError) -> [String: String]
+    ) throws(StorageError) -> TopicDescription {
+        try self.adminLock.withLock { _ throws(StorageError) -> TopicDescription in
+            let (topic, defaults) = try self.state.withLock { state throws(StorageError) in
+                guard !state.isClosed else { throw StorageError(.closed, "the log manager is closed") }
+                guard let topic = state.topics[name] else {
+                    throw StorageError(.unknownTopicOrPartition, "no topic '\(name)'")
+                }
+                return (topic, state.defaultConfig)
+            }
+            let overrides = try change(topic.description, defaults)
+            try self.validateOverrides(overrides)
+            var altered = topic.description
+            altered.configOverrides = overrides
+            altered.config = try LogConfig(properties: overrides, defaults: defaults)
+            guard !validateOnly else { return altered }
+            let metadata = TopicMetadataFile(
+                partitionCount: altered.partitionCount,
+                configOverrides: overrides,
+                topicId: altered.topicId
+            )
+            try self.fileSystem.writeFileAtomically(atPath: self.metadataPath(name), bytes: metadata.serialized())
+            self.state.withLock { $0.setConfig(of: name, overrides: overrides, config: altered.config) }
+            for partition in topic.partitions { partition.updateConfig(altered.config) }
+            return altered
+        }
+    }
+
+    /// The broker defaults topics inherit for keys they do not override.
+    public var defaultConfig: LogConfig { self.state.withLock { $0.defaultConfig } }
+
+    /// Replaces the broker defaults (dynamic broker configs) and re-derives every topic's
+    /// config from them and its overrides, applying it to the partitions at once.
+    ///
+    /// - Throws: `.invalidConfig` if a topic's stored overrides do not apply over the new
+    ///   defaults (they were validated when set, so only a corrupt file gets here); nothing is
+    ///   changed then.
+    public func setDefaultConfig(_ defaults: LogConfig) throws(StorageError) {
+        try self.adminLock.withLock { _ throws(StorageError) in
+            let topics = self.state.withLock { Array($0.topics.values) }
+            var derived: [(Topic, LogConfig)] = []
+            for topic in topics {
+                derived.append(
+                    (topic, try LogConfig(properties: topic.description.configOverrides, defaults: defaults))
+                )
+            }
+            self.state.withLock { state in
+                state.defaultConfig = defaults
+                for (topic, config) in derived {
+                    state.setConfig(
+                        of: topic.description.name,
+                        overrides: topic.description.configOverrides,
+                        config: config
+                    )
+                }
+            }
+            for (topic, config) in derived {
+                for partition in topic.partitions { partition.updateConfig(config) }
+            }
+        }
+    }
+
+    /// A small file of the data directory (e.g. the broker's dynamic configs), nil if missing.
+    public func readDataFile(named name: String) throws(StorageError) -> ByteBuffer? {
+        try self.fileSystem.readWholeFile(atPath: self.dataDirectory + "/" + name)
+    }
+
+    /// Writes a small file of the data directory atomically (temp file, fsync, rename, directory
+    /// fsync), as the topic metadata files are written.
+    public func writeDataFile(named name: String, bytes: ByteBuffer) throws(StorageError) {
+        try self.fileSystem.writeFileAtomically(atPath: self.dataDirectory + "/" + name, bytes: bytes)
     }
 
     private func metadataPath(_ topic: String) -> String {

@@ -76,7 +76,6 @@ struct LogEnvironment: Sendable {
 /// behind one `Mutex`; reads copy a snapshot under it and do the file I/O outside it.
 public final class PartitionLog: Sendable {
     public let topicPartition: TopicPartition
-    public let config: LogConfig
     /// Produced and fetched records and bytes (the broker counts fetches, which it knows are sent).
     public let metrics: PartitionMetrics
     let directory: String
@@ -99,6 +98,8 @@ public final class PartitionLog: Sendable {
     }
 
     private struct State {
+        /// Swappable (AlterConfigs); an append reads it once, so one batch sees one config.
+        var config: LogConfig
         var segments: [LogSegment]
         var logStartOffset: Int64
         /// The partition's leader epoch, stamped on every appended batch. One node starts a new
@@ -143,19 +144,27 @@ public final class PartitionLog: Sendable {
     private init(
         topicPartition: TopicPartition,
         directory: String,
-        config: LogConfig,
         environment: LogEnvironment,
         state: sending State
     ) {
         self.topicPartition = topicPartition
         self.directory = directory
-        self.config = config
         self.environment = environment
         self.state = Mutex(state)
         self.metrics = PartitionMetrics()
     }
 
     // MARK: Offsets
+
+    /// The settings in force: the topic's overrides over the broker defaults.
+    public var config: LogConfig { self.state.withLock { $0.config } }
+
+    /// Replaces the settings; later appends, rolls, flushes and retention passes use the new
+    /// ones. Existing segments keep their index capacity (as in Kafka, a change of
+    /// `segment.index.bytes` applies from the next segment).
+    func updateConfig(_ config: LogConfig) {
+        self.state.withLock { $0.config = config }
+    }
 
     public var logStartOffset: Int64 { self.state.withLock { $0.logStartOffset } }
     public var logEndOffset: Int64 { self.state.withLock { $0.logEndOffset } }
@@ -336,6 +345,7 @@ public final class PartitionLog: Sendable {
             environment: environment
         )
         var state = State(
+            config: config,
             segments: segments,
             logStartOffset: logStartOffset,
             leaderEpoch: leaderEpoch,
@@ -362,7 +372,6 @@ public final class PartitionLog: Sendable {
         let log = PartitionLog(
             topicPartition: topicPartition,
             directory: directory,
-            config: config,
             environment: environment,
             state: state
         )
@@ -443,13 +452,14 @@ public final class PartitionLog: Sendable {
     ///   `.recordListTooLarge` for a refused batch; `.diskFull` or `.io` when the write (or, with
     ///   `.fsync`, the fsync) fails — the log then still ends at its last good batch; `.closed`.
     public func append(_ batch: ByteBuffer, durability: Durability) async throws(StorageError) -> AppendResult {
-        var validated = try validateProducedBatch(batch, config: self.config)
+        let config = self.config
+        var validated = try validateProducedBatch(batch, config: config)
         let recordCount = Int64(validated.recordCount)
         let byteCount = Int64(validated.byteCount)
         switch durability {
         case .none:
             let result = try self.state.withLock { state throws(StorageError) in
-                try self.appendLocked(&state, &validated, waiter: nil)
+                try self.appendLocked(&state, &validated, config: config, waiter: nil)
             }
             self.metrics.recordAppend(records: recordCount, bytes: byteCount)
             self.scheduleFlushIfNeeded()
@@ -459,7 +469,7 @@ public final class PartitionLog: Sendable {
                 (continuation: CheckedContinuation<Result<AppendResult, StorageError>, Never>) in
                 do throws(StorageError) {
                     _ = try self.state.withLock { state throws(StorageError) in
-                        try self.appendLocked(&state, &validated, waiter: continuation)
+                        try self.appendLocked(&state, &validated, config: config, waiter: continuation)
                     }
                     self.metrics.recordAppend(records: recordCount, bytes: byteCount)
                     self.scheduleFlushIfNeeded()
@@ -501,6 +511,7 @@ public final class PartitionLog: Sendable {
     private func appendLocked(
         _ state: inout State,
         _ batch: inout RecordBatch,
+        config: LogConfig,
         waiter: CheckedContinuation<Result<AppendResult, StorageError>, Never>?
     ) throws(StorageError) -> AppendResult {
         guard !state.isClosed else { throw StorageError(.closed, "\(self.topicPartition) is closed") }
@@ -512,7 +523,7 @@ public final class PartitionLog: Sendable {
             batchByteCount: batch.byteCount,
             lastOffset: lastOffset,
             nowMs: nowMs,
-            config: self.config
+            config: config
         ) {
             try self.roll(&state, nowMs: nowMs)
         }
@@ -524,7 +535,7 @@ public final class PartitionLog: Sendable {
             state.epochCheckpointNeedsWrite = true
         }
         var logAppendTimeMs: Int64 = -1
-        if self.config.messageTimestampType == .logAppendTime {
+        if config.messageTimestampType == .logAppendTime {
             batch.setMaxTimestampAndLogAppendTime(nowMs)
             logAppendTimeMs = nowMs
         }
@@ -538,7 +549,7 @@ public final class PartitionLog: Sendable {
         )
         state.unflushedRecordCount += Int64(batch.recordCount)
         if state.oldestUnflushedAppendMs == nil { state.oldestUnflushedAppendMs = nowMs }
-        if state.unflushedRecordCount >= self.config.flushMessages {
+        if state.unflushedRecordCount >= config.flushMessages {
             state.flushRequestedOffset = max(state.flushRequestedOffset, lastOffset + 1)
         }
         if let waiter {
@@ -561,7 +572,7 @@ public final class PartitionLog: Sendable {
         let new = try LogSegment.create(
             directory: self.directory,
             baseOffset: state.logEndOffset,
-            config: self.config,
+            config: state.config,
             nowMs: nowMs,
             fileSystem: self.environment.fileSystem
         )
@@ -743,7 +754,7 @@ public final class PartitionLog: Sendable {
     /// this periodically too, in `LogManager.flushDirtyLogs`).
     func flushIfDue(nowMs: Int64) {
         let isDue = self.state.withLock { state in
-            guard let oldestMs = state.oldestUnflushedAppendMs, nowMs - oldestMs >= self.config.flushMs else {
+            guard let oldestMs = state.oldestUnflushedAppendMs, nowMs - oldestMs >= state.config.flushMs else {
                 return false
             }
             state.flushRequestedOffset = max(state.flushRequestedOffset, state.logEndOffset)
@@ -910,16 +921,17 @@ public final class PartitionLog: Sendable {
             guard !state.isClosed else { return false }
             var count = self.countSegmentsBelowLogStart(state)
             let deletable = state.segments.count - 1
-            if self.config.cleanupPolicy.contains(.delete) {
-                if self.config.retentionMs >= 0 {
-                    while count < deletable && nowMs - state.segments[count].maxTimestampMs > self.config.retentionMs {
+            let config = state.config
+            if config.cleanupPolicy.contains(.delete) {
+                if config.retentionMs >= 0 {
+                    while count < deletable && nowMs - state.segments[count].maxTimestampMs > config.retentionMs {
                         count += 1
                     }
                 }
-                if self.config.retentionBytes >= 0 {
+                if config.retentionBytes >= 0 {
                     var remainingBytes = state.segments[count...].reduce(Int64(0)) { $0 + Int64($1.sizeBytes) }
                     while count < deletable
-                        && remainingBytes - Int64(state.segments[count].sizeBytes) >= self.config.retentionBytes
+                        && remainingBytes - Int64(state.segments[count].sizeBytes) >= config.retentionBytes
                     {
                         remainingBytes -= Int64(state.segments[count].sizeBytes)
                         count += 1

@@ -77,7 +77,8 @@ struct TopicCommand: AsyncParsableCommand {
         commandName: "topic",
         abstract: "Create, delete, list and describe topics, add partitions, delete records.",
         subcommands: [
-            Create.self, Delete.self, List.self, Describe.self, AddPartitions.self, DeleteRecords.self,
+            Create.self, Delete.self, List.self, Describe.self, AddPartitions.self, AlterConfig.self,
+            DeleteRecords.self,
         ]
     )
 
@@ -243,6 +244,14 @@ struct TopicCommand: AsyncParsableCommand {
                                         }
                                     )
                                 ),
+                                (
+                                    "configSources",
+                                    .object(
+                                        d.configs.filter { self.allConfigs || !$0.isDefault }.map {
+                                            ($0.name, .string($0.source))
+                                        }
+                                    )
+                                ),
                             ])
                         }
                     ).text
@@ -256,7 +265,9 @@ struct TopicCommand: AsyncParsableCommand {
                 if !configs.isEmpty {
                     out +=
                         "Configs: "
-                        + configs.map { "\($0.name)=\($0.isSensitive ? "<sensitive>" : $0.value ?? "")" }
+                        + configs.map {
+                            "\($0.name)=\($0.isSensitive ? "<sensitive>" : $0.value ?? "") (\($0.source))"
+                        }
                         .joined(separator: ", ") + "\n"
                 }
                 out += table(
@@ -306,6 +317,60 @@ extension TopicCommand {
                 print("Topic \"\(name)\" can grow to \(partitions) partitions (nothing changed).")
             } else {
                 print("Topic \"\(name)\" now has \(partitions) partitions.")
+            }
+        }
+    }
+
+    struct AlterConfig: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "alter-config",
+            abstract: "Change a topic's configs, leaving the others (IncrementalAlterConfigs); applied at once."
+        )
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Topic name.") var name: String
+        @Option(name: .customLong("set"), help: "Set a config: KEY=VALUE (repeatable).") var set: [String] = []
+        @Option(name: .customLong("delete"), help: "Remove an override: KEY (repeatable); the default applies again.")
+        var delete: [String] = []
+        @Option(name: .customLong("append"), help: "Add items to a list config: KEY=ITEM[,ITEM] (repeatable).")
+        var append: [String] = []
+        @Option(name: .customLong("subtract"), help: "Remove items from a list config: KEY=ITEM[,ITEM] (repeatable).")
+        var subtract: [String] = []
+        @Flag(name: .customLong("validate-only"), help: "Check with the broker, change nothing.")
+        var validateOnly = false
+        @Flag(help: "JSON output.") var json = false
+
+        func validate() throws {
+            guard !(self.set.isEmpty && self.delete.isEmpty && self.append.isEmpty && self.subtract.isEmpty) else {
+                throw ValidationError("nothing to change: give --set, --delete, --append or --subtract")
+            }
+            for pair in self.set + self.append + self.subtract where !pair.contains("=") {
+                throw ValidationError("'\(pair)' is not KEY=VALUE")
+            }
+        }
+
+        func run() async throws {
+            func split(_ pair: String) -> (String, String) {
+                let equals = pair.firstIndex(of: "=")!
+                return (String(pair[..<equals]), String(pair[pair.index(after: equals)...]))
+            }
+            let changes: [Admin.ConfigChange] =
+                self.set.map(split).map { .set($0, $1) } + self.delete.map { .delete($0) }
+                + self.append.map(split).map { .append($0, $1) } + self.subtract.map(split).map { .subtract($0, $1) }
+            let (name, validateOnly) = (self.name, self.validateOnly)
+            try await withAdmin(self.connection) { admin in
+                try await admin.incrementalAlterConfigs(topic: name, changes, validateOnly: validateOnly)
+            }
+            if self.json {
+                print(
+                    JSON.object([
+                        ("topic", .string(name)), ("changes", .int(Int64(changes.count))),
+                        ("validateOnly", .bool(validateOnly)),
+                    ]).text
+                )
+            } else if validateOnly {
+                print("Topic \"\(name)\": \(changes.count) config change(s) are valid (nothing changed).")
+            } else {
+                print("Topic \"\(name)\": \(changes.count) config change(s) applied.")
             }
         }
     }

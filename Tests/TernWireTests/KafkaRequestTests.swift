@@ -36,11 +36,13 @@ import Testing
         case .deleteRecords(let m): m
         case .describeCluster(let m): m
         case .offsetForLeaderEpoch(let m): m
+        case .alterConfigs(let m): m
+        case .incrementalAlterConfigs(let m): m
         }
     }
 
-    @Test func servesTwentyFourApis() {
-        #expect(KafkaRequest.servedApis.count == 24)
+    @Test func servesEveryListedApi() {
+        #expect(KafkaRequest.servedApis.count == 26)
         #expect(KafkaRequest.supportedApiKeys == KafkaRequest.servedApis.map(\.apiKey))
         for (apiKey, versions) in KafkaRequest.servedApis {
             #expect(KafkaRequest.versions(of: apiKey) == versions)

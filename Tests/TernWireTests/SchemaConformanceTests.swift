@@ -357,6 +357,7 @@ let defaultMessages: [any KafkaMessage] = [
     OffsetDeleteRequest(), OffsetDeleteResponse(), CreatePartitionsRequest(), CreatePartitionsResponse(),
     DeleteRecordsRequest(), DeleteRecordsResponse(), DescribeClusterRequest(), DescribeClusterResponse(),
     OffsetForLeaderEpochRequest(), OffsetForLeaderEpochResponse(),
+    AlterConfigsRequest(), AlterConfigsResponse(), IncrementalAlterConfigsRequest(), IncrementalAlterConfigsResponse(),
 ]
 
 @Suite(.enabled(if: KafkaSchemas.available, "Kafka's JSON schemas are not at ../shared/reference/kafka-messages"))

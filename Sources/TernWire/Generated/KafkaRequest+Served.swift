@@ -28,6 +28,8 @@ public enum KafkaRequest: Hashable, Sendable {
     case deleteRecords(DeleteRecordsRequest)
     case describeCluster(DescribeClusterRequest)
     case offsetForLeaderEpoch(OffsetForLeaderEpochRequest)
+    case alterConfigs(AlterConfigsRequest)
+    case incrementalAlterConfigs(IncrementalAlterConfigsRequest)
 
     /// Every served API with the versions its codec reads and writes: what ApiVersions advertises.
     public static let servedApis: [(apiKey: ApiKey, versions: ClosedRange<Int16>)] = [
@@ -55,6 +57,8 @@ public enum KafkaRequest: Hashable, Sendable {
         (.deleteRecords, DeleteRecordsRequest.versions),
         (.describeCluster, DescribeClusterRequest.versions),
         (.offsetForLeaderEpoch, OffsetForLeaderEpochRequest.versions),
+        (.alterConfigs, AlterConfigsRequest.versions),
+        (.incrementalAlterConfigs, IncrementalAlterConfigsRequest.versions),
     ]
 
     /// The versions of `apiKey` this codec decodes, or nil if Tern does not serve the API.
@@ -84,6 +88,8 @@ public enum KafkaRequest: Hashable, Sendable {
         case .deleteRecords: DeleteRecordsRequest.versions
         case .describeCluster: DescribeClusterRequest.versions
         case .offsetForLeaderEpoch: OffsetForLeaderEpochRequest.versions
+        case .alterConfigs: AlterConfigsRequest.versions
+        case .incrementalAlterConfigs: IncrementalAlterConfigsRequest.versions
         default: nil
         }
     }
@@ -114,6 +120,8 @@ public enum KafkaRequest: Hashable, Sendable {
         case .deleteRecords: .deleteRecords
         case .describeCluster: .describeCluster
         case .offsetForLeaderEpoch: .offsetForLeaderEpoch
+        case .alterConfigs: .alterConfigs
+        case .incrementalAlterConfigs: .incrementalAlterConfigs
         }
     }
 
@@ -147,6 +155,8 @@ public enum KafkaRequest: Hashable, Sendable {
         case .deleteRecords: .deleteRecords(try DeleteRecordsRequest(from: &body, version: header.apiVersion))
         case .describeCluster: .describeCluster(try DescribeClusterRequest(from: &body, version: header.apiVersion))
         case .offsetForLeaderEpoch: .offsetForLeaderEpoch(try OffsetForLeaderEpochRequest(from: &body, version: header.apiVersion))
+        case .alterConfigs: .alterConfigs(try AlterConfigsRequest(from: &body, version: header.apiVersion))
+        case .incrementalAlterConfigs: .incrementalAlterConfigs(try IncrementalAlterConfigsRequest(from: &body, version: header.apiVersion))
         default: throw WireError(.unknownApiKey, "API key \(header.apiKey.rawValue) is not served")
         }
     }

@@ -14,6 +14,10 @@ extension GoldenCase {
         "DeleteRecordsResponse": 0...2,
         "DescribeClusterRequest": 0...1,
         "DescribeClusterResponse": 0...1,
+        "AlterConfigsRequest": 0...2,
+        "AlterConfigsResponse": 0...2,
+        "IncrementalAlterConfigsRequest": 0...1,
+        "IncrementalAlterConfigsResponse": 0...1,
     ]
 
     static let adminApis: [GoldenCase] = [
@@ -106,6 +110,56 @@ extension GoldenCase {
             "DescribeClusterResponse", version: 1,
             hex: "00000000000000010d7465726e2d636c75737465720000000102000000010a6c6f63616c686f737400002384000000001fa000",
             DescribeClusterResponse(throttleTimeMs: 0, errorCode: .init(rawValue: 0), errorMessage: nil, endpointType: 1, clusterId: "tern-cluster", controllerId: 1, brokers: [DescribeClusterResponse.DescribeClusterBroker(brokerId: 1, host: "localhost", port: 9092, rack: nil)], clusterAuthorizedOperations: 8096)
+        ),
+        GoldenCase(
+            "AlterConfigsRequest", version: 0,
+            hex: "000000020200066f726465727300000002000c726574656e74696f6e2e6d730007333630303030300008666c7573682e6d73ffff040001300000000100106c6f672e726574656e74696f6e2e6d730005363030303001",
+            AlterConfigsRequest(resources: [AlterConfigsRequest.AlterConfigsResource(resourceType: .init(rawValue: 2), resourceName: "orders", configs: [AlterConfigsRequest.AlterableConfig(name: "retention.ms", value: "3600000"), AlterConfigsRequest.AlterableConfig(name: "flush.ms", value: nil)]), AlterConfigsRequest.AlterConfigsResource(resourceType: .init(rawValue: 4), resourceName: "0", configs: [AlterConfigsRequest.AlterableConfig(name: "log.retention.ms", value: "60000")])], validateOnly: true)
+        ),
+        GoldenCase(
+            "AlterConfigsRequest", version: 1,
+            hex: "000000020200066f726465727300000002000c726574656e74696f6e2e6d730007333630303030300008666c7573682e6d73ffff040001300000000100106c6f672e726574656e74696f6e2e6d730005363030303001",
+            AlterConfigsRequest(resources: [AlterConfigsRequest.AlterConfigsResource(resourceType: .init(rawValue: 2), resourceName: "orders", configs: [AlterConfigsRequest.AlterableConfig(name: "retention.ms", value: "3600000"), AlterConfigsRequest.AlterableConfig(name: "flush.ms", value: nil)]), AlterConfigsRequest.AlterConfigsResource(resourceType: .init(rawValue: 4), resourceName: "0", configs: [AlterConfigsRequest.AlterableConfig(name: "log.retention.ms", value: "60000")])], validateOnly: true)
+        ),
+        GoldenCase(
+            "AlterConfigsRequest", version: 2,
+            hex: "0302076f7264657273030d726574656e74696f6e2e6d7308333630303030300009666c7573682e6d7300000004023002116c6f672e726574656e74696f6e2e6d7306363030303000000100",
+            AlterConfigsRequest(resources: [AlterConfigsRequest.AlterConfigsResource(resourceType: .init(rawValue: 2), resourceName: "orders", configs: [AlterConfigsRequest.AlterableConfig(name: "retention.ms", value: "3600000"), AlterConfigsRequest.AlterableConfig(name: "flush.ms", value: nil)]), AlterConfigsRequest.AlterConfigsResource(resourceType: .init(rawValue: 4), resourceName: "0", configs: [AlterConfigsRequest.AlterableConfig(name: "log.retention.ms", value: "60000")])], validateOnly: true)
+        ),
+        GoldenCase(
+            "AlterConfigsResponse", version: 0,
+            hex: "00000000000000020000ffff0200066f7264657273002a002743616e6e6f742075706461746520746865736520636f6e666967732064796e616d6963616c6c7904000130",
+            AlterConfigsResponse(throttleTimeMs: 0, responses: [AlterConfigsResponse.AlterConfigsResourceResponse(errorCode: .init(rawValue: 0), errorMessage: nil, resourceType: .init(rawValue: 2), resourceName: "orders"), AlterConfigsResponse.AlterConfigsResourceResponse(errorCode: .init(rawValue: 42), errorMessage: "Cannot update these configs dynamically", resourceType: .init(rawValue: 4), resourceName: "0")])
+        ),
+        GoldenCase(
+            "AlterConfigsResponse", version: 1,
+            hex: "00000000000000020000ffff0200066f7264657273002a002743616e6e6f742075706461746520746865736520636f6e666967732064796e616d6963616c6c7904000130",
+            AlterConfigsResponse(throttleTimeMs: 0, responses: [AlterConfigsResponse.AlterConfigsResourceResponse(errorCode: .init(rawValue: 0), errorMessage: nil, resourceType: .init(rawValue: 2), resourceName: "orders"), AlterConfigsResponse.AlterConfigsResourceResponse(errorCode: .init(rawValue: 42), errorMessage: "Cannot update these configs dynamically", resourceType: .init(rawValue: 4), resourceName: "0")])
+        ),
+        GoldenCase(
+            "AlterConfigsResponse", version: 2,
+            hex: "000000000300000002076f726465727300002a2843616e6e6f742075706461746520746865736520636f6e666967732064796e616d6963616c6c790402300000",
+            AlterConfigsResponse(throttleTimeMs: 0, responses: [AlterConfigsResponse.AlterConfigsResourceResponse(errorCode: .init(rawValue: 0), errorMessage: nil, resourceType: .init(rawValue: 2), resourceName: "orders"), AlterConfigsResponse.AlterConfigsResourceResponse(errorCode: .init(rawValue: 42), errorMessage: "Cannot update these configs dynamically", resourceType: .init(rawValue: 4), resourceName: "0")])
+        ),
+        GoldenCase(
+            "IncrementalAlterConfigsRequest", version: 0,
+            hex: "000000010200066f726465727300000002000e636c65616e75702e706f6c696379020007636f6d70616374000c726574656e74696f6e2e6d7301ffff00",
+            IncrementalAlterConfigsRequest(resources: [IncrementalAlterConfigsRequest.AlterConfigsResource(resourceType: .init(rawValue: 2), resourceName: "orders", configs: [IncrementalAlterConfigsRequest.AlterableConfig(name: "cleanup.policy", configOperation: 2, value: "compact"), IncrementalAlterConfigsRequest.AlterableConfig(name: "retention.ms", configOperation: 1, value: nil)])], validateOnly: false)
+        ),
+        GoldenCase(
+            "IncrementalAlterConfigsRequest", version: 1,
+            hex: "0202076f7264657273030f636c65616e75702e706f6c6963790208636f6d70616374000d726574656e74696f6e2e6d73010000000000",
+            IncrementalAlterConfigsRequest(resources: [IncrementalAlterConfigsRequest.AlterConfigsResource(resourceType: .init(rawValue: 2), resourceName: "orders", configs: [IncrementalAlterConfigsRequest.AlterableConfig(name: "cleanup.policy", configOperation: 2, value: "compact"), IncrementalAlterConfigsRequest.AlterableConfig(name: "retention.ms", configOperation: 1, value: nil)])], validateOnly: false)
+        ),
+        GoldenCase(
+            "IncrementalAlterConfigsResponse", version: 0,
+            hex: "000000000000000100280018756e6b6e6f776e20746f70696320636f6e666967202778270200066f7264657273",
+            IncrementalAlterConfigsResponse(throttleTimeMs: 0, responses: [IncrementalAlterConfigsResponse.AlterConfigsResourceResponse(errorCode: .init(rawValue: 40), errorMessage: "unknown topic config 'x'", resourceType: .init(rawValue: 2), resourceName: "orders")])
+        ),
+        GoldenCase(
+            "IncrementalAlterConfigsResponse", version: 1,
+            hex: "0000000002002819756e6b6e6f776e20746f70696320636f6e6669672027782702076f72646572730000",
+            IncrementalAlterConfigsResponse(throttleTimeMs: 0, responses: [IncrementalAlterConfigsResponse.AlterConfigsResourceResponse(errorCode: .init(rawValue: 40), errorMessage: "unknown topic config 'x'", resourceType: .init(rawValue: 2), resourceName: "orders")])
         ),
     ]
 }

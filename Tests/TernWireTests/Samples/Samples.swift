@@ -5,6 +5,8 @@
 extension MessageSample {
     /// One sample of every message type Tern serves.
     static let all: [MessageSample] = [
+        alterConfigsRequest,
+        alterConfigsResponse,
         apiVersionsRequest,
         apiVersionsResponse,
         createPartitionsRequest,
@@ -29,6 +31,8 @@ extension MessageSample {
         findCoordinatorResponse,
         heartbeatRequest,
         heartbeatResponse,
+        incrementalAlterConfigsRequest,
+        incrementalAlterConfigsResponse,
         initProducerIdRequest,
         initProducerIdResponse,
         joinGroupRequest,
