@@ -8,7 +8,7 @@ import Testing
 @Suite struct RoundTripTests {
     @Test func everyServedMessageHasASample() {
         #expect(Set(MessageSample.all.map(\.name)) == Set(servedMessageNames))
-        #expect(MessageSample.all.count == 46)
+        #expect(MessageSample.all.count == 58)
     }
 
     @Test(arguments: MessageSample.all)

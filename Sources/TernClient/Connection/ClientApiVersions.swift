@@ -34,6 +34,7 @@ enum ClientApiVersions {
         .deleteRecords: 0...2,
         .createPartitions: 0...3,
         .describeCluster: 0...1,
+        .describeLogDirs: 0...4,
     ]
 
     /// The versions of `Request` the client speaks: its entry above, within what the codec covers.

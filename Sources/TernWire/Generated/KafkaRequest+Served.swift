@@ -27,6 +27,12 @@ public enum KafkaRequest: Hashable, Sendable {
     case createPartitions(CreatePartitionsRequest)
     case deleteRecords(DeleteRecordsRequest)
     case describeCluster(DescribeClusterRequest)
+    case describeLogDirs(DescribeLogDirsRequest)
+    case describeTopicPartitions(DescribeTopicPartitionsRequest)
+    case describeProducers(DescribeProducersRequest)
+    case listPartitionReassignments(ListPartitionReassignmentsRequest)
+    case electLeaders(ElectLeadersRequest)
+    case describeClientQuotas(DescribeClientQuotasRequest)
 
     /// Every served API with the versions its codec reads and writes: what ApiVersions advertises.
     public static let servedApis: [(apiKey: ApiKey, versions: ClosedRange<Int16>)] = [
@@ -53,6 +59,12 @@ public enum KafkaRequest: Hashable, Sendable {
         (.createPartitions, CreatePartitionsRequest.versions),
         (.deleteRecords, DeleteRecordsRequest.versions),
         (.describeCluster, DescribeClusterRequest.versions),
+        (.describeLogDirs, DescribeLogDirsRequest.versions),
+        (.describeTopicPartitions, DescribeTopicPartitionsRequest.versions),
+        (.describeProducers, DescribeProducersRequest.versions),
+        (.listPartitionReassignments, ListPartitionReassignmentsRequest.versions),
+        (.electLeaders, ElectLeadersRequest.versions),
+        (.describeClientQuotas, DescribeClientQuotasRequest.versions),
     ]
 
     /// The versions of `apiKey` this codec decodes, or nil if Tern does not serve the API.
@@ -81,6 +93,12 @@ public enum KafkaRequest: Hashable, Sendable {
         case .createPartitions: CreatePartitionsRequest.versions
         case .deleteRecords: DeleteRecordsRequest.versions
         case .describeCluster: DescribeClusterRequest.versions
+        case .describeLogDirs: DescribeLogDirsRequest.versions
+        case .describeTopicPartitions: DescribeTopicPartitionsRequest.versions
+        case .describeProducers: DescribeProducersRequest.versions
+        case .listPartitionReassignments: ListPartitionReassignmentsRequest.versions
+        case .electLeaders: ElectLeadersRequest.versions
+        case .describeClientQuotas: DescribeClientQuotasRequest.versions
         default: nil
         }
     }
@@ -110,6 +128,12 @@ public enum KafkaRequest: Hashable, Sendable {
         case .createPartitions: .createPartitions
         case .deleteRecords: .deleteRecords
         case .describeCluster: .describeCluster
+        case .describeLogDirs: .describeLogDirs
+        case .describeTopicPartitions: .describeTopicPartitions
+        case .describeProducers: .describeProducers
+        case .listPartitionReassignments: .listPartitionReassignments
+        case .electLeaders: .electLeaders
+        case .describeClientQuotas: .describeClientQuotas
         }
     }
 
@@ -142,6 +166,12 @@ public enum KafkaRequest: Hashable, Sendable {
         case .createPartitions: .createPartitions(try CreatePartitionsRequest(from: &body, version: header.apiVersion))
         case .deleteRecords: .deleteRecords(try DeleteRecordsRequest(from: &body, version: header.apiVersion))
         case .describeCluster: .describeCluster(try DescribeClusterRequest(from: &body, version: header.apiVersion))
+        case .describeLogDirs: .describeLogDirs(try DescribeLogDirsRequest(from: &body, version: header.apiVersion))
+        case .describeTopicPartitions: .describeTopicPartitions(try DescribeTopicPartitionsRequest(from: &body, version: header.apiVersion))
+        case .describeProducers: .describeProducers(try DescribeProducersRequest(from: &body, version: header.apiVersion))
+        case .listPartitionReassignments: .listPartitionReassignments(try ListPartitionReassignmentsRequest(from: &body, version: header.apiVersion))
+        case .electLeaders: .electLeaders(try ElectLeadersRequest(from: &body, version: header.apiVersion))
+        case .describeClientQuotas: .describeClientQuotas(try DescribeClientQuotasRequest(from: &body, version: header.apiVersion))
         default: throw WireError(.unknownApiKey, "API key \(header.apiKey.rawValue) is not served")
         }
     }

@@ -13,7 +13,8 @@ let servedApis = [
     "Produce", "Fetch", "ListOffsets", "Metadata", "OffsetCommit", "OffsetFetch", "FindCoordinator", "JoinGroup",
     "Heartbeat", "LeaveGroup", "SyncGroup", "DescribeGroups", "ListGroups", "ApiVersions", "CreateTopics",
     "DeleteTopics", "InitProducerId", "DescribeConfigs", "DeleteGroups", "OffsetDelete", "CreatePartitions",
-    "DeleteRecords", "DescribeCluster",
+    "DeleteRecords", "DescribeCluster", "DescribeLogDirs", "DescribeTopicPartitions", "DescribeProducers",
+    "ListPartitionReassignments", "ElectLeaders", "DescribeClientQuotas",
 ]
 
 /// Payloads with schemas that are not requests: the consumer protocol's subscription and assignment.
