@@ -163,7 +163,9 @@ extension Broker {
                             lastSequence: lastSequence,
                             firstOffset: result.baseOffset,
                             lastOffset: result.lastOffset
-                        )
+                        ),
+                        // With LogAppendTime the broker's time replaces the producer's, as in Kafka.
+                        maxTimestampMs: result.logAppendTimeMs >= 0 ? result.logAppendTimeMs : batch.maxTimestampMs
                     )
                 }
             }

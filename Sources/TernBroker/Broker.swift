@@ -145,6 +145,18 @@ public final class Broker: Sendable {
             return self.reply(self.alterConfigs(request), version, correlationId)
         case .incrementalAlterConfigs(let request):
             return self.reply(self.incrementalAlterConfigs(request), version, correlationId)
+        case .describeLogDirs(let request):
+            return self.reply(self.describeLogDirs(request), version, correlationId)
+        case .describeTopicPartitions(let request):
+            return self.reply(self.describeTopicPartitions(request), version, correlationId)
+        case .describeProducers(let request):
+            return self.reply(self.describeProducers(request), version, correlationId)
+        case .listPartitionReassignments(let request):
+            return self.reply(self.listPartitionReassignments(request), version, correlationId)
+        case .electLeaders(let request):
+            return self.reply(self.electLeaders(request), version, correlationId)
+        case .describeClientQuotas(let request):
+            return self.reply(self.describeClientQuotas(request), version, correlationId)
         case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
             .describeGroups, .listGroups, .deleteGroups, .offsetDelete:
             preconditionFailure("group requests are handled by handleGroupRequest")

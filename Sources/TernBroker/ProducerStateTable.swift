@@ -19,6 +19,11 @@ struct ProducerStateTable: Sendable {
     struct Entry: Hashable, Sendable {
         var epoch: Int16
         var batches: [BatchMetadata]
+        /// The max timestamp of the producer's last batch (DescribeProducers' last_timestamp).
+        var lastTimestampMs: Int64 = -1
+
+        /// The last sequence written (DescribeProducers' last_sequence), -1 before any.
+        var lastSequence: Int32 { self.batches.last?.lastSequence ?? -1 }
     }
 
     enum Verdict: Hashable, Sendable {
@@ -60,11 +65,12 @@ struct ProducerStateTable: Sendable {
             ? .append : .reject(.outOfOrderSequenceNumber)
     }
 
-    mutating func record(producerId: Int64, epoch: Int16, batch: BatchMetadata) {
+    mutating func record(producerId: Int64, epoch: Int16, batch: BatchMetadata, maxTimestampMs: Int64) {
         guard producerId >= 0 else { return }
         var entry = self.entries[producerId] ?? Entry(epoch: epoch, batches: [])
         if epoch != entry.epoch { entry = Entry(epoch: epoch, batches: []) }
         entry.batches.append(batch)
+        entry.lastTimestampMs = maxTimestampMs
         if entry.batches.count > Self.retainedBatchCount { entry.batches.removeFirst() }
         self.entries[producerId] = entry
     }

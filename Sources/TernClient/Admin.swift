@@ -212,6 +212,43 @@ public final class Admin: Sendable {
         )
     }
 
+    /// The bytes on disk of each partition's log at its leader (DescribeLogDirs, summed over the
+    /// leader's log directories; a replica being moved to another directory is not counted twice).
+    /// Partitions without a leader, or that their leader does not report, are absent.
+    public func logSizes(of partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+        let topics = Array(Set(partitions.map(\.topic))).sorted()
+        guard !topics.isEmpty else { return [:] }
+        let metadata = try await self.cluster.refreshMetadata(topics: topics, allowAutoCreate: false)
+        var byLeader: [Int32: [TopicPartition]] = [:]
+        for partition in Set(partitions).sorted() {
+            let leader = metadata.topics.first { $0.name == partition.topic }?.partitions
+                .first { $0.partition == partition.partition }?.leader
+            if let leader, leader >= 0 { byLeader[leader, default: []].append(partition) }
+        }
+        var sizes: [TopicPartition: Int64] = [:]
+        for (leader, led) in byLeader.sorted(by: { $0.key < $1.key }) {
+            let grouped = Dictionary(grouping: led, by: \.topic).sorted { $0.key < $1.key }
+            let response = try await self.cluster.connection(toNode: leader).send(
+                DescribeLogDirsRequest(
+                    topics: grouped.map { .init(topic: $0.key, partitions: $0.value.map(\.partition)) }
+                )
+            )
+            guard response.errorCode == .none else {
+                throw TernClientError(.kafka(response.errorCode), "cannot describe log dirs: \(response.errorCode)")
+            }
+            let wanted = Set(led)
+            for logDir in response.results where logDir.errorCode == .none {
+                for topic in logDir.topics {
+                    for partition in topic.partitions where !partition.isFutureKey {
+                        let tp = TopicPartition(topic: topic.name, partition: partition.partitionIndex)
+                        if wanted.contains(tp) { sizes[tp, default: 0] += partition.partitionSize }
+                    }
+                }
+            }
+        }
+        return sizes
+    }
+
     /// Brokers, controller and topics (nil: every topic). Never auto-creates.
     public func metadata(topics: [String]? = nil) async throws -> ClusterMetadata {
         try await self.cluster.refreshMetadata(topics: topics, allowAutoCreate: false)

@@ -70,6 +70,25 @@ public protocol FileSystem: Sendable {
     /// process, a SIGKILL included, so a lock never outlives its holder. Returns nil when another
     /// open file holds the lock, in this process or another.
     func openFileLocked(atPath path: String) throws(StorageError) -> (any StorageFile)?
+
+    /// `path` as an absolute path (relative paths are taken from the working directory), as
+    /// Kafka names a log directory in DescribeLogDirs.
+    func absolutePath(_ path: String) -> String
+
+    /// The size and free space of the file system holding `path` (`statvfs`), or nil when it
+    /// cannot tell.
+    func volumeSpace(atPath path: String) -> VolumeSpace?
+}
+
+/// The size of a file system and the bytes an unprivileged process may still write to it.
+public struct VolumeSpace: Hashable, Sendable {
+    public var totalBytes: Int64
+    public var usableBytes: Int64
+
+    public init(totalBytes: Int64, usableBytes: Int64) {
+        self.totalBytes = totalBytes
+        self.usableBytes = usableBytes
+    }
 }
 
 extension FileSystem {

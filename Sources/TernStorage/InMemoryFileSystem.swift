@@ -150,6 +150,12 @@ public final class InMemoryFileSystem: FileSystem {
         }
     }
 
+    /// In-memory paths have no working directory: they are used as given.
+    public func absolutePath(_ path: String) -> String { path }
+
+    /// Memory is not a volume with a size.
+    public func volumeSpace(atPath path: String) -> VolumeSpace? { nil }
+
     public func openFileLocked(atPath path: String) throws(StorageError) -> (any StorageFile)? {
         let path = normalize(path)
         let file = try self.openFile(atPath: path, create: true) as! InMemoryFile

@@ -616,6 +616,12 @@ public final class LogManager: Sendable {
         }
     }
 
+    /// The data directory as an absolute path (DescribeLogDirs names it so).
+    public var absoluteDataDirectory: String { self.fileSystem.absolutePath(self.dataDirectory) }
+
+    /// The size and free space of the file system holding the data directory, if it can tell.
+    public var dataDirectoryVolumeSpace: VolumeSpace? { self.fileSystem.volumeSpace(atPath: self.dataDirectory) }
+
     /// Offsets, size and segment count of every partition, for the metrics exporter.
     public var partitionStatistics: [PartitionStatistics] {
         self.allPartitions.map(\.statistics)

@@ -61,6 +61,26 @@ public struct PosixFileSystem: FileSystem {
         }
     }
 
+    public func absolutePath(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let directory = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let relative = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+        return directory == "/" ? "/" + relative : directory + "/" + relative
+    }
+
+    public func volumeSpace(atPath path: String) -> VolumeSpace? {
+        var status = statvfs()
+        guard statvfs(path, &status) == 0 else { return nil }
+        // f_bavail, not f_bfree: blocks reserved for root are not usable by the broker.
+        let blockSize = Int64(status.f_frsize)
+        return VolumeSpace(
+            totalBytes: Int64(status.f_blocks) * blockSize,
+            usableBytes: Int64(status.f_bavail) * blockSize
+        )
+    }
+
     public func openFileLocked(atPath path: String) throws(StorageError) -> (any StorageFile)? {
         let descriptor = try retryingEINTR("open", path) { open(path, O_RDWR | O_CLOEXEC | O_CREAT, 0o644) }
         // flock, not fcntl: an fcntl lock belongs to the process and is dropped when any of its

@@ -62,8 +62,10 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let unknownLeaderEpoch = Self(rawValue: 75)
     public static let unsupportedCompressionType = Self(rawValue: 76)
     public static let memberIdRequired = Self(rawValue: 79)
+    public static let preferredLeaderNotAvailable = Self(rawValue: 80)
     public static let groupMaxSizeReached = Self(rawValue: 81)
     public static let fencedInstanceId = Self(rawValue: 82)
+    public static let electionNotNeeded = Self(rawValue: 84)
     public static let groupSubscribedToTopic = Self(rawValue: 86)
     public static let invalidRecord = Self(rawValue: 87)
     public static let unknownTopicId = Self(rawValue: 100)
@@ -88,7 +90,8 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
         59: "UNKNOWN_PRODUCER_ID", 68: "NON_EMPTY_GROUP", 69: "GROUP_ID_NOT_FOUND",
         70: "FETCH_SESSION_ID_NOT_FOUND", 71: "INVALID_FETCH_SESSION_EPOCH", 74: "FENCED_LEADER_EPOCH",
         75: "UNKNOWN_LEADER_EPOCH", 76: "UNSUPPORTED_COMPRESSION_TYPE", 79: "MEMBER_ID_REQUIRED",
-        81: "GROUP_MAX_SIZE_REACHED", 82: "FENCED_INSTANCE_ID", 86: "GROUP_SUBSCRIBED_TO_TOPIC",
+        80: "PREFERRED_LEADER_NOT_AVAILABLE", 81: "GROUP_MAX_SIZE_REACHED", 82: "FENCED_INSTANCE_ID",
+        84: "ELECTION_NOT_NEEDED", 86: "GROUP_SUBSCRIBED_TO_TOPIC",
         87: "INVALID_RECORD", 100: "UNKNOWN_TOPIC_ID", 114: "MISMATCHED_ENDPOINT_TYPE",
         115: "UNSUPPORTED_ENDPOINT_TYPE",
     ]

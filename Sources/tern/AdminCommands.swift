@@ -168,7 +168,7 @@ struct TopicCommand: AsyncParsableCommand {
 
     struct Describe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Describe topics: partitions (leader, replicas, ISR, offsets) and configs."
+            abstract: "Describe topics: partitions (leader, replicas, ISR, offsets, bytes on disk) and configs."
         )
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Topic names (default: all).") var names: [String] = []
@@ -179,6 +179,8 @@ struct TopicCommand: AsyncParsableCommand {
             var topic: ClusterMetadata.Topic
             var earliest: [Int32: Int64]
             var latest: [Int32: Int64]
+            /// Bytes on disk at the leader (DescribeLogDirs); absent when the leader reports none.
+            var sizes: [Int32: Int64]
             var configs: [Admin.ConfigEntry]
         }
 
@@ -197,12 +199,14 @@ struct TopicCommand: AsyncParsableCommand {
                     let tps = topic.partitions.map { TopicPartition(topic: topic.name, partition: $0.partition) }
                     let earliest = try await admin.listOffsets(tps, spec: .earliest)
                     let latest = try await admin.listOffsets(tps, spec: .latest)
+                    let sizes = try await admin.logSizes(of: tps)
                     let configs = try await admin.describeConfigs(topic: topic.name)
                     result.append(
                         Description(
                             topic: topic,
                             earliest: Dictionary(uniqueKeysWithValues: earliest.map { ($0.key.partition, $0.value) }),
                             latest: Dictionary(uniqueKeysWithValues: latest.map { ($0.key.partition, $0.value) }),
+                            sizes: Dictionary(uniqueKeysWithValues: sizes.map { ($0.key.partition, $0.value) }),
                             configs: configs
                         )
                     )
@@ -232,6 +236,7 @@ struct TopicCommand: AsyncParsableCommand {
                                                 ("earliestOffset", .int(earliest)),
                                                 ("latestOffset", .int(latest)),
                                                 ("records", .int(max(0, latest - earliest))),
+                                                ("sizeBytes", d.sizes[p.partition].map(JSON.int) ?? .null),
                                             ])
                                         }
                                     )
@@ -271,13 +276,14 @@ struct TopicCommand: AsyncParsableCommand {
                         .joined(separator: ", ") + "\n"
                 }
                 out += table(
-                    ["PARTITION", "LEADER", "REPLICAS", "ISR", "EARLIEST", "LATEST", "RECORDS"],
+                    ["PARTITION", "LEADER", "REPLICAS", "ISR", "EARLIEST", "LATEST", "RECORDS", "SIZE"],
                     d.topic.partitions.map { p in
                         let e = d.earliest[p.partition] ?? -1
                         let l = d.latest[p.partition] ?? -1
                         return [
                             String(p.partition), String(p.leader), p.replicas.map(String.init).joined(separator: ","),
                             p.isr.map(String.init).joined(separator: ","), String(e), String(l), String(max(0, l - e)),
+                            d.sizes[p.partition].map(String.init) ?? "-",
                         ]
                     }
                 )

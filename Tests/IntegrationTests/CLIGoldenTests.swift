@@ -535,11 +535,30 @@ import Testing
                 input: Data("a\nb\nc\n".utf8)
             )
             let describe = try await tern(["topic", "describe", "orders", "--json"])
+            // sizeBytes: the partition's segment files on disk, as DescribeLogDirs reports them.
+            let segmentDirectory = ternd.dataDirectory.appendingPathComponent("orders-1")
+            let segmentBytes = try FileManager.default.contentsOfDirectory(atPath: segmentDirectory.path)
+                .filter { $0.hasSuffix(".log") }
+                .reduce(Int64(0)) { total, name in
+                    let path = segmentDirectory.appendingPathComponent(name).path
+                    return total
+                        + ((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0)
+                }
+            #expect(segmentBytes > 0)
             #expect(
                 describe.output.contains(
-                    #"{"partition":1,"leader":0,"replicas":[0],"isr":[0],"earliestOffset":0,"latestOffset":3,"records":3}"#
+                    #"{"partition":1,"leader":0,"replicas":[0],"isr":[0],"earliestOffset":0,"latestOffset":3,"records":3,"#
+                        + #""sizeBytes":\#(segmentBytes)}"#
+                ),
+                "\(describe.output)"
+            )
+            #expect(
+                describe.output.contains(
+                    #""partition":0,"leader":0,"replicas":[0],"isr":[0],"earliestOffset":0,"latestOffset":0,"records":0,"sizeBytes":0}"#
                 )
             )
+            let text = try await tern(["topic", "describe", "orders"])
+            #expect(text.output.contains("RECORDS  SIZE"), "\(text.output)")
             #expect(describe.output.contains(#""configs":{"retention.ms":"3600000"}"#))
             let missing = try await tern(["topic", "describe", "nope"])
             #expect(missing.status == 1)

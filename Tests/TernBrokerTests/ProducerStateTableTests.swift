@@ -23,7 +23,8 @@ import Testing
                 lastSequence: last,
                 firstOffset: offset,
                 lastOffset: offset + Int64(last - first)
-            )
+            ),
+            maxTimestampMs: 1_000 + offset
         )
     }
 
@@ -85,5 +86,19 @@ import Testing
         var table = Table()
         record(&table, 3, .max - 1, .max, at: 0)
         #expect(table.check(producerId: 3, epoch: 0, firstSequence: 0, lastSequence: 4) == .append)
+    }
+
+    /// What DescribeProducers reports: the last sequence and timestamp written, reset by a new epoch.
+    @Test func lastSequenceAndTimestampFollowTheLastBatch() {
+        var table = Table()
+        record(&table, 4, 0, 2, at: 10)
+        record(&table, 4, 3, 7, at: 13)
+        #expect(table.entries[4]?.lastSequence == 7)
+        #expect(table.entries[4]?.lastTimestampMs == 1_013)
+        record(&table, 4, epoch: 1, 0, 0, at: 20)
+        #expect(table.entries[4]?.epoch == 1)
+        #expect(table.entries[4]?.lastSequence == 0)
+        #expect(table.entries[4]?.lastTimestampMs == 1_020)
+        #expect(Table.Entry(epoch: 0, batches: []).lastSequence == -1)
     }
 }

@@ -18,7 +18,7 @@ import Testing
         entry(ListGroupsRequest.self), entry(ApiVersionsRequest.self), entry(CreateTopicsRequest.self),
         entry(DeleteTopicsRequest.self), entry(InitProducerIdRequest.self), entry(DescribeConfigsRequest.self),
         entry(DeleteGroupsRequest.self), entry(OffsetDeleteRequest.self), entry(DeleteRecordsRequest.self),
-        entry(CreatePartitionsRequest.self), entry(DescribeClusterRequest.self),
+        entry(CreatePartitionsRequest.self), entry(DescribeClusterRequest.self), entry(DescribeLogDirsRequest.self),
     ]
 
     @Test func everyRequestHasARangeItsCodecCovers() {

@@ -18,7 +18,7 @@ import Testing
         try check(golden.message)
     }
 
-    /// One case per message and version that kafka-python and Tern share, for all 46 messages.
+    /// One case per message and version that kafka-python and Tern share, for all 58 messages.
     @Test func coversEveryServedMessageAtEveryCommonVersion() {
         #expect(Set(GoldenCase.versionsCovered.keys) == Set(servedMessageNames))
         for name in servedMessageNames {

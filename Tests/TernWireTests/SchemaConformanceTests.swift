@@ -248,6 +248,11 @@ struct SchemaEncoder {
                 }
             }
         } else if field.isStruct {
+            // A nullable struct is preceded by a marker byte: -1 null, 1 present.
+            if field.isNullable(self.version) {
+                buffer.writeInteger(Int8(null ? -1 : 1))
+                if null { return }
+            }
             self.writeStruct(self.message.structFields(field), to: &buffer, flexible: flexible, depth: depth + 1)
         } else {
             self.writeScalar(field.type, field: field, null: null, to: &buffer, flexible: flexible)
@@ -317,7 +322,10 @@ func defaultEncodedSize(_ message: SchemaMessage, version: Int16) -> Int {
             if field.isArray {
                 size += lengthSize(field.defaultValue == "null" ? nil : 0, fixed: 4)
             } else if field.isStruct {
-                size += structSize(message.structFields(field))
+                // A nullable struct's marker byte, and the struct only when the default is not null.
+                let nullable = field.nullableVersions.contains(version)
+                size +=
+                    nullable && field.defaultIsNull ? 1 : (nullable ? 1 : 0) + structSize(message.structFields(field))
             } else {
                 switch field.type {
                 case "int8", "bool": size += 1
@@ -358,6 +366,10 @@ let defaultMessages: [any KafkaMessage] = [
     DeleteRecordsRequest(), DeleteRecordsResponse(), DescribeClusterRequest(), DescribeClusterResponse(),
     OffsetForLeaderEpochRequest(), OffsetForLeaderEpochResponse(),
     AlterConfigsRequest(), AlterConfigsResponse(), IncrementalAlterConfigsRequest(), IncrementalAlterConfigsResponse(),
+    DescribeLogDirsRequest(), DescribeLogDirsResponse(), DescribeTopicPartitionsRequest(),
+    DescribeTopicPartitionsResponse(), DescribeProducersRequest(), DescribeProducersResponse(),
+    ListPartitionReassignmentsRequest(), ListPartitionReassignmentsResponse(), ElectLeadersRequest(),
+    ElectLeadersResponse(), DescribeClientQuotasRequest(), DescribeClientQuotasResponse(),
 ]
 
 @Suite(.enabled(if: KafkaSchemas.available, "Kafka's JSON schemas are not at ../shared/reference/kafka-messages"))

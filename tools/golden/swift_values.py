@@ -354,7 +354,11 @@ def _field_size(message, f, v, version, flexible):
                 size += _scalar_size(f.element, item, flexible)
         return size
     if f.is_struct:
-        return _struct_size(message, message.struct_fields(f), v, version, flexible)
+        # A nullable struct has a one-byte marker before it: -1 null, 1 present.
+        nullable = f.nullable is not None and f.nullable[0] <= version <= f.nullable[1]
+        if nullable and v is None:
+            return 1
+        return (1 if nullable else 0) + _struct_size(message, message.struct_fields(f), v, version, flexible)
     return _scalar_size(f.type, v, flexible)
 
 

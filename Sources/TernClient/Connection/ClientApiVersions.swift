@@ -35,6 +35,7 @@ enum ClientApiVersions {
         .createPartitions: 0...3,
         .describeCluster: 0...1,
         .incrementalAlterConfigs: 0...1,
+        .describeLogDirs: 0...4,
     ]
 
     /// The versions of `Request` the client speaks: its entry above, within what the codec covers.

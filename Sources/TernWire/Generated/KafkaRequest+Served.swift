@@ -30,6 +30,12 @@ public enum KafkaRequest: Hashable, Sendable {
     case offsetForLeaderEpoch(OffsetForLeaderEpochRequest)
     case alterConfigs(AlterConfigsRequest)
     case incrementalAlterConfigs(IncrementalAlterConfigsRequest)
+    case describeLogDirs(DescribeLogDirsRequest)
+    case describeTopicPartitions(DescribeTopicPartitionsRequest)
+    case describeProducers(DescribeProducersRequest)
+    case listPartitionReassignments(ListPartitionReassignmentsRequest)
+    case electLeaders(ElectLeadersRequest)
+    case describeClientQuotas(DescribeClientQuotasRequest)
 
     /// Every served API with the versions its codec reads and writes: what ApiVersions advertises.
     public static let servedApis: [(apiKey: ApiKey, versions: ClosedRange<Int16>)] = [
@@ -59,6 +65,12 @@ public enum KafkaRequest: Hashable, Sendable {
         (.offsetForLeaderEpoch, OffsetForLeaderEpochRequest.versions),
         (.alterConfigs, AlterConfigsRequest.versions),
         (.incrementalAlterConfigs, IncrementalAlterConfigsRequest.versions),
+        (.describeLogDirs, DescribeLogDirsRequest.versions),
+        (.describeTopicPartitions, DescribeTopicPartitionsRequest.versions),
+        (.describeProducers, DescribeProducersRequest.versions),
+        (.listPartitionReassignments, ListPartitionReassignmentsRequest.versions),
+        (.electLeaders, ElectLeadersRequest.versions),
+        (.describeClientQuotas, DescribeClientQuotasRequest.versions),
     ]
 
     /// The versions of `apiKey` this codec decodes, or nil if Tern does not serve the API.
@@ -90,6 +102,12 @@ public enum KafkaRequest: Hashable, Sendable {
         case .offsetForLeaderEpoch: OffsetForLeaderEpochRequest.versions
         case .alterConfigs: AlterConfigsRequest.versions
         case .incrementalAlterConfigs: IncrementalAlterConfigsRequest.versions
+        case .describeLogDirs: DescribeLogDirsRequest.versions
+        case .describeTopicPartitions: DescribeTopicPartitionsRequest.versions
+        case .describeProducers: DescribeProducersRequest.versions
+        case .listPartitionReassignments: ListPartitionReassignmentsRequest.versions
+        case .electLeaders: ElectLeadersRequest.versions
+        case .describeClientQuotas: DescribeClientQuotasRequest.versions
         default: nil
         }
     }
@@ -122,6 +140,12 @@ public enum KafkaRequest: Hashable, Sendable {
         case .offsetForLeaderEpoch: .offsetForLeaderEpoch
         case .alterConfigs: .alterConfigs
         case .incrementalAlterConfigs: .incrementalAlterConfigs
+        case .describeLogDirs: .describeLogDirs
+        case .describeTopicPartitions: .describeTopicPartitions
+        case .describeProducers: .describeProducers
+        case .listPartitionReassignments: .listPartitionReassignments
+        case .electLeaders: .electLeaders
+        case .describeClientQuotas: .describeClientQuotas
         }
     }
 
@@ -157,6 +181,12 @@ public enum KafkaRequest: Hashable, Sendable {
         case .offsetForLeaderEpoch: .offsetForLeaderEpoch(try OffsetForLeaderEpochRequest(from: &body, version: header.apiVersion))
         case .alterConfigs: .alterConfigs(try AlterConfigsRequest(from: &body, version: header.apiVersion))
         case .incrementalAlterConfigs: .incrementalAlterConfigs(try IncrementalAlterConfigsRequest(from: &body, version: header.apiVersion))
+        case .describeLogDirs: .describeLogDirs(try DescribeLogDirsRequest(from: &body, version: header.apiVersion))
+        case .describeTopicPartitions: .describeTopicPartitions(try DescribeTopicPartitionsRequest(from: &body, version: header.apiVersion))
+        case .describeProducers: .describeProducers(try DescribeProducersRequest(from: &body, version: header.apiVersion))
+        case .listPartitionReassignments: .listPartitionReassignments(try ListPartitionReassignmentsRequest(from: &body, version: header.apiVersion))
+        case .electLeaders: .electLeaders(try ElectLeadersRequest(from: &body, version: header.apiVersion))
+        case .describeClientQuotas: .describeClientQuotas(try DescribeClientQuotasRequest(from: &body, version: header.apiVersion))
         default: throw WireError(.unknownApiKey, "API key \(header.apiKey.rawValue) is not served")
         }
     }

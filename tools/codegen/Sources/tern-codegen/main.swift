@@ -14,6 +14,8 @@ let servedApis = [
     "Heartbeat", "LeaveGroup", "SyncGroup", "DescribeGroups", "ListGroups", "ApiVersions", "CreateTopics",
     "DeleteTopics", "InitProducerId", "DescribeConfigs", "DeleteGroups", "OffsetDelete", "CreatePartitions",
     "DeleteRecords", "DescribeCluster", "OffsetForLeaderEpoch", "AlterConfigs", "IncrementalAlterConfigs",
+    "DescribeLogDirs", "DescribeTopicPartitions", "DescribeProducers", "ListPartitionReassignments", "ElectLeaders",
+    "DescribeClientQuotas",
 ]
 
 /// Payloads with schemas that are not requests: the consumer protocol's subscription and assignment.
