@@ -28,6 +28,8 @@ let package = Package(
         .library(name: "TernCompression", targets: ["TernCompression"]),
         .library(name: "TernStorage", targets: ["TernStorage"]),
         .library(name: "TernCoordinator", targets: ["TernCoordinator"]),
+        // An in-process broker for Swift tests of code that talks to Kafka (docs/testing.md).
+        .library(name: "TernTestKit", targets: ["TernTestKit"]),
         .executable(name: "ternd", targets: ["ternd"]),
         .executable(name: "tern", targets: ["tern"]),
     ],
@@ -91,9 +93,23 @@ let package = Package(
         .target(
             name: "TernClient",
             dependencies: [
-                "TernWire", "TernRecords", "TernCompression", nioCore, nioPosix, nioConcurrencyHelpers, logging, metrics,
+                "TernWire", "TernRecords", "TernCompression", nioCore, nioPosix, nioConcurrencyHelpers, logging,
+                metrics,
                 serviceLifecycle,
             ],
+            swiftSettings: strictSettings
+        ),
+        // A real broker inside the test process, on an ephemeral port, with helpers.
+        .target(
+            name: "TernTestKit",
+            dependencies: ["TernServer", "TernBroker", "TernStorage", "TernClient", nioCore, logging],
+            swiftSettings: strictSettings
+        ),
+        // Measures TestBroker.start() to the first acknowledged produce (docs/testing.md).
+        .executableTarget(
+            name: "tern-testkit-startup",
+            dependencies: ["TernTestKit", "TernClient"],
+            path: "Sources/TernTestKitStartup",
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -112,7 +128,11 @@ let package = Package(
         ),
         // The CLI's pure parts (kcat option parsing, output formats, JSON envelopes, dump-log) in a
         // library so tests can import them; the `tern` executable adds the client and subcommands.
-        .target(name: "TernCLICore", dependencies: ["TernRecords", "TernWire", nioCore], swiftSettings: strictSettings),
+        .target(
+            name: "TernCLICore",
+            dependencies: ["TernRecords", "TernWire", nioCore],
+            swiftSettings: strictSettings
+        ),
         // The version and the git commit of the build, for `--version` (the plugin runs git before
         // every build; no network).
         .plugin(name: "GitCommitPlugin", capability: .buildTool()),
@@ -120,7 +140,8 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernCLICore", "TernClient", "TernWire", "TernRecords", "TernCompression", nioCore, nioConcurrencyHelpers,
+                "TernCLICore", "TernClient", "TernWire", "TernRecords", "TernCompression", nioCore,
+                nioConcurrencyHelpers,
                 argumentParser, histogram, logging, "TernVersion",
             ],
             swiftSettings: strictSettings
@@ -168,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TernWire", "TernRecords", "TernCompression", "TernClient", nioCore, nioPosix, logging,
+                "TernWire", "TernRecords", "TernCompression", "TernClient", "TernTestKit", nioCore, nioPosix, logging,
                 serviceLifecycle, .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 metrics, .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

@@ -7,9 +7,8 @@ extension Broker {
     /// The group APIs, applied to the coordinator in arrival order. JoinGroup and SyncGroup often
     /// wait for other members; OffsetCommit waits for its records' fsync. Their replies are pending
     /// until then, while later requests on the connection go on being read.
-    func handleGroupRequest(_ request: KafkaRequest, header: RequestHeader, clientHost: String) -> BrokerReply? {
-        let version = header.apiVersion
-        let correlationId = header.correlationId
+    func handleGroupRequest(_ request: KafkaRequest, origin: RequestOrigin, clientHost: String) -> BrokerReply? {
+        let version = origin.apiVersion
         let groups = self.groups
         func answerLater(_ pending: GroupCoordinatorRuntime.PendingResponse) -> BrokerReply {
             .pending {
@@ -17,12 +16,12 @@ extension Broker {
                 guard let response = await pending.value else {
                     return .closeConnection(reason: "parked group request dropped")
                 }
-                return self.encode(response, version: version, correlationId: correlationId)
+                return self.encode(response, origin)
             }
         }
         switch request {
         case .joinGroup(let join):
-            let clientId = header.clientId ?? ""
+            let clientId = origin.clientId ?? ""
             return answerLater(
                 groups.submit { coordinator, ticket, nowMs in
                     coordinator.joinGroup(
@@ -42,7 +41,7 @@ extension Broker {
                     return .closeConnection(reason: "parked group request dropped")
                 }
                 guard case .syncGroup(var response) = answer else {
-                    return self.encode(answer, version: version, correlationId: correlationId)
+                    return self.encode(answer, origin)
                 }
                 // v5+ answers with the group's protocol type and name, which a member checks
                 // against its own; the coordinator has accepted the request's.
@@ -50,7 +49,7 @@ extension Broker {
                     response.protocolType = sync.protocolType
                     response.protocolName = sync.protocolName
                 }
-                return self.reply(response, version, correlationId)
+                return self.reply(response, origin)
             }
         case .heartbeat(let heartbeat):
             return answerLater(groups.submit { $0.heartbeat(heartbeat, ticket: $1, nowMs: $2) })
@@ -70,7 +69,7 @@ extension Broker {
                 for (member, response) in pending {
                     guard case .leaveGroup(let single)? = await response.value else { continue }
                     if single.errorCode == .invalidGroupId || single.errorCode == .coordinatorNotAvailable {
-                        return self.reply(LeaveGroupResponse(errorCode: single.errorCode), version, correlationId)
+                        return self.reply(LeaveGroupResponse(errorCode: single.errorCode), origin)
                     }
                     members.append(
                         .init(
@@ -80,7 +79,7 @@ extension Broker {
                         )
                     )
                 }
-                return self.reply(LeaveGroupResponse(members: members), version, correlationId)
+                return self.reply(LeaveGroupResponse(members: members), origin)
             }
         case .leaveGroup(let leave):
             return answerLater(groups.submit { $0.leaveGroup(leave, ticket: $1, nowMs: $2) })
@@ -123,13 +122,13 @@ extension Broker {
                     errorCode: response.errorCode
                 )
             }
-            return self.reply(OffsetFetchResponse(groups: answered), version, correlationId)
+            return self.reply(OffsetFetchResponse(groups: answered), origin)
         case .offsetFetch(let fetch):
-            return self.reply(groups.read { $0.fetchOffsets(fetch) }, version, correlationId)
+            return self.reply(groups.read { $0.fetchOffsets(fetch) }, origin)
         case .describeGroups(let describe):
-            return self.reply(groups.read { $0.describeGroups(describe) }, version, correlationId)
+            return self.reply(groups.read { $0.describeGroups(describe) }, origin)
         case .listGroups(let list):
-            return self.reply(groups.read { $0.listGroups(list) }, version, correlationId)
+            return self.reply(groups.read { $0.listGroups(list) }, origin)
         case .deleteGroups(let delete):
             let pending = delete.groupsNames.map { name in
                 (name, groups.submit { $0.deleteGroup(name, ticket: $1, nowMs: $2) })
@@ -143,7 +142,7 @@ extension Broker {
                     }
                     results.append(.init(groupId: groupId, errorCode: errorCode))
                 }
-                return self.reply(DeleteGroupsResponse(results: results), version, correlationId)
+                return self.reply(DeleteGroupsResponse(results: results), origin)
             }
         case .offsetDelete(let delete):
             let partitions = delete.topics.flatMap { topic in
@@ -156,8 +155,7 @@ extension Broker {
                 guard case .deleteOffsets(let errorCode, let byPartition) = await pending.value else {
                     return self.reply(
                         OffsetDeleteResponse(errorCode: .unknownServerError, topics: []),
-                        version,
-                        correlationId
+                        origin
                     )
                 }
                 let topics = delete.topics.map { topic in
@@ -176,8 +174,7 @@ extension Broker {
                 }
                 return self.reply(
                     OffsetDeleteResponse(errorCode: errorCode, topics: errorCode == .none ? topics : []),
-                    version,
-                    correlationId
+                    origin
                 )
             }
         default:
@@ -185,18 +182,18 @@ extension Broker {
         }
     }
 
-    private func encode(_ response: CoordinatorResponse, version: Int16, correlationId: Int32) -> BrokerReply {
+    private func encode(_ response: CoordinatorResponse, _ origin: RequestOrigin) -> BrokerReply {
         switch response {
         case .joinGroup(let response):
             // Each completed rebalance answers exactly one member as its leader.
             if response.errorCode == .none && !response.leader.isEmpty && response.leader == response.memberId {
                 self.metrics.rebalanceCompleted()
             }
-            return self.reply(response, version, correlationId)
-        case .syncGroup(let response): return self.reply(response, version, correlationId)
-        case .heartbeat(let response): return self.reply(response, version, correlationId)
-        case .leaveGroup(let response): return self.reply(response, version, correlationId)
-        case .offsetCommit(let response): return self.reply(response, version, correlationId)
+            return self.reply(response, origin)
+        case .syncGroup(let response): return self.reply(response, origin)
+        case .heartbeat(let response): return self.reply(response, origin)
+        case .leaveGroup(let response): return self.reply(response, origin)
+        case .offsetCommit(let response): return self.reply(response, origin)
         case .deleteGroup, .deleteOffsets:
             // DeleteGroups and OffsetDelete have no wire types yet, so no request produces these.
             return .closeConnection(reason: "unexpected coordinator response \(response)")

@@ -15,7 +15,8 @@ extension Broker {
         var log: PartitionLog?
     }
 
-    func produce(_ request: ProduceRequest, version: Int16, correlationId: Int32) async -> BrokerReply {
+    func produce(_ request: ProduceRequest, origin: RequestOrigin) async -> BrokerReply {
+        let version = origin.apiVersion
         let durability: Durability
         var requestError: KafkaErrorCode? = nil
         switch request.acks {
@@ -62,8 +63,7 @@ extension Broker {
                         .init(name: topic.name, partitionResponses: topic.partitions.map(\.response))
                     }
                 ),
-                version,
-                correlationId
+                origin
             )
         }
         guard topics.contains(where: { $0.partitions.contains { $0.durableOffset != nil } }) else {

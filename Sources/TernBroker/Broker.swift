@@ -47,6 +47,8 @@ public final class Broker: Sendable {
     public let metrics = BrokerMetrics()
     /// Dynamic broker configs (AlterConfigs on the BROKER resource), as persisted.
     let dynamicConfig: Mutex<DynamicBrokerConfig>
+    /// Answered error codes, rate-limited per client, API and code (docs/operations.md).
+    let errorLog: ErrorLog
     private let nextProducerId: Atomic<Int64>
 
     /// Opens the group coordinator too, replaying `__consumer_offsets` (created on first start),
@@ -65,6 +67,7 @@ public final class Broker: Sendable {
         self.configuration = configuration
         self.logs = logs
         self.logger = logger
+        self.errorLog = ErrorLog(logger: logger)
         // Producer ids must not repeat across restarts while a producer may still use an old one:
         // starting from the wall clock in microseconds keeps them increasing without persisting.
         self.nextProducerId = Atomic(SystemClock().nowMs * 1000)
@@ -74,8 +77,10 @@ public final class Broker: Sendable {
         self.nextProducerId.add(1, ordering: .relaxed).newValue
     }
 
-    /// - Parameter clientHost: the peer's address, shown in DescribeGroups.
-    public func handle(frame: ByteBuffer, clientHost: String = "") async -> BrokerReply {
+    /// - Parameters:
+    ///   - clientHost: the peer's address, shown in DescribeGroups.
+    ///   - remoteAddress: the peer's `ip:port`, in the error log.
+    public func handle(frame: ByteBuffer, clientHost: String = "", remoteAddress: String = "") async -> BrokerReply {
         let prefix: RequestHeader.Prefix
         do {
             prefix = try RequestHeader.peekPrefix(frame)
@@ -84,7 +89,7 @@ public final class Broker: Sendable {
             return .closeConnection(reason: "request of \(frame.readableBytes) bytes is too short for a header")
         }
         if prefix.apiKey == .apiVersions && !ApiVersionsRequest.versions.contains(prefix.apiVersion) {
-            return self.unsupportedApiVersionsReply(prefix)
+            return self.unsupportedApiVersionsReply(prefix, remoteAddress: remoteAddress)
         }
         guard
             let advertised = Self.advertisedApis.first(where: { $0.apiKey == prefix.apiKey }),
@@ -101,91 +106,90 @@ public final class Broker: Sendable {
             self.metrics.requestRejected()
             return .closeConnection(reason: "cannot decode \(prefix.apiKey) v\(prefix.apiVersion): \(error)")
         }
-        if let reply = self.handleGroupRequest(request, header: header, clientHost: clientHost) {
+        let origin = RequestOrigin(header: header, remoteAddress: remoteAddress, request: request)
+        if let reply = self.handleGroupRequest(request, origin: origin, clientHost: clientHost) {
             return reply
         }
-        return await self.dispatch(request, header: header)
+        return await self.dispatch(request, origin: origin)
     }
 
-    private func dispatch(_ request: KafkaRequest, header: RequestHeader) async -> BrokerReply {
-        let version = header.apiVersion
-        let correlationId = header.correlationId
+    private func dispatch(_ request: KafkaRequest, origin: RequestOrigin) async -> BrokerReply {
+        let version = origin.apiVersion
         switch request {
         case .apiVersions:
-            return self.reply(ApiVersionsResponse(apiKeys: Self.advertisedApis), version, correlationId)
+            return self.reply(ApiVersionsResponse(apiKeys: Self.advertisedApis), origin)
         case .metadata(let request):
-            return self.reply(self.metadata(request, version: version), version, correlationId)
+            return self.reply(self.metadata(request, version: version), origin)
         case .produce(let request):
-            return await self.produce(request, version: version, correlationId: correlationId)
+            return await self.produce(request, origin: origin)
         case .fetch(let request):
             return .pending {
-                self.reply(await self.fetch(request, version: version), version, correlationId)
+                self.reply(await self.fetch(request, version: version), origin)
             }
         case .listOffsets(let request):
-            return self.reply(self.listOffsets(request, version: version), version, correlationId)
+            return self.reply(self.listOffsets(request, version: version), origin)
         case .createTopics(let request):
-            return self.reply(self.createTopics(request, version: version), version, correlationId)
+            return self.reply(self.createTopics(request, version: version), origin)
         case .deleteTopics(let request):
-            return self.reply(self.deleteTopics(request, version: version), version, correlationId)
+            return self.reply(self.deleteTopics(request, version: version), origin)
         case .initProducerId(let request):
-            return self.reply(self.initProducerId(request), version, correlationId)
+            return self.reply(self.initProducerId(request), origin)
         case .describeConfigs(let request):
-            return self.reply(self.describeConfigs(request, version: version), version, correlationId)
+            return self.reply(self.describeConfigs(request, version: version), origin)
         case .findCoordinator(let request):
-            return self.reply(self.findCoordinator(request, version: version), version, correlationId)
+            return self.reply(self.findCoordinator(request, version: version), origin)
         case .createPartitions(let request):
-            return self.reply(self.createPartitions(request), version, correlationId)
+            return self.reply(self.createPartitions(request), origin)
         case .deleteRecords(let request):
-            return self.reply(self.deleteRecords(request), version, correlationId)
+            return self.reply(self.deleteRecords(request), origin)
         case .describeCluster(let request):
-            return self.reply(self.describeCluster(request, version: version), version, correlationId)
+            return self.reply(self.describeCluster(request, version: version), origin)
         case .offsetForLeaderEpoch(let request):
-            return self.reply(self.offsetForLeaderEpoch(request), version, correlationId)
+            return self.reply(self.offsetForLeaderEpoch(request), origin)
         case .alterConfigs(let request):
-            return self.reply(self.alterConfigs(request), version, correlationId)
+            return self.reply(self.alterConfigs(request), origin)
         case .incrementalAlterConfigs(let request):
-            return self.reply(self.incrementalAlterConfigs(request), version, correlationId)
+            return self.reply(self.incrementalAlterConfigs(request), origin)
         case .describeLogDirs(let request):
-            return self.reply(self.describeLogDirs(request), version, correlationId)
+            return self.reply(self.describeLogDirs(request), origin)
         case .describeTopicPartitions(let request):
-            return self.reply(self.describeTopicPartitions(request), version, correlationId)
+            return self.reply(self.describeTopicPartitions(request), origin)
         case .describeProducers(let request):
-            return self.reply(self.describeProducers(request), version, correlationId)
+            return self.reply(self.describeProducers(request), origin)
         case .listPartitionReassignments(let request):
-            return self.reply(self.listPartitionReassignments(request), version, correlationId)
+            return self.reply(self.listPartitionReassignments(request), origin)
         case .electLeaders(let request):
-            return self.reply(self.electLeaders(request), version, correlationId)
+            return self.reply(self.electLeaders(request), origin)
         case .describeClientQuotas(let request):
-            return self.reply(self.describeClientQuotas(request), version, correlationId)
+            return self.reply(self.describeClientQuotas(request), origin)
         case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
             .describeGroups, .listGroups, .deleteGroups, .offsetDelete:
             preconditionFailure("group requests are handled by handleGroupRequest")
         }
     }
 
-    func reply<Response: KafkaResponseMessage>(
-        _ response: Response,
-        _ version: Int16,
-        _ correlationId: Int32
-    ) -> BrokerReply {
-        response.forEachErrorCode { code in
-            if code != .none { self.metrics.countError(code, apiKey: Response.apiKey) }
+    /// Encodes the response, counting and logging its error codes.
+    func reply<Response: KafkaResponseMessage>(_ response: Response, _ origin: RequestOrigin) -> BrokerReply {
+        response.forEachErrorCode { code, resource in
+            if code != .none {
+                self.metrics.countError(code, apiKey: Response.apiKey)
+                self.errorLog.record(code, resource: resource, apiKey: Response.apiKey, origin: origin)
+            }
         }
         var bytes = ByteBuffer()
-        response.writeFrame(to: &bytes, version: version, correlationId: correlationId)
+        response.writeFrame(to: &bytes, version: origin.apiVersion, correlationId: origin.correlationId)
         return .response(bytes)
     }
 
     /// KIP-511: an ApiVersions version this broker does not know gets a v0 body naming the range it
     /// does support, so the client retries with that version instead of giving up.
-    private func unsupportedApiVersionsReply(_ prefix: RequestHeader.Prefix) -> BrokerReply {
+    private func unsupportedApiVersionsReply(_ prefix: RequestHeader.Prefix, remoteAddress: String) -> BrokerReply {
         self.reply(
             ApiVersionsResponse(
                 errorCode: .unsupportedVersion,
                 apiKeys: Self.advertisedApis.filter { $0.apiKey == .apiVersions }
             ),
-            0,
-            prefix.correlationId
+            RequestOrigin(apiVersion: 0, correlationId: prefix.correlationId, remoteAddress: remoteAddress)
         )
     }
 }

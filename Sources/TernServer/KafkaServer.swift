@@ -248,6 +248,10 @@ public final class KafkaServer: Sendable {
         }
         defer { self.limiter.release(address: address) }
         let clientHost = connection.channel.remoteAddress?.ipAddress.map { "/\($0)" } ?? ""
+        let remoteAddress =
+            connection.channel.remoteAddress.map { address in
+                "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+            } ?? "unknown"
         let connectionId = self.nextConnectionId.add(1, ordering: .relaxed).oldValue
         let metrics = self.broker.metrics
         metrics.connectionOpened()
@@ -271,7 +275,11 @@ public final class KafkaServer: Sendable {
                         if Task.isCancelled { return }
                         let started = ContinuousClock.now
                         let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
-                        switch await self.broker.handle(frame: frame, clientHost: clientHost) {
+                        switch await self.broker.handle(
+                            frame: frame,
+                            clientHost: clientHost,
+                            remoteAddress: remoteAddress
+                        ) {
                         case .pending(let work):
                             let (id, task) = pendingReplies.start { await Self.resolve(work) }
                             slotWriter.yield(Slot(reply: .pending(id, task), apiKey: apiKey, started: started))

@@ -28,8 +28,12 @@ public final class ListenerSocket: Sendable {
 
     private let descriptor: Mutex<Int32?>
 
-    private init(descriptor: Int32) {
+    /// The port actually bound: the kernel's choice when asked for port 0.
+    public let port: Int
+
+    private init(descriptor: Int32, port: Int) {
         self.descriptor = Mutex(descriptor)
+        self.port = port
     }
 
     deinit {
@@ -63,7 +67,12 @@ public final class ListenerSocket: Sendable {
             _ = systemClose(descriptor)
             throw error
         }
-        return ListenerSocket(descriptor: descriptor)
+        guard let boundPort = boundPort(of: descriptor) else {
+            let error = Self.failure("getsockname", host, port)
+            _ = systemClose(descriptor)
+            throw error
+        }
+        return ListenerSocket(descriptor: descriptor, port: boundPort)
     }
 
     /// The descriptor, once: the caller owns it from then on.
@@ -97,6 +106,19 @@ public func describeErrno(_ call: String, _ code: Int32) -> String {
 #else
     private let socketStreamType = SOCK_STREAM
 #endif
+
+/// The local port of a bound IPv4 or IPv6 socket.
+private func boundPort(of descriptor: Int32) -> Int? {
+    var storage = sockaddr_storage()
+    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    let result = withUnsafeMutablePointer(to: &storage) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+    }
+    guard result == 0 else { return nil }
+    guard Int32(storage.ss_family) == AF_INET || Int32(storage.ss_family) == AF_INET6 else { return nil }
+    // sockaddr_in and sockaddr_in6 both hold the port in network order at bytes 2–3.
+    return withUnsafeBytes(of: &storage) { bytes in Int(bytes[2]) << 8 | Int(bytes[3]) }
+}
 
 // Free functions so the calls resolve to the C library rather than to same-named methods.
 func systemClose(_ descriptor: Int32) -> Int32 { close(descriptor) }

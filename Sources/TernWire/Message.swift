@@ -18,8 +18,9 @@ public protocol KafkaRequestMessage: KafkaMessage {
 
 public protocol KafkaResponseMessage: KafkaMessage {
     /// Calls `body` with every error code in the response (top level and per resource), for
-    /// metrics and logs.
-    func forEachErrorCode(_ body: (KafkaErrorCode) -> Void)
+    /// metrics and logs, with the name of the topic, group or key it is about when the response
+    /// names one around it.
+    func forEachErrorCode(_ body: (KafkaErrorCode, _ resource: String?) -> Void)
 }
 
 extension KafkaMessage {

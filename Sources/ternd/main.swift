@@ -92,11 +92,15 @@ struct Ternd: AsyncParsableCommand {
         flagProperties["advertised.port"] = self.advertisedPort.map(String.init)
         flagProperties["http.host"] = self.httpHost
         flagProperties["http.port"] = self.httpPort.map(String.init)
-        let settings = try BrokerSettings.resolve([
-            fileProperties,
-            BrokerSettings.properties(fromEnvironment: environment),
-            flagProperties,
-        ])
+        let environmentProperties = BrokerSettings.properties(fromEnvironment: environment)
+        // `--port 0` is for tests that run brokers side by side: the admin port then defaults to
+        // an ephemeral one too, or the second broker would fail on 9644.
+        if self.port == 0
+            && [fileProperties, environmentProperties, flagProperties].allSatisfy({ $0["http.port"] == nil })
+        {
+            flagProperties["http.port"] = "0"
+        }
+        var settings = try BrokerSettings.resolve([fileProperties, environmentProperties, flagProperties])
 
         let exporter = MetricsExporter(registry: PrometheusCollectorRegistry())
         MetricsSystem.bootstrap(exporter.makeFactory())
@@ -127,6 +131,8 @@ struct Ternd: AsyncParsableCommand {
             await admin.close()
             throw StartupError("cannot bind the Kafka listener to \(error); choose another port with --port")
         }
+        // Port 0: clients must be told the port the kernel picked, not 0.
+        if settings.broker.advertisedPort == 0 { settings.broker.advertisedPort = Int32(kafkaSocket.port) }
 
         let startup = BrokerStartup()
         let brokerService = BrokerService(
@@ -310,15 +316,7 @@ struct KafkaListenerService: Service {
         do {
             server = try await KafkaServer.listen(
                 on: self.socket,
-                configuration: .init(
-                    host: self.settings.host,
-                    port: self.settings.port,
-                    maximumRequestBytes: self.settings.maximumRequestBytes,
-                    connectionsMaxIdleMs: self.settings.connectionsMaxIdleMs,
-                    maximumConnections: self.settings.maximumConnections,
-                    maximumConnectionsPerAddress: self.settings.maximumConnectionsPerAddress,
-                    connectionsPerAddressOverrides: self.settings.connectionsPerAddressOverrides
-                ),
+                configuration: KafkaServer.Configuration(settings: self.settings),
                 broker: broker,
                 logger: self.logger
             )
@@ -333,6 +331,9 @@ struct KafkaListenerService: Service {
             metadata: ["address": "\(server.localAddress)", "data-dir": "\(self.settings.dataDirectory)"]
         )
         self.health.ready()
+        // On stdout, apart from the logs, so a test in any language can read the port it got
+        // from `--port 0` (docs/testing.md).
+        printFlushed("listening on \(hostAndPort(server.localAddress))")
         let health = self.health
         let delayMs = self.settings.shutdownDelayMs
         try await withGracefulShutdownHandler {
@@ -369,6 +370,17 @@ func describe(_ error: any Error) -> String {
         return describeErrno(String(call), error.errnoCode)
     }
     return "\(error)"
+}
+
+/// `127.0.0.1:9092`, `[::1]:9092`.
+func hostAndPort(_ address: SocketAddress) -> String {
+    let host = address.ipAddress ?? "\(address)"
+    return (host.contains(":") ? "[\(host)]" : host) + ":\(address.port ?? 0)"
+}
+
+/// A line on stdout, written at once (print's stdout is fully buffered when it is a pipe).
+func printFlushed(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 struct StartupError: Error, CustomStringConvertible {

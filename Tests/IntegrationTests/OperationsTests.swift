@@ -186,6 +186,8 @@ import Testing
     @Test func logfmtLinesAreKeyValuePairs() async throws {
         let ternd = try await TerndProcess.start(arguments: ["--log-format", "logfmt", "--log-level", "debug"])
         try await ternd.stop()
+        // Logs go to stderr; stdout has only the line a test in another language reads.
+        #expect(ternd.stdout == "listening on \(ternd.bootstrap)\n")
         let lines = ternd.log.split(separator: "\n")
         #expect(lines.count >= 4)
         // key=bare or key="quoted with \" escapes", separated by single spaces.

@@ -101,6 +101,10 @@ final class TerndProcess: @unchecked Sendable {
     }
 
     var log: String { (try? String(contentsOf: self.logFile, encoding: .utf8)) ?? "" }
+    /// What ternd wrote on stdout.
+    var stdout: String {
+        (try? String(contentsOf: URL(fileURLWithPath: self.logFile.path + ".stdout"), encoding: .utf8)) ?? ""
+    }
 
     static func start(
         dataDirectory: URL? = nil,
@@ -126,9 +130,14 @@ final class TerndProcess: @unchecked Sendable {
         process.arguments =
             ["--data-dir", dataDirectory.path, "--port", "\(port)", "--http-port", "\(httpPort)"] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let logHandle = try FileHandle(forWritingTo: logFile)
-        process.standardError = logHandle
-        process.standardOutput = logHandle
+        // Logs go to stderr; stdout has only the `listening on` line, kept apart so the log file
+        // holds log lines alone.
+        let stdoutFile = URL(fileURLWithPath: logFile.path + ".stdout")
+        guard FileManager.default.createFile(atPath: stdoutFile.path, contents: nil) else {
+            throw TestFailure("cannot create \(stdoutFile.path)")
+        }
+        process.standardError = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
         try process.run()
         let ternd = TerndProcess(
             process: process,

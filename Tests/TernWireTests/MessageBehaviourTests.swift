@@ -64,8 +64,24 @@ import Testing
             #expect(records == ByteBuffer(), "v\(version)")
         }
         var codes: [KafkaErrorCode] = []
-        response.forEachErrorCode { codes.append($0) }
+        var resources: [String?] = []
+        response.forEachErrorCode { code, resource in
+            codes.append(code)
+            resources.append(resource)
+        }
         #expect(codes == [.none, .notLeaderOrFollower])
+        // The top-level code is about no resource; the partition's is about its topic.
+        #expect(resources == [nil, "t"])
+    }
+
+    /// Each error code comes with the group it is about.
+    @Test func errorCodesNameTheirGroup() {
+        let response = DescribeGroupsResponse(groups: [
+            .init(errorCode: .none, groupId: "billing"), .init(errorCode: .groupIdNotFound, groupId: "mailer"),
+        ])
+        var seen: [String] = []
+        response.forEachErrorCode { code, resource in seen.append("\(resource ?? "-") \(code.rawValue)") }
+        #expect(seen == ["billing 0", "mailer 69"])
     }
 
     /// Tagged fields are written in tag order, known and unknown merged; a reader refuses tags out

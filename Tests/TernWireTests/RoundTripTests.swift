@@ -60,7 +60,7 @@ import Testing
     func responsesReportEveryErrorCode(_ sample: MessageSample) throws {
         let response = try #require(sample.full as? any KafkaResponseMessage)
         var codes: [Int16] = []
-        response.forEachErrorCode { codes.append($0.rawValue) }
+        response.forEachErrorCode { code, _ in codes.append(code.rawValue) }
         #expect(codes.sorted() == sample.errorCodes, "\(sample.name)")
     }
 

@@ -134,9 +134,10 @@ public struct CreateTopicsResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            body(self.errorCode)
-            body(self.topicConfigErrorCode)
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            let resource: String? = self.name
+            body(self.errorCode, resource)
+            body(self.topicConfigErrorCode, resource)
         }
     }
 
@@ -251,7 +252,8 @@ public struct CreateTopicsResponse: KafkaResponseMessage {
         }
     }
 
-    public func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-        for element in self.topics { element.forEachErrorCode(body) }
+    public func forEachErrorCode(_ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+        let resource: String? = nil
+        for element in self.topics { element.forEachErrorCode(in: resource, body) }
     }
 }

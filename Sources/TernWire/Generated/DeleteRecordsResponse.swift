@@ -49,8 +49,9 @@ public struct DeleteRecordsResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            for element in self.partitions { element.forEachErrorCode(body) }
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            let resource: String? = self.name
+            for element in self.partitions { element.forEachErrorCode(in: resource, body) }
         }
     }
 
@@ -104,8 +105,8 @@ public struct DeleteRecordsResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            body(self.errorCode)
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            body(self.errorCode, resource)
         }
     }
 
@@ -149,7 +150,8 @@ public struct DeleteRecordsResponse: KafkaResponseMessage {
         }
     }
 
-    public func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-        for element in self.topics { element.forEachErrorCode(body) }
+    public func forEachErrorCode(_ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+        let resource: String? = nil
+        for element in self.topics { element.forEachErrorCode(in: resource, body) }
     }
 }

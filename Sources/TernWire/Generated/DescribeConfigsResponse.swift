@@ -73,8 +73,9 @@ public struct DescribeConfigsResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            body(self.errorCode)
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            let resource: String? = self.resourceName
+            body(self.errorCode, resource)
         }
     }
 
@@ -289,7 +290,8 @@ public struct DescribeConfigsResponse: KafkaResponseMessage {
         }
     }
 
-    public func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-        for element in self.results { element.forEachErrorCode(body) }
+    public func forEachErrorCode(_ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+        let resource: String? = nil
+        for element in self.results { element.forEachErrorCode(in: resource, body) }
     }
 }

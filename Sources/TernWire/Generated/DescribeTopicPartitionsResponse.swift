@@ -81,9 +81,10 @@ public struct DescribeTopicPartitionsResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            body(self.errorCode)
-            for element in self.partitions { element.forEachErrorCode(body) }
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            let resource: String? = self.name ?? resource
+            body(self.errorCode, resource)
+            for element in self.partitions { element.forEachErrorCode(in: resource, body) }
         }
     }
 
@@ -185,8 +186,8 @@ public struct DescribeTopicPartitionsResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            body(self.errorCode)
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            body(self.errorCode, resource)
         }
     }
 
@@ -281,7 +282,8 @@ public struct DescribeTopicPartitionsResponse: KafkaResponseMessage {
         }
     }
 
-    public func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-        for element in self.topics { element.forEachErrorCode(body) }
+    public func forEachErrorCode(_ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+        let resource: String? = nil
+        for element in self.topics { element.forEachErrorCode(in: resource, body) }
     }
 }

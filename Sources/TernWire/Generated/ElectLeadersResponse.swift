@@ -49,8 +49,9 @@ public struct ElectLeadersResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            for element in self.partitionResult { element.forEachErrorCode(body) }
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            let resource: String? = self.topic
+            for element in self.partitionResult { element.forEachErrorCode(in: resource, body) }
         }
     }
 
@@ -104,8 +105,8 @@ public struct ElectLeadersResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            body(self.errorCode)
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            body(self.errorCode, resource)
         }
     }
 
@@ -162,8 +163,9 @@ public struct ElectLeadersResponse: KafkaResponseMessage {
         }
     }
 
-    public func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-        body(self.errorCode)
-        for element in self.replicaElectionResults { element.forEachErrorCode(body) }
+    public func forEachErrorCode(_ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+        let resource: String? = nil
+        body(self.errorCode, resource)
+        for element in self.replicaElectionResults { element.forEachErrorCode(in: resource, body) }
     }
 }

@@ -65,8 +65,9 @@ public struct FetchResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            for element in self.partitions { element.forEachErrorCode(body) }
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            let resource: String? = self.topic
+            for element in self.partitions { element.forEachErrorCode(in: resource, body) }
         }
     }
 
@@ -234,8 +235,8 @@ public struct FetchResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            body(self.errorCode)
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            body(self.errorCode, resource)
         }
     }
 
@@ -560,8 +561,9 @@ public struct FetchResponse: KafkaResponseMessage {
         }
     }
 
-    public func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-        body(self.errorCode)
-        for element in self.responses { element.forEachErrorCode(body) }
+    public func forEachErrorCode(_ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+        let resource: String? = nil
+        body(self.errorCode, resource)
+        for element in self.responses { element.forEachErrorCode(in: resource, body) }
     }
 }

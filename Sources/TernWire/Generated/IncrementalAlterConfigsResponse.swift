@@ -65,8 +65,9 @@ public struct IncrementalAlterConfigsResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            body(self.errorCode)
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            let resource: String? = self.resourceName
+            body(self.errorCode, resource)
         }
     }
 
@@ -110,7 +111,8 @@ public struct IncrementalAlterConfigsResponse: KafkaResponseMessage {
         }
     }
 
-    public func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-        for element in self.responses { element.forEachErrorCode(body) }
+    public func forEachErrorCode(_ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+        let resource: String? = nil
+        for element in self.responses { element.forEachErrorCode(in: resource, body) }
     }
 }

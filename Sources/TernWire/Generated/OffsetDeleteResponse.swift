@@ -40,8 +40,9 @@ public struct OffsetDeleteResponse: KafkaResponseMessage {
             buffer.writeKafkaArray(self.partitions, flexible: flexible) { buffer, element in element.write(to: &buffer, version: version) }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            for element in self.partitions { element.forEachErrorCode(body) }
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            let resource: String? = self.name
+            for element in self.partitions { element.forEachErrorCode(in: resource, body) }
         }
     }
 
@@ -76,8 +77,8 @@ public struct OffsetDeleteResponse: KafkaResponseMessage {
             buffer.writeKafkaErrorCode(self.errorCode)
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            body(self.errorCode)
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            body(self.errorCode, resource)
         }
     }
 
@@ -120,8 +121,9 @@ public struct OffsetDeleteResponse: KafkaResponseMessage {
         buffer.writeKafkaArray(self.topics, flexible: flexible) { buffer, element in element.write(to: &buffer, version: version) }
     }
 
-    public func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-        body(self.errorCode)
-        for element in self.topics { element.forEachErrorCode(body) }
+    public func forEachErrorCode(_ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+        let resource: String? = nil
+        body(self.errorCode, resource)
+        for element in self.topics { element.forEachErrorCode(in: resource, body) }
     }
 }

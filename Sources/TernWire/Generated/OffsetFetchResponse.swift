@@ -49,8 +49,9 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            for element in self.partitions { element.forEachErrorCode(body) }
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            let resource: String? = self.name
+            for element in self.partitions { element.forEachErrorCode(in: resource, body) }
         }
     }
 
@@ -124,8 +125,8 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            body(self.errorCode)
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            body(self.errorCode, resource)
         }
     }
 
@@ -179,9 +180,10 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            for element in self.topics { element.forEachErrorCode(body) }
-            body(self.errorCode)
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            let resource: String? = self.groupId
+            for element in self.topics { element.forEachErrorCode(in: resource, body) }
+            body(self.errorCode, resource)
         }
     }
 
@@ -227,8 +229,9 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            for element in self.partitions { element.forEachErrorCode(body) }
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            let resource: String? = self.name
+            for element in self.partitions { element.forEachErrorCode(in: resource, body) }
         }
     }
 
@@ -298,8 +301,8 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            body(self.errorCode)
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            body(self.errorCode, resource)
         }
     }
 
@@ -375,9 +378,10 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
         }
     }
 
-    public func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-        for element in self.topics { element.forEachErrorCode(body) }
-        body(self.errorCode)
-        for element in self.groups { element.forEachErrorCode(body) }
+    public func forEachErrorCode(_ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+        let resource: String? = nil
+        for element in self.topics { element.forEachErrorCode(in: resource, body) }
+        body(self.errorCode, resource)
+        for element in self.groups { element.forEachErrorCode(in: resource, body) }
     }
 }

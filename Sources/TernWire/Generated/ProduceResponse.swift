@@ -49,8 +49,9 @@ public struct ProduceResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            for element in self.partitionResponses { element.forEachErrorCode(body) }
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            let resource: String? = self.name
+            for element in self.partitionResponses { element.forEachErrorCode(in: resource, body) }
         }
     }
 
@@ -179,8 +180,8 @@ public struct ProduceResponse: KafkaResponseMessage {
             }
         }
 
-        func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-            body(self.errorCode)
+        func forEachErrorCode(in resource: String?, _ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+            body(self.errorCode, resource)
         }
     }
 
@@ -399,7 +400,8 @@ public struct ProduceResponse: KafkaResponseMessage {
         }
     }
 
-    public func forEachErrorCode(_ body: (KafkaErrorCode) -> Void) {
-        for element in self.responses { element.forEachErrorCode(body) }
+    public func forEachErrorCode(_ body: (KafkaErrorCode, _ resource: String?) -> Void) {
+        let resource: String? = nil
+        for element in self.responses { element.forEachErrorCode(in: resource, body) }
     }
 }
