@@ -106,8 +106,9 @@ extension Broker {
                 }
                 continue
             }
-            let first = name == request.cursor?.topicName ? request.cursor!.partitionIndex : 0
-            let end = min(topic.partitionCount, first + remaining)
+            let first = request.cursor.flatMap { $0.topicName == name ? $0.partitionIndex : nil } ?? 0
+            // In Int64: a cursor partition near Int32.max must not overflow (it just names no partition).
+            let end = Int32(min(Int64(topic.partitionCount), Int64(first) + Int64(remaining)))
             let indexes = first < end ? Array(first..<end) : []
             response.topics.append(
                 .init(

@@ -186,6 +186,16 @@ import Testing
                 #expect(everything.topics.first { $0.name == "__consumer_offsets" }?.isInternal == true)
                 #expect(everything.topics.allSatisfy { $0.errorCode == .none })
 
+                // A cursor past the last partition names none, without a next cursor.
+                let beyond = try await connection.send(
+                    DescribeTopicPartitionsRequest(
+                        topics: [.init(name: "pages-b")],
+                        cursor: .init(topicName: "pages-b", partitionIndex: .max)
+                    ),
+                    version: 0
+                )
+                #expect(beyond.topics.map(\.partitions) == [[]] && beyond.nextCursor == nil)
+
                 for cursor in [
                     DescribeTopicPartitionsRequest.Cursor(topicName: "pages-zzz", partitionIndex: 0),
                     .init(topicName: "pages-a", partitionIndex: -1),
