@@ -15,9 +15,10 @@ extension Broker {
     /// Kafka's default `max.request.partition.size.limit`: DescribeTopicPartitions never answers more.
     static let describeTopicPartitionsLimit: Int32 = 2000
 
-    /// The leader epoch of a partition. Leadership never moves on one node, so it stays 0; the one
-    /// place to change once epochs are tracked per partition.
-    func leaderEpoch(of partition: TopicPartition) -> Int32 { 0 }
+    /// The partition's leader epoch, as its log records it (0 for a partition that does not exist).
+    func leaderEpoch(of partition: TopicPartition) -> Int32 {
+        self.logs.partition(topic: partition.topic, index: partition.partition)?.leaderEpoch ?? 0
+    }
 
     static func isInternalTopic(_ name: String) -> Bool {
         name == GroupCoordinatorRuntime.offsetsTopic
