@@ -19,6 +19,7 @@ import Testing
         entry(DeleteTopicsRequest.self), entry(InitProducerIdRequest.self), entry(DescribeConfigsRequest.self),
         entry(DeleteGroupsRequest.self), entry(OffsetDeleteRequest.self), entry(DeleteRecordsRequest.self),
         entry(CreatePartitionsRequest.self), entry(DescribeClusterRequest.self), entry(DescribeLogDirsRequest.self),
+        entry(IncrementalAlterConfigsRequest.self),
     ]
 
     @Test func everyRequestHasARangeItsCodecCovers() {
