@@ -12,6 +12,7 @@ enum GoPrograms {
     static let libraries = [
         "sarama_client": "github.com/Shopify/sarama",
         "kafkago_client": "github.com/segmentio/kafka-go",
+        "sarama_configs": "github.com/Shopify/sarama",
     ]
 
     /// `go` on PATH, else where Debian's golang-go puts it.
