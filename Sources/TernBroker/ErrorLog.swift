@@ -45,35 +45,39 @@ extension KafkaRequest {
     }
 }
 
-/// Decides which answered error codes are logged: the first of each (client id, API, error code),
-/// then at most one line per `intervalNs` for it, carrying how many were not logged since. A
-/// client retrying against a missing topic thus costs one line per 10 s, not one per request.
+/// Which answered error codes are logged: the first of each (client id, API, error code), then at
+/// most one line per interval for it (see `LogRateLimiter`).
+typealias ErrorLogLimiter = LogRateLimiter<ErrorLogKey>
+
+struct ErrorLogKey: Hashable {
+    var clientId: String
+    var apiKey: ApiKey
+    var errorCode: KafkaErrorCode
+}
+
+/// Decides which of a repeated log line's occurrences are written: the first of each key, then at
+/// most one per `intervalNs` for it, carrying how many were not written since. A client retrying
+/// against a missing topic thus costs one line per 10 s, not one per request.
 ///
 /// Pure (the time is passed in); bounded to `capacity` keys, forgetting those quiet for an
 /// interval when full.
-struct ErrorLogLimiter {
-    struct Key: Hashable {
-        var clientId: String
-        var apiKey: ApiKey
-        var errorCode: KafkaErrorCode
-    }
-
-    private struct Entry {
+public struct LogRateLimiter<Key: Hashable>: Sendable where Key: Sendable {
+    private struct Entry: Sendable {
         var loggedAtNs: UInt64
         var suppressed: Int
     }
 
-    let intervalNs: UInt64
-    let capacity: Int
+    public let intervalNs: UInt64
+    public let capacity: Int
     private var entries: [Key: Entry] = [:]
 
-    init(intervalNs: UInt64 = 10_000_000_000, capacity: Int = 4096) {
+    public init(intervalNs: UInt64 = 10_000_000_000, capacity: Int = 4096) {
         self.intervalNs = intervalNs
         self.capacity = capacity
     }
 
     /// nil: do not log this one. Otherwise log it, with how many were left out since the last line.
-    mutating func admit(_ key: Key, nowNs: UInt64) -> Int? {
+    public mutating func admit(_ key: Key, nowNs: UInt64) -> Int? {
         if var entry = self.entries[key] {
             guard nowNs &- entry.loggedAtNs >= self.intervalNs else {
                 entry.suppressed += 1
@@ -111,7 +115,7 @@ final class ErrorLog: Sendable {
     func record(_ code: KafkaErrorCode, resource: String?, apiKey: ApiKey, origin: RequestOrigin) {
         let level: Logger.Level = Self.routineCodes.contains(code) ? .debug : .info
         guard self.logger.logLevel <= level else { return }
-        let key = ErrorLogLimiter.Key(clientId: origin.clientId ?? "", apiKey: apiKey, errorCode: code)
+        let key = ErrorLogKey(clientId: origin.clientId ?? "", apiKey: apiKey, errorCode: code)
         let elapsed = ContinuousClock.now - self.started
         let nowNs =
             UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)

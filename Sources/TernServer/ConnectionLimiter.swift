@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import TernBroker
 
 /// Kafka's `max.connections`, `max.connections.per.ip` and `max.connections.per.ip.overrides`:
 /// counts open connections in all and per client address, and refuses a new one over a limit.
@@ -29,6 +30,14 @@ final class ConnectionLimiter: Sendable {
     enum Refusal: Equatable, CustomStringConvertible {
         case tooManyConnections(limit: Int)
         case tooManyFromAddress(address: String, limit: Int)
+
+        /// The setting that refused it.
+        var limitName: String {
+            switch self {
+            case .tooManyConnections: "max.connections"
+            case .tooManyFromAddress: "max.connections.per.ip"
+            }
+        }
 
         var description: String {
             switch self {
@@ -81,37 +90,23 @@ final class ConnectionLimiter: Sendable {
     var openConnections: Int { self.state.withLock { $0.total } }
 }
 
-/// A log line that is written at most once per interval, with the number of lines held back since
-/// the last one written: a flood of refused connections must not flood the log.
-final class RateLimitedLog: Sendable {
-    private struct State {
-        var lastWritten: ContinuousClock.Instant?
-        var suppressed = 0
-    }
-
+/// The `refusing connection` warning, at most once a second per kind of refusal (with the count of
+/// those held back): a flood of refused connections must not flood the log.
+final class RefusalLog: Sendable {
     private let logger: Logger
-    private let interval: Duration
-    private let state = Mutex(State())
+    private let limiter = Mutex(LogRateLimiter<String>(intervalNs: 1_000_000_000, capacity: 16))
+    private let started = ContinuousClock.now
 
-    init(logger: Logger, interval: Duration) {
+    init(logger: Logger) {
         self.logger = logger
-        self.interval = interval
     }
 
-    func warning(_ message: Logger.Message, metadata: Logger.Metadata) {
-        let now = ContinuousClock.now
-        let suppressed = self.state.withLock { state -> Int? in
-            if let last = state.lastWritten, now - last < self.interval {
-                state.suppressed += 1
-                return nil
-            }
-            defer { state.suppressed = 0 }
-            state.lastWritten = now
-            return state.suppressed
-        }
-        guard let suppressed else { return }
-        var metadata = metadata
+    func refused(_ refusal: ConnectionLimiter.Refusal, remote: String) {
+        let elapsed = (ContinuousClock.now - self.started).components
+        let nowNs = UInt64(elapsed.seconds) * 1_000_000_000 + UInt64(elapsed.attoseconds / 1_000_000_000)
+        guard let suppressed = self.limiter.withLock({ $0.admit(refusal.limitName, nowNs: nowNs) }) else { return }
+        var metadata: Logger.Metadata = ["remote": "\(remote)", "reason": "\(refusal)"]
         if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
-        self.logger.warning(message, metadata: metadata)
+        self.logger.warning("refusing connection", metadata: metadata)
     }
 }

@@ -98,7 +98,7 @@ public final class KafkaServer: Sendable {
     private let nextConnectionId = Atomic<UInt64>(0)
     private let shutdownFlag: ShutdownFlag
     private let limiter: ConnectionLimiter
-    private let refusalLog: RateLimitedLog
+    private let refusalLog: RefusalLog
 
     /// The address actually bound (port 0 in the configuration picks a free port).
     public let localAddress: SocketAddress
@@ -143,7 +143,7 @@ public final class KafkaServer: Sendable {
         self.logger = logger
         self.configuration = configuration
         self.limiter = ConnectionLimiter(limits: configuration.connectionLimits)
-        self.refusalLog = RateLimitedLog(logger: logger, interval: .seconds(1))
+        self.refusalLog = RefusalLog(logger: logger)
         guard let address = serverChannel.channel.localAddress else {
             throw ChannelError.inappropriateOperationForState
         }
@@ -242,7 +242,7 @@ public final class KafkaServer: Sendable {
         let remote = connection.channel.remoteAddress.map { "\($0)" } ?? "unknown"
         let address = connection.channel.remoteAddress?.ipAddress ?? "unknown"
         if let refusal = self.limiter.admit(address: address) {
-            self.refusalLog.warning("refusing connection", metadata: ["remote": "\(remote)", "reason": "\(refusal)"])
+            self.refusalLog.refused(refusal, remote: remote)
             try? await connection.executeThenClose { _, _ in }
             return
         }

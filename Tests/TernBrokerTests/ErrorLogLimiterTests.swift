@@ -7,7 +7,7 @@ import Testing
 /// error) carrying how many were left out.
 @Suite struct ErrorLogLimiterTests {
     let second: UInt64 = 1_000_000_000
-    let missingTopic = ErrorLogLimiter.Key(clientId: "billing", apiKey: .produce, errorCode: .unknownTopicOrPartition)
+    let missingTopic = ErrorLogKey(clientId: "billing", apiKey: .produce, errorCode: .unknownTopicOrPartition)
 
     @Test func firstThenOnePerIntervalWithTheSuppressedCount() {
         var limiter = ErrorLogLimiter(intervalNs: 10 * second)
@@ -37,7 +37,7 @@ import Testing
     /// rather than the table growing.
     @Test func staysBounded() {
         var limiter = ErrorLogLimiter(intervalNs: 10 * second, capacity: 2)
-        let keys = (0..<3).map { ErrorLogLimiter.Key(clientId: "c\($0)", apiKey: .fetch, errorCode: .offsetOutOfRange) }
+        let keys = (0..<3).map { ErrorLogKey(clientId: "c\($0)", apiKey: .fetch, errorCode: .offsetOutOfRange) }
         #expect(limiter.admit(keys[0], nowNs: 0) != nil)
         #expect(limiter.admit(keys[1], nowNs: 1) != nil)
         #expect(limiter.admit(keys[2], nowNs: 2) != nil)  // untracked: both others are active
