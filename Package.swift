@@ -189,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TernWire", "TernRecords", "TernCompression", "TernClient", "TernTestKit", nioCore, nioPosix, logging,
+                "TernWire", "TernRecords", "TernCompression", "TernClient", "TernTestKit", "TernStorage", nioCore, nioPosix, logging,
                 serviceLifecycle, .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 metrics, .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

@@ -6,7 +6,8 @@ import Synchronization
 /// - `/health/startup`: 503 until the broker was ready once, then 200 for good (Kubernetes stops
 ///   probing startup after its first success and hands over to the liveness probe).
 /// - `/health/ready`: 200 only while ready: data directory loaded, recovery done, Kafka listener
-///   bound, not shutting down. Otherwise 503 with a JSON reason.
+///   bound, not shutting down, and the degradation check (`setDegradationCheck`, e.g. failed
+///   partition logs) finds nothing. Otherwise 503 with a JSON reason.
 public final class HealthState: Sendable {
     public enum Phase: Sendable, Hashable {
         case starting(reason: String)
@@ -23,6 +24,7 @@ public final class HealthState: Sendable {
     private struct State {
         var phase: Phase = .starting(reason: "starting")
         var wasReady = false
+        var degradation: (@Sendable () -> String?)?
     }
 
     private let state = Mutex(State())
@@ -46,6 +48,12 @@ public final class HealthState: Sendable {
         }
     }
 
+    /// While ready, `check` is asked at each readiness probe; a reason it returns makes the probe
+    /// answer 503 "degraded" with that reason.
+    public func setDegradationCheck(_ check: @escaping @Sendable () -> String?) {
+        self.state.withLock { $0.degradation = check }
+    }
+
     /// Shutting down: readiness fails from now on, whatever came before.
     public func draining(_ reason: String) {
         self.state.withLock { $0.phase = .draining(reason: reason) }
@@ -54,10 +62,13 @@ public final class HealthState: Sendable {
     public var liveness: Answer { Answer(status: 200, body: #"{"status":"alive"}"#) }
 
     public var readiness: Answer {
-        switch self.phase {
-        case .ready: Answer(status: 200, body: #"{"status":"ready"}"#)
-        case .starting(let reason): Self.unavailable("starting", reason)
-        case .draining(let reason): Self.unavailable("draining", reason)
+        let (phase, degradation) = self.state.withLock { ($0.phase, $0.degradation) }
+        switch phase {
+        case .ready:
+            if let reason = degradation?() { return Self.unavailable("degraded", reason) }
+            return Answer(status: 200, body: #"{"status":"ready"}"#)
+        case .starting(let reason): return Self.unavailable("starting", reason)
+        case .draining(let reason): return Self.unavailable("draining", reason)
         }
     }
 

@@ -15,7 +15,10 @@ import Synchronization
 /// system that honours fsync.
 ///
 /// Faults: `injectWriteFault(_:afterWrites:)` makes a chosen later write fail (ENOSPC, EIO, or a
-/// torn write that lands a prefix first); `injectFsyncFault` fails the next fsync. Counters
+/// torn write that lands a prefix first); `injectFsyncFault` fails the next fsync and
+/// `injectReadFault` the next read; `setReadOnly(true)` is a read-only remount (as ext4's
+/// `errors=remount-ro` does after an error): every change fails with EROFS, and so does an fsync
+/// of a file with unsynced bytes. Counters
 /// (`fileFsyncCount`, `writeCount`) let tests measure group commit.
 ///
 /// Locks (`openFileLocked`) behave as `flock`: one holder per file, released by closing the handle
@@ -50,6 +53,9 @@ public final class InMemoryFileSystem: FileSystem {
         var generation = 0
         var pendingWriteFaults: [(remainingWrites: Int, fault: WriteFault)] = []
         var pendingFsyncFaultErrno: Int32?
+        var pendingReadFaultErrno: Int32?
+        /// Remounted read-only: every change fails with EROFS.
+        var isReadOnly = false
         var fsyncsHeld = false
         var fileFsyncCount = 0
         var directoryFsyncCount = 0
@@ -95,6 +101,16 @@ public final class InMemoryFileSystem: FileSystem {
         self.state.withLock { $0.pendingFsyncFaultErrno = code }
     }
 
+    /// Makes the next file read fail with `errno`.
+    public func injectReadFault(errno code: Int32) {
+        self.state.withLock { $0.pendingReadFaultErrno = code }
+    }
+
+    /// Remounts read-only (or read-write again).
+    public func setReadOnly(_ readOnly: Bool) {
+        self.state.withLock { $0.isReadOnly = readOnly }
+    }
+
     /// Rolls every file and directory back to its last fsync and kills all open handles.
     public func simulateCrash() {
         self.state.withLock { state in
@@ -104,6 +120,7 @@ public final class InMemoryFileSystem: FileSystem {
             state.lockHolders.removeAll()
             state.pendingWriteFaults.removeAll()
             state.pendingFsyncFaultErrno = nil
+            state.pendingReadFaultErrno = nil
         }
     }
 
@@ -138,6 +155,7 @@ public final class InMemoryFileSystem: FileSystem {
                 throw posixError("open", path, EISDIR)
             case nil:
                 guard create else { throw posixError("open", path, ENOENT) }
+                if state.isReadOnly { throw posixError("open", path, EROFS) }
                 guard state.entries[parentDirectory(of: path)] == .directory else {
                     throw posixError("open", path, ENOENT)
                 }
@@ -198,6 +216,7 @@ public final class InMemoryFileSystem: FileSystem {
                 missing.append(current)
                 current = parentDirectory(of: current)
             }
+            if state.isReadOnly && !missing.isEmpty { throw posixError("mkdir", path, EROFS) }
             guard state.entries[current] == .directory else { throw posixError("mkdir", current, ENOTDIR) }
             for directory in missing { state.entries[directory] = .directory }
         }
@@ -207,6 +226,7 @@ public final class InMemoryFileSystem: FileSystem {
         let (source, destination) = (normalize(source), normalize(destination))
         try self.state.withLock { state throws(StorageError) in
             guard case .file(let inode) = state.entries[source] else { throw posixError("rename", source, ENOENT) }
+            if state.isReadOnly { throw posixError("rename", source, EROFS) }
             guard state.entries[parentDirectory(of: destination)] == .directory else {
                 throw posixError("rename", destination, ENOENT)
             }
@@ -226,6 +246,7 @@ public final class InMemoryFileSystem: FileSystem {
                 }
             case .file: break
             }
+            if state.isReadOnly { throw posixError("unlink", path, EROFS) }
             state.entries[path] = nil
         }
     }
@@ -291,6 +312,10 @@ final class InMemoryFile: StorageFile {
         try self.checkOpen()
         precondition(position >= 0 && count >= 0, "reads are at non-negative positions")
         return try self.fileSystem.withInode(self) { state, inode throws(StorageError) in
+            if let code = state.pendingReadFaultErrno {
+                state.pendingReadFaultErrno = nil
+                throw posixError("pread", self.path, code)
+            }
             let start = min(Int(position), inode.bytes.count)
             let end = min(start + count, inode.bytes.count)
             state.readByteCount += end - start
@@ -303,6 +328,7 @@ final class InMemoryFile: StorageFile {
         precondition(position >= 0, "writes are at non-negative positions")
         try self.fileSystem.withInode(self) { state, inode throws(StorageError) in
             state.writeCount += 1
+            if state.isReadOnly { throw posixError("pwrite", self.path, EROFS) }
             var payload = Array(bytes.readableBytesView)
             var failure: StorageError?
             for index in state.pendingWriteFaults.indices.reversed() {
@@ -337,7 +363,8 @@ final class InMemoryFile: StorageFile {
 
     func truncate(toSize sizeBytes: Int64) throws(StorageError) {
         try self.checkOpen()
-        try self.fileSystem.withInode(self) { _, inode throws(StorageError) in
+        try self.fileSystem.withInode(self) { state, inode throws(StorageError) in
+            if state.isReadOnly { throw posixError("ftruncate", self.path, EROFS) }
             let newCount = Int(sizeBytes)
             if newCount < inode.bytes.count {
                 inode.bytes.removeSubrange(newCount...)
@@ -357,6 +384,7 @@ final class InMemoryFile: StorageFile {
                 state.pendingFsyncFaultErrno = nil
                 throw posixError("fsync", self.path, code)
             }
+            if state.isReadOnly && inode.durableBytes != inode.bytes { throw posixError("fsync", self.path, EROFS) }
             inode.durableBytes = inode.bytes
             state.fileFsyncCount += 1
         }

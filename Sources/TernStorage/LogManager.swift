@@ -658,11 +658,32 @@ public final class LogManager: Sendable {
         }
     }
 
+    /// Partitions whose log failed (see `PartitionLog.failure`), with the error.
+    public var failedPartitions: [(TopicPartition, StorageError)] {
+        self.allPartitions.compactMap { partition in partition.failure.map { (partition.topicPartition, $0) } }
+    }
+
     /// Starts the flushes `flush.ms` made due (cheap; the broker may call it more often than
     /// `applyRetention`).
     public func flushDirtyLogs() {
         let nowMs = self.environment.clock.nowMs
         for partition in self.allPartitions { partition.flushIfDue(nowMs: nowMs) }
+    }
+
+    /// What a crash leaves, for crash tests (after `InMemoryFileSystem.simulateCrash()`): stops
+    /// appends, wakes long-polls and stops the flush threads, but flushes, checkpoints and marks
+    /// nothing, so the next `open` recovers from whatever was durable. Appends waiting for an fsync
+    /// fail. Releases the data directory's lock.
+    public func closeAbruptly() {
+        let alreadyClosed = self.state.withLock { state in
+            defer { state.isClosed = true }
+            return state.isClosed
+        }
+        guard !alreadyClosed else { return }
+        for partition in self.allPartitions { partition.markClosed() }
+        self.environment.flushPool.shutdown()
+        self.checkpoints.partitions.withLock { $0.removeAll() }
+        self.directoryLock.release()
     }
 
     /// Clean shutdown: stops appends, fsyncs every partition and writes its index files, writes

@@ -296,6 +296,21 @@ public final class PartitionLog: Sendable {
                 fileSystem: fileSystem,
                 mode: mode
             )
+            if mode == .recover, let previous = segments.last, previous.nextOffset < baseOffset {
+                // The page cache wrote a later segment back before an earlier one's tail (or the
+                // earlier one lost it): keep the log contiguous, so what a crash loses of
+                // unflushed records is always a suffix, as acks=1 promises.
+                environment.logger.warning(
+                    "records missing before an unflushed segment; dropping it and later segments",
+                    metadata: [
+                        "partition": "\(topicPartition)", "baseOffset": "\(baseOffset)",
+                        "previousEnd": "\(previous.nextOffset)",
+                    ]
+                )
+                try? segment.logFile.close()
+                try Self.deleteSegmentFiles(logBaseOffsets[position...], directory: directory, fileSystem: fileSystem)
+                break
+            }
             segments.append(segment)
             if rebuiltIndexes { recoveredSegments.append(segment) }
             if truncated {
@@ -763,6 +778,11 @@ public final class PartitionLog: Sendable {
         if isDue { self.scheduleFlushIfNeeded() }
     }
 
+    /// The error that stopped this log (a failed flush), or nil while it works. Sticky: a failed
+    /// fsync is never retried as if it could succeed (the pages it did not write may be gone);
+    /// reopening the data directory recovers from what is on disk.
+    public var failure: StorageError? { self.state.withLock { $0.failure } }
+
     // MARK: Reading
 
     /// Whole batches starting with the one that holds `offset`, up to `maxBytes` (but at least that
@@ -776,6 +796,9 @@ public final class PartitionLog: Sendable {
     {
         typealias Plan = (snapshot: SegmentSnapshot?, limit: SegmentSnapshot?, result: LogReadResult)
         let plan = try self.state.withLock { state throws(StorageError) -> Plan in
+            // A failed log serves nothing, as Kafka's offline log directory: what it holds past
+            // its last good fsync may not survive a restart.
+            if let failure = state.failure { throw failure }
             let logEndOffset = state.logEndOffset
             let result = LogReadResult(
                 records: ByteBuffer(),
@@ -791,7 +814,11 @@ public final class PartitionLog: Sendable {
             }
             if offset == logEndOffset { return (nil, nil, result) }
             if let maxOffset, maxOffset <= offset { return (nil, nil, result) }
-            let segment = state.segments[state.segmentIndex(containing: offset)]
+            var index = state.segmentIndex(containing: offset)
+            // An offset past its segment's last record but below the next segment's base (a gap,
+            // as compaction leaves) reads from the next segment, as Kafka's LocalLog.read does.
+            while offset >= state.segments[index].nextOffset, index + 1 < state.segments.count { index += 1 }
+            let segment = state.segments[index]
             var limit: SegmentSnapshot?
             if let maxOffset, maxOffset < segment.nextOffset { limit = segment.snapshot(forOffset: maxOffset) }
             return (segment.snapshot(forOffset: offset), limit, result)

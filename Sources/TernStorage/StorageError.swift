@@ -78,9 +78,8 @@ public struct StorageError: Error, Hashable, CustomStringConvertible {
         case .invalidTopic: .invalidTopicException
         case .invalidPartitions: .invalidPartitions
         case .invalidConfig: .invalidConfig
-        // Kafka answers KAFKA_STORAGE_ERROR (56, retriable) when a log directory fails; TernWire
-        // has no constant for it yet.
-        case .diskFull, .io: KafkaErrorCode(rawValue: 56)
+        // As Kafka answers for a failed log directory.
+        case .diskFull, .io: .kafkaStorageError
         default: .unknownServerError
         }
     }

@@ -4,7 +4,7 @@ import Synchronization
 public import TernBroker
 public import TernClient
 import TernServer
-import TernStorage
+public import TernStorage
 
 #if canImport(Glibc)
     import Glibc
@@ -35,6 +35,9 @@ public final class TestBroker: Sendable {
         case temporaryDirectory
         /// This directory, kept after `stop()` (a later broker can reopen it).
         case directory(String)
+        /// This in-memory file system, kept after `stop()` and `simulatePowerLoss()`: a later
+        /// broker started on it reopens (and, after a power loss, recovers) the logs.
+        case memory(InMemoryFileSystem)
     }
 
     /// Settings every test broker starts with, under the caller's `properties`: a group forms
@@ -57,6 +60,7 @@ public final class TestBroker: Sendable {
     private let server: KafkaServer
     private let serving: Task<Void, any Error>
     private let removesDataDirectory: Bool
+    private let memoryFileSystem: InMemoryFileSystem?
     private let logger: Logger
     private let clients = Mutex<Clients>(Clients())
     private let stopped = Atomic<Bool>(false)
@@ -73,6 +77,7 @@ public final class TestBroker: Sendable {
         server: KafkaServer,
         dataDirectory: String?,
         removesDataDirectory: Bool,
+        memoryFileSystem: InMemoryFileSystem?,
         logger: Logger
     ) {
         self.port = port
@@ -81,6 +86,7 @@ public final class TestBroker: Sendable {
         self.server = server
         self.dataDirectory = dataDirectory
         self.removesDataDirectory = removesDataDirectory
+        self.memoryFileSystem = memoryFileSystem
         self.logger = logger
         self.serving = Task { try await server.run() }
     }
@@ -108,9 +114,15 @@ public final class TestBroker: Sendable {
 
         let fileSystem: any FileSystem
         let dataDirectory: String?
+        var memoryFileSystem: InMemoryFileSystem?
         switch storage {
         case .inMemory:
-            fileSystem = InMemoryFileSystem()
+            memoryFileSystem = InMemoryFileSystem()
+            fileSystem = memoryFileSystem!
+            dataDirectory = nil
+        case .memory(let given):
+            memoryFileSystem = given
+            fileSystem = given
             dataDirectory = nil
         case .temporaryDirectory:
             fileSystem = PosixFileSystem()
@@ -141,6 +153,7 @@ public final class TestBroker: Sendable {
                 server: server,
                 dataDirectory: dataDirectory,
                 removesDataDirectory: { if case .temporaryDirectory = storage { true } else { false } }(),
+                memoryFileSystem: memoryFileSystem,
                 logger: logger
             )
         } catch {
@@ -166,6 +179,34 @@ public final class TestBroker: Sendable {
             try? PosixFileSystem().removeRecursively(atPath: dataDirectory)
         }
     }
+
+    /// Pulls the plug: every byte and directory entry not fsynced is gone at once (see
+    /// `InMemoryFileSystem.simulateCrash()`), then the broker stops without flushing or writing a
+    /// clean-shutdown marker, and its connections close. A broker started afterwards on the same
+    /// `.memory` file system recovers the logs as `ternd` does after a power cut.
+    ///
+    /// Only for in-memory storage (`.inMemory` or `.memory`); a real disk keeps the page cache.
+    public func simulatePowerLoss() async {
+        guard let fileSystem = self.memoryFileSystem else {
+            preconditionFailure("simulatePowerLoss() needs in-memory storage")
+        }
+        guard !self.stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        fileSystem.simulateCrash()
+        self.logs.closeAbruptly()
+        await self.server.shutdownGracefully()
+        try? await self.serving.value
+        let clients = self.clients.withLock { clients in
+            defer { clients = Clients() }
+            return clients
+        }
+        await clients.admin?.close()
+        // Records the helper producer still holds fail after their delivery timeout; nobody waits.
+        if let producer = clients.producer { Task { try? await producer.close() } }
+    }
+
+    /// Partitions (`topic-N`) whose log failed on a disk error and refuses appends and reads
+    /// until a restart (see docs/reliability.md).
+    public var failedPartitions: [String] { self.logs.failedPartitions.map { "\($0.0)" } }
 
     // MARK: Helpers
 

@@ -52,6 +52,8 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let duplicateSequenceNumber = Self(rawValue: 46)
     public static let invalidProducerEpoch = Self(rawValue: 47)
     public static let invalidTransactionTimeout = Self(rawValue: 50)
+    /// A partition's storage failed (a disk error); Kafka's `KafkaStorageException`, retriable.
+    public static let kafkaStorageError = Self(rawValue: 56)
     public static let saslAuthenticationFailed = Self(rawValue: 58)
     public static let unknownProducerId = Self(rawValue: 59)
     public static let nonEmptyGroup = Self(rawValue: 68)
@@ -86,7 +88,8 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
         37: "INVALID_PARTITIONS", 38: "INVALID_REPLICATION_FACTOR", 39: "INVALID_REPLICA_ASSIGNMENT",
         40: "INVALID_CONFIG", 41: "NOT_CONTROLLER", 42: "INVALID_REQUEST", 43: "UNSUPPORTED_FOR_MESSAGE_FORMAT",
         44: "POLICY_VIOLATION", 45: "OUT_OF_ORDER_SEQUENCE_NUMBER", 46: "DUPLICATE_SEQUENCE_NUMBER",
-        47: "INVALID_PRODUCER_EPOCH", 50: "INVALID_TRANSACTION_TIMEOUT", 58: "SASL_AUTHENTICATION_FAILED",
+        47: "INVALID_PRODUCER_EPOCH", 50: "INVALID_TRANSACTION_TIMEOUT", 56: "KAFKA_STORAGE_ERROR",
+        58: "SASL_AUTHENTICATION_FAILED",
         59: "UNKNOWN_PRODUCER_ID", 68: "NON_EMPTY_GROUP", 69: "GROUP_ID_NOT_FOUND",
         70: "FETCH_SESSION_ID_NOT_FOUND", 71: "INVALID_FETCH_SESSION_EPOCH", 74: "FENCED_LEADER_EPOCH",
         75: "UNKNOWN_LEADER_EPOCH", 76: "UNSUPPORTED_COMPRESSION_TYPE", 79: "MEMBER_ID_REQUIRED",
@@ -106,7 +109,8 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
         switch self {
         case .corruptMessage, .unknownTopicOrPartition, .leaderNotAvailable, .notLeaderOrFollower,
             .requestTimedOut, .coordinatorLoadInProgress, .coordinatorNotAvailable, .notCoordinator,
-            .fetchSessionIdNotFound, .invalidFetchSessionEpoch, .fencedLeaderEpoch, .unknownLeaderEpoch:
+            .fetchSessionIdNotFound, .invalidFetchSessionEpoch, .fencedLeaderEpoch, .unknownLeaderEpoch,
+            .kafkaStorageError:
             true
         default:
             false

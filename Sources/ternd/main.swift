@@ -268,6 +268,12 @@ struct BrokerService: Service {
             throw error
         }
         self.exporter.attach(broker)
+        health.setDegradationCheck {
+            let failed = logs.failedPartitions
+            guard let (first, error) = failed.first else { return nil }
+            return "storage failed for \(failed.count) partition log(s), first \(first): \(error.message); "
+                + "they answer KAFKA_STORAGE_ERROR until ternd restarts and recovers them"
+        }
         self.startup.finish(broker)
 
         let interval = self.settings.retentionCheckIntervalMs

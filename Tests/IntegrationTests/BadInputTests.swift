@@ -10,43 +10,6 @@ import Testing
 @Suite struct BadInputTests {
     private static let maxMessageBytes = 64 * 1024
 
-    private func batch(
-        values: [String],
-        codec: CompressionCodec = .none,
-        producerId: Int64 = -1,
-        baseSequence: Int32 = -1
-    ) throws -> ByteBuffer {
-        var builder = RecordBatchBuilder(
-            codec: codec,
-            producerId: producerId,
-            producerEpoch: producerId >= 0 ? 0 : -1,
-            baseSequence: baseSequence
-        )
-        for value in values {
-            builder.append(key: nil, value: ByteBuffer(string: value), timestampMs: 1_700_000_000_000)
-        }
-        return try builder.build()
-    }
-
-    private func produce(
-        _ connection: RawConnection,
-        topic: String,
-        partition: Int32 = 0,
-        records: ByteBuffer?,
-        acks: Int16 = 1,
-        version: Int16 = 7
-    ) async throws -> ProduceResponse.PartitionProduceResponse {
-        let response = try await connection.send(
-            ProduceRequest(
-                acks: acks,
-                timeoutMs: 5000,
-                topicData: [.init(name: topic, partitionData: [.init(index: partition, records: records)])]
-            ),
-            version: version
-        )
-        return try #require(response.responses.first?.partitionResponses.first)
-    }
-
     /// The bystander: one produce and one fetch of what it produced, on its own connection.
     private final class Bystander {
         let connection: RawConnection
@@ -56,7 +19,11 @@ import Testing
 
     private func roundTrip(_ bystander: Bystander) async throws {
         let value = "steady-\(bystander.nextOffset)"
-        let produced = try await produce(bystander.connection, topic: "steady", records: try batch(values: [value]))
+        let produced = try await produce(
+            bystander.connection,
+            topic: "steady",
+            records: try recordBatch(values: [value])
+        )
         #expect(produced.errorCode == .none)
         #expect(produced.baseOffset == bystander.nextOffset)
         let fetched = try await bystander.connection.send(
@@ -123,7 +90,7 @@ import Testing
                     acks: 1,
                     timeoutMs: 1000,
                     topicData: [
-                        .init(name: "target", partitionData: [.init(index: 0, records: try batch(values: ["x"]))])
+                        .init(name: "target", partitionData: [.init(index: 0, records: try recordBatch(values: ["x"]))])
                     ]
                 ).writeFrame(to: &truncated, version: 7, correlationId: 1, clientId: "bad")
                 let cut = truncated.readableBytes - 30
@@ -150,24 +117,24 @@ import Testing
 
                 // Record-level errors come back as error codes, on a connection that stays usable.
                 try await withRawConnection(port: ternd.port) { offender in
-                    var corrupt = try batch(values: ["a", "b"])
+                    var corrupt = try recordBatch(values: ["a", "b"])
                     let last = corrupt.writerIndex - 1
                     corrupt.setInteger(corrupt.getInteger(at: last, as: UInt8.self)! ^ 0xFF, at: last)
                     #expect(try await produce(offender, topic: "target", records: corrupt).errorCode == .corruptMessage)
                     try await roundTrip(bystander)
 
-                    var legacy = try batch(values: ["a"])
+                    var legacy = try recordBatch(values: ["a"])
                     legacy.setInteger(Int8(1), at: legacy.readerIndex + 16)
                     // Kafka answers a magic 0/1 set in Produce v3+ with INVALID_RECORD (ProduceRequest.validateRecords).
                     #expect(try await produce(offender, topic: "target", records: legacy).errorCode == .invalidRecord)
 
-                    let oversized = try batch(values: [String(repeating: "o", count: Self.maxMessageBytes + 1)])
+                    let oversized = try recordBatch(values: [String(repeating: "o", count: Self.maxMessageBytes + 1)])
                     #expect(
                         try await produce(offender, topic: "target", records: oversized).errorCode == .messageTooLarge
                     )
                     try await roundTrip(bystander)
 
-                    let good = try batch(values: ["fine"])
+                    let good = try recordBatch(values: ["fine"])
                     #expect(
                         try await produce(offender, topic: "nope", records: good).errorCode == .unknownTopicOrPartition
                     )
@@ -184,7 +151,7 @@ import Testing
                             == .invalidRequiredAcks
                     )
                     #expect(try await produce(offender, topic: "target", records: nil).errorCode == .invalidRecord)
-                    let zstd = try batch(values: ["z"], codec: .zstd)
+                    let zstd = try recordBatch(values: ["z"], codec: .zstd)
                     #expect(
                         try await produce(offender, topic: "target", records: zstd, version: 6).errorCode
                             == .unsupportedCompressionType
@@ -224,17 +191,17 @@ import Testing
                     )
                     #expect(initialized.errorCode == .none)
                     let id = initialized.producerId
-                    let first = try batch(values: ["p0", "p1"], producerId: id, baseSequence: 0)
+                    let first = try recordBatch(values: ["p0", "p1"], producerId: id, baseSequence: 0)
                     let written = try await produce(producer, topic: "target", partition: 1, records: first)
                     let retried = try await produce(producer, topic: "target", partition: 1, records: first)
                     #expect(written.errorCode == .none && retried.errorCode == .none)
                     #expect(retried.baseOffset == written.baseOffset)
-                    let gap = try batch(values: ["p5"], producerId: id, baseSequence: 5)
+                    let gap = try recordBatch(values: ["p5"], producerId: id, baseSequence: 5)
                     #expect(
                         try await produce(producer, topic: "target", partition: 1, records: gap).errorCode
                             == .outOfOrderSequenceNumber
                     )
-                    let next = try batch(values: ["p2"], producerId: id, baseSequence: 2)
+                    let next = try recordBatch(values: ["p2"], producerId: id, baseSequence: 2)
                     let appended = try await produce(producer, topic: "target", partition: 1, records: next)
                     #expect(appended.errorCode == .none && appended.baseOffset == written.baseOffset + 2)
                 }

@@ -85,6 +85,27 @@ import Testing
         #expect(health.readiness.status == 503)
     }
 
+    /// The degradation check (ternd: failed partition logs) turns readiness to 503 while it finds
+    /// something, and back; liveness and startup stay 200.
+    @Test func aDegradationMakesReadinessFailWhileItLasts() {
+        let health = HealthState()
+        let failure = Mutex<String?>(nil)
+        health.setDegradationCheck { failure.withLock { $0 } }
+        health.ready()
+        #expect(health.readiness.status == 200)
+        failure.withLock { $0 = "storage failed for a-0" }
+        #expect(
+            health.readiness == .init(status: 503, body: #"{"status":"degraded","reason":"storage failed for a-0"}"#)
+        )
+        #expect(health.liveness.status == 200)
+        #expect(health.startup.status == 200)
+        failure.withLock { $0 = nil }
+        #expect(health.readiness.status == 200)
+        health.draining("shutting down")
+        failure.withLock { $0 = "storage failed for a-0" }
+        #expect(health.readiness.body.contains("draining"))
+    }
+
     @Test func drainingBeforeReadyFailsStartupToo() {
         let health = HealthState()
         health.draining("shutting down")

@@ -37,6 +37,56 @@ import Testing
         try await manager.close()
     }
 
+    /// Cuts the last batch off the durable bytes of the segment before the last one, and returns
+    /// the offset its kept bytes end at (`next`) and the last segment's base offset.
+    static func loseTheTailOfTheNextToLastSegment(_ storage: TestStorage) throws -> (next: Int64, laterBase: Int64) {
+        let bases = try storage.fileSystem.listDirectory(atPath: "/data/t-0")
+            .compactMap { SegmentFileName(parsing: $0) }.filter { $0.kind == .log }.map(\.baseOffset).sorted()
+        #expect(bases.count >= 3)
+        let path = storage.segmentPath(bases[bases.count - 2], .log)
+        let bytes = try #require(storage.fileSystem.contents(ofPath: path))
+        let all = try batches(in: ByteBuffer(bytes: bytes))
+        let kept = all.dropLast()
+        storage.fileSystem.setContents(ofPath: path, to: Array(bytes.prefix(kept.map(\.byteCount).reduce(0, +))))
+        for kind in [SegmentFileName.Kind.offsetIndex, .timeIndex] {
+            let index = storage.segmentPath(bases[bases.count - 2], kind)
+            if storage.fileSystem.fileExists(atPath: index) { try storage.fileSystem.remove(atPath: index) }
+        }
+        return (kept.last!.lastOffset + 1, bases[bases.count - 1])
+    }
+
+    /// A crash took the tail of an earlier segment while a later one was written back: recovery
+    /// drops the later segments, so the log stays contiguous and the loss is a suffix.
+    @Test func recoveryDropsSegmentsThatFollowMissingRecords() async throws {
+        let storage = TestStorage()
+        try await Self.populate(storage, count: 100, cleanly: false)
+        let (next, laterBase) = try Self.loseTheTailOfTheNextToLastSegment(storage)
+        let manager = try await storage.open()
+        let log = manager.partition(topic: "t", index: 0)!
+        #expect(log.logEndOffset == next)
+        #expect(!log.segmentBaseOffsets.contains(laterBase))
+        #expect(!storage.fileSystem.fileExists(atPath: storage.segmentPath(laterBase, .log)))
+        #expect(try allValues(log) == Self.expectedValues(Int(next)))
+        // Appending continues at the end, with no gap.
+        #expect(try await log.append(makeBatch(["after"]), durability: .fsync).baseOffset == next)
+        try await manager.close()
+    }
+
+    /// A gap between trusted segments (as compaction leaves): a read at an offset in the gap
+    /// returns the next segment's first batch, as Kafka's does, instead of nothing forever.
+    @Test func aReadInAGapBetweenSegmentsContinuesWithTheNextSegment() async throws {
+        let storage = TestStorage()
+        try await Self.populate(storage, count: 100, cleanly: true)
+        let (next, laterBase) = try Self.loseTheTailOfTheNextToLastSegment(storage)
+        #expect(next < laterBase)
+        let manager = try await storage.open()
+        let log = manager.partition(topic: "t", index: 0)!
+        #expect(log.logEndOffset == 100)
+        let read = try log.read(from: next, maxBytes: 1 << 20)
+        #expect(try batches(in: read.records).first?.baseOffset == laterBase)
+        try await manager.close()
+    }
+
     @Test func recoveryAfterACrashKeepsEverythingAcknowledged() async throws {
         let storage = TestStorage()
         try await Self.populate(storage, count: 100, cleanly: false)
