@@ -81,7 +81,10 @@ import Tracing
 
     @Test func recordTraceParentNeedsAValidHeader() {
         let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-        #expect([RecordHeader(key: "traceparent", value: ByteBuffer(string: valid))].traceParent?.spanID == "00f067aa0ba902b7")
+        #expect(
+            [RecordHeader(key: "traceparent", value: ByteBuffer(string: valid))].traceParent?.spanID
+                == "00f067aa0ba902b7"
+        )
         #expect([RecordHeader(key: "traceparent", value: ByteBuffer(string: "garbage"))].traceParent == nil)
         #expect([RecordHeader]().traceParent == nil)
     }

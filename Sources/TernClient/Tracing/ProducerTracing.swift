@@ -13,7 +13,11 @@ struct SendTrace: Sendable {
     /// the record's headers through the active instrument, unless the caller set a `traceparent`
     /// of their own, which is kept as it is.
     static func start(_ record: inout ProducerRecord, tracer: any Tracer, clientID: String) -> SendTrace {
-        let span = tracer.startSpan("send \(record.topic)", context: ServiceContext.current ?? .topLevel, ofKind: .producer)
+        let span = tracer.startSpan(
+            "send \(record.topic)",
+            context: ServiceContext.current ?? .topLevel,
+            ofKind: .producer
+        )
         span.updateAttributes { attributes in
             attributes[MessagingAttributes.system] = "kafka"
             attributes[MessagingAttributes.destinationName] = record.topic
