@@ -129,9 +129,10 @@ private func int(_ attributes: SpanAttributes, _ key: String) -> Int64? {
             logger.logLevel = .debug
             var producerConfiguration = ProducerConfiguration(bootstrapServers: broker.bootstrapServers)
             producerConfiguration.linger = .zero
-            let producer = try Producer(configuration: producerConfiguration, logger: logger)
             let callerParent = "00-\(self.callerTrace)-\(self.callerSpan)-01"
+            // Clients take the tracer active when they are created.
             let (first, delivered, failure, records) = try await withTracer(tracer) {
+                let producer = try Producer(configuration: producerConfiguration, logger: logger)
                 let first = try await producer.send(ProducerRecord(topic: "traced", key: "k1", value: "one"))
                 let delivered = AsyncStream.makeStream(of: RecordMetadata.self)
                 try await producer.enqueue(
@@ -152,10 +153,10 @@ private func int(_ attributes: SpanAttributes, _ key: String) -> Int64? {
                 }
                 var second: RecordMetadata?
                 for await written in delivered.stream { second = written }
+                try await producer.close()
                 let records = try await self.consume(broker, topic: "traced", group: "tracers", commit: true)
                 return (first, second, failure, records)
             }
-            try await producer.close()
             #expect(first.offset == 0)
             #expect(delivered?.offset == 1)
             try #require(records.count == 3)
@@ -228,14 +229,23 @@ private func int(_ attributes: SpanAttributes, _ key: String) -> Int64? {
         }
     }
 
-    /// Without a tracer the client adds no headers and starts nothing.
+    /// Without a tracer when the client was created, it adds no headers and starts nothing, even
+    /// when a tracer is bound later.
     @Test func noTracerNoHeaders() async throws {
         try await withTestBroker { broker in
-            try await broker.produce(topic: "plain", value: "v")
+            var configuration = ProducerConfiguration(bootstrapServers: broker.bootstrapServers)
+            configuration.linger = .zero
+            let producer = try Producer(configuration: configuration)
+            let tracer = W3CTestTracer()
+            try await withTracer(tracer) {
+                _ = try await producer.send(ProducerRecord(topic: "plain", value: "v"))
+            }
+            try await producer.close()
             let records = try await self.consume(broker, topic: "plain")
             #expect(records.count == 1)
             #expect(records.first?.headers.isEmpty == true)
             #expect(records.first?.traceContext == nil)
+            #expect(tracer.recorded.finishedSpans.isEmpty)
         }
     }
 
@@ -264,11 +274,11 @@ private func int(_ attributes: SpanAttributes, _ key: String) -> Int64? {
             try await broker.createTopic("from-swift", partitions: 1)
             var configuration = ProducerConfiguration(bootstrapServers: broker.bootstrapServers)
             configuration.linger = .zero
-            let producer = try Producer(configuration: configuration)
             try await withTracer(tracer) {
+                let producer = try Producer(configuration: configuration)
                 _ = try await producer.send(ProducerRecord(topic: "from-swift", key: "k", value: "to python"))
+                try await producer.close()
             }
-            try await producer.close()
             let send = try #require(tracer.finished("send from-swift").first)
             let extracted = try await runPython("tracing.py", ["extract", broker.bootstrapServer, "from-swift"])
             let otel = try #require(

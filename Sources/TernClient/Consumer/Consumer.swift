@@ -123,6 +123,8 @@ final class ConsumerCore: Sendable {
     let configuration: ConsumerConfiguration
     let cluster: Cluster
     let logger: Logger
+    /// nil without a tracer when the consumer was created (docs/tracing.md).
+    let tracing = ClientTracer.active()
     let events: AsyncStream<ConsumerEvent>.Continuation
     let state = Mutex(FetchState())
     private let fetchWake = WakeSignal()
@@ -198,8 +200,6 @@ final class ConsumerCore: Sendable {
         var timestampType: TimestampType = .createTime
         /// Records delivered from this chunk, counted into the metrics when it is done.
         var delivered = 0
-        /// The active tracer when this chunk was taken (nil: none, and no tracing work per record).
-        var tracer: (any Tracer)?
         /// The last delivered record's "process" span, ended when the next record is asked for.
         var processSpan: (any Span)?
     }
@@ -252,8 +252,6 @@ final class ConsumerCore: Sendable {
                 cursor.chunk = chunk
                 cursor.batches = RecordBatchReader(bytes)
                 cursor.fetchOffset = fetchOffset
-                // Looked up once per chunk, in the iterating task (so `withTracer` applies).
-                cursor.tracer = ClientTracing.activeTracer
             case .end(let offset):
                 let reached = self.state.withLock { state -> Bool in
                     guard let partition = state.partitions[chunk.partition], partition.delivery === chunk.delivery,
@@ -294,10 +292,10 @@ final class ConsumerCore: Sendable {
                         value: record.value,
                         headers: record.headers
                     )
-                    if let tracer = cursor.tracer {
+                    if let tracing = self.tracing {
                         cursor.processSpan = ProcessTrace.start(
                             &delivered,
-                            tracer: tracer,
+                            tracing: tracing,
                             groupID: self.configuration.groupId,
                             clientID: self.configuration.client.clientId,
                             logger: self.logger
@@ -710,12 +708,12 @@ final class ConsumerCore: Sendable {
         guard let groupId = self.configuration.groupId else {
             throw TernClientError(.invalidConfiguration, "commits need a group id")
         }
-        guard let tracer = ClientTracing.activeTracer else {
+        guard let tracing = self.tracing else {
             return try await self.commitUntraced(offsets, group: groupId)
         }
         let span = CommitTrace.start(
             offsets,
-            tracer: tracer,
+            tracing: tracing,
             groupID: groupId,
             clientID: self.configuration.client.clientId
         )

@@ -43,9 +43,9 @@ public final class Producer: Sendable, Service {
     /// its context in the record's headers (docs/tracing.md).
     @discardableResult
     public func send(_ record: ProducerRecord) async throws -> RecordMetadata {
-        guard let tracer = ClientTracing.activeTracer else { return try await self.sendUntraced(record) }
+        guard let tracing = self.core.tracing else { return try await self.sendUntraced(record) }
         var record = record
-        let trace = SendTrace.start(&record, tracer: tracer, clientID: self.core.configuration.client.clientId)
+        let trace = SendTrace.start(&record, tracing: tracing, clientID: self.core.configuration.client.clientId)
         do {
             let written = try await self.sendUntraced(record)
             trace.finish(.success(written), logger: self.core.logger)
@@ -68,9 +68,9 @@ public final class Producer: Sendable, Service {
         _ record: ProducerRecord,
         onDelivery: (@Sendable (Result<RecordMetadata, any Error>) -> Void)? = nil
     ) async throws {
-        // One check when no tracer is active; the traced path is apart.
-        if let tracer = ClientTracing.activeTracer {
-            return try await self.enqueueTraced(record, tracer: tracer, onDelivery: onDelivery)
+        // One nil check when no tracer is active; the traced path is apart.
+        if let tracing = self.core.tracing {
+            return try await self.enqueueTraced(record, tracing: tracing, onDelivery: onDelivery)
         }
         // The common case appends without suspending; only a full buffer, an unknown topic or an
         // error takes the async path.
@@ -83,11 +83,11 @@ public final class Producer: Sendable, Service {
 
     nonisolated(nonsending) private func enqueueTraced(
         _ record: ProducerRecord,
-        tracer: any Tracer,
+        tracing: ClientTracer,
         onDelivery: (@Sendable (Result<RecordMetadata, any Error>) -> Void)?
     ) async throws {
         var record = record
-        let trace = SendTrace.start(&record, tracer: tracer, clientID: self.core.configuration.client.clientId)
+        let trace = SendTrace.start(&record, tracing: tracing, clientID: self.core.configuration.client.clientId)
         let logger = self.core.logger
         let completion = DeliveryCompletion.callback { result in
             trace.finish(result, logger: logger)
@@ -132,6 +132,8 @@ final class ProducerCore: Sendable {
     let configuration: ProducerConfiguration
     let cluster: Cluster
     let logger: Logger
+    /// nil without a tracer when the producer was created (docs/tracing.md).
+    let tracing = ClientTracer.active()
     private let accumulator: Mutex<RecordAccumulator>
     private let wake = WakeSignal()
     private let sender = Mutex<Task<Void, Never>?>(nil)

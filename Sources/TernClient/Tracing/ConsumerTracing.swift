@@ -13,19 +13,19 @@ enum ProcessTrace {
     /// spans of the caller's processing.
     static func start(
         _ record: inout ConsumerRecord,
-        tracer: any Tracer,
+        tracing: ClientTracer,
         groupID: String?,
         clientID: String,
         logger: Logger
     ) -> any Span {
-        let instrument = InstrumentationSystem.instrument
+        let instrument = tracing.instrument
         var producer = ServiceContext.topLevel
         instrument.extract(record.headers, into: &producer, using: RecordHeadersExtractor())
         var parent = ServiceContext.current ?? .topLevel
         if !producer.isEmpty {
             instrument.extract(record.headers, into: &parent, using: RecordHeadersExtractor())
         }
-        let span = tracer.startSpan("process \(record.topic)", context: parent, ofKind: .consumer)
+        let span = tracing.tracer.startSpan("process \(record.topic)", context: parent, ofKind: .consumer)
         if !producer.isEmpty { span.addLink(SpanLink(context: producer, attributes: [:])) }
         span.updateAttributes { attributes in
             attributes[MessagingAttributes.system] = "kafka"
@@ -55,14 +55,14 @@ enum ProcessTrace {
 enum CommitTrace {
     static func start(
         _ offsets: [TopicPartition: Int64],
-        tracer: any Tracer,
+        tracing: ClientTracer,
         groupID: String,
         clientID: String
     ) -> any Span {
         let topics = Set(offsets.keys.map(\.topic))
         // semconv names a span by its destination when there is one.
         let name = topics.count == 1 ? "commit \(topics.first!)" : "commit"
-        let span = tracer.startSpan(name, context: ServiceContext.current ?? .topLevel, ofKind: .client)
+        let span = tracing.tracer.startSpan(name, context: ServiceContext.current ?? .topLevel, ofKind: .client)
         span.updateAttributes { attributes in
             attributes[MessagingAttributes.system] = "kafka"
             attributes[MessagingAttributes.operationType] = "settle"

@@ -12,8 +12,8 @@ struct SendTrace: Sendable {
     /// Starts the span (a child of the caller's current context) and writes the span's context into
     /// the record's headers through the active instrument, unless the caller set a `traceparent`
     /// of their own, which is kept as it is.
-    static func start(_ record: inout ProducerRecord, tracer: any Tracer, clientID: String) -> SendTrace {
-        let span = tracer.startSpan(
+    static func start(_ record: inout ProducerRecord, tracing: ClientTracer, clientID: String) -> SendTrace {
+        let span = tracing.tracer.startSpan(
             "send \(record.topic)",
             context: ServiceContext.current ?? .topLevel,
             ofKind: .producer
@@ -29,7 +29,7 @@ struct SendTrace: Sendable {
             if let value = record.value { attributes[MessagingAttributes.bodySize] = value.readableBytes }
         }
         if !record.headers.contains(where: { $0.key == TraceParent.headerName }) {
-            InstrumentationSystem.instrument.inject(span.context, into: &record.headers, using: RecordHeadersInjector())
+            tracing.instrument.inject(span.context, into: &record.headers, using: RecordHeadersInjector())
         }
         return SendTrace(span: span, logMetadata: ClientTracing.logMetadata(record.headers))
     }
