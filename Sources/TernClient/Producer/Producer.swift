@@ -39,8 +39,8 @@ public final class Producer: Sendable, Service {
 
     /// Sends a record and waits until the broker acknowledged it (with acks=0: until it is sent).
     ///
-    /// With a tracer bootstrapped (or bound with `withTracer`), the record gets a "send" span and
-    /// its context in the record's headers (docs/tracing.md).
+    /// With a tracer active when the producer was created (bootstrapped, or bound with
+    /// `withTracer`), the record gets a "send" span and its context in its headers (docs/tracing.md).
     @discardableResult
     public func send(_ record: ProducerRecord) async throws -> RecordMetadata {
         guard let tracing = self.core.tracing else { return try await self.sendUntraced(record) }
