@@ -60,7 +60,7 @@ enum MessagingAttributes {
 /// The tracer and instrument a producer or consumer uses, taken when it is created.
 ///
 /// Once per client rather than per record: looking them up (a task-local read, a reader lock and
-/// a dynamic cast) on every `send` cost the no-tracer producer about a fifth of its throughput
+/// a dynamic cast) on every `send` cost the no-tracer producer about a quarter of its throughput
 /// (docs/benchmarks.md), and a stored nil costs nothing. An application bootstraps before it
 /// creates clients; tests create them inside `withTracer`.
 struct ClientTracer: Sendable {
