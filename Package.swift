@@ -18,6 +18,8 @@ let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", packa
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let histogram = Target.Dependency.product(name: "Histogram", package: "hdrhistogram-swift")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
+let inMemoryTracing = Target.Dependency.product(name: "InMemoryTracing", package: "swift-distributed-tracing")
 
 let package = Package(
     name: "Tern",
@@ -41,6 +43,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // TernClient's spans and record-header context propagation (docs/tracing.md); a tracer
+        // backend (swift-otel) is the application's choice, never a dependency here.
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: [
         // System libraries for the Kafka compression codecs (Debian: libzstd-dev, liblz4-dev,
@@ -95,7 +100,7 @@ let package = Package(
             dependencies: [
                 "TernWire", "TernRecords", "TernCompression", nioCore, nioPosix, nioConcurrencyHelpers, logging,
                 metrics,
-                serviceLifecycle,
+                serviceLifecycle, tracing,
             ],
             swiftSettings: strictSettings
         ),
@@ -180,7 +185,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "TernClientTests", dependencies: ["TernClient"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TernClientTests",
+            dependencies: ["TernClient", "TernRecords", nioCore, tracing],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "TernCLITests",
             dependencies: ["TernCLICore", "TernRecords", "TernWire", nioCore],
@@ -191,7 +200,7 @@ let package = Package(
             dependencies: [
                 "TernWire", "TernRecords", "TernCompression", "TernClient", "TernTestKit", "TernStorage", nioCore, nioPosix, logging,
                 serviceLifecycle, .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
-                metrics, .product(name: "MetricsTestKit", package: "swift-metrics"),
+                metrics, .product(name: "MetricsTestKit", package: "swift-metrics"), tracing, inMemoryTracing,
             ],
             exclude: ["python", "go"],
             swiftSettings: strictSettings

@@ -38,5 +38,6 @@ fi
 if [[ "$with_test" == true ]]; then
     # Pinned: golden fixtures in Tests/ were generated with these versions.
     [[ -x .venv/bin/python ]] || python3 -m venv .venv
-    .venv/bin/pip install -q --disable-pip-version-check kafka-python==3.0.12 confluent-kafka==2.16.1 aiokafka==0.14.0
+    .venv/bin/pip install -q --disable-pip-version-check kafka-python==3.0.12 confluent-kafka==2.16.1 aiokafka==0.14.0 \
+        opentelemetry-api==1.45.1 opentelemetry-sdk==1.45.1 opentelemetry-instrumentation-kafka-python==0.66b1
 fi

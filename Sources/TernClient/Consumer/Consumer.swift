@@ -5,6 +5,7 @@ public import ServiceLifecycle
 import Synchronization
 import TernRecords
 import TernWire
+import Tracing
 
 /// Reads records, as an `AsyncSequence`, from assigned partitions or as a member of a consumer
 /// group.
@@ -44,6 +45,12 @@ public final class Consumer: Sendable, Service, AsyncSequence {
 
         /// Runs on the caller's executor, so iterating does not hop executors per record.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(any Error) -> ConsumerRecord? {
+            // Asking for the next record ends the previous one's "process" span, as OpenTelemetry's
+            // kafka-python instrumentation does.
+            if let span = self.cursor.processSpan {
+                span.end()
+                self.cursor.processSpan = nil
+            }
             // Most records come from the current chunk, without suspending.
             if let chunk = self.cursor.chunk, let record = try self.core.nextRecord(in: chunk, &self.cursor) {
                 return record
@@ -116,6 +123,8 @@ final class ConsumerCore: Sendable {
     let configuration: ConsumerConfiguration
     let cluster: Cluster
     let logger: Logger
+    /// nil without a tracer when the consumer was created (docs/tracing.md).
+    let tracing = ClientTracer.active()
     let events: AsyncStream<ConsumerEvent>.Continuation
     let state = Mutex(FetchState())
     private let fetchWake = WakeSignal()
@@ -191,6 +200,8 @@ final class ConsumerCore: Sendable {
         var timestampType: TimestampType = .createTime
         /// Records delivered from this chunk, counted into the metrics when it is done.
         var delivered = 0
+        /// The last delivered record's "process" span, ended when the next record is asked for.
+        var processSpan: (any Span)?
     }
 
     nonisolated(nonsending) func next(_ cursor: inout Cursor) async throws -> ConsumerRecord? {
@@ -199,7 +210,7 @@ final class ConsumerCore: Sendable {
                 if let record = try self.nextRecord(in: chunk, &cursor) { return record }
                 self.finishChunk(chunk)
                 if cursor.delivered > 0 { self.recordsCounter.increment(by: cursor.delivered) }
-                cursor = Cursor()
+                cursor = Cursor(processSpan: cursor.processSpan)
             }
             // Take the next chunk, or wait for one.
             enum Step {
@@ -271,7 +282,7 @@ final class ConsumerCore: Sendable {
                     guard chunk.delivery.isCurrent.load(ordering: .relaxed) else { return nil }
                     chunk.delivery.position.store(record.offset + 1, ordering: .relaxed)
                     cursor.delivered += 1
-                    return ConsumerRecord(
+                    var delivered = ConsumerRecord(
                         topic: chunk.partition.topic,
                         partition: chunk.partition.partition,
                         offset: record.offset,
@@ -281,6 +292,16 @@ final class ConsumerCore: Sendable {
                         value: record.value,
                         headers: record.headers
                     )
+                    if let tracing = self.tracing {
+                        cursor.processSpan = ProcessTrace.start(
+                            &delivered,
+                            tracing: tracing,
+                            groupID: self.configuration.groupId,
+                            clientID: self.configuration.client.clientId,
+                            logger: self.logger
+                        )
+                    }
+                    return delivered
                 }
                 cursor.records = nil
             }
@@ -687,6 +708,29 @@ final class ConsumerCore: Sendable {
         guard let groupId = self.configuration.groupId else {
             throw TernClientError(.invalidConfiguration, "commits need a group id")
         }
+        guard let tracing = self.tracing else {
+            return try await self.commitUntraced(offsets, group: groupId)
+        }
+        let span = CommitTrace.start(
+            offsets,
+            tracing: tracing,
+            groupID: groupId,
+            clientID: self.configuration.client.clientId
+        )
+        do {
+            try await ServiceContext.withValue(span.context) {
+                try await self.commitUntraced(offsets, group: groupId)
+            }
+            span.end()
+        } catch {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+            span.end()
+            throw error
+        }
+    }
+
+    private func commitUntraced(_ offsets: [TopicPartition: Int64], group groupId: String) async throws {
         if let group = self.group {
             try await group.commit(offsets)
         } else {

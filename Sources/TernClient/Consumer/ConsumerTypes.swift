@@ -1,5 +1,6 @@
 public import NIOCore
 public import TernRecords
+public import Tracing
 
 /// A record read from a partition.
 public struct ConsumerRecord: Sendable {
@@ -13,6 +14,10 @@ public struct ConsumerRecord: Sendable {
     public var key: ByteBuffer?
     public var value: ByteBuffer?
     public var headers: [RecordHeader]
+    /// With a tracer active: the context of the record's "process" span (a child of the producer's
+    /// span when the record carried one), to parent spans of its processing with
+    /// `ServiceContext.withValue(record.traceContext)`. nil without a tracer.
+    public var traceContext: ServiceContext?
 
     public init(
         topic: String,

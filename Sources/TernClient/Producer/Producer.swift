@@ -5,6 +5,7 @@ public import ServiceLifecycle
 import Synchronization
 import TernRecords
 import TernWire
+import Tracing
 
 /// Produces records to Kafka topics: batches per partition, compresses, retries in order and,
 /// by default, is idempotent so a retry never writes a record twice.
@@ -37,8 +38,25 @@ public final class Producer: Sendable, Service {
     }
 
     /// Sends a record and waits until the broker acknowledged it (with acks=0: until it is sent).
+    ///
+    /// With a tracer active when the producer was created (bootstrapped, or bound with
+    /// `withTracer`), the record gets a "send" span and its context in its headers (docs/tracing.md).
     @discardableResult
     public func send(_ record: ProducerRecord) async throws -> RecordMetadata {
+        guard let tracing = self.core.tracing else { return try await self.sendUntraced(record) }
+        var record = record
+        let trace = SendTrace.start(&record, tracing: tracing, clientID: self.core.configuration.client.clientId)
+        do {
+            let written = try await self.sendUntraced(record)
+            trace.finish(.success(written), logger: self.core.logger)
+            return written
+        } catch {
+            trace.finish(.failure(error), logger: self.core.logger)
+            throw error
+        }
+    }
+
+    private func sendUntraced(_ record: ProducerRecord) async throws -> RecordMetadata {
         try await withCheckedThrowingContinuation { continuation in
             Task { await self.enqueueOrFail(record, .continuation(continuation)) }
         }
@@ -50,6 +68,10 @@ public final class Producer: Sendable, Service {
         _ record: ProducerRecord,
         onDelivery: (@Sendable (Result<RecordMetadata, any Error>) -> Void)? = nil
     ) async throws {
+        // One nil check when no tracer is active; the traced path is apart.
+        if let tracing = self.core.tracing {
+            return try await self.enqueueTraced(record, tracing: tracing, onDelivery: onDelivery)
+        }
         // The common case appends without suspending; only a full buffer, an unknown topic or an
         // error takes the async path.
         // Not `onDelivery.map`: that instantiates generic metadata for the closure type per call.
@@ -57,6 +79,28 @@ public final class Producer: Sendable, Service {
         if let onDelivery { completion = .callback(onDelivery) } else { completion = nil }
         if self.core.tryAppend(record, completion: completion) { return }
         try await self.core.append(record, completion: completion)
+    }
+
+    nonisolated(nonsending) private func enqueueTraced(
+        _ record: ProducerRecord,
+        tracing: ClientTracer,
+        onDelivery: (@Sendable (Result<RecordMetadata, any Error>) -> Void)?
+    ) async throws {
+        var record = record
+        let trace = SendTrace.start(&record, tracing: tracing, clientID: self.core.configuration.client.clientId)
+        let logger = self.core.logger
+        let completion = DeliveryCompletion.callback { result in
+            trace.finish(result, logger: logger)
+            onDelivery?(result)
+        }
+        do {
+            if self.core.tryAppend(record, completion: completion) { return }
+            try await self.core.append(record, completion: completion)
+        } catch {
+            // Not buffered: the callback never runs, so the span ends here.
+            trace.finish(.failure(error), logger: logger)
+            throw error
+        }
     }
 
     private func enqueueOrFail(_ record: ProducerRecord, _ completion: DeliveryCompletion) async {
@@ -88,6 +132,8 @@ final class ProducerCore: Sendable {
     let configuration: ProducerConfiguration
     let cluster: Cluster
     let logger: Logger
+    /// nil without a tracer when the producer was created (docs/tracing.md).
+    let tracing = ClientTracer.active()
     private let accumulator: Mutex<RecordAccumulator>
     private let wake = WakeSignal()
     private let sender = Mutex<Task<Void, Never>?>(nil)
