@@ -246,13 +246,14 @@ final class ProducingRun: PowerLossWriters, Sendable {
     }
 
     func waitForFirstAcknowledgements() async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Generous: a loaded machine can stall this process for seconds.
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             let started = self.outcome.withLock { !$0.acknowledged.isEmpty && !$0.acknowledgedLeaderOnly.isEmpty }
             if started { return }
             try await Task.sleep(for: .milliseconds(1))
         }
-        throw TestFailure("no record acknowledged within 10 s")
+        throw TestFailure("no record acknowledged within 60 s")
     }
 
     func finish() async throws -> ProducingOutcome {
