@@ -45,6 +45,8 @@ extension ByteBuffer {
 /// shutdown marker removed, each behind the control byte that selects it.
 func writeSegmentSeeds(to directory: String) {
     let files = DataDirectoryTemplate.shared.files
+    // The control byte's low 7 bits select the file.
+    check(files.count <= 128, "\(files.count) template files: more than the control byte can select")
     for (index, file) in files.enumerated() {
         for flag: UInt8 in [0, 0x80] {
             let path =
