@@ -55,6 +55,7 @@ log=.build-fuzz-artifacts/$target.log
 export TERN_FUZZ_TARGET=$target
 # detect_leaks: libFuzzer's own leak check after inputs that allocated more than they freed.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+started=$SECONDS
 set +e
 # shellcheck disable=SC2086 # FUZZ_ARGS is a list of flags
 nice -n "${FUZZ_NICE:-0}" "$binary" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" \
@@ -62,11 +63,12 @@ nice -n "${FUZZ_NICE:-0}" "$binary" -max_total_time="$seconds" -timeout="${FUZZ_
     -artifact_prefix="$artifacts/" ${FUZZ_ARGS:-} "$work" 2>&1 | tee "$log" >&2
 status=${PIPESTATUS[0]}
 set -e
+elapsed=$((SECONDS - started))
 stats=$(grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" | tr '\n' ' ')
 coverage=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
 if [[ $status -ne 0 ]]; then
-    echo "fuzz $target: FAILED (exit $status) after $seconds s budget; $coverage $stats" >&2
+    echo "fuzz $target: FAILED (exit $status) after ${elapsed}s of ${seconds}s; $coverage $stats" >&2
     grep -E 'Test unit written to|artifact' "$log" | sed 's/^/  /' >&2 || true
     exit 1
 fi
-echo "fuzz $target: clean, ${seconds}s, $coverage $stats"
+echo "fuzz $target: clean, ${elapsed}s (budget ${seconds}s), $coverage $stats"
