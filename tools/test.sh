@@ -40,6 +40,12 @@ set +e
 swift test --skip-build "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+# Every fuzz target for a short budget (docs/reliability.md, "Fuzzing"), so a decoder change that
+# crashes on a seed or a near mutation shows here; FUZZ_CI_SECONDS=0 skips them.
+fuzz_seconds=${FUZZ_CI_SECONDS:-20}
+if [[ $status -eq 0 && $fuzz_seconds -gt 0 ]]; then
+    ./tools/fuzz.sh all "$fuzz_seconds" || status=1
+fi
 # One plain summary line from Swift Testing's (XCTest reports 0 tests: every test uses Swift Testing).
 summary=$(grep -E 'Test run with [0-9]+ tests?' "$log" | tail -1)
 total=$(sed -nE 's/.*Test run with ([0-9]+) tests?.*/\1/p' <<<"$summary")

@@ -21,7 +21,8 @@ struct StoredBatchHeader: Hashable, Sendable {
         guard buffer.writerIndex - index >= Self.byteCount else { return nil }
         self.baseOffset = buffer.getInteger(at: index, as: Int64.self)!
         self.byteCount = Int(buffer.getInteger(at: index + 8, as: Int32.self)!) + RecordBatch.logOverheadByteCount
-        self.lastOffset = self.baseOffset + Int64(buffer.getInteger(at: index + 23, as: Int32.self)!)
+        // Wrapping: a corrupt header must not trap; `BatchHeaderCursor.header()` refuses the result.
+        self.lastOffset = self.baseOffset &+ Int64(buffer.getInteger(at: index + 23, as: Int32.self)!)
         self.maxTimestampMs = buffer.getInteger(at: index + 35, as: Int64.self)!
         self.partitionLeaderEpoch = buffer.getInteger(at: index + 12, as: Int32.self)!
     }
@@ -70,7 +71,14 @@ struct BatchHeaderCursor {
         guard let header = StoredBatchHeader(self.window, at: self.position - self.windowPosition) else {
             throw StorageError(.io, "\(self.file.path) ends inside a batch header at \(self.position)")
         }
-        precondition(header.byteCount >= RecordBatch.headerByteCount, "stored batch with impossible size")
+        // Only a damaged file (one trusted after a clean shutdown, or changed under the broker) has
+        // these; reading on would loop or read out of bounds.
+        guard header.byteCount >= RecordBatch.headerByteCount, header.lastOffset >= header.baseOffset else {
+            throw StorageError(
+                .corruptBatch,
+                "\(self.file.path): impossible batch header at \(self.position) (\(header.byteCount) bytes, offsets \(header.baseOffset)...\(header.lastOffset))"
+            )
+        }
         return header
     }
 
@@ -110,6 +118,9 @@ extension SegmentSnapshot {
                 throw StorageError(.io, "\(self.file.path): no whole batch at \(position)")
             }
             bytes = try self.file.read(at: Int64(position), count: size)
+            guard bytes.writerIndex >= size else {
+                throw StorageError(.io, "\(self.file.path): the batch at \(position) ends past the file's end")
+            }
             wholeByteCount = size
         }
         return bytes.getSlice(at: 0, length: wholeByteCount)!
@@ -117,7 +128,10 @@ extension SegmentSnapshot {
 
     private static func batchSize(in buffer: ByteBuffer, at index: Int) -> Int? {
         guard let length = buffer.getInteger(at: index + 8, as: Int32.self) else { return nil }
-        return Int(length) + RecordBatch.logOverheadByteCount
+        // A length below a v2 header's is corruption: nil ends the batches here (a zero or negative
+        // size would never advance, or step backwards).
+        let size = Int(length) + RecordBatch.logOverheadByteCount
+        return size >= RecordBatch.headerByteCount ? size : nil
     }
 
     /// The first record at or after `scanStartPosition` whose timestamp is ≥ `timestampMs`: its

@@ -199,6 +199,35 @@ import Testing
         try await manager.close()
     }
 
+    /// Found by the `segment` fuzz target: a segment trusted after a clean shutdown (its index
+    /// checks out) whose second batch has a corrupt length made the read's batch walk step back
+    /// before the buffer and trap on a force unwrap; a length of -12 made it loop forever. A read
+    /// now stops at the damage: the first batch comes back, a read at the damage throws.
+    @Test(arguments: [Int32(-500), -12, 20])
+    func aReadStopsAtACorruptBatchLengthInATrustedSegment(corruptLength: Int32) async throws {
+        let storage = TestStorage()
+        // An index entry for every batch: the clean open checks the last one and trusts the rest.
+        let (manager, log) = try await storage.openWithPartition(overrides: ["index.interval.bytes": "1"])
+        for index in 0..<3 {
+            _ = try await log.append(makeBatch(["v\(index)"]), durability: .fsync)
+        }
+        try await manager.close()
+        let path = storage.segmentPath(0, .log)
+        var bytes = storage.fileSystem.contents(ofPath: path)!
+        let firstBatchByteCount = Int(ByteBuffer(bytes: bytes).getInteger(at: 8, as: Int32.self)!) + 12
+        withUnsafeBytes(of: corruptLength.bigEndian) { length in
+            bytes.replaceSubrange((firstBatchByteCount + 8)..<(firstBatchByteCount + 12), with: length)
+        }
+        storage.fileSystem.setContents(ofPath: path, to: bytes)
+
+        let reopened = try await storage.open()
+        let damaged = reopened.partition(topic: "t", index: 0)!
+        let read = try damaged.read(from: 0, maxBytes: 1 << 20)
+        #expect(try values(in: read.records) == ["v0"])
+        #expect(throws: StorageError.self) { try damaged.read(from: 1, maxBytes: 1 << 20) }
+        try await reopened.close()
+    }
+
     static func segmentBases(_ storage: TestStorage) async throws -> [Int64] {
         try storage.fileSystem.listDirectory(atPath: "/data/t-0").compactMap { SegmentFileName(parsing: $0) }
             .filter { $0.kind == .log }.map(\.baseOffset).sorted()

@@ -1,0 +1,8 @@
+#include "CTernFuzzDriver.h"
+
+// libFuzzer's entry for programs with a main of their own (linked by -sanitize=fuzzer).
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
+int tern_fuzz_run_driver(int argc, char **argv, int (*test_one_input)(const uint8_t *data, size_t size)) {
+    return LLVMFuzzerRunDriver(&argc, &argv, test_one_input);
+}
