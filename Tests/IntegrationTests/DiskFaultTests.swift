@@ -25,22 +25,17 @@ import Testing
             try await broker.createTopic("b")
             try await withRawConnection(port: broker.port) { (connection) async throws in
                 #expect(
-                    try await produce(connection, topic: "a", records: try recordBatch(values: ["a0"]), acks: -1)
+                    try await write(connection, "a", "a0")
                         .errorCode == .none
                 )
                 fileSystem.injectWriteFault(fault)
-                let failed = try await produce(
-                    connection,
-                    topic: "a",
-                    records: try recordBatch(values: ["lost"]),
-                    acks: -1
-                )
+                let failed = try await write(connection, "a", "lost")
                 #expect(failed.errorCode == .kafkaStorageError)
                 #expect(
-                    try await produce(connection, topic: "b", records: try recordBatch(values: ["b0"]), acks: -1)
+                    try await write(connection, "b", "b0")
                         .errorCode == .none
                 )
-                let next = try await produce(connection, topic: "a", records: try recordBatch(values: ["a1"]), acks: -1)
+                let next = try await write(connection, "a", "a1")
                 #expect(next.errorCode == .none)
                 #expect(next.baseOffset == 1)
                 #expect(try await fetch(connection, topic: "a", offset: 0) == FetchedPartition(.none, ["a0", "a1"]))
@@ -68,28 +63,18 @@ import Testing
             try await broker.createTopic("b")
             try await withRawConnection(port: broker.port) { (connection) async throws in
                 #expect(
-                    try await produce(connection, topic: "a", records: try recordBatch(values: ["a0"]), acks: -1)
+                    try await write(connection, "a", "a0")
                         .errorCode == .none
                 )
                 fileSystem.injectFsyncFault(errno: EIO)
-                let failed = try await produce(
-                    connection,
-                    topic: "a",
-                    records: try recordBatch(values: ["unsure"]),
-                    acks: -1
-                )
+                let failed = try await write(connection, "a", "unsure")
                 #expect(failed.errorCode == .kafkaStorageError)
                 // Sticky: the next fsync would succeed, and must not be trusted.
-                let refused = try await produce(
-                    connection,
-                    topic: "a",
-                    records: try recordBatch(values: ["later"]),
-                    acks: -1
-                )
+                let refused = try await write(connection, "a", "later")
                 #expect(refused.errorCode == .kafkaStorageError)
                 #expect(try await fetch(connection, topic: "a", offset: 0).errorCode == .kafkaStorageError)
                 #expect(
-                    try await produce(connection, topic: "b", records: try recordBatch(values: ["b0"]), acks: -1)
+                    try await write(connection, "b", "b0")
                         .errorCode == .none
                 )
                 #expect(try await fetch(connection, topic: "b", offset: 0) == FetchedPartition(.none, ["b0"]))
@@ -108,7 +93,7 @@ import Testing
                 // Recovered from disk: the acknowledged record is there, the refused ones are not.
                 #expect(try await fetch(connection, topic: "a", offset: 0) == FetchedPartition(.none, ["a0"]))
                 #expect(
-                    try await produce(connection, topic: "a", records: try recordBatch(values: ["a1"]), acks: -1)
+                    try await write(connection, "a", "a1")
                         .baseOffset == 1
                 )
                 #expect(try await fetch(connection, topic: "b", offset: 0) == FetchedPartition(.none, ["b0"]))
@@ -123,14 +108,14 @@ import Testing
             try await broker.createTopic("a")
             try await withRawConnection(port: broker.port) { (connection) async throws in
                 #expect(
-                    try await produce(connection, topic: "a", records: try recordBatch(values: ["a0"]), acks: -1)
+                    try await write(connection, "a", "a0")
                         .errorCode == .none
                 )
                 fileSystem.injectReadFault(errno: EIO)
                 #expect(try await fetch(connection, topic: "a", offset: 0) == FetchedPartition(.kafkaStorageError, []))
                 #expect(try await fetch(connection, topic: "a", offset: 0) == FetchedPartition(.none, ["a0"]))
                 #expect(
-                    try await produce(connection, topic: "a", records: try recordBatch(values: ["a1"]), acks: -1)
+                    try await write(connection, "a", "a1")
                         .errorCode == .none
                 )
             }
@@ -146,16 +131,16 @@ import Testing
             try await broker.createTopic("a")
             try await withRawConnection(port: broker.port) { (connection) async throws in
                 #expect(
-                    try await produce(connection, topic: "a", records: try recordBatch(values: ["a0"]), acks: -1)
+                    try await write(connection, "a", "a0")
                         .errorCode == .none
                 )
                 fileSystem.setReadOnly(true)
                 #expect(
-                    try await produce(connection, topic: "a", records: try recordBatch(values: ["x"]), acks: -1)
+                    try await write(connection, "a", "x")
                         .errorCode == .kafkaStorageError
                 )
                 #expect(
-                    try await produce(connection, topic: "a", records: try recordBatch(values: ["y"]), acks: 1)
+                    try await write(connection, "a", "y", acks: 1)
                         .errorCode == .kafkaStorageError
                 )
                 let created = try await connection.send(
@@ -169,7 +154,7 @@ import Testing
                 #expect(try await fetch(connection, topic: "a", offset: 0) == FetchedPartition(.none, ["a0"]))
                 fileSystem.setReadOnly(false)
                 #expect(
-                    try await produce(connection, topic: "a", records: try recordBatch(values: ["a1"]), acks: -1)
+                    try await write(connection, "a", "a1")
                         .baseOffset == 1
                 )
             }
@@ -180,5 +165,15 @@ import Testing
                 #expect(try await fetch(connection, topic: "a", offset: 0) == FetchedPartition(.none, ["a0", "a1"]))
             }
         }
+    }
+
+    /// Produces one record with `value` to partition 0 of `topic` (acks=all unless told).
+    private func write(
+        _ connection: RawConnection,
+        _ topic: String,
+        _ value: String,
+        acks: Int16 = -1
+    ) async throws -> ProduceResponse.PartitionProduceResponse {
+        try await produce(connection, topic: topic, records: try recordBatch(values: [value]), acks: acks)
     }
 }
