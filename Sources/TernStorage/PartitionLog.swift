@@ -359,13 +359,23 @@ public final class PartitionLog: Sendable {
             logStartOffset: logStartOffset,
             environment: environment
         )
+        // A new partition's files are made durable here, not by the flusher, so that creating a
+        // topic or adding partitions has done every write when it commits the metadata file.
+        let isNewPartition = directoryNeedsSync
+        if isNewPartition {
+            try fileSystem.writeFileAtomically(
+                atPath: directory + "/" + LeaderEpochCheckpointFile.name,
+                bytes: LeaderEpochCheckpointFile.serialize(epochs)
+            )  // also fsyncs the directory, which now names the new segment's files
+            directoryNeedsSync = false
+        }
         var state = State(
             config: config,
             segments: segments,
             logStartOffset: logStartOffset,
             leaderEpoch: leaderEpoch,
             epochs: epochs,
-            epochCheckpointNeedsWrite: epochsChanged,
+            epochCheckpointNeedsWrite: epochsChanged && !isNewPartition,
             flushedOffset: cleanShutdown ? logEndOffset : min(recoveryPoint, logEndOffset)
         )
         // Recovered data may still sit in the page cache only, and recovered segments need fresh

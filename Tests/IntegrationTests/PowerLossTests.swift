@@ -218,7 +218,9 @@ final class ProducingRun: PowerLossWriters, Sendable {
                             }
                         }
                     } catch {
-                        return
+                        // Metadata can time out on a loaded machine (the timeouts are short for
+                        // the power loss): retry until the run stops, or no record is ever sent.
+                        try? await Task.sleep(for: .milliseconds(10))
                     }
                     // Batches of a few hundred records, then a breath so the others get a turn.
                     if sequence % 200 == 0 { try? await Task.sleep(for: .milliseconds(1)) }
@@ -236,7 +238,8 @@ final class ProducingRun: PowerLossWriters, Sendable {
                     try await self.admin.commitOffsets(group: Self.group, [Self.committedPartition: offset])
                     self.outcome.withLock { $0.lastCommitConfirmed = offset }
                 } catch {
-                    return
+                    // Unconfirmed, so the checker does not count on it; the next one is larger.
+                    try? await Task.sleep(for: .milliseconds(10))
                 }
             }
         }
