@@ -11,6 +11,7 @@ public enum BrokerMetricNames {
     public static let rejectedRequests = "tern_requests_rejected_total"
     public static let connectionsOpen = "tern_connections_open"
     public static let connectionsAccepted = "tern_connections_accepted_total"
+    public static let slowConnectionsClosed = "tern_connections_closed_slow_total"
     public static let rebalances = "tern_group_rebalances_total"
 }
 
@@ -32,6 +33,7 @@ public final class BrokerMetrics: Sendable {
     private let rejected = Counter(label: BrokerMetricNames.rejectedRequests)
     private let connectionsOpen = Meter(label: BrokerMetricNames.connectionsOpen)
     private let connectionsAccepted = Counter(label: BrokerMetricNames.connectionsAccepted)
+    private let slowConnectionsClosed = Counter(label: BrokerMetricNames.slowConnectionsClosed)
     private let rebalances = Counter(label: BrokerMetricNames.rebalances)
 
     public init(apiKeys: [ApiKey] = Broker.advertisedApis.map(\.apiKey)) {
@@ -67,6 +69,11 @@ public final class BrokerMetrics: Sendable {
 
     public func connectionClosed() {
         self.connectionsOpen.decrement()
+    }
+
+    /// A connection was closed because its client stopped reading (`socket.write.timeout.ms`).
+    public func slowConnectionClosed() {
+        self.slowConnectionsClosed.increment()
     }
 
     func rebalanceCompleted() {

@@ -23,6 +23,9 @@ public struct BrokerSettings: Sendable {
     /// `connections.max.idle.ms`: a Kafka connection with no complete request and no pending
     /// reply for this long is closed (10 minutes, as Kafka); -1: never.
     public var connectionsMaxIdleMs: Int64 = 600_000
+    /// `socket.write.timeout.ms` (Tern's own; Kafka has none): a connection whose replies cannot be
+    /// handed to its socket for this long (the client stopped reading) is closed; -1: never.
+    public var socketWriteTimeoutMs: Int64 = 30_000
     /// `max.connections`: open Kafka connections in all; unlimited by default, as Kafka.
     public var maximumConnections = Int.max
     /// `max.connections.per.ip`: open Kafka connections from one client address.
@@ -62,7 +65,7 @@ public struct BrokerSettings: Sendable {
         "cluster.id", "num.partitions", "auto.create.topics.enable", "socket.request.max.bytes",
         "fetch.max.bytes", "log.retention.check.interval.ms", "group.min.session.timeout.ms",
         "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "http.host", "http.port",
-        "shutdown.delay.ms", "connections.max.idle.ms", "max.connections", "max.connections.per.ip",
+        "shutdown.delay.ms", "connections.max.idle.ms", "socket.write.timeout.ms", "max.connections", "max.connections.per.ip",
         "max.connections.per.ip.overrides",
     ]
 
@@ -90,6 +93,9 @@ public struct BrokerSettings: Sendable {
         "http.port": (.int, "Port of the HTTP admin listener."),
         "shutdown.delay.ms": (.long, "Readiness reports 503 this long before the listener stops."),
         "connections.max.idle.ms": (.long, "Idle connections are closed after this long; -1 never."),
+        "socket.write.timeout.ms": (
+            .long, "A connection that reads none of its replies for this long is closed; -1 never."
+        ),
         "log.retention.hours": (.int, "retention in hours (log.retention.ms wins)."),
         "log.retention.minutes": (.int, "retention in minutes (log.retention.ms wins)."),
         "log.roll.hours": (.int, "segment age in hours (log.roll.ms wins)."),
@@ -114,6 +120,7 @@ public struct BrokerSettings: Sendable {
             "http.host": settings.httpHost, "http.port": String(settings.httpPort),
             "shutdown.delay.ms": String(settings.shutdownDelayMs),
             "connections.max.idle.ms": String(settings.connectionsMaxIdleMs),
+            "socket.write.timeout.ms": String(settings.socketWriteTimeoutMs),
         ]
         let topicDefaults = LogConfig().kafkaProperties
         for (brokerKey, topicKey) in logConfigKeys { values[brokerKey] = topicDefaults[topicKey] }
@@ -197,6 +204,12 @@ public struct BrokerSettings: Sendable {
                 throw Error(description: "connections.max.idle.ms=0: must be positive, or -1 for never")
             }
             settings.connectionsMaxIdleMs = ms
+        }
+        if let ms = try int("socket.write.timeout.ms", Int64.self) {
+            guard ms != 0 else {
+                throw Error(description: "socket.write.timeout.ms=0: must be positive, or -1 for never")
+            }
+            settings.socketWriteTimeoutMs = ms
         }
         if let count = try int("max.connections", Int.self) {
             guard count >= 0 else { throw Error(description: "max.connections=\(count): must not be negative") }

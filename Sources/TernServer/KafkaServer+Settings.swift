@@ -8,6 +8,7 @@ extension KafkaServer.Configuration {
             port: settings.port,
             maximumRequestBytes: settings.maximumRequestBytes,
             connectionsMaxIdleMs: settings.connectionsMaxIdleMs,
+            writeTimeoutMs: settings.socketWriteTimeoutMs,
             maximumConnections: settings.maximumConnections,
             maximumConnectionsPerAddress: settings.maximumConnectionsPerAddress,
             connectionsPerAddressOverrides: settings.connectionsPerAddressOverrides

@@ -25,6 +25,13 @@ import TernWire
 /// connection is closed when no complete request arrived and no reply was pending for that long.
 /// Bytes of an unfinished frame do not count as a request, so a client that stops mid-frame is
 /// dropped by the same timeout.
+///
+/// Slow readers: a connection's replies are handed to its socket one at a time, and NIO buffers
+/// at most its write watermark (64 KiB) beyond the one being written, so a client that does not
+/// read holds at most `maximumQueuedReplyBytes` (plus one reply) in the broker: its next request
+/// is read only when there is room (`ReplyBudget`), and after a Fetch only once that fetch's
+/// reply exists (its size is unknown before). With `writeTimeoutMs`, a connection whose
+/// next reply could not be handed to the socket for that long is closed.
 public final class KafkaServer: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -38,6 +45,12 @@ public final class KafkaServer: Sendable {
         /// reply for this long is closed (a frame left unfinished counts as no request). Zero or
         /// negative: never.
         public var connectionsMaxIdleMs: Int64
+        /// `socket.write.timeout.ms`: a connection whose reply waits this long for its socket to
+        /// take it (the client stopped reading) is closed. Zero or negative: never.
+        public var writeTimeoutMs: Int64
+        /// Bytes of replies made but not yet taken by the socket above which a connection's next
+        /// request waits (one reply may cross it).
+        public var maximumQueuedReplyBytes: Int
         /// Kafka's `max.connections`: open connections in all; a connection over it is closed as
         /// soon as it is accepted.
         public var maximumConnections: Int
@@ -52,6 +65,8 @@ public final class KafkaServer: Sendable {
             maximumRequestBytes: Int = KafkaFrameDecoder.defaultMaximumFrameLength,
             maximumInFlightRequests: Int = 32,
             connectionsMaxIdleMs: Int64 = 600_000,
+            writeTimeoutMs: Int64 = 30_000,
+            maximumQueuedReplyBytes: Int = 1 << 20,
             maximumConnections: Int = .max,
             maximumConnectionsPerAddress: Int = .max,
             connectionsPerAddressOverrides: [String: Int] = [:]
@@ -61,6 +76,8 @@ public final class KafkaServer: Sendable {
             self.maximumRequestBytes = maximumRequestBytes
             self.maximumInFlightRequests = maximumInFlightRequests
             self.connectionsMaxIdleMs = connectionsMaxIdleMs
+            self.writeTimeoutMs = writeTimeoutMs
+            self.maximumQueuedReplyBytes = maximumQueuedReplyBytes
             self.maximumConnections = maximumConnections
             self.maximumConnectionsPerAddress = maximumConnectionsPerAddress
             self.connectionsPerAddressOverrides = connectionsPerAddressOverrides
@@ -261,6 +278,7 @@ public final class KafkaServer: Sendable {
                 let (slots, slotWriter) = AsyncStream<Slot>.makeStream()
                 let inFlight = AsyncSemaphore(permits: self.configuration.maximumInFlightRequests)
                 let pendingReplies = PendingReplies()
+                let replyBudget = ReplyBudget(limit: self.configuration.maximumQueuedReplyBytes)
                 let activity = ConnectionActivity()
                 let reader = Task {
                     defer {
@@ -272,6 +290,7 @@ public final class KafkaServer: Sendable {
                     for try await frame in inbound {
                         activity.requestRead()
                         await inFlight.acquire()
+                        await replyBudget.waitForRoom()
                         if Task.isCancelled { return }
                         let started = ContinuousClock.now
                         let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
@@ -281,8 +300,24 @@ public final class KafkaServer: Sendable {
                             remoteAddress: remoteAddress
                         ) {
                         case .pending(let work):
-                            let (id, task) = pendingReplies.start { await Self.resolve(work) }
+                            let (id, task) = pendingReplies.start {
+                                let reply = await Self.resolve(work)
+                                replyBudget.add(reply.byteCount)
+                                return reply
+                            }
                             slotWriter.yield(Slot(reply: .pending(id, task), apiKey: apiKey, started: started))
+                            if apiKey == ApiKey.fetch.rawValue {
+                                // Fetches are not pipelined (clients send one at a time): until
+                                // this one's bytes exist the budget cannot count them, so a client
+                                // that pipelines fetches and reads nothing could make the broker
+                                // read `maximumInFlightRequests` of them at once. A cancelled
+                                // fetch answers at once.
+                                await withTaskCancellationHandler {
+                                    _ = await task.value
+                                } onCancel: {
+                                    task.cancel()
+                                }
+                            }
                         case .closeConnection(let reason):
                             var metadata = Self.requestContext(frame)
                             metadata["connection"] = "\(connectionId)"
@@ -297,6 +332,7 @@ public final class KafkaServer: Sendable {
                             )
                             return
                         case let reply:
+                            replyBudget.add(reply.byteCount)
                             slotWriter.yield(Slot(reply: .ready(reply), apiKey: apiKey, started: started))
                         }
                     }
@@ -317,9 +353,25 @@ public final class KafkaServer: Sendable {
                             )
                         }
                     } : nil
+                let writeTimeoutMs = self.configuration.writeTimeoutMs
+                let writeWatchdog: Task<Void, Never>? =
+                    writeTimeoutMs > 0
+                    ? Task {
+                        await activity.closeWhenWriteStalls(connection.channel, timeoutMs: writeTimeoutMs) {
+                            metrics.slowConnectionClosed()
+                            self.logger.warning(
+                                "closing a connection that does not read its replies",
+                                metadata: [
+                                    "connection": "\(connectionId)", "remote": "\(remote)",
+                                    "socket.write.timeout.ms": "\(writeTimeoutMs)",
+                                ]
+                            )
+                        }
+                    } : nil
                 defer {
                     reader.cancel()
                     watchdog?.cancel()
+                    writeWatchdog?.cancel()
                     _ = self.readerStoppers.withLock { $0.removeValue(forKey: connectionId) }
                 }
 
@@ -335,7 +387,10 @@ public final class KafkaServer: Sendable {
                     defer { activity.replyDone() }
                     switch reply {
                     case .response(let bytes):
+                        activity.writeStarted()
                         try await outbound.write(bytes)
+                        activity.writeDone()
+                        replyBudget.remove(bytes.readableBytes)
                         metrics.requestCompleted(
                             apiKey: slot.apiKey,
                             nanoseconds: Self.nanoseconds(since: slot.started)
@@ -414,6 +469,14 @@ public final class KafkaServer: Sendable {
     }
 }
 
+extension BrokerReply {
+    /// What the reply will make the connection hold until its socket takes it.
+    fileprivate var byteCount: Int {
+        if case .response(let bytes) = self { return bytes.readableBytes }
+        return 0
+    }
+}
+
 /// The tasks resolving a connection's pending replies, so they can all be cancelled when nobody
 /// will read their answers.
 private final class PendingReplies: Sendable {
@@ -460,6 +523,8 @@ private final class ConnectionActivity: Sendable {
     private static let origin = ContinuousClock.now
     private let inFlight = Atomic<Int>(0)
     private let lastActivityNanoseconds = Atomic<Int64>(ConnectionActivity.nowNanoseconds())
+    /// When the reply being handed to the socket started waiting; 0 when none is.
+    private let writeStartedNanoseconds = Atomic<Int64>(0)
 
     private static func nowNanoseconds() -> Int64 {
         let elapsed = (ContinuousClock.now - Self.origin).components
@@ -476,6 +541,30 @@ private final class ConnectionActivity: Sendable {
     func replyDone() {
         self.lastActivityNanoseconds.store(Self.nowNanoseconds(), ordering: .relaxed)
         self.inFlight.subtract(1, ordering: .relaxed)
+    }
+
+    /// A reply is being handed to the socket (suspends while the channel is not writable).
+    func writeStarted() {
+        self.writeStartedNanoseconds.store(max(Self.nowNanoseconds(), 1), ordering: .relaxed)
+    }
+
+    func writeDone() {
+        self.writeStartedNanoseconds.store(0, ordering: .relaxed)
+    }
+
+    /// Closes `channel` once one reply has waited `timeoutMs` for the socket to take it. Returns
+    /// then, or when cancelled. Looks four times per period, so a stall is caught within 1.25×.
+    func closeWhenWriteStalls(_ channel: any Channel, timeoutMs: Int64, onClose: () -> Void) async {
+        let timeoutNanoseconds = timeoutMs * 1_000_000
+        while !Task.isCancelled {
+            let started = self.writeStartedNanoseconds.load(ordering: .relaxed)
+            if started != 0, Self.nowNanoseconds() - started >= timeoutNanoseconds {
+                onClose()
+                channel.close(promise: nil)
+                return
+            }
+            try? await Task.sleep(for: .nanoseconds(max(timeoutNanoseconds / 4, 1_000_000)))
+        }
     }
 
     /// Closes `channel` once it has been idle for `idleMs`: no request in flight and none

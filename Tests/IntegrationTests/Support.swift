@@ -18,7 +18,9 @@ enum Paths {
         return packageRoot.appendingPathComponent(".build/debug")
     }()
 
-    static let ternd = buildProducts.appendingPathComponent("ternd").path
+    /// `TERN_TERND` overrides it (tools/soak.sh runs a release `ternd` under the debug tests).
+    static let ternd =
+        ProcessInfo.processInfo.environment["TERN_TERND"] ?? buildProducts.appendingPathComponent("ternd").path
     static let python = packageRoot.appendingPathComponent(".venv/bin/python").path
     static let pythonScripts = packageRoot.appendingPathComponent("Tests/IntegrationTests/python")
 

@@ -14,6 +14,7 @@ import Testing
 
     private func withServer(
         connectionsMaxIdleMs: Int64 = -1,
+        writeTimeoutMs: Int64 = -1,
         initialRebalanceDelayMs: Int64 = 60_000,
         maximumConnections: Int = .max,
         maximumConnectionsPerAddress: Int = .max,
@@ -29,6 +30,8 @@ import Testing
                 host: "127.0.0.1",
                 port: 0,
                 connectionsMaxIdleMs: connectionsMaxIdleMs,
+                writeTimeoutMs: writeTimeoutMs,
+                maximumQueuedReplyBytes: 64 << 10,
                 maximumConnections: maximumConnections,
                 maximumConnectionsPerAddress: maximumConnectionsPerAddress,
                 connectionsPerAddressOverrides: connectionsPerAddressOverrides
@@ -289,6 +292,37 @@ import Testing
                 #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(25), "closed after \(elapsed)")
             }
             #expect(try await waitUntil { server.openConnectionCount == 0 })
+        }
+    }
+
+    /// `socket.write.timeout.ms`: a client that pipelines requests and never reads its socket is
+    /// closed once a reply has waited that long, while another client keeps being served.
+    @Test func aClientThatStopsReadingIsClosedAfterTheWriteTimeout() async throws {
+        try await withServer(writeTimeoutMs: 500) { server in
+            let healthy = try await ProbeConnection.open(to: server)
+            // Reads nothing, with a small receive buffer: the server's replies back up at once.
+            let stalled = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.autoRead, value: false)
+                .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+                .connect(to: server.localAddress).get()
+            // ~500-byte answers to 30-byte requests: 20,000 of them fill any loopback buffers.
+            var requests = ByteBuffer()
+            for id in Int32(1)...20_000 { requests.writeImmutableBuffer(apiVersionsFrame(correlationId: id)) }
+            stalled.writeAndFlush(requests, promise: nil)
+            #expect(try await waitUntil { server.openConnectionCount == 2 })
+            let start = ContinuousClock.now
+            var healthyAnswers = 0
+            while server.openConnectionCount > 1, ContinuousClock.now - start < .seconds(20) {
+                if await healthy.ask(apiVersionsFrame(correlationId: 1)) { healthyAnswers += 1 }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let elapsed = ContinuousClock.now - start
+            #expect(server.openConnectionCount == 1, "the stalled client is still connected after \(elapsed)")
+            #expect(elapsed >= .milliseconds(400), "closed after \(elapsed), before the write timeout")
+            #expect(healthyAnswers > 0)
+            #expect(await healthy.ask(apiVersionsFrame(correlationId: 2)), "the healthy client was closed too")
+            await healthy.close()
+            try? await stalled.close()
         }
     }
 
