@@ -78,7 +78,9 @@ let package = Package(
         .target(name: "TernCoordinator", dependencies: ["TernWire", nioCore], swiftSettings: strictSettings),
         .target(
             name: "TernBroker",
-            dependencies: ["TernWire", "TernRecords", "TernStorage", "TernCoordinator", nioCore, logging, metrics],
+            dependencies: [
+                "TernWire", "TernRecords", "TernCompression", "TernStorage", "TernCoordinator", nioCore, logging, metrics,
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -121,7 +123,7 @@ let package = Package(
             name: "ternd",
             dependencies: [
                 "TernServer", "TernBroker", "TernStorage", "TernOperations", "TernVersion", argumentParser, logging,
-                nioPosix, metrics, prometheus, serviceLifecycle,
+                nioCore, nioPosix, metrics, prometheus, serviceLifecycle,
             ],
             swiftSettings: strictSettings
         ),
@@ -187,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TernClientTests",
-            dependencies: ["TernClient", "TernRecords", nioCore, tracing],
+            dependencies: ["TernClient", "TernRecords", "TernWire", nioCore, tracing],
             swiftSettings: strictSettings
         ),
         .testTarget(

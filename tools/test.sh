@@ -33,6 +33,10 @@ else
     echo "note: Kafka's schemas are not at ../shared/reference/kafka-messages; generated codecs not re-checked" >&2
 fi
 
+# Every import declared in Package.swift (SwiftPM alone lets a target import what it reaches
+# through another target), so the layering in docs/architecture.md holds.
+python3 tools/check-imports.py
+
 swift build --build-tests
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
