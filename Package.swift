@@ -93,7 +93,8 @@ let package = Package(
         .target(
             name: "TernOperations",
             dependencies: [
-                "TernBroker", "TernStorage", "TernWire", nioCore, nioPosix, nioHTTP1, logging, metrics, prometheus,
+                "TernServer", "TernBroker", "TernStorage", "TernWire", nioCore, nioPosix, nioHTTP1, logging, metrics,
+                prometheus, serviceLifecycle,
             ],
             swiftSettings: strictSettings
         ),

@@ -65,7 +65,8 @@ public struct BrokerSettings: Sendable {
         "cluster.id", "num.partitions", "auto.create.topics.enable", "socket.request.max.bytes",
         "fetch.max.bytes", "log.retention.check.interval.ms", "group.min.session.timeout.ms",
         "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "http.host", "http.port",
-        "shutdown.delay.ms", "connections.max.idle.ms", "socket.write.timeout.ms", "max.connections", "max.connections.per.ip",
+        "shutdown.delay.ms", "connections.max.idle.ms", "socket.write.timeout.ms", "max.connections",
+        "max.connections.per.ip",
         "max.connections.per.ip.overrides",
     ]
 

@@ -102,7 +102,8 @@ import Testing
 
         let second = try await TerndProcess.start(
             dataDirectory: dataDirectory,
-            environment: ["TERN_TEST_PARTITION_LOAD_DELAY_MS": "500"],
+            // Long enough for the probes below to see the recovery on a loaded machine.
+            environment: ["TERN_TEST_PARTITION_LOAD_DELAY_MS": "2000"],
             waitUntilAccepting: false
         )
         var sawRecovering = false
