@@ -18,6 +18,7 @@ let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", packa
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let histogram = Target.Dependency.product(name: "Histogram", package: "hdrhistogram-swift")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
 let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
 let inMemoryTracing = Target.Dependency.product(name: "InMemoryTracing", package: "swift-distributed-tracing")
 
@@ -46,6 +47,8 @@ let package = Package(
         // TernClient's spans and record-header context propagation (docs/tracing.md); a tracer
         // backend (swift-otel) is the application's choice, never a dependency here.
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // TLS listeners (docs/security.md).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // System libraries for the Kafka compression codecs (Debian: libzstd-dev, liblz4-dev,
@@ -85,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "TernServer",
-            dependencies: ["TernBroker", "TernWire", nioCore, nioPosix, logging],
+            dependencies: ["TernBroker", "TernWire", nioCore, nioPosix, nioSSL, logging],
             swiftSettings: strictSettings
         ),
         // The HTTP admin listener (/metrics, /health/*), the Prometheus exposition of the broker's
@@ -93,8 +96,8 @@ let package = Package(
         .target(
             name: "TernOperations",
             dependencies: [
-                "TernServer", "TernBroker", "TernStorage", "TernWire", nioCore, nioPosix, nioHTTP1, logging, metrics,
-                prometheus, serviceLifecycle,
+                "TernServer", "TernBroker", "TernStorage", "TernWire", nioCore, nioPosix, nioHTTP1, nioSSL, logging,
+                metrics, prometheus, serviceLifecycle,
             ],
             swiftSettings: strictSettings
         ),
@@ -124,7 +127,7 @@ let package = Package(
             name: "ternd",
             dependencies: [
                 "TernServer", "TernBroker", "TernStorage", "TernOperations", "TernVersion", argumentParser, logging,
-                nioCore, nioPosix, metrics, prometheus, serviceLifecycle,
+                nioCore, nioPosix, nioSSL, metrics, prometheus, serviceLifecycle,
             ],
             swiftSettings: strictSettings
         ),

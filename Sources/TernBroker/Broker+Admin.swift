@@ -4,7 +4,7 @@ import TernStorage
 import TernWire
 
 extension Broker {
-    func metadata(_ request: MetadataRequest, version: Int16) -> MetadataResponse {
+    func metadata(_ request: MetadataRequest, version: Int16, advertised: AdvertisedEndpoint) -> MetadataResponse {
         // v0 asks for every topic with an empty list; v1+ with null (and for none with an empty one).
         // v10+ may name a topic by id alone.
         var wanted: [(name: String?, id: KafkaUUID)] = []
@@ -47,8 +47,8 @@ extension Broker {
             brokers: [
                 .init(
                     nodeId: self.configuration.nodeId,
-                    host: self.configuration.advertisedHost,
-                    port: self.configuration.advertisedPort
+                    host: advertised.host,
+                    port: advertised.port
                 )
             ],
             clusterId: self.configuration.clusterId,
@@ -207,7 +207,11 @@ extension Broker {
 extension Broker {
     /// A single node coordinates every group. Transactions have no coordinator here. v4+ asks
     /// for several keys at once and gets one entry per key.
-    func findCoordinator(_ request: FindCoordinatorRequest, version: Int16) -> FindCoordinatorResponse {
+    func findCoordinator(
+        _ request: FindCoordinatorRequest,
+        version: Int16,
+        advertised: AdvertisedEndpoint
+    ) -> FindCoordinatorResponse {
         let keyType = request.keyType
         func answer(_ key: String) -> FindCoordinatorResponse.Coordinator {
             guard keyType == 0 else {
@@ -223,8 +227,8 @@ extension Broker {
             return .init(
                 key: key,
                 nodeId: self.configuration.nodeId,
-                host: self.configuration.advertisedHost,
-                port: self.configuration.advertisedPort
+                host: advertised.host,
+                port: advertised.port
             )
         }
         if version >= 4 {

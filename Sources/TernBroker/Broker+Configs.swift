@@ -73,15 +73,18 @@ extension Broker {
         _ options: DescribeOptions
     ) -> DescribeConfigsResponse.DescribeConfigsResourceResult {
         let source = synonyms.first?.source ?? .defaultConfig
+        // Passwords are described, never shown, as Kafka does.
+        let isSensitive = BrokerSettings.sensitiveKeys.contains(name)
         return .init(
             name: name,
-            value: value,
+            value: isSensitive ? nil : value,
             readOnly: readOnly,
             isDefault: source == .defaultConfig,
             configSource: options.version >= 1 ? source : .notReported,
-            isSensitive: false,
+            isSensitive: isSensitive,
             synonyms: options.includeSynonyms
-                ? synonyms.map { .init(name: $0.name, value: $0.value, source: $0.source.rawValue) } : [],
+                ? synonyms.map { .init(name: $0.name, value: isSensitive ? nil : $0.value, source: $0.source.rawValue) }
+                : [],
             configType: catalogue.map { Self.kafkaConfigType($0.type) } ?? 0,
             documentation: options.includeDocumentation ? catalogue?.documentation : nil
         )

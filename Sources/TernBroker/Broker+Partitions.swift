@@ -109,7 +109,11 @@ extension Broker {
     /// This node is the cluster's only broker and its controller. Like a Kafka broker, it answers
     /// only for brokers (endpoint type 1): asked for controllers it answers MISMATCHED_ENDPOINT_TYPE,
     /// for an unknown type UNSUPPORTED_ENDPOINT_TYPE (v0 cannot ask for either: INVALID_REQUEST).
-    func describeCluster(_ request: DescribeClusterRequest, version: Int16) -> DescribeClusterResponse {
+    func describeCluster(
+        _ request: DescribeClusterRequest,
+        version: Int16,
+        advertised: AdvertisedEndpoint
+    ) -> DescribeClusterResponse {
         let brokers: Int8 = 1
         let controllers: Int8 = 2
         if request.endpointType != brokers {
@@ -132,8 +136,8 @@ extension Broker {
             brokers: [
                 .init(
                     brokerId: self.configuration.nodeId,
-                    host: self.configuration.advertisedHost,
-                    port: self.configuration.advertisedPort,
+                    host: advertised.host,
+                    port: advertised.port,
                     rack: nil
                 )
             ],

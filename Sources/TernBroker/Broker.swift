@@ -80,7 +80,14 @@ public final class Broker: Sendable {
     /// - Parameters:
     ///   - clientHost: the peer's address, shown in DescribeGroups.
     ///   - remoteAddress: the peer's `ip:port`, in the error log.
-    public func handle(frame: ByteBuffer, clientHost: String = "", remoteAddress: String = "") async -> BrokerReply {
+    ///   - advertised: the advertised address of the listener the request came in on, which
+    ///     Metadata, FindCoordinator and DescribeCluster give back; nil: the configuration's.
+    public func handle(
+        frame: ByteBuffer,
+        clientHost: String = "",
+        remoteAddress: String = "",
+        advertised endpoint: AdvertisedEndpoint? = nil
+    ) async -> BrokerReply {
         let prefix: RequestHeader.Prefix
         do {
             prefix = try RequestHeader.peekPrefix(frame)
@@ -106,11 +113,17 @@ public final class Broker: Sendable {
             self.metrics.requestRejected()
             return .closeConnection(reason: "cannot decode \(prefix.apiKey) v\(prefix.apiVersion): \(error)")
         }
-        let origin = RequestOrigin(header: header, remoteAddress: remoteAddress, request: request)
+        var origin = RequestOrigin(header: header, remoteAddress: remoteAddress, request: request)
+        origin.advertised = endpoint
         if let reply = self.handleGroupRequest(request, origin: origin, clientHost: clientHost) {
             return reply
         }
         return await self.dispatch(request, origin: origin)
+    }
+
+    private func advertised(_ origin: RequestOrigin) -> AdvertisedEndpoint {
+        origin.advertised
+            ?? AdvertisedEndpoint(host: self.configuration.advertisedHost, port: self.configuration.advertisedPort)
     }
 
     private func dispatch(_ request: KafkaRequest, origin: RequestOrigin) async -> BrokerReply {
@@ -119,7 +132,7 @@ public final class Broker: Sendable {
         case .apiVersions:
             return self.reply(ApiVersionsResponse(apiKeys: Self.advertisedApis), origin)
         case .metadata(let request):
-            return self.reply(self.metadata(request, version: version), origin)
+            return self.reply(self.metadata(request, version: version, advertised: self.advertised(origin)), origin)
         case .produce(let request):
             return await self.produce(request, origin: origin)
         case .fetch(let request):
@@ -137,13 +150,19 @@ public final class Broker: Sendable {
         case .describeConfigs(let request):
             return self.reply(self.describeConfigs(request, version: version), origin)
         case .findCoordinator(let request):
-            return self.reply(self.findCoordinator(request, version: version), origin)
+            return self.reply(
+                self.findCoordinator(request, version: version, advertised: self.advertised(origin)),
+                origin
+            )
         case .createPartitions(let request):
             return self.reply(self.createPartitions(request), origin)
         case .deleteRecords(let request):
             return self.reply(self.deleteRecords(request), origin)
         case .describeCluster(let request):
-            return self.reply(self.describeCluster(request, version: version), origin)
+            return self.reply(
+                self.describeCluster(request, version: version, advertised: self.advertised(origin)),
+                origin
+            )
         case .offsetForLeaderEpoch(let request):
             return self.reply(self.offsetForLeaderEpoch(request), origin)
         case .alterConfigs(let request):

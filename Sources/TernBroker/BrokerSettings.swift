@@ -10,6 +10,11 @@ public struct BrokerSettings: Sendable {
     public var dataDirectory = "./tern-data"
     public var host = "127.0.0.1"
     public var port = 9092
+    /// The Kafka listeners (`listeners`; by default one PLAINTEXT listener on `host`/`port`). The
+    /// first one's address is also `host`/`port`, and its advertised address the broker's default.
+    public var listeners: [ListenerSettings] = []
+    /// TLS for the SSL listeners; nil when there is none.
+    public var tls: TLSSettings?
     /// `socket.request.max.bytes`.
     public var maximumRequestBytes = 104_857_600
     /// `log.retention.check.interval.ms`: how often retention runs.
@@ -60,7 +65,7 @@ public struct BrokerSettings: Sendable {
         "log.roll.hours": ("log.roll.ms", 3_600_000),
     ]
 
-    public static let otherKeys: Set<String> = [
+    public static let otherKeys: Set<String> = Set([
         "log.dirs", "log.dir", "host", "port", "advertised.host", "advertised.port", "node.id", "broker.id",
         "cluster.id", "num.partitions", "auto.create.topics.enable", "socket.request.max.bytes",
         "fetch.max.bytes", "log.retention.check.interval.ms", "group.min.session.timeout.ms",
@@ -68,39 +73,40 @@ public struct BrokerSettings: Sendable {
         "shutdown.delay.ms", "connections.max.idle.ms", "socket.write.timeout.ms", "max.connections",
         "max.connections.per.ip",
         "max.connections.per.ip.overrides",
-    ]
+    ]).union(listenerKeyCatalogue.keys)
 
     /// Type and one-line description of each static broker key (DescribeConfigs); the `log.*`
     /// keys take theirs from the topic key they set the default of.
-    static let staticKeyCatalogue: [String: (type: LogConfig.ValueType, documentation: String)] = [
-        "log.dirs": (.string, "Data directory (its first entry)."),
-        "log.dir": (.string, "Data directory, when log.dirs is not set."),
-        "host": (.string, "Address the Kafka listener binds to."),
-        "port": (.int, "Port of the Kafka listener."),
-        "advertised.host": (.string, "Host given to clients."),
-        "advertised.port": (.int, "Port given to clients."),
-        "node.id": (.int, "This broker's id."),
-        "broker.id": (.int, "This broker's id (older name of node.id)."),
-        "cluster.id": (.string, "Cluster id in Metadata."),
-        "num.partitions": (.int, "Partitions of an auto-created topic."),
-        "auto.create.topics.enable": (.boolean, "Metadata creates unknown topics."),
-        "socket.request.max.bytes": (.int, "Largest request frame accepted."),
-        "fetch.max.bytes": (.int, "Cap on one Fetch response."),
-        "log.retention.check.interval.ms": (.long, "How often retention runs."),
-        "group.min.session.timeout.ms": (.int, "Smallest session timeout a JoinGroup may ask for."),
-        "group.max.session.timeout.ms": (.int, "Largest session timeout a JoinGroup may ask for."),
-        "group.initial.rebalance.delay.ms": (.int, "Wait for more members before a new group's first rebalance."),
-        "http.host": (.string, "Address of the HTTP admin listener."),
-        "http.port": (.int, "Port of the HTTP admin listener."),
-        "shutdown.delay.ms": (.long, "Readiness reports 503 this long before the listener stops."),
-        "connections.max.idle.ms": (.long, "Idle connections are closed after this long; -1 never."),
-        "socket.write.timeout.ms": (
-            .long, "A connection that reads none of its replies for this long is closed; -1 never."
-        ),
-        "log.retention.hours": (.int, "retention in hours (log.retention.ms wins)."),
-        "log.retention.minutes": (.int, "retention in minutes (log.retention.ms wins)."),
-        "log.roll.hours": (.int, "segment age in hours (log.roll.ms wins)."),
-    ]
+    static let staticKeyCatalogue: [String: (type: LogConfig.ValueType, documentation: String)] =
+        listenerKeyCatalogue.merging([
+            "log.dirs": (.string, "Data directory (its first entry)."),
+            "log.dir": (.string, "Data directory, when log.dirs is not set."),
+            "host": (.string, "Address the Kafka listener binds to."),
+            "port": (.int, "Port of the Kafka listener."),
+            "advertised.host": (.string, "Host given to clients."),
+            "advertised.port": (.int, "Port given to clients."),
+            "node.id": (.int, "This broker's id."),
+            "broker.id": (.int, "This broker's id (older name of node.id)."),
+            "cluster.id": (.string, "Cluster id in Metadata."),
+            "num.partitions": (.int, "Partitions of an auto-created topic."),
+            "auto.create.topics.enable": (.boolean, "Metadata creates unknown topics."),
+            "socket.request.max.bytes": (.int, "Largest request frame accepted."),
+            "fetch.max.bytes": (.int, "Cap on one Fetch response."),
+            "log.retention.check.interval.ms": (.long, "How often retention runs."),
+            "group.min.session.timeout.ms": (.int, "Smallest session timeout a JoinGroup may ask for."),
+            "group.max.session.timeout.ms": (.int, "Largest session timeout a JoinGroup may ask for."),
+            "group.initial.rebalance.delay.ms": (.int, "Wait for more members before a new group's first rebalance."),
+            "http.host": (.string, "Address of the HTTP admin listener."),
+            "http.port": (.int, "Port of the HTTP admin listener."),
+            "shutdown.delay.ms": (.long, "Readiness reports 503 this long before the listener stops."),
+            "connections.max.idle.ms": (.long, "Idle connections are closed after this long; -1 never."),
+            "socket.write.timeout.ms": (
+                .long, "A connection that reads none of its replies for this long is closed; -1 never."
+            ),
+            "log.retention.hours": (.int, "retention in hours (log.retention.ms wins)."),
+            "log.retention.minutes": (.int, "retention in minutes (log.retention.ms wins)."),
+            "log.roll.hours": (.int, "segment age in hours (log.roll.ms wins)."),
+        ]) { first, _ in first }
 
     /// The value each static key has when nothing sets it (nil: none, e.g. `advertised.host`
     /// follows `host`). The `log.*` topic defaults come from `LogConfig()`.
@@ -231,6 +237,7 @@ public struct BrokerSettings: Sendable {
         settings.broker.advertisedHost = merged["advertised.host"] ?? settings.host
         settings.broker.advertisedPort = Int32(clamping: settings.port)
         if let port = try int("advertised.port", Int32.self) { settings.broker.advertisedPort = port }
+        try resolveListeners(merged, into: &settings)
         if let id = try int("broker.id", Int32.self) { settings.broker.nodeId = id }
         if let id = try int("node.id", Int32.self) { settings.broker.nodeId = id }
         if let clusterId = merged["cluster.id"] { settings.broker.clusterId = clusterId }

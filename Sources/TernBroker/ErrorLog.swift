@@ -12,6 +12,8 @@ struct RequestOrigin: Sendable {
     var remoteAddress: String
     /// The group the request is about, for group APIs whose responses do not name it.
     var groupId: String?
+    /// The listener's advertised address (see `Broker.handle`).
+    var advertised: AdvertisedEndpoint?
 
     init(header: RequestHeader, remoteAddress: String, request: KafkaRequest) {
         self.apiVersion = header.apiVersion

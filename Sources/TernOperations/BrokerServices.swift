@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 import TernBroker
@@ -141,22 +142,37 @@ public struct BrokerService: Service {
 /// The Kafka listener: binds once the broker is open, marks the broker ready, serves, and on
 /// shutdown stops accepting and reading, answers what was read, then returns.
 public struct KafkaListenerService: Service {
+    /// A listener's settings and its socket, bound before the data directory was opened and
+    /// listened on once the broker is open.
+    public struct BoundListener: Sendable {
+        public var settings: ListenerSettings
+        public var socket: ListenerSocket
+
+        public init(settings: ListenerSettings, socket: ListenerSocket) {
+            self.settings = settings
+            self.socket = socket
+        }
+    }
+
     let settings: BrokerSettings
-    /// Bound before the data directory was opened; listened on once the broker is open.
-    let socket: ListenerSocket
+    let listeners: [BoundListener]
+    /// For the SSL listeners.
+    let tls: NIOSSLContext?
     let health: HealthState
     let startup: BrokerStartup
     let logger: Logger
 
     public init(
         settings: BrokerSettings,
-        socket: ListenerSocket,
+        listeners: [BoundListener],
+        tls: NIOSSLContext?,
         health: HealthState,
         startup: BrokerStartup,
         logger: Logger
     ) {
         self.settings = settings
-        self.socket = socket
+        self.listeners = listeners
+        self.tls = tls
         self.health = health
         self.startup = startup
         self.logger = logger
@@ -172,7 +188,7 @@ public struct KafkaListenerService: Service {
             startup.finish(nil)
         }
         guard let broker, !Task.isShuttingDownGracefully else {
-            self.socket.close()
+            for listener in self.listeners { listener.socket.close() }
             // Startup failed (the broker service threw) or shutdown began. Returning now would
             // race the broker's error to the group, which then reports "a service has finished
             // unexpectedly" instead of why (e.g. the data directory is locked): wait for the
@@ -180,37 +196,59 @@ public struct KafkaListenerService: Service {
             try? await gracefulShutdown()
             return
         }
-        let server: KafkaServer
-        do {
-            server = try await KafkaServer.listen(
-                on: self.socket,
-                configuration: KafkaServer.Configuration(settings: self.settings),
-                broker: broker,
-                logger: self.logger
-            )
-        } catch {
-            throw StartupError(
-                "cannot listen on \(self.settings.host):\(self.settings.port): \(describe(error)); "
-                    + "choose another port with --port"
+        var servers: [KafkaServer] = []
+        for listener in self.listeners {
+            do {
+                servers.append(
+                    try await KafkaServer.listen(
+                        on: listener.socket,
+                        configuration: KafkaServer.Configuration(
+                            settings: self.settings,
+                            listener: listener.settings,
+                            tls: self.tls
+                        ),
+                        broker: broker,
+                        logger: self.logger
+                    )
+                )
+            } catch {
+                for server in servers { await server.shutdownGracefully() }
+                throw StartupError(
+                    "cannot listen on \(listener.settings.host):\(listener.settings.port): \(describe(error)); "
+                        + "choose another port with --port or listeners"
+                )
+            }
+        }
+        for (server, listener) in zip(servers, self.listeners) {
+            self.logger.info(
+                "listening",
+                metadata: [
+                    "listener": "\(listener.settings.name)",
+                    "protocol": "\(listener.settings.securityProtocol.rawValue)",
+                    "address": "\(server.localAddress)", "data-dir": "\(self.settings.dataDirectory)",
+                ]
             )
         }
-        self.logger.info(
-            "listening",
-            metadata: ["address": "\(server.localAddress)", "data-dir": "\(self.settings.dataDirectory)"]
-        )
         self.health.ready()
         // On stdout, apart from the logs, so a test in any language can read the port it got
-        // from `--port 0` (docs/testing.md).
-        printFlushed("listening on \(hostAndPort(server.localAddress))")
+        // from `--port 0` (docs/testing.md): the first listener's, then one line per other one.
+        printFlushed("listening on \(hostAndPort(servers[0].localAddress))")
+        for (server, listener) in zip(servers, self.listeners).dropFirst() {
+            printFlushed("listening on \(hostAndPort(server.localAddress)) (\(listener.settings.name))")
+        }
         let health = self.health
         let delayMs = self.settings.shutdownDelayMs
+        let running = servers
         try await withGracefulShutdownHandler {
-            try await server.run()
+            try await withThrowingTaskGroup { group in
+                for server in running { group.addTask { try await server.run() } }
+                try await group.waitForAll()
+            }
         } onGracefulShutdown: {
             health.draining("shutting down")
             Task {
                 if delayMs > 0 { try? await Task.sleep(for: .milliseconds(delayMs)) }
-                await server.shutdownGracefully()
+                for server in running { await server.shutdownGracefully() }
             }
         }
     }
@@ -311,17 +349,9 @@ public func processEnvironment() -> [String: String] {
 
 /// A whole text file (a `--config` properties file), as UTF-8.
 public func readTextFile(atPath path: String) throws -> String {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { throw StartupError("cannot read \(path): \(describeErrno("open", errno))") }
-    defer { close(descriptor) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 64 << 10)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        guard count >= 0 else { throw StartupError("cannot read \(path): \(describeErrno("read", errno))") }
-        if count == 0 { break }
-        bytes += chunk[..<count]
+    do {
+        return String(decoding: try readWholeFile(atPath: path), as: UTF8.self)
+    } catch {
+        throw StartupError("\(error)")
     }
-    return String(decoding: bytes, as: UTF8.self)
 }

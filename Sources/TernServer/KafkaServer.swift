@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 import TernBroker
 import TernWire
@@ -58,6 +59,13 @@ public final class KafkaServer: Sendable {
         public var maximumConnectionsPerAddress: Int
         /// Kafka's `max.connections.per.ip.overrides`: per-address limits, by IP address.
         public var connectionsPerAddressOverrides: [String: Int]
+        /// The listener's name, in log lines.
+        public var listenerName: String = "PLAINTEXT"
+        /// What Metadata, FindCoordinator and DescribeCluster tell clients of this listener; nil:
+        /// the broker configuration's advertised address.
+        public var advertised: AdvertisedEndpoint?
+        /// TLS for every connection (an SSL listener); nil: plaintext.
+        public var tls: NIOSSLContext?
 
         public init(
             host: String = "127.0.0.1",
@@ -198,6 +206,7 @@ public final class KafkaServer: Sendable {
     ) async throws -> KafkaServer {
         guard let descriptor = socket.take() else { throw ChannelError.ioOnClosedChannel }
         let maximumRequestBytes = configuration.maximumRequestBytes
+        let tls = configuration.tls
         let shutdownFlag = ShutdownFlag()
         let channel = try await ServerBootstrap(group: eventLoopGroup)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -205,6 +214,9 @@ public final class KafkaServer: Sendable {
                 child.eventLoop.makeCompletedFuture {
                     guard !shutdownFlag.isSet.load(ordering: .sequentiallyConsistent) else {
                         throw ChannelError.ioOnClosedChannel
+                    }
+                    if let tls {
+                        try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     }
                     try child.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameLength: maximumRequestBytes))
@@ -297,7 +309,8 @@ public final class KafkaServer: Sendable {
                         switch await self.broker.handle(
                             frame: frame,
                             clientHost: clientHost,
-                            remoteAddress: remoteAddress
+                            remoteAddress: remoteAddress,
+                            advertised: self.configuration.advertised
                         ) {
                         case .pending(let work):
                             let (id, task) = pendingReplies.start {
@@ -431,6 +444,8 @@ public final class KafkaServer: Sendable {
         if let error = error as? IOError {
             return [ECONNRESET, EPIPE, ECONNABORTED].contains(error.errnoCode)
         }
+        // A TLS peer that closes the socket without a close_notify: most clients do.
+        if let error = error as? NIOSSLError, case .uncleanShutdown = error { return true }
         return false
     }
 

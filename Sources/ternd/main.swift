@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Logging
 import Metrics
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
 import TernBroker
@@ -124,15 +125,32 @@ struct Ternd: AsyncParsableCommand {
             )
         }
         logger.info("admin listener up", metadata: ["address": "\(admin.localAddress)"])
-        let kafkaSocket: ListenerSocket
-        do {
-            kafkaSocket = try ListenerSocket.bind(host: settings.host, port: settings.port)
-        } catch {
-            await admin.close()
-            throw StartupError("cannot bind the Kafka listener to \(error); choose another port with --port")
+        // TLS files are read before anything is bound, so a bad keystore stops ternd at once.
+        var tls: NIOSSLContext?
+        if let tlsSettings = settings.tls {
+            do {
+                tls = try KafkaServer.makeTLSContext(tlsSettings)
+            } catch {
+                await admin.close()
+                throw StartupError("\(error)")
+            }
         }
-        // Port 0: clients must be told the port the kernel picked, not 0.
-        if settings.broker.advertisedPort == 0 { settings.broker.advertisedPort = Int32(kafkaSocket.port) }
+        let portAdvice = settings.broker.staticProperties["listeners"] == nil ? "--port" : "listeners"
+        var listeners: [KafkaListenerService.BoundListener] = []
+        for var listener in settings.listeners {
+            do {
+                let socket = try ListenerSocket.bind(host: listener.host, port: listener.port)
+                // Port 0: clients must be told the port the kernel picked, not 0.
+                if listener.advertisedPort == 0 { listener.advertisedPort = Int32(socket.port) }
+                listeners.append(.init(settings: listener, socket: socket))
+            } catch {
+                for bound in listeners { bound.socket.close() }
+                await admin.close()
+                throw StartupError("cannot bind the Kafka listener to \(error); choose another port with \(portAdvice)")
+            }
+        }
+        settings.broker.advertisedHost = listeners[0].settings.advertisedHost
+        settings.broker.advertisedPort = listeners[0].settings.advertisedPort
 
         let startup = BrokerStartup()
         let brokerService = BrokerService(
@@ -145,7 +163,8 @@ struct Ternd: AsyncParsableCommand {
         )
         let kafkaService = KafkaListenerService(
             settings: settings,
-            socket: kafkaSocket,
+            listeners: listeners,
+            tls: tls,
             health: health,
             startup: startup,
             logger: logger

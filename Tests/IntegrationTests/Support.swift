@@ -113,7 +113,8 @@ final class TerndProcess: @unchecked Sendable {
         port: Int? = nil,
         arguments: [String] = [],
         environment: [String: String] = [:],
-        waitUntilAccepting: Bool = true
+        waitUntilAccepting: Bool = true,
+        passesPort: Bool = true
     ) async throws -> TerndProcess {
         let dataDirectory = try dataDirectory ?? Paths.temporaryDirectory()
         var chosenPort = port
@@ -130,7 +131,8 @@ final class TerndProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Paths.ternd)
         process.arguments =
-            ["--data-dir", dataDirectory.path, "--port", "\(port)", "--http-port", "\(httpPort)"] + arguments
+            ["--data-dir", dataDirectory.path, "--http-port", "\(httpPort)"]
+            + (passesPort ? ["--port", "\(port)"] : []) + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         // Logs go to stderr; stdout has only the `listening on` line, kept apart so the log file
         // holds log lines alone.

@@ -80,6 +80,89 @@ import Testing
         #expect(try BrokerSettings.resolve([environment]).connectionsMaxIdleMs == 1500)
     }
 
+    @Test func withoutListenersOnePlaintextListenerOnHostAndPort() throws {
+        let settings = try BrokerSettings.resolve([["port": "9192", "advertised.host": "broker.example"]])
+        #expect(
+            settings.listeners == [
+                ListenerSettings(
+                    name: "PLAINTEXT",
+                    securityProtocol: .plaintext,
+                    host: "127.0.0.1",
+                    port: 9192,
+                    advertisedHost: "broker.example",
+                    advertisedPort: 9192
+                )
+            ]
+        )
+        #expect(settings.tls == nil)
+    }
+
+    @Test func listenersAdvertisedListenersAndTheProtocolMap() throws {
+        let settings = try BrokerSettings.resolve([
+            [
+                "listeners": "PLAINTEXT://127.0.0.1:9092, INTERNAL://[::1]:9094,SSL://10.0.0.5:9093",
+                "advertised.listeners": "SSL://kafka.example:443",
+                "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,INTERNAL:SSL,SSL:SSL",
+                "ssl.keystore.location": "/etc/tern/keystore.pem", "ssl.truststore.location": "/etc/tern/ca.pem",
+                "ssl.client.auth": "required", "ssl.key.password": "secret",
+            ]
+        ])
+        #expect(settings.listeners.map(\.name) == ["PLAINTEXT", "INTERNAL", "SSL"])
+        #expect(settings.listeners.map(\.securityProtocol) == [.plaintext, .ssl, .ssl])
+        #expect(settings.listeners.map(\.host) == ["127.0.0.1", "::1", "10.0.0.5"])
+        #expect(
+            settings.listeners.map(\.advertised) == [
+                AdvertisedEndpoint(host: "127.0.0.1", port: 9092), AdvertisedEndpoint(host: "::1", port: 9094),
+                AdvertisedEndpoint(host: "kafka.example", port: 443),
+            ]
+        )
+        #expect(settings.host == "127.0.0.1" && settings.port == 9092)
+        #expect(
+            settings.tls
+                == TLSSettings(
+                    keystoreLocation: "/etc/tern/keystore.pem",
+                    keyPassword: "secret",
+                    truststoreLocation: "/etc/tern/ca.pem",
+                    clientAuthentication: .required
+                )
+        )
+    }
+
+    @Test(arguments: [
+        (["listeners": "PLAINTEXT//127.0.0.1:9092"], "expected NAME://host:port"),
+        (["listeners": "PLAINTEXT://127.0.0.1"], "expected NAME://host:port"),
+        (["listeners": "PLAINTEXT://127.0.0.1:70000"], "expected NAME://host:port"),
+        (["listeners": "INTERNAL://127.0.0.1:9092"], "INTERNAL has no security protocol"),
+        (["listeners": "PLAINTEXT://:9092,PLAINTEXT://:9093"], "PLAINTEXT is given twice"),
+        (["listeners": "SASL_SSL://:9093"], "SASL is not supported yet"),
+        (["listeners": "SSL://:9093"], "needs ssl.keystore.location"),
+        (["listeners": "PLAINTEXT://:9092", "port": "9092"], "port (--port) and listeners are both set"),
+        (["advertised.listeners": "PLAINTEXT://a:1"], "advertised.listeners is set but listeners is not"),
+        (["listeners": "PLAINTEXT://:9092", "advertised.listeners": "SSL://a:1"], "SSL is not in listeners"),
+        (["listeners": "PLAINTEXT://:9092", "advertised.listeners": "PLAINTEXT://0.0.0.0:1"], "needs a host"),
+        (["listeners": "X://:9092", "listener.security.protocol.map": "X:TLS"], "expected NAME:PROTOCOL"),
+        (
+            ["listeners": "SSL://:9093", "ssl.keystore.location": "/k.pem", "ssl.client.auth": "required"],
+            "needs ssl.truststore.location"
+        ),
+        (["listeners": "SSL://:9093", "ssl.keystore.location": "/k.jks", "ssl.keystore.type": "JKS"], "only PEM"),
+        (["listeners": "SSL://:9093", "ssl.keystore.location": "/k.pem", "ssl.client.auth": "maybe"], "expected none"),
+    ])
+    func badListenerSettingsAreRefused(properties: [String: String], message: String) {
+        do {
+            _ = try BrokerSettings.resolve([properties])
+            Issue.record("\(properties) was accepted")
+        } catch {
+            #expect(error.description.contains(message), "\(properties): \(error.description)")
+        }
+    }
+
+    @Test func aListenerOnEveryInterfaceAdvertisesTheHostName() throws {
+        let settings = try BrokerSettings.resolve([["listeners": "PLAINTEXT://0.0.0.0:9092"]])
+        #expect(settings.listeners[0].host == "0.0.0.0")
+        #expect(!settings.listeners[0].advertisedHost.isEmpty && settings.listeners[0].advertisedHost != "0.0.0.0")
+    }
+
     @Test func malformedPropertiesLinesAreRefused() {
         #expect(throws: BrokerSettings.Error.self) { try BrokerSettings.parseProperties("just words") }
     }

@@ -1,0 +1,279 @@
+import TernStorage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One Kafka listener, as Kafka's `listeners`, `advertised.listeners` and
+/// `listener.security.protocol.map` describe it (docs/security.md).
+public struct ListenerSettings: Sendable, Equatable {
+    /// Kafka's security protocols. SASL is not served yet: a listener using it is refused at start.
+    public enum SecurityProtocol: String, Sendable, CaseIterable {
+        case plaintext = "PLAINTEXT"
+        case ssl = "SSL"
+        case saslPlaintext = "SASL_PLAINTEXT"
+        case saslSsl = "SASL_SSL"
+
+        public var usesTLS: Bool { self == .ssl || self == .saslSsl }
+    }
+
+    /// The listener's name (`PLAINTEXT`, `SSL`, `INTERNAL`, …).
+    public var name: String
+    public var securityProtocol: SecurityProtocol
+    /// Address to bind; `0.0.0.0` for every interface.
+    public var host: String
+    public var port: Int
+    /// What Metadata tells clients that connected on this listener.
+    public var advertisedHost: String
+    public var advertisedPort: Int32
+
+    public init(
+        name: String,
+        securityProtocol: SecurityProtocol,
+        host: String,
+        port: Int,
+        advertisedHost: String,
+        advertisedPort: Int32
+    ) {
+        self.name = name
+        self.securityProtocol = securityProtocol
+        self.host = host
+        self.port = port
+        self.advertisedHost = advertisedHost
+        self.advertisedPort = advertisedPort
+    }
+
+    public var advertised: AdvertisedEndpoint {
+        AdvertisedEndpoint(host: self.advertisedHost, port: self.advertisedPort)
+    }
+}
+
+/// The host and port a broker tells clients to connect to (Metadata, FindCoordinator,
+/// DescribeCluster): the advertised address of the listener the request came in on.
+public struct AdvertisedEndpoint: Sendable, Hashable {
+    public var host: String
+    public var port: Int32
+
+    public init(host: String, port: Int32) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// TLS for the listeners whose protocol is SSL or SASL_SSL, with Kafka's property names. Only the
+/// PEM store type is read (Kafka 2.7+ accepts it too): the keystore is one PEM file holding the
+/// private key and the certificate chain, the truststore the CA certificates.
+public struct TLSSettings: Sendable, Equatable {
+    /// `ssl.client.auth`: whether clients must present a certificate the truststore verifies.
+    public enum ClientAuthentication: String, Sendable {
+        case none
+        case requested
+        case required
+    }
+
+    /// `ssl.keystore.location`.
+    public var keystoreLocation: String
+    /// `ssl.key.password` (or `ssl.keystore.password`): the passphrase of an encrypted private key.
+    public var keyPassword: String?
+    /// `ssl.truststore.location`: CA certificates that verify client certificates.
+    public var truststoreLocation: String?
+    public var clientAuthentication: ClientAuthentication
+
+    public init(
+        keystoreLocation: String,
+        keyPassword: String? = nil,
+        truststoreLocation: String? = nil,
+        clientAuthentication: ClientAuthentication = .none
+    ) {
+        self.keystoreLocation = keystoreLocation
+        self.keyPassword = keyPassword
+        self.truststoreLocation = truststoreLocation
+        self.clientAuthentication = clientAuthentication
+    }
+}
+
+extension BrokerSettings {
+    /// Keys whose values DescribeConfigs never returns (Kafka's PASSWORD type).
+    public static let sensitiveKeys: Set<String> = [
+        "ssl.keystore.password", "ssl.key.password", "ssl.truststore.password",
+    ]
+
+    static let listenerKeyCatalogue: [String: (type: LogConfig.ValueType, documentation: String)] = [
+        "listeners": (.list, "Kafka listeners as NAME://host:port, comma-separated (replaces host and port)."),
+        "advertised.listeners": (.list, "What Metadata tells clients of each listener, NAME://host:port."),
+        "listener.security.protocol.map": (.list, "NAME:PROTOCOL pairs (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)."),
+        "ssl.keystore.type": (.string, "PEM (the only type read)."),
+        "ssl.keystore.location": (.string, "PEM file with the private key and certificate chain."),
+        "ssl.keystore.password": (.string, "Passphrase of an encrypted private key (as ssl.key.password)."),
+        "ssl.key.password": (.string, "Passphrase of an encrypted private key."),
+        "ssl.truststore.type": (.string, "PEM (the only type read)."),
+        "ssl.truststore.location": (.string, "PEM file with the CA certificates that verify client certificates."),
+        "ssl.truststore.password": (.string, "Not used for PEM truststores."),
+        "ssl.client.auth": (.string, "none, requested or required: client certificates (mTLS)."),
+    ]
+
+    /// `listeners`, `advertised.listeners`, `listener.security.protocol.map` and the `ssl.*` keys.
+    /// Without `listeners`: one PLAINTEXT listener on `host`/`port`, advertised as
+    /// `advertised.host`/`advertised.port` (or `host`/`port`).
+    static func resolveListeners(
+        _ merged: [String: String],
+        into settings: inout BrokerSettings
+    ) throws(Error) {
+        guard let value = merged["listeners"] else {
+            settings.listeners = [
+                ListenerSettings(
+                    name: "PLAINTEXT",
+                    securityProtocol: .plaintext,
+                    host: settings.host,
+                    port: settings.port,
+                    advertisedHost: settings.broker.advertisedHost,
+                    advertisedPort: settings.broker.advertisedPort
+                )
+            ]
+            if merged["advertised.listeners"] != nil {
+                throw Error(description: "advertised.listeners is set but listeners is not")
+            }
+            return
+        }
+        for legacy in ["host", "port", "advertised.host", "advertised.port"] where merged[legacy] != nil {
+            let flag = legacy == "port" ? " (--port)" : legacy == "host" ? " (--host)" : ""
+            throw Error(description: "\(legacy)\(flag) and listeners are both set: give every listener in listeners")
+        }
+        var protocols: [String: ListenerSettings.SecurityProtocol] = [:]
+        for securityProtocol in ListenerSettings.SecurityProtocol.allCases {
+            protocols[securityProtocol.rawValue] = securityProtocol
+        }
+        if let map = merged["listener.security.protocol.map"] {
+            protocols = [:]
+            for entry in map.split(separator: ",") {
+                let parts = entry.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingSpaces() }
+                guard parts.count == 2, !parts[0].isEmpty,
+                    let securityProtocol = ListenerSettings.SecurityProtocol(rawValue: parts[1].uppercased())
+                else {
+                    throw Error(
+                        description: "listener.security.protocol.map: expected NAME:PROTOCOL with PROTOCOL one of "
+                            + "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL; got \"\(entry)\""
+                    )
+                }
+                protocols[parts[0].uppercased()] = securityProtocol
+            }
+        }
+        var listeners: [ListenerSettings] = []
+        for endpoint in try parseEndpoints(value, key: "listeners") {
+            guard let securityProtocol = protocols[endpoint.name] else {
+                throw Error(
+                    description: "listeners: \(endpoint.name) has no security protocol; name it after one "
+                        + "(PLAINTEXT, SSL, …) or map it in listener.security.protocol.map"
+                )
+            }
+            guard !listeners.contains(where: { $0.name == endpoint.name }) else {
+                throw Error(description: "listeners: \(endpoint.name) is given twice")
+            }
+            if securityProtocol == .saslPlaintext || securityProtocol == .saslSsl {
+                throw Error(
+                    description: "listeners: \(endpoint.name) uses \(securityProtocol.rawValue); SASL is not "
+                        + "supported yet (PLAINTEXT and SSL are)"
+                )
+            }
+            let bindsEverywhere = endpoint.host.isEmpty || endpoint.host == "0.0.0.0" || endpoint.host == "::"
+            listeners.append(
+                ListenerSettings(
+                    name: endpoint.name,
+                    securityProtocol: securityProtocol,
+                    host: endpoint.host.isEmpty ? "0.0.0.0" : endpoint.host,
+                    port: endpoint.port,
+                    // Kafka advertises the machine's name for a listener on every interface.
+                    advertisedHost: bindsEverywhere ? Self.hostName() : endpoint.host,
+                    advertisedPort: Int32(endpoint.port)
+                )
+            )
+        }
+        if let advertised = merged["advertised.listeners"] {
+            for endpoint in try parseEndpoints(advertised, key: "advertised.listeners") {
+                guard let index = listeners.firstIndex(where: { $0.name == endpoint.name }) else {
+                    throw Error(description: "advertised.listeners: \(endpoint.name) is not in listeners")
+                }
+                guard !endpoint.host.isEmpty, endpoint.host != "0.0.0.0" else {
+                    throw Error(description: "advertised.listeners: \(endpoint.name) needs a host clients can reach")
+                }
+                listeners[index].advertisedHost = endpoint.host
+                listeners[index].advertisedPort = Int32(endpoint.port)
+            }
+        }
+        settings.listeners = listeners
+        settings.host = listeners[0].host
+        settings.port = listeners[0].port
+        settings.broker.advertisedHost = listeners[0].advertisedHost
+        settings.broker.advertisedPort = listeners[0].advertisedPort
+
+        guard listeners.contains(where: { $0.securityProtocol.usesTLS }) else { return }
+        for key in ["ssl.keystore.type", "ssl.truststore.type"] {
+            if let type = merged[key], type.uppercased() != "PEM" {
+                throw Error(description: "\(key)=\(type): only PEM is supported")
+            }
+        }
+        guard let keystore = merged["ssl.keystore.location"] else {
+            throw Error(
+                description: "an SSL listener needs ssl.keystore.location (a PEM file: key and certificate chain)"
+            )
+        }
+        var tls = TLSSettings(
+            keystoreLocation: keystore,
+            keyPassword: merged["ssl.key.password"] ?? merged["ssl.keystore.password"],
+            truststoreLocation: merged["ssl.truststore.location"]
+        )
+        if let value = merged["ssl.client.auth"] {
+            guard let mode = TLSSettings.ClientAuthentication(rawValue: value.lowercased()) else {
+                throw Error(description: "ssl.client.auth=\(value): expected none, requested or required")
+            }
+            tls.clientAuthentication = mode
+        }
+        if tls.clientAuthentication != .none && tls.truststoreLocation == nil {
+            throw Error(
+                description: "ssl.client.auth=\(tls.clientAuthentication.rawValue) needs ssl.truststore.location "
+                    + "(the CA certificates that verify clients)"
+            )
+        }
+        settings.tls = tls
+    }
+
+    /// `NAME://host:port` entries; `[v6]` hosts allowed, an empty host means every interface.
+    private static func parseEndpoints(_ value: String, key: String) throws(Error) -> [(
+        name: String, host: String, port: Int
+    )] {
+        var endpoints: [(name: String, host: String, port: Int)] = []
+        for entry in value.split(separator: ",") {
+            let entry = entry.trimmingSpaces()
+            let parts = entry.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else {
+                throw Error(description: "\(key): expected NAME://host:port, got \"\(entry)\"")
+            }
+            let name = parts[0].uppercased()
+            let address = parts[1]
+            guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+                (0...65535).contains(port), !name.isEmpty
+            else {
+                throw Error(description: "\(key): expected NAME://host:port, got \"\(entry)\"")
+            }
+            var host = String(address[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            endpoints.append((name, host, port))
+        }
+        guard !endpoints.isEmpty else { throw Error(description: "\(key) is empty") }
+        return endpoints
+    }
+
+    private static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingSpaces() -> String {
+        String(self.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}
