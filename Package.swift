@@ -19,6 +19,8 @@ let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-p
 let histogram = Target.Dependency.product(name: "Histogram", package: "hdrhistogram-swift")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let cryptoExtras = Target.Dependency.product(name: "CryptoExtras", package: "swift-crypto")
 let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
 let inMemoryTracing = Target.Dependency.product(name: "InMemoryTracing", package: "swift-distributed-tracing")
 
@@ -49,6 +51,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         // TLS listeners (docs/security.md).
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // SCRAM's HMAC, SHA-2 and PBKDF2 (SASL, docs/security.md).
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // System libraries for the Kafka compression codecs (Debian: libzstd-dev, liblz4-dev,
@@ -83,6 +87,7 @@ let package = Package(
             name: "TernBroker",
             dependencies: [
                 "TernWire", "TernRecords", "TernCompression", "TernStorage", "TernCoordinator", nioCore, logging, metrics,
+                crypto, cryptoExtras,
             ],
             swiftSettings: strictSettings
         ),

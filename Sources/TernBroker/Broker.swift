@@ -13,6 +13,8 @@ public enum BrokerReply: Sendable {
     case noResponse
     /// Close the connection, as Kafka does for requests it cannot parse or does not support.
     case closeConnection(reason: String)
+    /// Send this response frame, then close the connection (a failed SASL authentication).
+    case responseThenClose(ByteBuffer)
     /// The request's ordered part is done (e.g. a produce is appended); its reply comes once this
     /// completes (e.g. the fsync covering it). Later requests on the connection may start
     /// meanwhile, but the transport still writes replies in request order.
@@ -49,6 +51,8 @@ public final class Broker: Sendable {
     let dynamicConfig: Mutex<DynamicBrokerConfig>
     /// Answered error codes, rate-limited per client, API and code (docs/operations.md).
     let errorLog: ErrorLog
+    /// SASL users' salted credentials (docs/security.md).
+    let credentials: ScramCredentialStore
     private let nextProducerId: Atomic<Int64>
 
     /// Opens the group coordinator too, replaying `__consumer_offsets` (created on first start),
@@ -68,6 +72,16 @@ public final class Broker: Sendable {
         self.logs = logs
         self.logger = logger
         self.errorLog = ErrorLog(logger: logger)
+        self.credentials = try ScramCredentialStore(
+            files: .init(
+                read: { try logs.readDataFile(named: ScramCredentialStore.fileName).map { Array($0.readableBytesView) } },
+                write: { try logs.writeDataFile(named: ScramCredentialStore.fileName, bytes: ByteBuffer(bytes: $0)) }
+            )
+        )
+        for (user, password) in configuration.saslBootstrapUsers where self.credentials.users.firstIndex(of: user) == nil {
+            try self.credentials.setPassword(password, for: user)
+            logger.info("created SASL user from sasl.bootstrap.users", metadata: ["user": "\(user)"])
+        }
         // Producer ids must not repeat across restarts while a producer may still use an old one:
         // starting from the wall clock in microseconds keeps them increasing without persisting.
         self.nextProducerId = Atomic(SystemClock().nowMs * 1000)
@@ -86,7 +100,8 @@ public final class Broker: Sendable {
         frame: ByteBuffer,
         clientHost: String = "",
         remoteAddress: String = "",
-        advertised endpoint: AdvertisedEndpoint? = nil
+        advertised endpoint: AdvertisedEndpoint? = nil,
+        sasl: SaslSession? = nil
     ) async -> BrokerReply {
         let prefix: RequestHeader.Prefix
         do {
@@ -115,6 +130,10 @@ public final class Broker: Sendable {
         }
         var origin = RequestOrigin(header: header, remoteAddress: remoteAddress, request: request)
         origin.advertised = endpoint
+        if let sasl, sasl.user == nil, let reply = self.gateUnauthenticated(request, session: sasl, origin: origin) {
+            return reply
+        }
+        if let reply = self.saslOutOfPlace(request, origin: origin) { return reply }
         if let reply = self.handleGroupRequest(request, origin: origin, clientHost: clientHost) {
             return reply
         }
@@ -184,6 +203,8 @@ public final class Broker: Sendable {
         case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
             .describeGroups, .listGroups, .deleteGroups, .offsetDelete:
             preconditionFailure("group requests are handled by handleGroupRequest")
+        case .saslHandshake, .saslAuthenticate:
+            preconditionFailure("SASL requests are handled by gateUnauthenticated and saslOutOfPlace")
         }
     }
 

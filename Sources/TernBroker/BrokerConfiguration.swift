@@ -8,6 +8,8 @@ public struct BrokerConfiguration: Sendable {
     /// Host and port clients are told to connect to (Metadata's broker list).
     public var advertisedHost: String = "127.0.0.1"
     public var advertisedPort: Int32 = 9092
+    /// `sasl.bootstrap.users`: users created with these passwords at start when absent.
+    public var saslBootstrapUsers: [(user: String, password: String)] = []
     /// Cluster id in Metadata v2+.
     public var clusterId: String = "tern-cluster"
     /// `num.partitions`: partitions of an auto-created topic.

@@ -15,6 +15,9 @@ public struct BrokerSettings: Sendable {
     public var listeners: [ListenerSettings] = []
     /// TLS for the SSL listeners; nil when there is none.
     public var tls: TLSSettings?
+    /// `sasl.enabled.mechanisms` of the SASL listeners (Kafka's default is GSSAPI, which Tern
+    /// does not serve: all three it does by default).
+    public var saslMechanisms: [SaslMechanism] = SaslMechanism.allCases
     /// `socket.request.max.bytes`.
     public var maximumRequestBytes = 104_857_600
     /// `log.retention.check.interval.ms`: how often retention runs.

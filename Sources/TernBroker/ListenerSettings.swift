@@ -17,6 +17,7 @@ public struct ListenerSettings: Sendable, Equatable {
         case saslSsl = "SASL_SSL"
 
         public var usesTLS: Bool { self == .ssl || self == .saslSsl }
+        public var usesSASL: Bool { self == .saslPlaintext || self == .saslSsl }
     }
 
     /// The listener's name (`PLAINTEXT`, `SSL`, `INTERNAL`, …).
@@ -112,6 +113,8 @@ extension BrokerSettings {
         "ssl.truststore.location": (.string, "PEM file with the CA certificates that verify client certificates."),
         "ssl.truststore.password": (.string, "Not used for PEM truststores."),
         "ssl.client.auth": (.string, "none, requested or required: client certificates (mTLS)."),
+        "sasl.enabled.mechanisms": (.list, "SASL mechanisms of the SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512."),
+        "sasl.bootstrap.users": (.list, "user:password pairs created at start when absent (salted, never stored)."),
     ]
 
     /// `listeners`, `advertised.listeners`, `listener.security.protocol.map` and the `ssl.*` keys.
@@ -171,12 +174,6 @@ extension BrokerSettings {
             guard !listeners.contains(where: { $0.name == endpoint.name }) else {
                 throw Error(description: "listeners: \(endpoint.name) is given twice")
             }
-            if securityProtocol == .saslPlaintext || securityProtocol == .saslSsl {
-                throw Error(
-                    description: "listeners: \(endpoint.name) uses \(securityProtocol.rawValue); SASL is not "
-                        + "supported yet (PLAINTEXT and SSL are)"
-                )
-            }
             let bindsEverywhere = endpoint.host.isEmpty || endpoint.host == "0.0.0.0" || endpoint.host == "::"
             listeners.append(
                 ListenerSettings(
@@ -203,6 +200,7 @@ extension BrokerSettings {
             }
         }
         settings.listeners = listeners
+        try resolveSasl(merged, into: &settings)
         settings.host = listeners[0].host
         settings.port = listeners[0].port
         settings.broker.advertisedHost = listeners[0].advertisedHost
@@ -237,6 +235,33 @@ extension BrokerSettings {
             )
         }
         settings.tls = tls
+    }
+
+    /// `sasl.enabled.mechanisms` and `sasl.bootstrap.users`.
+    private static func resolveSasl(_ merged: [String: String], into settings: inout BrokerSettings) throws(Error) {
+        if let value = merged["sasl.enabled.mechanisms"] {
+            var mechanisms: [SaslMechanism] = []
+            for name in value.split(separator: ",").map({ $0.trimmingSpaces().uppercased() }) where !name.isEmpty {
+                guard let mechanism = SaslMechanism(rawValue: name) else {
+                    throw Error(
+                        description: "sasl.enabled.mechanisms: \(name) is not supported "
+                            + "(PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are)"
+                    )
+                }
+                mechanisms.append(mechanism)
+            }
+            guard !mechanisms.isEmpty else { throw Error(description: "sasl.enabled.mechanisms is empty") }
+            settings.saslMechanisms = mechanisms
+        }
+        if let value = merged["sasl.bootstrap.users"] {
+            for entry in value.split(separator: ",") {
+                let parts = entry.trimmingSpaces().split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw Error(description: "sasl.bootstrap.users: expected user:password pairs")
+                }
+                settings.broker.saslBootstrapUsers.append((String(parts[0]), String(parts[1])))
+            }
+        }
     }
 
     /// `NAME://host:port` entries; `[v6]` hosts allowed, an empty host means every interface.

@@ -32,6 +32,7 @@ extension KafkaServer.Configuration {
         self.listenerName = listener.name
         self.advertised = listener.advertised
         self.tls = listener.securityProtocol.usesTLS ? tls : nil
+        self.saslMechanisms = listener.securityProtocol.usesSASL ? settings.saslMechanisms : nil
     }
 }
 

@@ -66,6 +66,9 @@ public final class KafkaServer: Sendable {
         public var advertised: AdvertisedEndpoint?
         /// TLS for every connection (an SSL listener); nil: plaintext.
         public var tls: NIOSSLContext?
+        /// The mechanisms of a SASL listener, whose connections must authenticate first; nil:
+        /// not a SASL listener.
+        public var saslMechanisms: [SaslMechanism]?
 
         public init(
             host: String = "127.0.0.1",
@@ -291,6 +294,7 @@ public final class KafkaServer: Sendable {
                 let inFlight = AsyncSemaphore(permits: self.configuration.maximumInFlightRequests)
                 let pendingReplies = PendingReplies()
                 let replyBudget = ReplyBudget(limit: self.configuration.maximumQueuedReplyBytes)
+                let sasl = self.configuration.saslMechanisms.map { SaslSession(enabledMechanisms: $0) }
                 let activity = ConnectionActivity()
                 let reader = Task {
                     defer {
@@ -310,7 +314,8 @@ public final class KafkaServer: Sendable {
                             frame: frame,
                             clientHost: clientHost,
                             remoteAddress: remoteAddress,
-                            advertised: self.configuration.advertised
+                            advertised: self.configuration.advertised,
+                            sasl: sasl
                         ) {
                         case .pending(let work):
                             let (id, task) = pendingReplies.start {
@@ -331,6 +336,10 @@ public final class KafkaServer: Sendable {
                                     task.cancel()
                                 }
                             }
+                        case .responseThenClose(let bytes):
+                            replyBudget.add(bytes.readableBytes)
+                            slotWriter.yield(Slot(reply: .ready(.responseThenClose(bytes)), apiKey: apiKey, started: started))
+                            return
                         case .closeConnection(let reason):
                             var metadata = Self.requestContext(frame)
                             metadata["connection"] = "\(connectionId)"
@@ -414,6 +423,13 @@ public final class KafkaServer: Sendable {
                             nanoseconds: Self.nanoseconds(since: slot.started)
                         )
                         continue
+                    case .responseThenClose(let bytes):
+                        try await outbound.write(bytes)
+                        metrics.requestCompleted(
+                            apiKey: slot.apiKey,
+                            nanoseconds: Self.nanoseconds(since: slot.started)
+                        )
+                        break writing
                     case .closeConnection:
                         break writing
                     }

@@ -36,6 +36,8 @@ public enum KafkaRequest: Hashable, Sendable {
     case listPartitionReassignments(ListPartitionReassignmentsRequest)
     case electLeaders(ElectLeadersRequest)
     case describeClientQuotas(DescribeClientQuotasRequest)
+    case saslHandshake(SaslHandshakeRequest)
+    case saslAuthenticate(SaslAuthenticateRequest)
 
     /// Every served API with the versions its codec reads and writes: what ApiVersions advertises.
     public static let servedApis: [(apiKey: ApiKey, versions: ClosedRange<Int16>)] = [
@@ -71,6 +73,8 @@ public enum KafkaRequest: Hashable, Sendable {
         (.listPartitionReassignments, ListPartitionReassignmentsRequest.versions),
         (.electLeaders, ElectLeadersRequest.versions),
         (.describeClientQuotas, DescribeClientQuotasRequest.versions),
+        (.saslHandshake, SaslHandshakeRequest.versions),
+        (.saslAuthenticate, SaslAuthenticateRequest.versions),
     ]
 
     /// The versions of `apiKey` this codec decodes, or nil if Tern does not serve the API.
@@ -108,6 +112,8 @@ public enum KafkaRequest: Hashable, Sendable {
         case .listPartitionReassignments: ListPartitionReassignmentsRequest.versions
         case .electLeaders: ElectLeadersRequest.versions
         case .describeClientQuotas: DescribeClientQuotasRequest.versions
+        case .saslHandshake: SaslHandshakeRequest.versions
+        case .saslAuthenticate: SaslAuthenticateRequest.versions
         default: nil
         }
     }
@@ -146,6 +152,8 @@ public enum KafkaRequest: Hashable, Sendable {
         case .listPartitionReassignments: .listPartitionReassignments
         case .electLeaders: .electLeaders
         case .describeClientQuotas: .describeClientQuotas
+        case .saslHandshake: .saslHandshake
+        case .saslAuthenticate: .saslAuthenticate
         }
     }
 
@@ -187,6 +195,8 @@ public enum KafkaRequest: Hashable, Sendable {
         case .listPartitionReassignments: .listPartitionReassignments(try ListPartitionReassignmentsRequest(from: &body, version: header.apiVersion))
         case .electLeaders: .electLeaders(try ElectLeadersRequest(from: &body, version: header.apiVersion))
         case .describeClientQuotas: .describeClientQuotas(try DescribeClientQuotasRequest(from: &body, version: header.apiVersion))
+        case .saslHandshake: .saslHandshake(try SaslHandshakeRequest(from: &body, version: header.apiVersion))
+        case .saslAuthenticate: .saslAuthenticate(try SaslAuthenticateRequest(from: &body, version: header.apiVersion))
         default: throw WireError(.unknownApiKey, "API key \(header.apiKey.rawValue) is not served")
         }
     }

@@ -67,6 +67,10 @@ extension MessageSample {
         offsetForLeaderEpochResponse,
         produceRequest,
         produceResponse,
+        saslAuthenticateRequest,
+        saslAuthenticateResponse,
+        saslHandshakeRequest,
+        saslHandshakeResponse,
         syncGroupRequest,
         syncGroupResponse,
     ]

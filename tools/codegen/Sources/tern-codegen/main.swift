@@ -15,7 +15,7 @@ let servedApis = [
     "DeleteTopics", "InitProducerId", "DescribeConfigs", "DeleteGroups", "OffsetDelete", "CreatePartitions",
     "DeleteRecords", "DescribeCluster", "OffsetForLeaderEpoch", "AlterConfigs", "IncrementalAlterConfigs",
     "DescribeLogDirs", "DescribeTopicPartitions", "DescribeProducers", "ListPartitionReassignments", "ElectLeaders",
-    "DescribeClientQuotas",
+    "DescribeClientQuotas", "SaslHandshake", "SaslAuthenticate",
 ]
 
 /// Payloads with schemas that are not requests: the consumer protocol's subscription and assignment.

@@ -1,0 +1,121 @@
+import FoundationEssentials
+import Synchronization
+
+/// The SASL mechanisms Tern serves.
+public enum SaslMechanism: String, Sendable, CaseIterable {
+    case plain = "PLAIN"
+    case scramSha256 = "SCRAM-SHA-256"
+    case scramSha512 = "SCRAM-SHA-512"
+
+    var scram: ScramMechanism? {
+        switch self {
+        case .plain: nil
+        case .scramSha256: .sha256
+        case .scramSha512: .sha512
+        }
+    }
+}
+
+/// One connection's SASL authentication on a SASL listener, made by the transport when the
+/// connection is accepted and passed with each of its requests (`Broker.handle`). Until it is
+/// authenticated, the connection may send only ApiVersions, SaslHandshake and SaslAuthenticate.
+public final class SaslSession: Sendable {
+    enum State: Sendable {
+        case awaitingHandshake
+        case awaitingPlain
+        case scram(ScramServerExchange, sentServerFirst: Bool)
+        case authenticated(user: String)
+    }
+
+    let enabledMechanisms: [SaslMechanism]
+    let state = Mutex(State.awaitingHandshake)
+
+    public init(enabledMechanisms: [SaslMechanism]) {
+        self.enabledMechanisms = enabledMechanisms
+    }
+
+    /// The authenticated user name (Kafka's principal `User:NAME`), nil before.
+    public var user: String? {
+        self.state.withLock { state in
+            if case .authenticated(let user) = state { return user }
+            return nil
+        }
+    }
+}
+
+/// Users' salted SCRAM credentials, persisted in the data directory (`sasl-credentials`, JSON),
+/// never a password. PLAIN authenticates against the SCRAM-SHA-512 credential (or SCRAM-SHA-256
+/// when that is all a user has), as Redpanda does.
+public final class ScramCredentialStore: Sendable {
+    static let fileName = "sasl-credentials"
+    private let credentials: Mutex<[String: [ScramMechanism: ScramCredential]]>
+    private let logs: LogManagerDataFiles?
+
+    /// What the store needs of the data directory (LogManager's data files, or nothing in tests).
+    struct LogManagerDataFiles: Sendable {
+        var read: @Sendable () throws -> [UInt8]?
+        var write: @Sendable ([UInt8]) throws -> Void
+    }
+
+    init(files: LogManagerDataFiles?) throws {
+        self.logs = files
+        var loaded: [String: [ScramMechanism: ScramCredential]] = [:]
+        if let bytes = try files?.read() {
+            do {
+                loaded = try JSONDecoder().decode([String: [ScramMechanism: ScramCredential]].self, from: Data(bytes))
+            } catch {
+                throw SaslFailure("the data directory's \(Self.fileName) cannot be read: \(error)")
+            }
+        }
+        self.credentials = Mutex(loaded)
+    }
+
+    func credential(user: String, mechanism: ScramMechanism) -> ScramCredential? {
+        self.credentials.withLock { $0[user]?[mechanism] }
+    }
+
+    /// PLAIN: whether `password` is `user`'s.
+    func verify(user: String, password: String) -> Bool {
+        let stored = self.credentials.withLock { $0[user] }
+        guard let stored else { return false }
+        if let credential = stored[.sha512] { return credential.matches(password: password, mechanism: .sha512) }
+        if let credential = stored[.sha256] { return credential.matches(password: password, mechanism: .sha256) }
+        return false
+    }
+
+    var users: [String] { self.credentials.withLock { $0.keys.sorted() } }
+
+    /// Sets `user`'s credentials for every SCRAM mechanism from `password` (fresh salts), and
+    /// persists them before returning.
+    func setPassword(_ password: String, for user: String, iterations: Int = ScramMechanism.minimumIterations) throws {
+        var entry: [ScramMechanism: ScramCredential] = [:]
+        for mechanism in ScramMechanism.allCases {
+            var salt = [UInt8](repeating: 0, count: 32)
+            var generator = SystemRandomNumberGenerator()
+            for index in salt.indices { salt[index] = generator.next() }
+            entry[mechanism] = ScramCredential.make(
+                password: password,
+                mechanism: mechanism,
+                salt: salt,
+                iterations: iterations
+            )
+        }
+        let snapshot = self.credentials.withLock { credentials in
+            credentials[user] = entry
+            return credentials
+        }
+        try self.persist(snapshot)
+    }
+
+    private func persist(_ snapshot: [String: [ScramMechanism: ScramCredential]]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try self.logs?.write(Array(try encoder.encode(snapshot)))
+    }
+}
+
+/// A server nonce for SCRAM: 24 random bytes, base64 (printable, no commas).
+func makeServerNonce() -> String {
+    var generator = SystemRandomNumberGenerator()
+    return Data((0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+}
