@@ -17,11 +17,28 @@ import Testing
 
     @Test func rfc7677ExchangeSucceeds() throws {
         var exchange = ScramServerExchange(mechanism: .sha256, serverNonce: Self.serverNonce)
-        let first = try exchange.receiveClientFirst(Array(Self.clientFirst.utf8)) { $0 == "user" ? Self.credential : nil }
-            .get()
+        let first = try exchange.receiveClientFirst(Array(Self.clientFirst.utf8)) {
+            $0 == "user" ? Self.credential : nil
+        }
+        .get()
         #expect(String(decoding: first, as: UTF8.self) == Self.serverFirst)
         let (final, user) = try exchange.receiveClientFinal(Array(Self.clientFinal.utf8)).get()
         #expect(String(decoding: final, as: UTF8.self) == Self.serverFinal)
+        #expect(user == "user")
+    }
+
+    /// librdkafka answers with its client nonce in front of the combined nonce; Kafka accepts any
+    /// nonce that ends with the one it sent, so Tern does too — the proof is over what was sent.
+    @Test func aClientNonceRepeatedInFrontIsAcceptedAsKafkaDoes() throws {
+        var exchange = ScramServerExchange(mechanism: .sha256, serverNonce: Self.serverNonce)
+        _ = try exchange.receiveClientFirst(Array(Self.clientFirst.utf8)) { _ in Self.credential }.get()
+        let withoutProof = "c=biws,r=rOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
+        let salted = ScramMechanism.sha256.saltedPassword(Array("pencil".utf8), salt: Self.salt, iterations: 4096)
+        let clientKey = ScramMechanism.sha256.hmac(key: salted, Array("Client Key".utf8))
+        let authMessage = Array("n=user,r=rOprNGfwEbeRWgbNEkqO,\(Self.serverFirst),\(withoutProof)".utf8)
+        let signature = ScramMechanism.sha256.hmac(key: ScramMechanism.sha256.hash(clientKey), authMessage)
+        let proof = Data(zip(clientKey, signature).map { $0 ^ $1 }).base64EncodedString()
+        let (_, user) = try exchange.receiveClientFinal(Array("\(withoutProof),p=\(proof)".utf8)).get()
         #expect(user == "user")
     }
 

@@ -138,7 +138,9 @@ public struct ScramServerExchange: Sendable {
 
     /// Checks client-final-message's proof; on success answers server-final-message and names the
     /// authenticated user.
-    public mutating func receiveClientFinal(_ message: [UInt8]) -> Result<(serverFinal: [UInt8], user: String), SaslFailure> {
+    public mutating func receiveClientFinal(_ message: [UInt8]) -> Result<
+        (serverFinal: [UInt8], user: String), SaslFailure
+    > {
         guard case .awaitingClientFinal(let user, let nonce, let prefix, let credential) = self.state else {
             return .failure(SaslFailure("unexpected client-final"))
         }
@@ -146,14 +148,19 @@ public struct ScramServerExchange: Sendable {
         let text = String(decoding: message, as: UTF8.self)
         // The proof is the last attribute: everything before ",p=" is client-final-without-proof.
         let bytes = Array(text.utf8)
-        guard let proofAt = (0..<max(0, bytes.count - 2)).reversed().first(where: { bytes[$0..<$0 + 3] == [44, 112, 61] })
+        guard
+            let proofAt = (0..<max(0, bytes.count - 2)).reversed().first(where: { bytes[$0..<$0 + 3] == [44, 112, 61] })
         else {
             return .failure(SaslFailure("client-final-message without a proof"))
         }
         let withoutProof = String(decoding: bytes[..<proofAt], as: UTF8.self)
         let encodedProof = String(decoding: bytes[(proofAt + 3)...], as: UTF8.self)
         let attributes = Self.attributes(withoutProof)
-        guard attributes["r"] == nonce else { return .failure(SaslFailure("nonce mismatch")) }
+        // Kafka accepts any nonce that ends with the one it sent: librdkafka repeats its client
+        // nonce in front of the combined one. The proof covers the message either way.
+        guard let echoedNonce = attributes["r"], echoedNonce.hasSuffix(nonce) else {
+            return .failure(SaslFailure("client-final-message nonce does not match the server's"))
+        }
         guard let binding = attributes["c"], let bindingBytes = Data(base64Encoded: binding),
             bindingBytes.starts(with: Array("n,".utf8)) || bindingBytes.starts(with: Array("y,".utf8))
         else {

@@ -1,0 +1,176 @@
+import Foundation
+import NIOCore
+import TernWire
+import Testing
+
+/// SASL listeners through a real `ternd`, driven by kcat (librdkafka) and kafka-python: PLAIN
+/// and both SCRAM mechanisms over SASL_PLAINTEXT, SCRAM over SASL_SSL, and the refusals.
+@Suite struct SaslTests {
+    private func kcat(_ arguments: [String], input: String? = nil) async throws -> CommandResult {
+        try await runCommand("/usr/bin/kcat", arguments, input: input.map { Data($0.utf8) }, timeout: .seconds(30))
+    }
+
+    private func sasl(_ mechanism: String, user: String = "alice", password: String = "wonderland") -> [String] {
+        ["-X", "sasl.mechanisms=\(mechanism)", "-X", "sasl.username=\(user)", "-X", "sasl.password=\(password)"]
+    }
+
+    /// A broker with a PLAINTEXT listener, a SASL_PLAINTEXT one and, given certificates, a
+    /// SASL_SSL one; users alice and admin from `sasl.bootstrap.users`.
+    private func startTernd(
+        certificates: TLSTests.Certificates? = nil,
+        dataDirectory: URL? = nil,
+        bootstrapUsers: String = "alice:wonderland,admin:s3cr=t"
+    ) async throws -> (TerndProcess, plaintext: Int, sasl: Int, saslSSL: Int?) {
+        let plaintext = try await freePort()
+        let saslPort = try await freePort()
+        var listeners = "PLAINTEXT://127.0.0.1:\(plaintext),SASL_PLAINTEXT://127.0.0.1:\(saslPort)"
+        var environment = ["TERN_SASL_BOOTSTRAP_USERS": bootstrapUsers]
+        var saslSSL: Int?
+        if let certificates {
+            let port = try await freePort()
+            listeners += ",SASL_SSL://127.0.0.1:\(port)"
+            environment["TERN_SSL_KEYSTORE_LOCATION"] = certificates.keystore
+            saslSSL = port
+        }
+        environment["TERN_LISTENERS"] = listeners
+        let ternd = try await TerndProcess.start(
+            dataDirectory: dataDirectory,
+            port: plaintext,
+            environment: environment,
+            passesPort: false
+        )
+        return (ternd, plaintext, saslPort, saslSSL)
+    }
+
+    @Test(arguments: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
+    func kcatAuthenticatesOverSaslPlaintext(mechanism: String) async throws {
+        let (ternd, plaintext, saslPort, _) = try await startTernd()
+        let broker = ["-b", "127.0.0.1:\(saslPort)", "-X", "security.protocol=SASL_PLAINTEXT"]
+        let topic = "sasl-\(mechanism.lowercased())"
+        let produced = try await kcat(broker + sasl(mechanism) + ["-P", "-t", topic], input: "a\nb\n")
+        #expect(produced.status == 0, "\(produced.stderr)\nlog:\n\(ternd.log)")
+        let consumed = try await kcat(broker + sasl(mechanism) + ["-C", "-t", topic, "-o", "beginning", "-e", "-q"])
+        #expect(consumed.output == "a\nb\n", "\(consumed.stderr)")
+        // A password with '=' in it (a SCRAM saslname escapes only the user name).
+        let admin = try await kcat(broker + sasl(mechanism, user: "admin", password: "s3cr=t") + ["-L", "-t", topic])
+        #expect(admin.status == 0 && admin.output.contains("at 127.0.0.1:\(saslPort)"), "\(admin.stderr)")
+        let overPlaintext = try await kcat(
+            ["-b", "127.0.0.1:\(plaintext)", "-C", "-t", topic, "-o", "beginning", "-e", "-q"]
+        )
+        #expect(overPlaintext.output == "a\nb\n")
+        try await ternd.stop()
+    }
+
+    /// A wrong password, an unknown user and a disabled mechanism are refused (librdkafka
+    /// reports the failure) while an authenticated client keeps working; the broker logs each
+    /// failure without the password.
+    @Test func refusalsLeaveOthersServed() async throws {
+        let (ternd, _, saslPort, _) = try await startTernd()
+        let broker = ["-b", "127.0.0.1:\(saslPort)", "-X", "security.protocol=SASL_PLAINTEXT"]
+        for (mechanism, user, password) in [
+            ("SCRAM-SHA-256", "alice", "wrong"), ("SCRAM-SHA-512", "mallory", "wonderland"),
+            ("PLAIN", "alice", "wrong"), ("PLAIN", "mallory", "x"),
+        ] {
+            let refused = try await kcat(broker + sasl(mechanism, user: user, password: password) + ["-L", "-m", "5"])
+            #expect(refused.status != 0, "\(mechanism) \(user)/\(password) was accepted: \(refused.output)")
+            #expect(
+                refused.stderr.contains("Authentication failed") || refused.stderr.contains("SASL"),
+                "\(refused.stderr)"
+            )
+        }
+        let good = try await kcat(broker + sasl("SCRAM-SHA-256") + ["-P", "-t", "still"], input: "ok\n")
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(ternd.log.contains("SASL authentication failed"), "log:\n\(ternd.log)")
+        #expect(!ternd.log.contains("wonderland"), "a password reached the log")
+        try await ternd.stop()
+    }
+
+    /// A client that skips the handshake gets no answer: its connection is closed. ApiVersions
+    /// is answered before authentication; a SaslHandshake on the PLAINTEXT listener is
+    /// ILLEGAL_SASL_STATE.
+    @Test func requestsBeforeAuthenticationCloseTheConnection() async throws {
+        let (ternd, plaintext, saslPort, _) = try await startTernd()
+        try await withRawConnection(port: saslPort) { connection in
+            let versions = try await connection.send(ApiVersionsRequest(), version: 3)
+            #expect(versions.errorCode == .none)
+            #expect(versions.apiKeys.contains { $0.apiKey == .saslAuthenticate })
+            var frame = ByteBuffer()
+            MetadataRequest(topics: []).writeFrame(to: &frame, version: 4, correlationId: 99, clientId: "skipper")
+            try await connection.writeRaw(frame)
+            #expect(await connection.closedWithoutResponse())
+        }
+        try await withRawConnection(port: saslPort) { connection in
+            let handshake = try await connection.send(SaslHandshakeRequest(mechanism: "GSSAPI"), version: 1)
+            #expect(handshake.errorCode == .unsupportedSaslMechanism)
+            #expect(Set(handshake.mechanisms) == ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
+            #expect(await connection.closedWithoutResponse())
+        }
+        try await withRawConnection(port: plaintext) { connection in
+            let handshake = try await connection.send(SaslHandshakeRequest(mechanism: "PLAIN"), version: 1)
+            #expect(handshake.errorCode == .illegalSaslState)
+        }
+        try await ternd.stop()
+    }
+
+    /// SCRAM over TLS, and users kept across a restart: the data directory holds salted
+    /// credentials, not the passwords.
+    @Test func scramOverSaslSslAndUsersSurviveARestart() async throws {
+        let certificates = try await TLSTests.Certificates.make()
+        let dataDirectory = try Paths.temporaryDirectory()
+        let (first, _, _, saslSSL) = try await startTernd(certificates: certificates, dataDirectory: dataDirectory)
+        let tls = [
+            "-b", "127.0.0.1:\(saslSSL!)", "-X", "security.protocol=SASL_SSL", "-X",
+            "ssl.ca.location=\(certificates.ca)",
+        ]
+        let produced = try await kcat(tls + sasl("SCRAM-SHA-512") + ["-P", "-t", "secured"], input: "x\n")
+        #expect(produced.status == 0, "\(produced.stderr)\nlog:\n\(first.log)")
+        try await first.stop()
+        let stored = try String(
+            contentsOf: dataDirectory.appendingPathComponent("sasl-credentials"),
+            encoding: .utf8
+        )
+        #expect(stored.contains("alice") && !stored.contains("wonderland"))
+
+        // No bootstrap users this time: alice comes from the data directory.
+        let (second, _, _, saslSSL2) = try await startTernd(
+            certificates: certificates,
+            dataDirectory: dataDirectory,
+            bootstrapUsers: "admin:other"
+        )
+        let tls2 = [
+            "-b", "127.0.0.1:\(saslSSL2!)", "-X", "security.protocol=SASL_SSL", "-X",
+            "ssl.ca.location=\(certificates.ca)",
+        ]
+        let consumed = try await kcat(
+            tls2 + sasl("SCRAM-SHA-256") + ["-C", "-t", "secured", "-o", "beginning", "-e", "-q"]
+        )
+        #expect(consumed.output == "x\n", "\(consumed.stderr)\nlog:\n\(second.log)")
+        // An existing user keeps its password: the bootstrap entry does not overwrite it.
+        let admin = try await kcat(tls2 + sasl("PLAIN", user: "admin", password: "other") + ["-L", "-m", "5"])
+        #expect(admin.status != 0, "sasl.bootstrap.users overwrote an existing user's password")
+        try await second.stop()
+    }
+
+    /// kafka-python with SASL/PLAIN and SCRAM-SHA-256 (its own SCRAM implementation).
+    @Test(arguments: ["PLAIN", "SCRAM-SHA-256"])
+    func kafkaPythonAuthenticates(mechanism: String) async throws {
+        let (ternd, _, saslPort, _) = try await startTernd()
+        let script = """
+            import sys
+            from kafka import KafkaProducer, KafkaConsumer
+            options = dict(bootstrap_servers="127.0.0.1:\(saslPort)", security_protocol="SASL_PLAINTEXT",
+                           sasl_mechanism="\(mechanism)", sasl_plain_username="alice", sasl_plain_password="wonderland")
+            producer = KafkaProducer(**options)
+            producer.send("py-sasl", b"hello").get(timeout=20)
+            producer.close()
+            consumer = KafkaConsumer("py-sasl", auto_offset_reset="earliest", consumer_timeout_ms=10000, **options)
+            values = [message.value for message in consumer]
+            consumer.close()
+            print(values)
+            sys.exit(0 if values == [b"hello"] else 1)
+            """
+        let result = try await runCommand(Paths.python, ["-c", script], timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.output)\n\(result.stderr)\nlog:\n\(ternd.log)")
+        try await ternd.stop()
+    }
+}
