@@ -4,14 +4,19 @@ import TernStorage
 import TernWire
 
 extension Broker {
-    func metadata(_ request: MetadataRequest, version: Int16, advertised: AdvertisedEndpoint) -> MetadataResponse {
+    func metadata(_ request: MetadataRequest, origin: RequestOrigin, advertised: AdvertisedEndpoint) -> MetadataResponse
+    {
+        let version = origin.apiVersion
         // v0 asks for every topic with an empty list; v1+ with null (and for none with an empty one).
         // v10+ may name a topic by id alone.
         var wanted: [(name: String?, id: KafkaUUID)] = []
         if let topics = request.topics, !(version == 0 && topics.isEmpty) {
             wanted = topics.map { ($0.name, $0.topicId) }
         } else {
-            wanted = self.logs.topicNames.sorted().map { ($0, .zero) }
+            // All topics: those the principal may not DESCRIBE are left out, as Kafka does.
+            wanted = self.logs.topicNames.sorted().filter { self.isAllowed(origin, .describe, .topic, $0) }.map {
+                ($0, .zero)
+            }
         }
         // Before v4 there is no allow_auto_topic_creation field, and Kafka auto-creates for them.
         let mayCreate = self.configuration.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation)
@@ -20,9 +25,17 @@ extension Broker {
                 guard let topic = self.logs.topic(id: TopicId(entry.id)) else {
                     return .init(errorCode: .unknownTopicId, name: nil, topicId: entry.id)
                 }
+                guard self.isAllowed(origin, .describe, .topic, topic.name) else {
+                    return .init(errorCode: .topicAuthorizationFailed, name: nil, topicId: entry.id)
+                }
                 return self.describeTopic(topic)
             }
-            if self.logs.topic(name) == nil && mayCreate && !self.recentlyDeleted(name) {
+            guard self.isAllowed(origin, .describe, .topic, name) else {
+                return .init(errorCode: .topicAuthorizationFailed, name: name)
+            }
+            if self.logs.topic(name) == nil && mayCreate && !self.recentlyDeleted(name)
+                && self.mayCreateTopic(origin, name)
+            {
                 do throws(StorageError) {
                     try self.logs.createTopic(
                         name,
@@ -78,11 +91,15 @@ extension Broker {
         )
     }
 
-    func createTopics(_ request: CreateTopicsRequest, version: Int16) -> CreateTopicsResponse {
-        CreateTopicsResponse(
+    func createTopics(_ request: CreateTopicsRequest, origin: RequestOrigin) -> CreateTopicsResponse {
+        let version = origin.apiVersion
+        return CreateTopicsResponse(
             topics: request.topics.map { topic in
                 func failure(_ code: KafkaErrorCode, _ message: String) -> CreateTopicsResponse.CreatableTopicResult {
                     .init(name: topic.name, errorCode: code, errorMessage: version >= 1 ? message : nil)
+                }
+                guard self.mayCreateTopic(origin, topic.name) else {
+                    return failure(.topicAuthorizationFailed, "Authorization failed.")
                 }
                 if request.topics.filter({ $0.name == topic.name }).count > 1 {
                     return failure(.invalidRequest, "topic \(topic.name) appears more than once in the request")
@@ -165,7 +182,8 @@ extension Broker {
         }
     }
 
-    func deleteTopics(_ request: DeleteTopicsRequest, version: Int16) -> DeleteTopicsResponse {
+    func deleteTopics(_ request: DeleteTopicsRequest, origin: RequestOrigin) -> DeleteTopicsResponse {
+        let version = origin.apiVersion
         // v6 names topics by name or id in `topics`; earlier versions list names.
         let wanted: [(name: String?, id: KafkaUUID)] =
             version >= 6 ? request.topics.map { ($0.name, $0.topicId) } : request.topicNames.map { ($0, .zero) }
@@ -176,6 +194,9 @@ extension Broker {
                     return .init(name: nil, topicId: entry.id, errorCode: .unknownTopicId)
                 }
                 let topicId = self.logs.topic(name).map { KafkaUUID($0.topicId) } ?? entry.id
+                guard self.isAllowed(origin, .delete, .topic, name) else {
+                    return .init(name: name, topicId: topicId, errorCode: .topicAuthorizationFailed)
+                }
                 guard name != GroupCoordinatorRuntime.offsetsTopic else {
                     return .init(name: name, topicId: topicId, errorCode: .invalidTopicException)
                 }
@@ -209,11 +230,23 @@ extension Broker {
     /// for several keys at once and gets one entry per key.
     func findCoordinator(
         _ request: FindCoordinatorRequest,
-        version: Int16,
+        origin: RequestOrigin,
         advertised: AdvertisedEndpoint
     ) -> FindCoordinatorResponse {
+        let version = origin.apiVersion
         let keyType = request.keyType
         func answer(_ key: String) -> FindCoordinatorResponse.Coordinator {
+            let resource: AclResourceType = keyType == 0 ? .group : .transactionalId
+            guard self.isAllowed(origin, .describe, resource, key) else {
+                return .init(
+                    key: key,
+                    nodeId: -1,
+                    host: "",
+                    port: -1,
+                    errorCode: keyType == 0 ? .groupAuthorizationFailed : .transactionalIdAuthorizationFailed,
+                    errorMessage: "Authorization failed."
+                )
+            }
             guard keyType == 0 else {
                 return .init(
                     key: key,

@@ -13,7 +13,8 @@ private struct ConfigSynonym {
 extension Broker {
     // MARK: DescribeConfigs
 
-    func describeConfigs(_ request: DescribeConfigsRequest, version: Int16) -> DescribeConfigsResponse {
+    func describeConfigs(_ request: DescribeConfigsRequest, origin: RequestOrigin) -> DescribeConfigsResponse {
+        let version = origin.apiVersion
         let options = DescribeOptions(
             version: version,
             includeSynonyms: version >= 1 && request.includeSynonyms,
@@ -30,6 +31,14 @@ extension Broker {
                         resourceName: resource.resourceName,
                         configs: []
                     )
+                }
+                if let denied = self.configAccessError(
+                    origin,
+                    .describeConfigs,
+                    resource.resourceType,
+                    resource.resourceName
+                ) {
+                    return failure(denied, "Authorization failed.")
                 }
                 let entries: [DescribeConfigsResponse.DescribeConfigsResourceResult]
                 switch resource.resourceType {
@@ -208,9 +217,36 @@ extension Broker {
 
     // MARK: AlterConfigs, IncrementalAlterConfigs
 
-    func alterConfigs(_ request: AlterConfigsRequest) -> AlterConfigsResponse {
+    /// TOPIC_AUTHORIZATION_FAILED or CLUSTER_AUTHORIZATION_FAILED (broker resources are the
+    /// cluster's) when the principal may not do `operation` to the resource's configs.
+    func configAccessError(
+        _ origin: RequestOrigin,
+        _ operation: AclOperation,
+        _ type: ConfigResourceType,
+        _ name: String
+    ) -> KafkaErrorCode? {
+        if type == .topic {
+            return self.isAllowed(origin, operation, .topic, name) ? nil : .topicAuthorizationFailed
+        }
+        return self.isAllowedOnCluster(origin, operation) ? nil : .clusterAuthorizationFailed
+    }
+
+    func alterConfigs(_ request: AlterConfigsRequest, origin: RequestOrigin) -> AlterConfigsResponse {
         AlterConfigsResponse(
             responses: request.resources.map { resource in
+                if let denied = self.configAccessError(
+                    origin,
+                    .alterConfigs,
+                    resource.resourceType,
+                    resource.resourceName
+                ) {
+                    return .init(
+                        errorCode: denied,
+                        errorMessage: "Authorization failed.",
+                        resourceType: resource.resourceType,
+                        resourceName: resource.resourceName
+                    )
+                }
                 let result = self.alterResource(
                     type: resource.resourceType,
                     name: resource.resourceName,
@@ -231,9 +267,25 @@ extension Broker {
         )
     }
 
-    func incrementalAlterConfigs(_ request: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse {
+    func incrementalAlterConfigs(
+        _ request: IncrementalAlterConfigsRequest,
+        origin: RequestOrigin
+    ) -> IncrementalAlterConfigsResponse {
         IncrementalAlterConfigsResponse(
             responses: request.resources.map { resource in
+                if let denied = self.configAccessError(
+                    origin,
+                    .alterConfigs,
+                    resource.resourceType,
+                    resource.resourceName
+                ) {
+                    return .init(
+                        errorCode: denied,
+                        errorMessage: "Authorization failed.",
+                        resourceType: resource.resourceType,
+                        resourceName: resource.resourceName
+                    )
+                }
                 let changes = resource.configs.map {
                     IncrementalConfigChange(name: $0.name, operation: $0.configOperation, value: $0.value)
                 }

@@ -67,10 +67,16 @@ extension Broker {
     /// KIP-966's paginated describe: topics sorted by name from the cursor on, at most
     /// `response_partition_limit` partitions (capped at 2,000, at least 1), and a next cursor
     /// where the answer stopped. An empty topic list means every topic.
-    func describeTopicPartitions(_ request: DescribeTopicPartitionsRequest) -> DescribeTopicPartitionsResponse {
+    func describeTopicPartitions(
+        _ request: DescribeTopicPartitionsRequest,
+        origin: RequestOrigin
+    ) -> DescribeTopicPartitionsResponse {
         let fetchAll = request.topics.isEmpty
         let cursorTopic = request.cursor?.topicName ?? ""
-        let candidates = fetchAll ? self.logs.topicNames : request.topics.map(\.name)
+        // Listing all topics leaves out those the principal may not DESCRIBE.
+        let candidates =
+            fetchAll
+            ? self.logs.topicNames.filter { self.isAllowed(origin, .describe, .topic, $0) } : request.topics.map(\.name)
         let names = Set(candidates.filter { $0 >= cursorTopic }).sorted()
 
         func refused(_ message: String) -> DescribeTopicPartitionsResponse {
@@ -145,12 +151,21 @@ extension Broker {
 
     /// The idempotent producers each partition has state for, as Kafka's leader reports them
     /// (no transactions: coordinator epoch and transaction start offset are -1).
-    func describeProducers(_ request: DescribeProducersRequest) -> DescribeProducersResponse {
+    func describeProducers(_ request: DescribeProducersRequest, origin: RequestOrigin) -> DescribeProducersResponse {
         DescribeProducersResponse(
             topics: request.topics.map { topic in
-                .init(
+                let allowed = self.isAllowed(origin, .read, .topic, topic.name)
+                return .init(
                     name: topic.name,
                     partitions: topic.partitionIndexes.map { index in
+                        guard allowed else {
+                            return .init(
+                                partitionIndex: index,
+                                errorCode: .topicAuthorizationFailed,
+                                errorMessage: "Authorization failed.",
+                                activeProducers: []
+                            )
+                        }
                         guard self.logs.partition(topic: topic.name, index: index) != nil else {
                             return .init(
                                 partitionIndex: index,

@@ -15,13 +15,18 @@ extension Broker {
     /// epoch — where the next higher epoch starts, or the log end offset for the current one —
     /// and the largest epoch at or below it; -1 and -1 for an epoch this log cannot place.
     /// `replica_id` (v3+) only matters to Kafka's authorizer; one node has no followers.
-    func offsetForLeaderEpoch(_ request: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse {
+    func offsetForLeaderEpoch(
+        _ request: OffsetForLeaderEpochRequest,
+        origin: RequestOrigin
+    ) -> OffsetForLeaderEpochResponse {
         OffsetForLeaderEpochResponse(
             topics: request.topics.map { topic in
-                .init(
+                let allowed = self.isAllowed(origin, .describe, .topic, topic.topic)
+                return .init(
                     topic: topic.topic,
                     partitions: topic.partitions.map { partition in
                         let index = partition.partition
+                        guard allowed else { return .init(errorCode: .topicAuthorizationFailed, partition: index) }
                         guard let log = self.logs.partition(topic: topic.topic, index: index) else {
                             return .init(errorCode: .unknownTopicOrPartition, partition: index)
                         }

@@ -96,6 +96,13 @@ extension Broker {
         case .offsetFetch(let fetch) where version >= 8:
             // v8+ asks for several groups at once; each is answered as a v7 request would be.
             let answered = fetch.groups.map { group in
+                guard self.isAllowed(origin, .describe, .group, group.groupId) else {
+                    return OffsetFetchResponse.OffsetFetchResponseGroup(
+                        groupId: group.groupId,
+                        topics: [],
+                        errorCode: .groupAuthorizationFailed
+                    )
+                }
                 let single = OffsetFetchRequest(
                     groupId: group.groupId,
                     topics: group.topics.map { topics in
@@ -125,17 +132,43 @@ extension Broker {
             return self.reply(OffsetFetchResponse(groups: answered), origin)
         case .offsetFetch(let fetch):
             return self.reply(groups.read { $0.fetchOffsets(fetch) }, origin)
-        case .describeGroups(let describe):
-            return self.reply(groups.read { $0.describeGroups(describe) }, origin)
+        case .describeGroups(var describe):
+            // Groups the principal may not DESCRIBE are answered GROUP_AUTHORIZATION_FAILED, in place.
+            let requested = describe.groups
+            describe.groups = requested.filter { self.isAllowed(origin, .describe, .group, $0) }
+            var described = groups.read { $0.describeGroups(describe) }
+            if described.groups.count != requested.count {
+                var byId = Dictionary(
+                    described.groups.map { ($0.groupId, $0) },
+                    uniquingKeysWith: { first, _ in first }
+                )
+                described.groups = requested.map { id in
+                    byId.removeValue(forKey: id) ?? .init(errorCode: .groupAuthorizationFailed, groupId: id)
+                }
+            }
+            return self.reply(described, origin)
         case .listGroups(let list):
-            return self.reply(groups.read { $0.listGroups(list) }, origin)
+            var listed = groups.read { $0.listGroups(list) }
+            // Without DESCRIBE on the cluster, only the groups the principal may DESCRIBE.
+            if !self.isAllowedOnCluster(origin, .describe) {
+                listed.groups = listed.groups.filter { self.isAllowed(origin, .describe, .group, $0.groupId) }
+            }
+            return self.reply(listed, origin)
         case .deleteGroups(let delete):
             let pending = delete.groupsNames.map { name in
-                (name, groups.submit { $0.deleteGroup(name, ticket: $1, nowMs: $2) })
+                (
+                    name,
+                    self.isAllowed(origin, .delete, .group, name)
+                        ? groups.submit { $0.deleteGroup(name, ticket: $1, nowMs: $2) } : nil
+                )
             }
             return .pending {
                 var results: [DeleteGroupsResponse.DeletableGroupResult] = []
                 for (name, response) in pending {
+                    guard let response else {
+                        results.append(.init(groupId: name, errorCode: .groupAuthorizationFailed))
+                        continue
+                    }
                     guard case .deleteGroup(let groupId, let errorCode) = await response.value else {
                         results.append(.init(groupId: name, errorCode: .unknownServerError))
                         continue

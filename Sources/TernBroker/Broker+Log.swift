@@ -36,8 +36,10 @@ extension Broker {
         var topics: [(name: String, partitions: [PartitionAppend])] = []
         for topic in request.topicData {
             var partitions: [PartitionAppend] = []
+            let topicError: KafkaErrorCode? =
+                self.isAllowed(origin, .write, .topic, topic.name) ? requestError : .topicAuthorizationFailed
             for partition in topic.partitionData {
-                if let requestError {
+                if let requestError = topicError {
                     partitions.append(
                         .init(response: .init(index: partition.index, errorCode: requestError, baseOffset: -1))
                     )
@@ -185,7 +187,8 @@ extension Broker {
         }
     }
 
-    func fetch(_ request: FetchRequest, version: Int16) async -> FetchResponse {
+    func fetch(_ request: FetchRequest, origin: RequestOrigin) async -> FetchResponse {
+        let version = origin.apiVersion
         let maxWaitMs = max(0, min(request.maxWaitMs, self.configuration.fetchMaxWaitMs))
         let deadline = ContinuousClock.now + .milliseconds(maxWaitMs)
         // v13+ names topics by id: resolve them once; an unknown id is answered UNKNOWN_TOPIC_ID.
@@ -228,12 +231,19 @@ extension Broker {
                 break
             }
         }
+        // Topics the principal may not READ are answered TOPIC_AUTHORIZATION_FAILED, never waited on.
+        let denied = Set(names.compactMap { $0 }.filter { !self.isAllowed(origin, .read, .topic, $0) })
         let partitions = zip(effective.topics, names).flatMap { topic, name in
             name.map { name in topic.partitions.map { TopicPartition(topic: name, partition: $0.partition) } } ?? []
         }
         while true {
             let snapshot = self.dataArrival.snapshot(partitions)
-            let (response, byteCount, hasError, sent) = self.readFetch(effective, names: names, version: version)
+            let (response, byteCount, hasError, sent) = self.readFetch(
+                effective,
+                names: names,
+                version: version,
+                denied: denied
+            )
             let remaining = deadline - ContinuousClock.now
             if byteCount >= Int(request.minBytes) || hasError || remaining <= .zero || Task.isCancelled {
                 for (metrics, records) in sent {
@@ -329,7 +339,8 @@ extension Broker {
     private func readFetch(
         _ request: FetchRequest,
         names: [String?],
-        version: Int16
+        version: Int16,
+        denied: Set<String>
     ) -> (FetchResponse, Int, Bool, [(PartitionMetrics, ByteBuffer)]) {
         var bytesLeft = max(0, min(Int(request.maxBytes), self.configuration.fetchMaxBytes))
         // Fetch v0-v2 has no response size limit.
@@ -345,6 +356,10 @@ extension Broker {
                     guard let name else {
                         hasError = true
                         return .error(.unknownTopicId, partitionIndex: partition.partition)
+                    }
+                    guard !denied.contains(name) else {
+                        hasError = true
+                        return .error(.topicAuthorizationFailed, partitionIndex: partition.partition)
                     }
                     guard let log = self.logs.partition(topic: name, index: partition.partition) else {
                         hasError = true
@@ -473,13 +488,16 @@ extension Broker {
         return count
     }
 
-    func listOffsets(_ request: ListOffsetsRequest, version: Int16) -> ListOffsetsResponse {
-        ListOffsetsResponse(
+    func listOffsets(_ request: ListOffsetsRequest, origin: RequestOrigin) -> ListOffsetsResponse {
+        let version = origin.apiVersion
+        return ListOffsetsResponse(
             topics: request.topics.map { topic in
-                .init(
+                let allowed = self.isAllowed(origin, .describe, .topic, topic.name)
+                return .init(
                     name: topic.name,
                     partitions: topic.partitions.map { partition in
                         let index = partition.partitionIndex
+                        guard allowed else { return .init(partitionIndex: index, errorCode: .topicAuthorizationFailed) }
                         guard let log = self.logs.partition(topic: topic.name, index: index) else {
                             return .init(partitionIndex: index, errorCode: .unknownTopicOrPartition)
                         }

@@ -5,7 +5,7 @@ import TernWire
 /// CreatePartitions, DeleteRecords and DescribeCluster: the admin APIs that change a topic's
 /// partitions or log start offsets, and the one that describes the (one-node) cluster.
 extension Broker {
-    func createPartitions(_ request: CreatePartitionsRequest) -> CreatePartitionsResponse {
+    func createPartitions(_ request: CreatePartitionsRequest, origin: RequestOrigin) -> CreatePartitionsResponse {
         CreatePartitionsResponse(
             results: request.topics.map { topic in
                 func failure(_ code: KafkaErrorCode, _ message: String)
@@ -17,6 +17,9 @@ extension Broker {
                 // Kafka answers every occurrence of a duplicated topic with INVALID_REQUEST.
                 if request.topics.filter({ $0.name == topic.name }).count > 1 {
                     return failure(.invalidRequest, "Duplicate topic name.")
+                }
+                guard self.isAllowed(origin, .alter, .topic, topic.name) else {
+                    return failure(.topicAuthorizationFailed, "Authorization failed.")
                 }
                 if topic.name == GroupCoordinatorRuntime.offsetsTopic {
                     return failure(
@@ -71,15 +74,17 @@ extension Broker {
         )
     }
 
-    func deleteRecords(_ request: DeleteRecordsRequest) -> DeleteRecordsResponse {
+    func deleteRecords(_ request: DeleteRecordsRequest, origin: RequestOrigin) -> DeleteRecordsResponse {
         DeleteRecordsResponse(
             topics: request.topics.map { topic in
-                .init(
+                let allowed = self.isAllowed(origin, .delete, .topic, topic.name)
+                return .init(
                     name: topic.name,
                     partitions: topic.partitions.map { partition in
                         func failure(_ code: KafkaErrorCode) -> DeleteRecordsResponse.DeleteRecordsPartitionResult {
                             .init(partitionIndex: partition.partitionIndex, lowWatermark: -1, errorCode: code)
                         }
+                        guard allowed else { return failure(.topicAuthorizationFailed) }
                         // As Kafka's ReplicaManager: the records of internal topics stay.
                         if topic.name == GroupCoordinatorRuntime.offsetsTopic {
                             return failure(.invalidTopicException)

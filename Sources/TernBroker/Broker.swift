@@ -53,6 +53,8 @@ public final class Broker: Sendable {
     let errorLog: ErrorLog
     /// SASL users' salted credentials (docs/security.md).
     let credentials: ScramCredentialStore
+    /// ACLs, enforced when `configuration.authorizer` is set (docs/security.md).
+    let acls: AclStore
     private let nextProducerId: Atomic<Int64>
 
     /// Opens the group coordinator too, replaying `__consumer_offsets` (created on first start),
@@ -72,13 +74,10 @@ public final class Broker: Sendable {
         self.logs = logs
         self.logger = logger
         self.errorLog = ErrorLog(logger: logger)
-        self.credentials = try ScramCredentialStore(
-            files: .init(
-                read: { try logs.readDataFile(named: ScramCredentialStore.fileName).map { Array($0.readableBytesView) } },
-                write: { try logs.writeDataFile(named: ScramCredentialStore.fileName, bytes: ByteBuffer(bytes: $0)) }
-            )
-        )
-        for (user, password) in configuration.saslBootstrapUsers where self.credentials.users.firstIndex(of: user) == nil {
+        self.credentials = try ScramCredentialStore(files: DataFileAccess(logs, ScramCredentialStore.fileName))
+        self.acls = try AclStore(files: DataFileAccess(logs, AclStore.fileName))
+        for (user, password) in configuration.saslBootstrapUsers
+        where self.credentials.users.firstIndex(of: user) == nil {
             try self.credentials.setPassword(password, for: user)
             logger.info("created SASL user from sasl.bootstrap.users", metadata: ["user": "\(user)"])
         }
@@ -130,10 +129,13 @@ public final class Broker: Sendable {
         }
         var origin = RequestOrigin(header: header, remoteAddress: remoteAddress, request: request)
         origin.advertised = endpoint
+        origin.host = clientHost.hasPrefix("/") ? String(clientHost.dropFirst()) : clientHost
+        if let user = sasl?.user { origin.principal = "User:\(user)" }
         if let sasl, sasl.user == nil, let reply = self.gateUnauthenticated(request, session: sasl, origin: origin) {
             return reply
         }
         if let reply = self.saslOutOfPlace(request, origin: origin) { return reply }
+        if let reply = self.refuseUnauthorized(request, origin: origin) { return reply }
         if let reply = self.handleGroupRequest(request, origin: origin, clientHost: clientHost) {
             return reply
         }
@@ -151,55 +153,65 @@ public final class Broker: Sendable {
         case .apiVersions:
             return self.reply(ApiVersionsResponse(apiKeys: Self.advertisedApis), origin)
         case .metadata(let request):
-            return self.reply(self.metadata(request, version: version, advertised: self.advertised(origin)), origin)
+            return self.reply(self.metadata(request, origin: origin, advertised: self.advertised(origin)), origin)
         case .produce(let request):
             return await self.produce(request, origin: origin)
         case .fetch(let request):
             return .pending {
-                self.reply(await self.fetch(request, version: version), origin)
+                self.reply(await self.fetch(request, origin: origin), origin)
             }
         case .listOffsets(let request):
-            return self.reply(self.listOffsets(request, version: version), origin)
+            return self.reply(self.listOffsets(request, origin: origin), origin)
         case .createTopics(let request):
-            return self.reply(self.createTopics(request, version: version), origin)
+            return self.reply(self.createTopics(request, origin: origin), origin)
         case .deleteTopics(let request):
-            return self.reply(self.deleteTopics(request, version: version), origin)
+            return self.reply(self.deleteTopics(request, origin: origin), origin)
         case .initProducerId(let request):
             return self.reply(self.initProducerId(request), origin)
         case .describeConfigs(let request):
-            return self.reply(self.describeConfigs(request, version: version), origin)
+            return self.reply(self.describeConfigs(request, origin: origin), origin)
         case .findCoordinator(let request):
             return self.reply(
-                self.findCoordinator(request, version: version, advertised: self.advertised(origin)),
+                self.findCoordinator(request, origin: origin, advertised: self.advertised(origin)),
                 origin
             )
         case .createPartitions(let request):
-            return self.reply(self.createPartitions(request), origin)
+            return self.reply(self.createPartitions(request, origin: origin), origin)
         case .deleteRecords(let request):
-            return self.reply(self.deleteRecords(request), origin)
+            return self.reply(self.deleteRecords(request, origin: origin), origin)
         case .describeCluster(let request):
             return self.reply(
                 self.describeCluster(request, version: version, advertised: self.advertised(origin)),
                 origin
             )
         case .offsetForLeaderEpoch(let request):
-            return self.reply(self.offsetForLeaderEpoch(request), origin)
+            return self.reply(self.offsetForLeaderEpoch(request, origin: origin), origin)
         case .alterConfigs(let request):
-            return self.reply(self.alterConfigs(request), origin)
+            return self.reply(self.alterConfigs(request, origin: origin), origin)
         case .incrementalAlterConfigs(let request):
-            return self.reply(self.incrementalAlterConfigs(request), origin)
+            return self.reply(self.incrementalAlterConfigs(request, origin: origin), origin)
         case .describeLogDirs(let request):
             return self.reply(self.describeLogDirs(request), origin)
         case .describeTopicPartitions(let request):
-            return self.reply(self.describeTopicPartitions(request), origin)
+            return self.reply(self.describeTopicPartitions(request, origin: origin), origin)
         case .describeProducers(let request):
-            return self.reply(self.describeProducers(request), origin)
+            return self.reply(self.describeProducers(request, origin: origin), origin)
         case .listPartitionReassignments(let request):
             return self.reply(self.listPartitionReassignments(request), origin)
         case .electLeaders(let request):
             return self.reply(self.electLeaders(request), origin)
         case .describeClientQuotas(let request):
             return self.reply(self.describeClientQuotas(request), origin)
+        case .describeAcls(let request):
+            return self.reply(self.describeAcls(request), origin)
+        case .createAcls(let request):
+            return self.reply(self.createAcls(request, origin: origin), origin)
+        case .deleteAcls(let request):
+            return self.reply(self.deleteAcls(request, origin: origin), origin)
+        case .describeUserScramCredentials(let request):
+            return self.reply(self.describeUserScramCredentials(request), origin)
+        case .alterUserScramCredentials(let request):
+            return self.reply(self.alterUserScramCredentials(request, origin: origin), origin)
         case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
             .describeGroups, .listGroups, .deleteGroups, .offsetDelete:
             preconditionFailure("group requests are handled by handleGroupRequest")

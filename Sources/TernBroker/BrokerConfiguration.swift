@@ -10,6 +10,9 @@ public struct BrokerConfiguration: Sendable {
     public var advertisedPort: Int32 = 9092
     /// `sasl.bootstrap.users`: users created with these passwords at start when absent.
     public var saslBootstrapUsers: [(user: String, password: String)] = []
+    /// `authorizer.class.name` set: ACLs are enforced with these settings; nil: everyone may do
+    /// everything and the ACL APIs answer SECURITY_DISABLED, as Kafka without an authorizer.
+    public var authorizer: Authorizer?
     /// Cluster id in Metadata v2+.
     public var clusterId: String = "tern-cluster"
     /// `num.partitions`: partitions of an auto-created topic.

@@ -14,6 +14,10 @@ struct RequestOrigin: Sendable {
     var groupId: String?
     /// The listener's advertised address (see `Broker.handle`).
     var advertised: AdvertisedEndpoint?
+    /// Who sent it, as ACLs name principals: `User:NAME` after SASL, else `User:ANONYMOUS`.
+    var principal = "User:ANONYMOUS"
+    /// The peer's IP address (ACLs' host).
+    var host = ""
 
     init(header: RequestHeader, remoteAddress: String, request: KafkaRequest) {
         self.apiVersion = header.apiVersion

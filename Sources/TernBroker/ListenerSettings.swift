@@ -98,7 +98,7 @@ public struct TLSSettings: Sendable, Equatable {
 extension BrokerSettings {
     /// Keys whose values DescribeConfigs never returns (Kafka's PASSWORD type).
     public static let sensitiveKeys: Set<String> = [
-        "ssl.keystore.password", "ssl.key.password", "ssl.truststore.password",
+        "ssl.keystore.password", "ssl.key.password", "ssl.truststore.password", "sasl.bootstrap.users",
     ]
 
     static let listenerKeyCatalogue: [String: (type: LogConfig.ValueType, documentation: String)] = [
@@ -113,8 +113,13 @@ extension BrokerSettings {
         "ssl.truststore.location": (.string, "PEM file with the CA certificates that verify client certificates."),
         "ssl.truststore.password": (.string, "Not used for PEM truststores."),
         "ssl.client.auth": (.string, "none, requested or required: client certificates (mTLS)."),
-        "sasl.enabled.mechanisms": (.list, "SASL mechanisms of the SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512."),
+        "sasl.enabled.mechanisms": (
+            .list, "SASL mechanisms of the SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512."
+        ),
         "sasl.bootstrap.users": (.list, "user:password pairs created at start when absent (salted, never stored)."),
+        "authorizer.class.name": (.string, "Kafka's StandardAuthorizer or AclAuthorizer class name turns ACLs on."),
+        "super.users": (.string, "Principals allowed everything, semicolon-separated (User:admin;User:ops)."),
+        "allow.everyone.if.no.acl.found": (.boolean, "Whether a resource without any ACL is open to everyone."),
     ]
 
     /// `listeners`, `advertised.listeners`, `listener.security.protocol.map` and the `ssl.*` keys.
@@ -124,6 +129,10 @@ extension BrokerSettings {
         _ merged: [String: String],
         into settings: inout BrokerSettings
     ) throws(Error) {
+        // SASL users and the authorizer apply whatever the listeners (PLAINTEXT clients are
+        // User:ANONYMOUS to the authorizer).
+        try resolveSasl(merged, into: &settings)
+        try resolveAuthorizer(merged, into: &settings)
         guard let value = merged["listeners"] else {
             settings.listeners = [
                 ListenerSettings(
@@ -200,7 +209,6 @@ extension BrokerSettings {
             }
         }
         settings.listeners = listeners
-        try resolveSasl(merged, into: &settings)
         settings.host = listeners[0].host
         settings.port = listeners[0].port
         settings.broker.advertisedHost = listeners[0].advertisedHost
@@ -262,6 +270,41 @@ extension BrokerSettings {
                 settings.broker.saslBootstrapUsers.append((String(parts[0]), String(parts[1])))
             }
         }
+    }
+
+    /// Kafka's authorizer class names, either of which turns ACL enforcement on.
+    static let authorizerClassNames: Set<String> = [
+        "org.apache.kafka.metadata.authorizer.StandardAuthorizer", "kafka.security.authorizer.AclAuthorizer",
+    ]
+
+    /// `authorizer.class.name`, `super.users` and `allow.everyone.if.no.acl.found`.
+    private static func resolveAuthorizer(_ merged: [String: String], into settings: inout BrokerSettings) throws(Error)
+    {
+        let className = merged["authorizer.class.name"]?.trimmingSpaces() ?? ""
+        var authorizer = Authorizer()
+        if let value = merged["super.users"] {
+            for principal in value.split(separator: ";").map({ $0.trimmingSpaces() }) where !principal.isEmpty {
+                guard principal.contains(":") else {
+                    throw Error(description: "super.users: \(principal) is not a principal (User:name)")
+                }
+                authorizer.superUsers.insert(principal)
+            }
+        }
+        if let value = merged["allow.everyone.if.no.acl.found"] {
+            switch value.lowercased() {
+            case "true": authorizer.allowEveryoneIfNoAclFound = true
+            case "false": authorizer.allowEveryoneIfNoAclFound = false
+            default: throw Error(description: "allow.everyone.if.no.acl.found=\(value): expected true or false")
+            }
+        }
+        guard !className.isEmpty else { return }
+        guard Self.authorizerClassNames.contains(className) else {
+            throw Error(
+                description: "authorizer.class.name=\(className): Tern's built-in authorizer answers to "
+                    + Self.authorizerClassNames.sorted().joined(separator: " or ")
+            )
+        }
+        settings.broker.authorizer = authorizer
     }
 
     /// `NAME://host:port` entries; `[v6]` hosts allowed, an empty host means every interface.

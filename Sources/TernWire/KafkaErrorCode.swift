@@ -35,6 +35,7 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let invalidCommitOffsetSize = Self(rawValue: 28)
     public static let topicAuthorizationFailed = Self(rawValue: 29)
     public static let groupAuthorizationFailed = Self(rawValue: 30)
+    public static let clusterAuthorizationFailed = Self(rawValue: 31)
     public static let invalidTimestamp = Self(rawValue: 32)
     public static let unsupportedSaslMechanism = Self(rawValue: 33)
     public static let illegalSaslState = Self(rawValue: 34)
@@ -52,6 +53,8 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let duplicateSequenceNumber = Self(rawValue: 46)
     public static let invalidProducerEpoch = Self(rawValue: 47)
     public static let invalidTransactionTimeout = Self(rawValue: 50)
+    public static let transactionalIdAuthorizationFailed = Self(rawValue: 53)
+    public static let securityDisabled = Self(rawValue: 54)
     /// A partition's storage failed (a disk error); Kafka's `KafkaStorageException`, retriable.
     public static let kafkaStorageError = Self(rawValue: 56)
     public static let saslAuthenticationFailed = Self(rawValue: 58)
@@ -70,6 +73,9 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let electionNotNeeded = Self(rawValue: 84)
     public static let groupSubscribedToTopic = Self(rawValue: 86)
     public static let invalidRecord = Self(rawValue: 87)
+    public static let resourceNotFound = Self(rawValue: 91)
+    public static let duplicateResource = Self(rawValue: 92)
+    public static let unacceptableCredential = Self(rawValue: 93)
     public static let unknownTopicId = Self(rawValue: 100)
     public static let mismatchedEndpointType = Self(rawValue: 114)
     public static let unsupportedEndpointType = Self(rawValue: 115)
@@ -83,19 +89,22 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
         21: "INVALID_REQUIRED_ACKS", 22: "ILLEGAL_GENERATION", 23: "INCONSISTENT_GROUP_PROTOCOL",
         24: "INVALID_GROUP_ID", 25: "UNKNOWN_MEMBER_ID", 26: "INVALID_SESSION_TIMEOUT",
         27: "REBALANCE_IN_PROGRESS", 28: "INVALID_COMMIT_OFFSET_SIZE", 29: "TOPIC_AUTHORIZATION_FAILED",
-        30: "GROUP_AUTHORIZATION_FAILED", 32: "INVALID_TIMESTAMP", 33: "UNSUPPORTED_SASL_MECHANISM",
+        30: "GROUP_AUTHORIZATION_FAILED", 31: "CLUSTER_AUTHORIZATION_FAILED", 32: "INVALID_TIMESTAMP",
+        33: "UNSUPPORTED_SASL_MECHANISM",
         34: "ILLEGAL_SASL_STATE", 35: "UNSUPPORTED_VERSION", 36: "TOPIC_ALREADY_EXISTS",
         37: "INVALID_PARTITIONS", 38: "INVALID_REPLICATION_FACTOR", 39: "INVALID_REPLICA_ASSIGNMENT",
         40: "INVALID_CONFIG", 41: "NOT_CONTROLLER", 42: "INVALID_REQUEST", 43: "UNSUPPORTED_FOR_MESSAGE_FORMAT",
         44: "POLICY_VIOLATION", 45: "OUT_OF_ORDER_SEQUENCE_NUMBER", 46: "DUPLICATE_SEQUENCE_NUMBER",
-        47: "INVALID_PRODUCER_EPOCH", 50: "INVALID_TRANSACTION_TIMEOUT", 56: "KAFKA_STORAGE_ERROR",
+        47: "INVALID_PRODUCER_EPOCH", 50: "INVALID_TRANSACTION_TIMEOUT", 53: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+        54: "SECURITY_DISABLED", 56: "KAFKA_STORAGE_ERROR",
         58: "SASL_AUTHENTICATION_FAILED",
         59: "UNKNOWN_PRODUCER_ID", 68: "NON_EMPTY_GROUP", 69: "GROUP_ID_NOT_FOUND",
         70: "FETCH_SESSION_ID_NOT_FOUND", 71: "INVALID_FETCH_SESSION_EPOCH", 74: "FENCED_LEADER_EPOCH",
         75: "UNKNOWN_LEADER_EPOCH", 76: "UNSUPPORTED_COMPRESSION_TYPE", 79: "MEMBER_ID_REQUIRED",
         80: "PREFERRED_LEADER_NOT_AVAILABLE", 81: "GROUP_MAX_SIZE_REACHED", 82: "FENCED_INSTANCE_ID",
         84: "ELECTION_NOT_NEEDED", 86: "GROUP_SUBSCRIBED_TO_TOPIC",
-        87: "INVALID_RECORD", 100: "UNKNOWN_TOPIC_ID", 114: "MISMATCHED_ENDPOINT_TYPE",
+        87: "INVALID_RECORD", 91: "RESOURCE_NOT_FOUND", 92: "DUPLICATE_RESOURCE", 93: "UNACCEPTABLE_CREDENTIAL",
+        100: "UNKNOWN_TOPIC_ID", 114: "MISMATCHED_ENDPOINT_TYPE",
         115: "UNSUPPORTED_ENDPOINT_TYPE",
     ]
 

@@ -134,7 +134,12 @@ import Testing
         (["listeners": "PLAINTEXT://127.0.0.1:70000"], "expected NAME://host:port"),
         (["listeners": "INTERNAL://127.0.0.1:9092"], "INTERNAL has no security protocol"),
         (["listeners": "PLAINTEXT://:9092,PLAINTEXT://:9093"], "PLAINTEXT is given twice"),
-        (["listeners": "SASL_SSL://:9093"], "SASL is not supported yet"),
+        (["listeners": "SASL_SSL://:9093"], "needs ssl.keystore.location"),
+        (["sasl.enabled.mechanisms": "GSSAPI"], "GSSAPI is not supported"),
+        (["sasl.bootstrap.users": "alice"], "expected user:password pairs"),
+        (["authorizer.class.name": "com.example.MyAuthorizer"], "built-in authorizer answers to"),
+        (["super.users": "admin"], "is not a principal"),
+        (["allow.everyone.if.no.acl.found": "maybe"], "expected true or false"),
         (["listeners": "SSL://:9093"], "needs ssl.keystore.location"),
         (["listeners": "PLAINTEXT://:9092", "port": "9092"], "port (--port) and listeners are both set"),
         (["advertised.listeners": "PLAINTEXT://a:1"], "advertised.listeners is set but listeners is not"),
@@ -155,6 +160,21 @@ import Testing
         } catch {
             #expect(error.description.contains(message), "\(properties): \(error.description)")
         }
+    }
+
+    @Test func theAuthorizerIsOnlyOnWithKafkasClassName() throws {
+        #expect(try BrokerSettings.resolve([["super.users": "User:admin"]]).broker.authorizer == nil)
+        let settings = try BrokerSettings.resolve([
+            [
+                "authorizer.class.name": "kafka.security.authorizer.AclAuthorizer",
+                "super.users": "User:admin; User:ops",
+                "allow.everyone.if.no.acl.found": "true",
+            ]
+        ])
+        #expect(
+            settings.broker.authorizer
+                == Authorizer(superUsers: ["User:admin", "User:ops"], allowEveryoneIfNoAclFound: true)
+        )
     }
 
     @Test func aListenerOnEveryInterfaceAdvertisesTheHostName() throws {

@@ -46,11 +46,16 @@ import Testing
         case .describeClientQuotas(let m): m
         case .saslHandshake(let m): m
         case .saslAuthenticate(let m): m
+        case .describeUserScramCredentials(let m): m
+        case .alterUserScramCredentials(let m): m
+        case .describeAcls(let m): m
+        case .createAcls(let m): m
+        case .deleteAcls(let m): m
         }
     }
 
     @Test func servesEveryListedApi() {
-        #expect(KafkaRequest.servedApis.count == 34)
+        #expect(KafkaRequest.servedApis.count == 39)
         #expect(KafkaRequest.supportedApiKeys == KafkaRequest.servedApis.map(\.apiKey))
         for (apiKey, versions) in KafkaRequest.servedApis {
             #expect(KafkaRequest.versions(of: apiKey) == versions)

@@ -38,6 +38,11 @@ public enum KafkaRequest: Hashable, Sendable {
     case describeClientQuotas(DescribeClientQuotasRequest)
     case saslHandshake(SaslHandshakeRequest)
     case saslAuthenticate(SaslAuthenticateRequest)
+    case describeUserScramCredentials(DescribeUserScramCredentialsRequest)
+    case alterUserScramCredentials(AlterUserScramCredentialsRequest)
+    case describeAcls(DescribeAclsRequest)
+    case createAcls(CreateAclsRequest)
+    case deleteAcls(DeleteAclsRequest)
 
     /// Every served API with the versions its codec reads and writes: what ApiVersions advertises.
     public static let servedApis: [(apiKey: ApiKey, versions: ClosedRange<Int16>)] = [
@@ -75,6 +80,11 @@ public enum KafkaRequest: Hashable, Sendable {
         (.describeClientQuotas, DescribeClientQuotasRequest.versions),
         (.saslHandshake, SaslHandshakeRequest.versions),
         (.saslAuthenticate, SaslAuthenticateRequest.versions),
+        (.describeUserScramCredentials, DescribeUserScramCredentialsRequest.versions),
+        (.alterUserScramCredentials, AlterUserScramCredentialsRequest.versions),
+        (.describeAcls, DescribeAclsRequest.versions),
+        (.createAcls, CreateAclsRequest.versions),
+        (.deleteAcls, DeleteAclsRequest.versions),
     ]
 
     /// The versions of `apiKey` this codec decodes, or nil if Tern does not serve the API.
@@ -114,6 +124,11 @@ public enum KafkaRequest: Hashable, Sendable {
         case .describeClientQuotas: DescribeClientQuotasRequest.versions
         case .saslHandshake: SaslHandshakeRequest.versions
         case .saslAuthenticate: SaslAuthenticateRequest.versions
+        case .describeUserScramCredentials: DescribeUserScramCredentialsRequest.versions
+        case .alterUserScramCredentials: AlterUserScramCredentialsRequest.versions
+        case .describeAcls: DescribeAclsRequest.versions
+        case .createAcls: CreateAclsRequest.versions
+        case .deleteAcls: DeleteAclsRequest.versions
         default: nil
         }
     }
@@ -154,6 +169,11 @@ public enum KafkaRequest: Hashable, Sendable {
         case .describeClientQuotas: .describeClientQuotas
         case .saslHandshake: .saslHandshake
         case .saslAuthenticate: .saslAuthenticate
+        case .describeUserScramCredentials: .describeUserScramCredentials
+        case .alterUserScramCredentials: .alterUserScramCredentials
+        case .describeAcls: .describeAcls
+        case .createAcls: .createAcls
+        case .deleteAcls: .deleteAcls
         }
     }
 
@@ -197,6 +217,11 @@ public enum KafkaRequest: Hashable, Sendable {
         case .describeClientQuotas: .describeClientQuotas(try DescribeClientQuotasRequest(from: &body, version: header.apiVersion))
         case .saslHandshake: .saslHandshake(try SaslHandshakeRequest(from: &body, version: header.apiVersion))
         case .saslAuthenticate: .saslAuthenticate(try SaslAuthenticateRequest(from: &body, version: header.apiVersion))
+        case .describeUserScramCredentials: .describeUserScramCredentials(try DescribeUserScramCredentialsRequest(from: &body, version: header.apiVersion))
+        case .alterUserScramCredentials: .alterUserScramCredentials(try AlterUserScramCredentialsRequest(from: &body, version: header.apiVersion))
+        case .describeAcls: .describeAcls(try DescribeAclsRequest(from: &body, version: header.apiVersion))
+        case .createAcls: .createAcls(try CreateAclsRequest(from: &body, version: header.apiVersion))
+        case .deleteAcls: .deleteAcls(try DeleteAclsRequest(from: &body, version: header.apiVersion))
         default: throw WireError(.unknownApiKey, "API key \(header.apiKey.rawValue) is not served")
         }
     }

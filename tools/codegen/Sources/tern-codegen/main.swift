@@ -15,7 +15,8 @@ let servedApis = [
     "DeleteTopics", "InitProducerId", "DescribeConfigs", "DeleteGroups", "OffsetDelete", "CreatePartitions",
     "DeleteRecords", "DescribeCluster", "OffsetForLeaderEpoch", "AlterConfigs", "IncrementalAlterConfigs",
     "DescribeLogDirs", "DescribeTopicPartitions", "DescribeProducers", "ListPartitionReassignments", "ElectLeaders",
-    "DescribeClientQuotas", "SaslHandshake", "SaslAuthenticate",
+    "DescribeClientQuotas", "SaslHandshake", "SaslAuthenticate", "DescribeUserScramCredentials",
+    "AlterUserScramCredentials", "DescribeAcls", "CreateAcls", "DeleteAcls",
 ]
 
 /// Payloads with schemas that are not requests: the consumer protocol's subscription and assignment.

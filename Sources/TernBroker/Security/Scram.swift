@@ -56,7 +56,21 @@ public struct ScramCredential: Sendable, Equatable, Codable {
         salt: [UInt8],
         iterations: Int = ScramMechanism.minimumIterations
     ) -> ScramCredential {
-        let salted = mechanism.saltedPassword(Array(password.utf8), salt: salt, iterations: iterations)
+        self.make(
+            saltedPassword: mechanism.saltedPassword(Array(password.utf8), salt: salt, iterations: iterations),
+            mechanism: mechanism,
+            salt: salt,
+            iterations: iterations
+        )
+    }
+
+    /// The credential from a SaltedPassword a client computed (AlterUserScramCredentials).
+    public static func make(
+        saltedPassword salted: [UInt8],
+        mechanism: ScramMechanism,
+        salt: [UInt8],
+        iterations: Int
+    ) -> ScramCredential {
         let clientKey = mechanism.hmac(key: salted, Array("Client Key".utf8))
         return ScramCredential(
             salt: salt,

@@ -49,15 +49,9 @@ public final class SaslSession: Sendable {
 public final class ScramCredentialStore: Sendable {
     static let fileName = "sasl-credentials"
     private let credentials: Mutex<[String: [ScramMechanism: ScramCredential]]>
-    private let logs: LogManagerDataFiles?
+    private let logs: DataFileAccess?
 
-    /// What the store needs of the data directory (LogManager's data files, or nothing in tests).
-    struct LogManagerDataFiles: Sendable {
-        var read: @Sendable () throws -> [UInt8]?
-        var write: @Sendable ([UInt8]) throws -> Void
-    }
-
-    init(files: LogManagerDataFiles?) throws {
+    init(files: DataFileAccess?) throws {
         self.logs = files
         var loaded: [String: [ScramMechanism: ScramCredential]] = [:]
         if let bytes = try files?.read() {
@@ -100,11 +94,35 @@ public final class ScramCredentialStore: Sendable {
                 iterations: iterations
             )
         }
-        let snapshot = self.credentials.withLock { credentials in
-            credentials[user] = entry
-            return credentials
+        try self.credentials.withLock { credentials in
+            var updated = credentials
+            updated[user] = entry
+            try self.persist(updated)
+            credentials = updated
         }
-        try self.persist(snapshot)
+    }
+
+    /// Each user's mechanisms and their iteration counts (DescribeUserScramCredentials).
+    var described: [String: [ScramMechanism: Int]] {
+        self.credentials.withLock { $0.mapValues { $0.mapValues(\.iterations) } }
+    }
+
+    /// AlterUserScramCredentials: deletions then upsertions, persisted before returning (and
+    /// nothing changed when the file cannot be written). A user left without credentials is gone.
+    func alter(
+        deleting deletions: [(user: String, mechanism: ScramMechanism)],
+        upserting upsertions: [(user: String, mechanism: ScramMechanism, credential: ScramCredential)]
+    ) throws {
+        try self.credentials.withLock { credentials in
+            var updated = credentials
+            for (user, mechanism) in deletions {
+                updated[user]?[mechanism] = nil
+                if updated[user]?.isEmpty == true { updated[user] = nil }
+            }
+            for (user, mechanism, credential) in upsertions { updated[user, default: [:]][mechanism] = credential }
+            try self.persist(updated)
+            credentials = updated
+        }
     }
 
     private func persist(_ snapshot: [String: [ScramMechanism: ScramCredential]]) throws {
