@@ -370,6 +370,10 @@ let defaultMessages: [any KafkaMessage] = [
     DescribeTopicPartitionsResponse(), DescribeProducersRequest(), DescribeProducersResponse(),
     ListPartitionReassignmentsRequest(), ListPartitionReassignmentsResponse(), ElectLeadersRequest(),
     ElectLeadersResponse(), DescribeClientQuotasRequest(), DescribeClientQuotasResponse(),
+    SaslHandshakeRequest(), SaslHandshakeResponse(), SaslAuthenticateRequest(), SaslAuthenticateResponse(),
+    DescribeUserScramCredentialsRequest(), DescribeUserScramCredentialsResponse(), AlterUserScramCredentialsRequest(),
+    AlterUserScramCredentialsResponse(), DescribeAclsRequest(), DescribeAclsResponse(), CreateAclsRequest(),
+    CreateAclsResponse(), DeleteAclsRequest(), DeleteAclsResponse(),
 ]
 
 @Suite(.enabled(if: KafkaSchemas.available, "Kafka's JSON schemas are not at ../shared/reference/kafka-messages"))

@@ -66,13 +66,14 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { "\(self.name) v\(self.version)" }
 
-    static let all: [GoldenCase] = apiVersions + dataApis + groupApis + adminApis + describeApis
+    static let all: [GoldenCase] = apiVersions + dataApis + groupApis + adminApis + describeApis + securityApis
     static let versionsCovered: [String: ClosedRange<Int16>] =
         apiVersionsVersions
         .merging(dataApisVersions) { a, _ in a }
         .merging(groupApisVersions) { a, _ in a }
         .merging(adminApisVersions) { a, _ in a }
         .merging(describeApisVersions) { a, _ in a }
+        .merging(securityApisVersions) { a, _ in a }
 }
 
 /// The encode/decode checks every message gets at one version:
