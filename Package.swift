@@ -83,11 +83,14 @@ let package = Package(
         // The consumer-group coordinator as a pure state machine: requests and the time in, responses,
         // records to append and timers out. No channels, storage or clocks.
         .target(name: "TernCoordinator", dependencies: ["TernWire", nioCore], swiftSettings: strictSettings),
+        // SCRAM (RFC 5802/7677) for both sides, pure: the broker's exchange and stored
+        // credentials, the client's exchange.
+        .target(name: "TernScram", dependencies: [crypto, cryptoExtras], swiftSettings: strictSettings),
         .target(
             name: "TernBroker",
             dependencies: [
-                "TernWire", "TernRecords", "TernCompression", "TernStorage", "TernCoordinator", nioCore, logging, metrics,
-                crypto, cryptoExtras,
+                "TernWire", "TernRecords", "TernCompression", "TernStorage", "TernCoordinator", "TernScram", nioCore,
+                logging, metrics,
             ],
             swiftSettings: strictSettings
         ),
@@ -109,9 +112,8 @@ let package = Package(
         .target(
             name: "TernClient",
             dependencies: [
-                "TernWire", "TernRecords", "TernCompression", nioCore, nioPosix, nioConcurrencyHelpers, logging,
-                metrics,
-                serviceLifecycle, tracing,
+                "TernWire", "TernRecords", "TernCompression", "TernScram", nioCore, nioPosix, nioConcurrencyHelpers,
+                nioSSL, logging, metrics, serviceLifecycle, tracing,
             ],
             swiftSettings: strictSettings
         ),
@@ -176,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TernBrokerTests",
-            dependencies: ["TernBroker", "TernWire", "TernStorage", "TernRecords", nioCore, logging],
+            dependencies: ["TernBroker", "TernScram", "TernWire", "TernStorage", "TernRecords", nioCore, logging],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -209,7 +211,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TernWire", "TernRecords", "TernCompression", "TernClient", "TernTestKit", "TernStorage", nioCore, nioPosix, logging,
+                "TernWire", "TernRecords", "TernCompression", "TernClient", "TernTestKit", "TernStorage", nioCore,
+                nioPosix, logging,
                 serviceLifecycle, .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 metrics, .product(name: "MetricsTestKit", package: "swift-metrics"), tracing, inMemoryTracing,
             ],

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import TernScram
 import TernWire
 
 /// DescribeAcls, CreateAcls, DeleteAcls (KIP-140) and DescribeUserScramCredentials,

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import Synchronization
+import TernScram
 import TernWire
 
 /// SaslHandshake and SaslAuthenticate (KIP-43, KIP-152) on a SASL listener's connection. A failed
@@ -36,7 +37,10 @@ extension Broker {
             guard case .awaitingHandshake = state, let mechanism, session.enabledMechanisms.contains(mechanism)
             else { return false }
             if let scram = mechanism.scram {
-                state = .scram(ScramServerExchange(mechanism: scram, serverNonce: makeServerNonce()), sentServerFirst: false)
+                state = .scram(
+                    ScramServerExchange(mechanism: scram, serverNonce: makeServerNonce()),
+                    sentServerFirst: false
+                )
             } else {
                 state = .awaitingPlain
             }
@@ -89,9 +93,12 @@ extension Broker {
             case .scram(var exchange, let sentServerFirst):
                 if !sentServerFirst {
                     let mechanism = exchange.mechanism
-                    switch exchange.receiveClientFirst(token, credential: { user in
-                        self.credentials.credential(user: user, mechanism: mechanism)
-                    }) {
+                    switch exchange.receiveClientFirst(
+                        token,
+                        credential: { user in
+                            self.credentials.credential(user: user, mechanism: mechanism)
+                        }
+                    ) {
                     case .success(let serverFirst):
                         state = .scram(exchange, sentServerFirst: true)
                         return .challenge(serverFirst)
@@ -164,12 +171,16 @@ extension Broker {
     private func logSaslFailure(_ origin: RequestOrigin, _ reason: String) {
         self.logger.warning(
             "SASL authentication failed; closing the connection",
-            metadata: ["remote": "\(origin.remoteAddress)", "clientId": "\(origin.clientId ?? "")", "reason": "\(reason)"]
+            metadata: [
+                "remote": "\(origin.remoteAddress)", "clientId": "\(origin.clientId ?? "")", "reason": "\(reason)",
+            ]
         )
     }
 
     /// A response after which the connection is closed.
-    private func finalReply<Response: KafkaResponseMessage>(_ response: Response, _ origin: RequestOrigin) -> BrokerReply {
+    private func finalReply<Response: KafkaResponseMessage>(_ response: Response, _ origin: RequestOrigin)
+        -> BrokerReply
+    {
         guard case .response(let bytes) = self.reply(response, origin) else { return .closeConnection(reason: "SASL") }
         return .responseThenClose(bytes)
     }

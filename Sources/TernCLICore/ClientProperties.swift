@@ -223,9 +223,62 @@ public enum ClientProperties {
         .init(
             name: "security.protocol",
             aliases: [],
-            kind: .choice(["plaintext", "PLAINTEXT"]),
+            kind: .choice(
+                ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl", "PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+            ),
             defaultValue: "plaintext",
-            summary: "Only plaintext is supported"
+            summary: "plaintext, ssl, sasl_plaintext or sasl_ssl"
+        ),
+        .init(
+            name: "sasl.mechanisms",
+            aliases: ["sasl.mechanism"],
+            kind: .choice(ClientSASLNames.mechanisms),
+            defaultValue: "PLAIN",
+            summary: "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"
+        ),
+        .init(name: "sasl.username", aliases: [], kind: .string, defaultValue: "", summary: "SASL user name"),
+        .init(name: "sasl.password", aliases: [], kind: .string, defaultValue: "", summary: "SASL password"),
+        .init(
+            name: "ssl.ca.location",
+            aliases: [],
+            kind: .string,
+            defaultValue: "",
+            summary: "PEM file of CA certificates that verify brokers (default: the system's)"
+        ),
+        .init(
+            name: "ssl.certificate.location",
+            aliases: [],
+            kind: .string,
+            defaultValue: "",
+            summary: "Client certificate (PEM), for brokers that require one"
+        ),
+        .init(
+            name: "ssl.key.location",
+            aliases: [],
+            kind: .string,
+            defaultValue: "",
+            summary: "Client private key (PEM)"
+        ),
+        .init(
+            name: "ssl.key.password",
+            aliases: [],
+            kind: .string,
+            defaultValue: "",
+            summary: "Private key passphrase"
+        ),
+        .init(
+            name: "enable.ssl.certificate.verification",
+            aliases: [],
+            kind: .boolean,
+            defaultValue: "true",
+            summary: "Verify broker certificates"
+        ),
+        .init(
+            name: "ssl.endpoint.identification.algorithm",
+            aliases: [],
+            kind: .choice(["https", "none"]),
+            defaultValue: "https",
+            summary: "https: the certificate must name the broker's host; none: chain only"
         ),
         .init(
             name: "api.version.request",
@@ -252,6 +305,11 @@ public enum ClientProperties {
         ),
     ]
 
+    /// The SASL mechanisms `sasl.mechanisms` accepts.
+    enum ClientSASLNames {
+        static let mechanisms = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+    }
+
     /// librdkafka's debug contexts (`-d`, `debug`); any of them turns on all of Tern's debug log.
     public static let debugContexts = [
         "generic", "broker", "topic", "metadata", "feature", "queue", "msg", "protocol", "cgrp", "security", "fetch",
@@ -276,7 +334,9 @@ public enum ClientProperties {
     public static func validate(name: String, value: String) throws(CLIError) {
         guard let property = lookup(name) else {
             if name.hasPrefix("ssl.") || name.hasPrefix("sasl.") {
-                throw CLIError("Configuration property \"\(name)\" is not supported: Tern speaks plaintext only")
+                throw CLIError(
+                    "Configuration property \"\(name)\" is not supported (Tern reads PEM files and SASL PLAIN/SCRAM only)"
+                )
             }
             if name == "transactional.id" {
                 throw CLIError("Configuration property \"transactional.id\" is not supported: Tern has no transactions")

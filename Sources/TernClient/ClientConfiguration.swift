@@ -17,6 +17,10 @@ public struct ClientConfiguration: Sendable {
     public var reconnectBackoffMax: Duration = .seconds(1)
     /// Largest response frame accepted (Fetch responses are bounded by `fetchMaxBytes` anyway).
     public var maximumResponseBytes: Int = 128 * 1024 * 1024
+    /// TLS to every broker (Kafka's `security.protocol` SSL or SASL_SSL); nil: plaintext.
+    public var tls: ClientTLS?
+    /// SASL authentication on every connection (SASL_PLAINTEXT, or SASL_SSL with `tls`).
+    public var sasl: ClientSASL?
 
     public init(bootstrapServers: [String]) {
         self.bootstrapServers = bootstrapServers
@@ -25,6 +29,46 @@ public struct ClientConfiguration: Sendable {
     /// `"a:9092,b:9093"` as Kafka's `bootstrap.servers` writes it.
     public init(bootstrapServers: String) {
         self.init(bootstrapServers: bootstrapServers.split(separator: ",").map { String($0).trimmed })
+    }
+}
+
+/// TLS settings, named after librdkafka's `ssl.*` properties.
+public struct ClientTLS: Sendable, Equatable {
+    /// `ssl.ca.location`: PEM file of the CA certificates that verify brokers; nil: the system's.
+    public var caLocation: String?
+    /// `ssl.certificate.location` and `ssl.key.location`: this client's certificate chain and
+    /// private key (PEM), for brokers that ask for one (mTLS).
+    public var certificateLocation: String?
+    public var keyLocation: String?
+    /// `ssl.key.password`: passphrase of an encrypted private key.
+    public var keyPassword: String?
+    /// `enable.ssl.certificate.verification`: false accepts any broker certificate.
+    public var verifiesCertificate = true
+    /// `ssl.endpoint.identification.algorithm=https`: the certificate must name the broker's
+    /// host (or IP address); `none` checks only the chain.
+    public var verifiesHostname = true
+
+    public init(caLocation: String? = nil) {
+        self.caLocation = caLocation
+    }
+}
+
+/// SASL settings, named after librdkafka's `sasl.*` properties.
+public struct ClientSASL: Sendable, Equatable {
+    public enum Mechanism: String, Sendable, CaseIterable {
+        case plain = "PLAIN"
+        case scramSha256 = "SCRAM-SHA-256"
+        case scramSha512 = "SCRAM-SHA-512"
+    }
+
+    public var mechanism: Mechanism
+    public var username: String
+    public var password: String
+
+    public init(mechanism: Mechanism, username: String, password: String) {
+        self.mechanism = mechanism
+        self.username = username
+        self.password = password
     }
 }
 

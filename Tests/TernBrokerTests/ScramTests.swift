@@ -2,6 +2,7 @@ import FoundationEssentials
 import Testing
 
 @testable import TernBroker
+@testable import TernScram
 
 @Suite struct ScramTests {
     // RFC 7677 §3: the SCRAM-SHA-256 exchange for user "user", password "pencil".
@@ -25,6 +26,51 @@ import Testing
         let (final, user) = try exchange.receiveClientFinal(Array(Self.clientFinal.utf8)).get()
         #expect(String(decoding: final, as: UTF8.self) == Self.serverFinal)
         #expect(user == "user")
+    }
+
+    /// Tern's client side, on the same RFC 7677 exchange: byte for byte the RFC's messages.
+    @Test func clientSideMatchesRfc7677() throws {
+        var client = ScramClientExchange(
+            mechanism: .sha256,
+            user: "user",
+            password: "pencil",
+            clientNonce: "rOprNGfwEbeRWgbNEkqO"
+        )
+        #expect(String(decoding: client.clientFirst, as: UTF8.self) == Self.clientFirst)
+        let final = try client.receiveServerFirst(Array(Self.serverFirst.utf8)).get()
+        #expect(String(decoding: final, as: UTF8.self) == Self.clientFinal)
+        #expect((try? client.receiveServerFinal(Array(Self.serverFinal.utf8)).get()) != nil)
+        // A server that does not know the password cannot sign.
+        guard case .failure = client.receiveServerFinal(Array("v=AAAA".utf8)) else {
+            Issue.record("a wrong server signature was accepted")
+            return
+        }
+    }
+
+    /// Client and server exchanges against each other, for both mechanisms and a user name
+    /// that needs escaping; a wrong password fails on the server.
+    @Test(arguments: ScramMechanism.allCases)
+    func clientAndServerAgree(mechanism: ScramMechanism) throws {
+        let credential = ScramCredential.make(password: "s3cr=t", mechanism: mechanism, salt: Array("salt".utf8))
+        for (password, succeeds) in [("s3cr=t", true), ("wrong", false)] {
+            var client = ScramClientExchange(
+                mechanism: mechanism,
+                user: "a,b=c",
+                password: password,
+                clientNonce: "abc123"
+            )
+            var server = ScramServerExchange(mechanism: mechanism, serverNonce: "xyz789")
+            let serverFirst = try server.receiveClientFirst(client.clientFirst) { $0 == "a,b=c" ? credential : nil }
+                .get()
+            let clientFinal = try client.receiveServerFirst(serverFirst).get()
+            switch server.receiveClientFinal(clientFinal) {
+            case .success(let (serverFinal, user)):
+                #expect(succeeds && user == "a,b=c")
+                #expect((try? client.receiveServerFinal(serverFinal).get()) != nil)
+            case .failure:
+                #expect(!succeeds)
+            }
+        }
     }
 
     /// librdkafka answers with its client nonce in front of the combined nonce; Kafka accepts any

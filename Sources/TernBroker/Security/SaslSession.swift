@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Synchronization
+import TernScram
 
 /// The SASL mechanisms Tern serves.
 public enum SaslMechanism: String, Sendable, CaseIterable {

@@ -1,7 +1,10 @@
+import FoundationEssentials
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
+import TernScram
 import TernWire
 
 #if canImport(Glibc)
@@ -54,6 +57,9 @@ final class BrokerConnection: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(TernClientError) -> BrokerConnection {
         let maximumFrame = configuration.maximumResponseBytes
+        let tls = try configuration.tls.map { tls throws(TernClientError) in try Self.tlsContext(tls) }
+        // SNI and host name checks take a name; for an IP address NIOSSL checks the peer's address.
+        let serverHostname = Self.isIPAddress(address.host) ? nil : address.host
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: eventLoopGroup)
@@ -61,6 +67,11 @@ final class BrokerConnection: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(
+                                try NIOSSLClientHandler(context: tls, serverHostname: serverHostname)
+                            )
+                        }
                         let firstBytes = FirstBytesHandler()
                         try channel.pipeline.syncOperations.addHandler(firstBytes)
                         try channel.pipeline.syncOperations.addHandler(
@@ -92,7 +103,7 @@ final class BrokerConnection: Sendable {
             channel.close(promise: nil)
             throw error
         }
-        return BrokerConnection(
+        let connection = BrokerConnection(
             address: address,
             nodeId: nodeId,
             channel: channel,
@@ -101,6 +112,100 @@ final class BrokerConnection: Sendable {
             brokerVersions: versions,
             logger: logger
         )
+        if let sasl = configuration.sasl {
+            do {
+                try await connection.authenticate(sasl)
+            } catch {
+                channel.close(promise: nil)
+                throw error
+            }
+        }
+        return connection
+    }
+
+    /// One TLS context per connection's configuration: the CA file, the client's certificate
+    /// and key when given, the verification asked for.
+    private static func tlsContext(_ tls: ClientTLS) throws(TernClientError) -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        do {
+            if let ca = tls.caLocation {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+            }
+            if let certificate = tls.certificateLocation {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+            }
+            if let key = tls.keyLocation {
+                let privateKey: NIOSSLPrivateKey
+                if let password = tls.keyPassword {
+                    privateKey = try NIOSSLPrivateKey(file: key, format: .pem) { $0(Array(password.utf8)) }
+                } else {
+                    privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+                }
+                configuration.privateKey = .privateKey(privateKey)
+            }
+            configuration.certificateVerification =
+                !tls.verifiesCertificate ? .none : tls.verifiesHostname ? .fullVerification : .noHostnameVerification
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw TernClientError(.invalidConfiguration, "TLS settings: \(error)")
+        }
+    }
+
+    private static func isIPAddress(_ host: String) -> Bool {
+        host.contains(":") || host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
+    }
+
+    /// SaslHandshake v1, then the mechanism's SaslAuthenticate exchanges (KIP-152). A refusal
+    /// is SASL_AUTHENTICATION_FAILED with the broker's message; the broker closes the connection.
+    private func authenticate(_ sasl: ClientSASL) async throws(TernClientError) {
+        let handshake = try await self.send(SaslHandshakeRequest(mechanism: sasl.mechanism.rawValue), version: 1)
+        guard handshake.errorCode == .none else {
+            throw TernClientError.kafka(
+                handshake.errorCode,
+                "\(self.address) does not accept SASL mechanism \(sasl.mechanism.rawValue) (it offers \(handshake.mechanisms.joined(separator: ", ")))"
+            )
+        }
+        let version = try self.version(for: SaslAuthenticateRequest.self)
+        func exchange(_ token: [UInt8]) async throws(TernClientError) -> [UInt8] {
+            let response = try await self.send(
+                SaslAuthenticateRequest(authBytes: ByteBuffer(bytes: token)),
+                version: version
+            )
+            guard response.errorCode == .none else {
+                throw TernClientError.kafka(
+                    response.errorCode,
+                    "SASL \(sasl.mechanism.rawValue) authentication as \(sasl.username) at \(self.address): \(response.errorMessage ?? "refused")"
+                )
+            }
+            return Array(response.authBytes.readableBytesView)
+        }
+        let scram: ScramMechanism
+        switch sasl.mechanism {
+        case .plain:
+            _ = try await exchange([0] + Array(sasl.username.utf8) + [0] + Array(sasl.password.utf8))
+            return
+        case .scramSha256: scram = .sha256
+        case .scramSha512: scram = .sha512
+        }
+        var generator = SystemRandomNumberGenerator()
+        let nonce = Data((0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+        var client = ScramClientExchange(
+            mechanism: scram,
+            user: sasl.username,
+            password: sasl.password,
+            clientNonce: nonce
+        )
+        let serverFirst = try await exchange(client.clientFirst)
+        let clientFinal: [UInt8]
+        switch client.receiveServerFirst(serverFirst) {
+        case .success(let message): clientFinal = message
+        case .failure(let failure):
+            throw TernClientError.kafka(.saslAuthenticationFailed, "SCRAM with \(self.address): \(failure)")
+        }
+        let serverFinal = try await exchange(clientFinal)
+        if case .failure(let failure) = client.receiveServerFinal(serverFinal) {
+            throw TernClientError.kafka(.saslAuthenticationFailed, "SCRAM with \(self.address): \(failure)")
+        }
     }
 
     private func negotiateVersions() async throws(TernClientError) -> [Int16: ClosedRange<Int16>] {
@@ -239,6 +344,16 @@ final class BrokerConnection: Sendable {
             case .ioOnClosedChannel, .alreadyClosed, .eof: return "connection closed"
             default: return "\(error)"
             }
+        }
+        if error is NIOSSLError || error is BoringSSLError {
+            // BoringSSL's reason (CERTIFICATE_VERIFY_FAILED, TLSV1_ALERT_CERTIFICATE_REQUIRED, …)
+            // without its source path.
+            let text = "\(error)"
+            if let marker = text.firstRange(of: "OPENSSL_internal:") {
+                let reason = text[marker.upperBound...].prefix { $0.isUppercase || $0.isNumber || $0 == "_" }
+                return "TLS handshake failed: \(reason)"
+            }
+            return "TLS failed: \(text)"
         }
         if let error = error as? NIOConnectionError {
             if let first = error.connectionErrors.first { return Self.describe(first.error) }

@@ -36,6 +36,13 @@ enum ClientApiVersions {
         .describeCluster: 0...1,
         .incrementalAlterConfigs: 0...1,
         .describeLogDirs: 0...4,
+        .saslHandshake: 1...1,
+        .saslAuthenticate: 0...2,
+        .describeAcls: 1...3,
+        .createAcls: 1...3,
+        .deleteAcls: 1...3,
+        .describeUserScramCredentials: 0...0,
+        .alterUserScramCredentials: 0...0,
     ]
 
     /// The versions of `Request` the client speaks: its entry above, within what the codec covers.

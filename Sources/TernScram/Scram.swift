@@ -12,7 +12,7 @@ public enum ScramMechanism: String, Sendable, CaseIterable, Codable, CodingKeyRe
     /// Kafka's minimum (and this broker's default) PBKDF2 iteration count.
     public static let minimumIterations = 4096
 
-    func hmac(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
+    public func hmac(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
         let key = SymmetricKey(data: key)
         switch self {
         case .sha256: return Array(HMAC<SHA256>.authenticationCode(for: data, using: key))
@@ -20,14 +20,14 @@ public enum ScramMechanism: String, Sendable, CaseIterable, Codable, CodingKeyRe
         }
     }
 
-    func hash(_ data: [UInt8]) -> [UInt8] {
+    public func hash(_ data: [UInt8]) -> [UInt8] {
         switch self {
         case .sha256: return Array(SHA256.hash(data: data))
         case .sha512: return Array(SHA512.hash(data: data))
         }
     }
 
-    func saltedPassword(_ password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
+    public func saltedPassword(_ password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
         let function: KDF.Insecure.PBKDF2.HashFunction = self == .sha256 ? .sha256 : .sha512
         let length = self == .sha256 ? 32 : 64
         // Throws only for parameters this type never passes (rounds below 1, a zero length).
@@ -91,7 +91,7 @@ public struct ScramCredential: Sendable, Equatable, Codable {
 /// Why an authentication failed; the message is for the log, clients get Kafka's generic one.
 public struct SaslFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// The server side of one SCRAM exchange: client-first → server-first, client-final →
@@ -208,7 +208,7 @@ public struct ScramServerExchange: Sendable {
     }
 
     /// saslname: `=2C` is `,` and `=3D` is `=`; any other `=` is malformed.
-    static func decodeSaslName(_ name: String) -> String? {
+    public static func decodeSaslName(_ name: String) -> String? {
         var result = ""
         var index = name.startIndex
         while index < name.endIndex {
@@ -229,9 +229,89 @@ public struct ScramServerExchange: Sendable {
     }
 }
 
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     var difference: UInt8 = 0
     for (x, y) in zip(a, b) { difference |= x ^ y }
     return difference == 0
+}
+
+/// The client side of one SCRAM exchange: client-first, then client-final from the server's
+/// first message, then a check of the server's signature (so a broker that does not know the
+/// password cannot pretend it does).
+public struct ScramClientExchange: Sendable {
+    public let mechanism: ScramMechanism
+    private let user: String
+    private let password: String
+    private let clientNonce: String
+    private var expectedServerSignature: [UInt8]?
+
+    /// `clientNonce`: printable ASCII without commas, fresh per exchange.
+    public init(mechanism: ScramMechanism, user: String, password: String, clientNonce: String) {
+        self.mechanism = mechanism
+        self.user = user
+        self.password = password
+        self.clientNonce = clientNonce
+    }
+
+    private var clientFirstBare: String {
+        // saslname: `=` and `,` escaped as =3D and =2C.
+        var name = ""
+        for character in self.user {
+            switch character {
+            case "=": name += "=3D"
+            case ",": name += "=2C"
+            default: name.append(character)
+            }
+        }
+        return "n=\(name),r=\(self.clientNonce)"
+    }
+
+    /// client-first-message, without channel binding.
+    public var clientFirst: [UInt8] { Array("n,,\(self.clientFirstBare)".utf8) }
+
+    /// client-final-message for the server's first message, or why it is unacceptable.
+    public mutating func receiveServerFirst(_ message: [UInt8]) -> Result<[UInt8], SaslFailure> {
+        let text = String(decoding: message, as: UTF8.self)
+        var attributes: [Character: String] = [:]
+        for part in text.split(separator: ",") where part.count >= 2 && part.dropFirst().first == "=" {
+            attributes[part.first!] = String(part.dropFirst(2))
+        }
+        if attributes["m"] != nil { return .failure(SaslFailure("the server asks for an unsupported SCRAM extension")) }
+        guard let nonce = attributes["r"], nonce.hasPrefix(self.clientNonce), nonce.count > self.clientNonce.count
+        else {
+            return .failure(SaslFailure("the server's nonce does not extend the client's"))
+        }
+        guard let encodedSalt = attributes["s"], let salt = Data(base64Encoded: encodedSalt), !salt.isEmpty else {
+            return .failure(SaslFailure("server-first-message without a salt"))
+        }
+        guard let iterationText = attributes["i"], let iterations = Int(iterationText),
+            (ScramMechanism.minimumIterations...1_000_000).contains(iterations)
+        else {
+            return .failure(SaslFailure("server-first-message with an unacceptable iteration count"))
+        }
+        let salted = self.mechanism.saltedPassword(Array(self.password.utf8), salt: Array(salt), iterations: iterations)
+        let clientKey = self.mechanism.hmac(key: salted, Array("Client Key".utf8))
+        let storedKey = self.mechanism.hash(clientKey)
+        let withoutProof = "c=biws,r=\(nonce)"
+        let authMessage = Array("\(self.clientFirstBare),\(text),\(withoutProof)".utf8)
+        let clientSignature = self.mechanism.hmac(key: storedKey, authMessage)
+        let proof = zip(clientKey, clientSignature).map { $0 ^ $1 }
+        let serverKey = self.mechanism.hmac(key: salted, Array("Server Key".utf8))
+        self.expectedServerSignature = self.mechanism.hmac(key: serverKey, authMessage)
+        return .success(Array("\(withoutProof),p=\(Data(proof).base64EncodedString())".utf8))
+    }
+
+    /// Checks server-final-message: the server's signature, or its error.
+    public func receiveServerFinal(_ message: [UInt8]) -> Result<Void, SaslFailure> {
+        let text = String(decoding: message, as: UTF8.self)
+        if text.hasPrefix("e=") { return .failure(SaslFailure("the server refused: \(text.dropFirst(2))")) }
+        guard let expected = self.expectedServerSignature, text.hasPrefix("v="),
+            let signature = Data(base64Encoded: String(text.dropFirst(2))),
+            constantTimeEqual(Array(signature), expected)
+        else {
+            return .failure(SaslFailure("the server's signature does not match: it does not know the password"))
+        }
+        return .success(())
+    }
 }
