@@ -172,24 +172,13 @@ extension Broker {
 
     // MARK: - SCRAM credentials
 
-    /// Kafka's wire numbers for the SCRAM mechanisms.
-    static func scramMechanism(_ code: Int8) -> ScramMechanism? {
-        switch code {
-        case 1: .sha256
-        case 2: .sha512
-        default: nil
-        }
-    }
-
-    static func scramCode(_ mechanism: ScramMechanism) -> Int8 { mechanism == .sha256 ? 1 : 2 }
-
     func describeUserScramCredentials(_ request: DescribeUserScramCredentialsRequest)
         -> DescribeUserScramCredentialsResponse
     {
         let described = self.credentials.described
         let info = { (user: String) -> [DescribeUserScramCredentialsResponse.CredentialInfo] in
-            (described[user] ?? [:]).sorted { Self.scramCode($0.key) < Self.scramCode($1.key) }.map {
-                .init(mechanism: Self.scramCode($0.key), iterations: Int32($0.value))
+            (described[user] ?? [:]).sorted { $0.key.kafkaCode < $1.key.kafkaCode }.map {
+                .init(mechanism: $0.key.kafkaCode, iterations: Int32($0.value))
             }
         }
         guard let users = request.users, !users.isEmpty else {
@@ -244,18 +233,18 @@ extension Broker {
             let mechanisms = userDeletions.map(\.mechanism) + userUpsertions.map(\.mechanism)
             if user.isEmpty {
                 errors[user] = (.unacceptableCredential, "Username must not be empty")
-            } else if let bad = mechanisms.first(where: { Self.scramMechanism($0) == nil }) {
+            } else if let bad = mechanisms.first(where: { ScramMechanism(kafkaCode: $0) == nil }) {
                 errors[user] = (.unsupportedSaslMechanism, "Unknown SCRAM mechanism \(bad)")
             } else if Set(mechanisms).count != mechanisms.count {
                 errors[user] = (
                     .duplicateResource, "A user credential cannot be altered twice in the same request"
                 )
             } else if let missing = userDeletions.first(where: {
-                existing[user]?[Self.scramMechanism($0.mechanism)!] == nil
+                existing[user]?[ScramMechanism(kafkaCode: $0.mechanism)!] == nil
             }) {
                 errors[user] = (
                     .resourceNotFound,
-                    "Attempt to delete a user credential that does not exist: \(user) \(Self.scramMechanism(missing.mechanism)!.rawValue)"
+                    "Attempt to delete a user credential that does not exist: \(user) \(ScramMechanism(kafkaCode: missing.mechanism)!.rawValue)"
                 )
             } else if let bad = userUpsertions.first(where: { !Self.scramIterations.contains(Int($0.iterations)) }) {
                 errors[user] = (
@@ -267,9 +256,9 @@ extension Broker {
             }) {
                 errors[user] = (.unacceptableCredential, "Salt and salted password must not be empty")
             } else {
-                deletions += userDeletions.map { (user, Self.scramMechanism($0.mechanism)!) }
+                deletions += userDeletions.map { (user, ScramMechanism(kafkaCode: $0.mechanism)!) }
                 upsertions += userUpsertions.map { upsertion in
-                    let mechanism = Self.scramMechanism(upsertion.mechanism)!
+                    let mechanism = ScramMechanism(kafkaCode: upsertion.mechanism)!
                     let salt = Array(upsertion.salt.readableBytesView)
                     return (
                         user, mechanism,

@@ -459,7 +459,7 @@ public final class Admin: Sendable {
     // MARK: Helpers
 
     /// Topic changes go to the controller.
-    private func controller() async throws -> BrokerConnection {
+    func controller() async throws -> BrokerConnection {
         let metadata = try await self.cluster.refreshMetadata(topics: [])
         if metadata.controllerId >= 0, metadata.brokers.contains(where: { $0.nodeId == metadata.controllerId }) {
             return try await self.cluster.connection(toNode: metadata.controllerId)

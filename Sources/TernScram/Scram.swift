@@ -9,6 +9,18 @@ public enum ScramMechanism: String, Sendable, CaseIterable, Codable, CodingKeyRe
     case sha256 = "SCRAM-SHA-256"
     case sha512 = "SCRAM-SHA-512"
 
+    /// Kafka's number for the mechanism in DescribeUserScramCredentials and
+    /// AlterUserScramCredentials.
+    public var kafkaCode: Int8 { self == .sha256 ? 1 : 2 }
+
+    public init?(kafkaCode: Int8) {
+        switch kafkaCode {
+        case 1: self = .sha256
+        case 2: self = .sha512
+        default: return nil
+        }
+    }
+
     /// Kafka's minimum (and this broker's default) PBKDF2 iteration count.
     public static let minimumIterations = 4096
 

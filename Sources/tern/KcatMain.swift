@@ -131,27 +131,7 @@ extension KcatOptions {
         if let ms = values["metadata.max.age.ms"].flatMap(Int64.init) {
             configuration.metadataMaxAge = .milliseconds(ms)
         }
-        let security = (values["security.protocol"] ?? "plaintext").lowercased()
-        if security == "ssl" || security == "sasl_ssl" {
-            var tls = ClientTLS(caLocation: values["ssl.ca.location"].flatMap { $0.isEmpty ? nil : $0 })
-            tls.certificateLocation = values["ssl.certificate.location"].flatMap { $0.isEmpty ? nil : $0 }
-            tls.keyLocation = values["ssl.key.location"].flatMap { $0.isEmpty ? nil : $0 }
-            tls.keyPassword = values["ssl.key.password"].flatMap { $0.isEmpty ? nil : $0 }
-            tls.verifiesCertificate =
-                values["enable.ssl.certificate.verification"].map(ClientProperties.boolean) != false
-            tls.verifiesHostname = values["ssl.endpoint.identification.algorithm"] != "none"
-            configuration.tls = tls
-        }
-        if security == "sasl_plaintext" || security == "sasl_ssl" {
-            let name = (values["sasl.mechanisms"] ?? "PLAIN").uppercased()
-            guard let mechanism = ClientSASL.Mechanism(rawValue: name) else {
-                throw CLIError("sasl.mechanisms=\(name): Tern supports PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512")
-            }
-            guard let username = values["sasl.username"], let password = values["sasl.password"] else {
-                throw CLIError("security.protocol=\(security) needs sasl.username and sasl.password")
-            }
-            configuration.sasl = ClientSASL(mechanism: mechanism, username: username, password: password)
-        }
+        try applySecurity(values, to: &configuration)
         // -m bounds how long anything waits for the cluster.
         if configuration.connectTimeout > self.metadataTimeoutDuration {
             configuration.connectTimeout = self.metadataTimeoutDuration
@@ -195,5 +175,31 @@ final class ChunkReader: Sendable {
             }
         }
         return try result.get()
+    }
+}
+
+/// `security.protocol` with the `ssl.*` and `sasl.*` properties (librdkafka's names), for the
+/// kcat-style commands and the admin subcommands alike.
+func applySecurity(_ values: [String: String], to configuration: inout ClientConfiguration) throws(CLIError) {
+    let security = (values["security.protocol"] ?? "plaintext").lowercased()
+    if security == "ssl" || security == "sasl_ssl" {
+        var tls = ClientTLS(caLocation: values["ssl.ca.location"].flatMap { $0.isEmpty ? nil : $0 })
+        tls.certificateLocation = values["ssl.certificate.location"].flatMap { $0.isEmpty ? nil : $0 }
+        tls.keyLocation = values["ssl.key.location"].flatMap { $0.isEmpty ? nil : $0 }
+        tls.keyPassword = values["ssl.key.password"].flatMap { $0.isEmpty ? nil : $0 }
+        tls.verifiesCertificate =
+            values["enable.ssl.certificate.verification"].map(ClientProperties.boolean) != false
+        tls.verifiesHostname = values["ssl.endpoint.identification.algorithm"] != "none"
+        configuration.tls = tls
+    }
+    if security == "sasl_plaintext" || security == "sasl_ssl" {
+        let name = (values["sasl.mechanisms"] ?? "PLAIN").uppercased()
+        guard let mechanism = ClientSASL.Mechanism(rawValue: name) else {
+            throw CLIError("sasl.mechanisms=\(name): Tern supports PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512")
+        }
+        guard let username = values["sasl.username"], let password = values["sasl.password"] else {
+            throw CLIError("security.protocol=\(security) needs sasl.username and sasl.password")
+        }
+        configuration.sasl = ClientSASL(mechanism: mechanism, username: username, password: password)
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 
-/// The subcommands: what people reach for kafka-topics.sh, kafka-consumer-groups.sh,
-/// kafka-producer-perf-test.sh and kafka-dump-log.sh for.
+/// The subcommands: what people reach for kafka-topics.sh, kafka-consumer-groups.sh, kafka-acls.sh,
+/// kafka-configs.sh (users), kafka-producer-perf-test.sh and kafka-dump-log.sh for.
 struct TernCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
@@ -11,11 +11,12 @@ struct TernCommand: AsyncParsableCommand {
               tern -b localhost:9092 -C -t orders -e -J
             """,
         subcommands: [
-            TopicCommand.self, GroupCommand.self, ClusterCommand.self, BenchCommand.self, DumpLogCommand.self,
+            TopicCommand.self, GroupCommand.self, ClusterCommand.self, AclCommand.self, UserCommand.self,
+            BenchCommand.self, DumpLogCommand.self,
         ]
     )
 
-    static let subcommandNames: Set<String> = ["topic", "group", "cluster", "bench", "dump-log", "help"]
+    static let subcommandNames: Set<String> = ["topic", "group", "cluster", "acl", "user", "bench", "dump-log", "help"]
 
     /// Parses and runs a subcommand. (In an async function, not top-level code, so `run()` resolves
     /// to the async requirement rather than ParsableCommand's synchronous default.)
@@ -43,6 +44,12 @@ struct ConnectionOptions: ParsableArguments {
 
     @Option(name: .customLong("timeout"), help: "Seconds to wait for the broker before giving up.")
     var timeoutSeconds: Int = 10
+
+    @Option(
+        name: .customShort("X"),
+        help: "Client property name=value, as kcat's -X (security.protocol, sasl.*, ssl.*, client.id)."
+    )
+    var properties: [String] = []
 
     var bootstrap: String {
         if let brokers { return brokers }

@@ -207,6 +207,67 @@ import Testing
         try await ternd.stop()
     }
 
+    /// `tern user` and `tern acl` as a super user over SASL: a user created with one mechanism,
+    /// a prefixed ACL listed for a topic it covers, removal by principal; alice is refused.
+    @Test func ternManagesUsersAndAcls() async throws {
+        let (ternd, _, saslPort) = try await startTernd()
+        let tern = Paths.buildProducts.appendingPathComponent("tern").path
+        func admin(_ arguments: [String], as user: String = "admin") async throws -> CommandResult {
+            try await runCommand(
+                tern,
+                arguments + [
+                    "-b", "127.0.0.1:\(saslPort)", "-X", "security.protocol=SASL_PLAINTEXT", "-X",
+                    "sasl.mechanisms=SCRAM-SHA-256", "-X", "sasl.username=\(user)", "-X",
+                    "sasl.password=\(user)-secret",
+                ],
+                timeout: .seconds(30)
+            )
+        }
+        let added = try await admin([
+            "user", "add", "carol", "--password", "carol-secret", "--mechanism", "SCRAM-SHA-512",
+        ])
+        #expect(added.status == 0, "\(added.stderr)\nlog:\n\(ternd.log)")
+        let users = try await admin(["user", "list"])
+        #expect(
+            users.output.contains("carol") && users.output.contains("SCRAM-SHA-512 (4096 iterations)"),
+            "\(users.output)"
+        )
+        #expect(!users.output.split(separator: "\n").contains { $0.hasPrefix("carol") && $0.contains("SCRAM-SHA-256") })
+
+        let granted = try await admin([
+            "acl", "add", "--principal", "User:carol", "--operation", "write", "--topic", "logs-", "--prefixed",
+        ])
+        #expect(granted.status == 0 && granted.output.contains("PREFIXED"), "\(granted.output)\(granted.stderr)")
+        let listed = try await admin(["acl", "list", "--topic", "logs-app"])
+        #expect(
+            listed.output.contains("User:carol") && listed.output.contains("write"),
+            "\(listed.output)\(listed.stderr)"
+        )
+
+        // WRITE does not include CREATE: carol cannot auto-create, the admin creates the topic.
+        let carol = asUser("carol", port: saslPort, mechanism: "SCRAM-SHA-512")
+        let notCreated = try await kcat(
+            carol + ["-P", "-t", "logs-new", "-X", "message.timeout.ms=3000"],
+            input: "x\n"
+        )
+        #expect(notCreated.status != 0, "carol auto-created a topic without CREATE")
+        let created = try await admin(["topic", "create", "logs-app"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let produced = try await kcat(carol + ["-P", "-t", "logs-app"], input: "line\n")
+        #expect(produced.status == 0, "\(produced.stderr)")
+
+        let refused = try await admin(["acl", "list"], as: "alice")
+        #expect(refused.status != 0 && refused.stderr.contains("CLUSTER_AUTHORIZATION_FAILED"), "\(refused.stderr)")
+
+        let removed = try await admin(["acl", "remove", "--principal", "User:carol"])
+        #expect(removed.output.contains("Removed 1 ACL"), "\(removed.output)\(removed.stderr)")
+        let deleted = try await admin(["user", "delete", "carol"])
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        let gone = try await kcat(carol + ["-L", "-m", "5"])
+        #expect(gone.status != 0, "carol still logs in")
+        try await ternd.stop()
+    }
+
     /// Without an authorizer the ACL APIs answer SECURITY_DISABLED, as Kafka's.
     @Test func aclApisWithoutAnAuthorizerAreSecurityDisabled() async throws {
         let ternd = try await TerndProcess.start()

@@ -1,3 +1,4 @@
+import TernWire
 import Testing
 
 @testable import TernBroker

@@ -2,6 +2,7 @@ import FoundationEssentials
 import NIOCore
 import Synchronization
 import TernStorage
+import TernWire
 
 /// One small file in the data directory, read whole and replaced atomically (LogManager's data
 /// files), as the security stores keep their state; nil in tests that keep it in memory.

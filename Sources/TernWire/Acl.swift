@@ -1,15 +1,7 @@
-/// Kafka's ACL model (KIP-290 prefixed patterns included) and its authorization rule, pure: the
-/// broker's `AclStore` holds the bindings, `Authorizer.authorize` decides one access.
-///
-/// The rule, as Kafka's `StandardAuthorizer`:
-/// - a super user (`super.users`) may do everything;
-/// - a binding applies when its resource type is the resource's, its pattern matches the name
-///   (LITERAL: equal or `*`; PREFIXED: the name starts with it), its principal is the caller's or
-///   `User:*`, its host the caller's or `*`;
-/// - any applying DENY for the operation (or ALL) refuses; else an applying ALLOW for it, for ALL,
-///   or for an operation that implies it (READ, WRITE, DELETE and ALTER imply DESCRIBE;
-///   ALTER_CONFIGS implies DESCRIBE_CONFIGS) grants;
-/// - with no binding at all on the resource, `allow.everyone.if.no.acl.found` decides (false).
+/// Kafka's ACL model as its ACL APIs carry it (KIP-290 prefixed patterns included): resource
+/// types, pattern types, operations and permissions with their wire numbers, a binding and a
+/// binding filter. The broker's authorizer decides with them; Tern's admin client lists and
+/// creates them.
 public enum AclResourceType: Int8, Sendable, Codable, CaseIterable {
     case any = 1
     case topic = 2
@@ -46,7 +38,7 @@ public enum AclOperation: Int8, Sendable, Codable, CaseIterable {
     case describeTokens = 14
 
     /// Operations whose ALLOW also grants this one.
-    var grantedBy: [AclOperation] {
+    public var grantedBy: [AclOperation] {
         switch self {
         case .describe: [.describe, .all, .read, .write, .delete, .alter]
         case .describeConfigs: [.describeConfigs, .all, .alterConfigs]
@@ -140,7 +132,7 @@ public struct AclBinding: Hashable, Sendable, Codable {
     }
 
     /// Whether the pattern covers a resource of `type` named `name`.
-    func covers(_ type: AclResourceType, _ name: String) -> Bool {
+    public func covers(_ type: AclResourceType, _ name: String) -> Bool {
         guard self.resourceType == type else { return false }
         switch self.patternType {
         case .literal: return self.resourceName == name || self.resourceName == "*"
@@ -152,7 +144,7 @@ public struct AclBinding: Hashable, Sendable, Codable {
 
 public struct AclError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// DescribeAcls' and DeleteAcls' filter: nil and ANY match everything.
@@ -164,6 +156,24 @@ public struct AclBindingFilter: Sendable, Equatable {
     public var host: String?
     public var operation: AclOperation
     public var permission: AclPermission
+
+    public init(
+        resourceType: AclResourceType = .any,
+        resourceName: String? = nil,
+        patternType: AclPatternType = .any,
+        principal: String? = nil,
+        host: String? = nil,
+        operation: AclOperation = .any,
+        permission: AclPermission = .any
+    ) {
+        self.resourceType = resourceType
+        self.resourceName = resourceName
+        self.patternType = patternType
+        self.principal = principal
+        self.host = host
+        self.operation = operation
+        self.permission = permission
+    }
 
     /// A filter from the raw fields, or why it cannot be one (unknown enum values).
     public static func validated(
@@ -221,37 +231,5 @@ public struct AclBindingFilter: Sendable, Equatable {
         if let host = self.host, host != binding.host { return false }
         guard self.operation == .any || self.operation == binding.operation else { return false }
         return self.permission == .any || self.permission == binding.permission
-    }
-}
-
-/// `authorizer.class.name`, `super.users`, `allow.everyone.if.no.acl.found`.
-public struct Authorizer: Sendable, Equatable {
-    public var superUsers: Set<String>
-    public var allowEveryoneIfNoAclFound: Bool
-
-    public init(superUsers: Set<String> = [], allowEveryoneIfNoAclFound: Bool = false) {
-        self.superUsers = superUsers
-        self.allowEveryoneIfNoAclFound = allowEveryoneIfNoAclFound
-    }
-
-    public func authorize(
-        principal: String,
-        host: String,
-        operation: AclOperation,
-        resourceType: AclResourceType,
-        resourceName: String,
-        bindings: [AclBinding]
-    ) -> Bool {
-        if self.superUsers.contains(principal) { return true }
-        let onResource = bindings.filter { $0.covers(resourceType, resourceName) }
-        if onResource.isEmpty { return self.allowEveryoneIfNoAclFound }
-        let applying = onResource.filter {
-            ($0.principal == principal || $0.principal == "User:*") && ($0.host == host || $0.host == "*")
-        }
-        if applying.contains(where: { $0.permission == .deny && ($0.operation == operation || $0.operation == .all) }) {
-            return false
-        }
-        let granting = operation.grantedBy
-        return applying.contains { $0.permission == .allow && granting.contains($0.operation) }
     }
 }
