@@ -103,6 +103,12 @@ extension Broker {
                 response.nextCursor = .init(topicName: name, partitionIndex: 0)
                 break
             }
+            guard fetchAll || self.isAllowed(origin, .describe, .topic, name) else {
+                response.topics.append(
+                    .init(errorCode: .topicAuthorizationFailed, name: name, isInternal: false, partitions: [])
+                )
+                continue
+            }
             guard let topic = self.logs.topic(name) else {
                 if !fetchAll {
                     let code: KafkaErrorCode =

@@ -9,24 +9,8 @@ func withAdmin<T: Sendable>(
     _ body: @escaping @Sendable (Admin) async throws -> T
 ) async throws -> T {
     do {
-        var configuration = ClientConfiguration(
-            bootstrapServers: connection.bootstrap.split(separator: ",").map(String.init)
-        )
-        configuration.clientId = "tern-admin"
-        configuration.connectTimeout = .seconds(max(1, connection.timeoutSeconds))
+        var configuration = try connection.clientConfiguration(clientId: "tern-admin")
         configuration.requestTimeout = .seconds(max(1, connection.timeoutSeconds))
-        var pairs: [(String, String)] = []
-        for property in connection.properties {
-            guard let equals = property.firstIndex(of: "=") else {
-                throw CLIError("-X \(property): expected name=value")
-            }
-            let (name, value) = (String(property[..<equals]), String(property[property.index(after: equals)...]))
-            try ClientProperties.validate(name: name, value: value)
-            pairs.append((name, value))
-        }
-        let values = ClientProperties.resolve(pairs)
-        if let id = pairs.first(where: { $0.0 == "client.id" })?.1 { configuration.clientId = id }
-        try applySecurity(values, to: &configuration)
         let admin = try Admin(configuration: configuration)
         do {
             let result = try await withTimeout(

@@ -237,17 +237,10 @@ func ensureTopic(_ connection: ConnectionOptions, _ topic: String, partitions: I
     }
 }
 
-func clientConfiguration(_ connection: ConnectionOptions, clientId: String) -> ClientConfiguration {
-    var c = ClientConfiguration(bootstrapServers: connection.bootstrap.split(separator: ",").map(String.init))
-    c.clientId = clientId
-    c.connectTimeout = .seconds(max(1, connection.timeoutSeconds))
-    return c
-}
-
 /// Sends `load.records` records from `load.producers` producers at `load.rate`; each value starts
 /// with the monotonic send time in nanoseconds (for e2e). Latency = enqueue → acknowledgement.
 func runProducers(_ load: LoadOptions, _ connection: ConnectionOptions, recorder: BenchRecorder) async throws {
-    let configuration = load.producerConfiguration(clientConfiguration(connection, clientId: "tern-bench"))
+    let configuration = load.producerConfiguration(try connection.clientConfiguration(clientId: "tern-bench"))
     let padding = (0..<load.recordSize - 8).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
     try await withThrowingTaskGroup(of: Void.self) { group in
         for index in 0..<load.producers {

@@ -27,7 +27,7 @@ extension BenchCommand {
             let report = BenchReport(name: "consume", json: self.json, progressInterval: self.progressOptions.seconds)
             let started: UInt64
             do {
-                let client = clientConfiguration(self.connection, clientId: "tern-bench")
+                let client = try self.connection.clientConfiguration(clientId: "tern-bench")
                 let (topic, limit) = (self.topic, self.records)
                 let (partitions, inTopic) = try await withAdmin(self.connection) { admin in
                     let partitions = try await admin.partitions(of: topic)
@@ -111,7 +111,7 @@ extension BenchCommand {
             let report = BenchReport(name: "e2e", json: self.json, progressInterval: self.progressOptions.seconds)
             let started: UInt64
             do {
-                let client = clientConfiguration(self.connection, clientId: "tern-bench")
+                let client = try self.connection.clientConfiguration(clientId: "tern-bench")
                 let topic = self.load.topic
                 let partitions = try await withAdmin(self.connection) { admin in try await admin.partitions(of: topic) }
                 var configuration = ConsumerConfiguration(

@@ -1,4 +1,6 @@
 import ArgumentParser
+import TernCLICore
+import TernClient
 
 /// The subcommands: what people reach for kafka-topics.sh, kafka-consumer-groups.sh, kafka-acls.sh,
 /// kafka-configs.sh (users), kafka-producer-perf-test.sh and kafka-dump-log.sh for.
@@ -50,6 +52,28 @@ struct ConnectionOptions: ParsableArguments {
         help: "Client property name=value, as kcat's -X (security.protocol, sasl.*, ssl.*, client.id)."
     )
     var properties: [String] = []
+
+    /// The client settings these options give: brokers, connect timeout, `-X` properties
+    /// (client.id and the security ones).
+    func clientConfiguration(clientId: String) throws(CLIError) -> ClientConfiguration {
+        var configuration = ClientConfiguration(bootstrapServers: self.bootstrap.split(separator: ",").map(String.init))
+        configuration.clientId = clientId
+        configuration.connectTimeout = .seconds(max(1, self.timeoutSeconds))
+        var pairs: [(String, String)] = []
+        for property in self.properties {
+            guard let equals = property.firstIndex(of: "=") else {
+                throw CLIError("-X \(property): expected name=value")
+            }
+            let (name, value) = (String(property[..<equals]), String(property[property.index(after: equals)...]))
+            try ClientProperties.validate(name: name, value: value)
+            pairs.append((name, value))
+        }
+        if let id = pairs.last(where: { ClientProperties.lookup($0.0)?.name == "client.id" })?.1 {
+            configuration.clientId = id
+        }
+        try applySecurity(ClientProperties.resolve(pairs), to: &configuration)
+        return configuration
+    }
 
     var bootstrap: String {
         if let brokers { return brokers }
