@@ -127,6 +127,13 @@ extension Broker {
         if batch.attributes.codec == .zstd && version < 7 {
             return failure(.unsupportedCompressionType)
         }
+        if log.config.cleanupPolicy.contains(.compact), !Self.everyRecordHasAKey(batch) {
+            // Kafka's LogValidator rule: the cleaner could not keep a record it cannot key.
+            var response = failure(.invalidRecord)
+            response.response.errorMessage =
+                "Compacted topic cannot accept message without key in topic partition \(topic)-\(partition.index)."
+            return response
+        }
 
         let topicPartition = TopicPartition(topic: topic, partition: partition.index)
         let producerId = batch.producerId
@@ -455,6 +462,19 @@ extension Broker {
 
     /// Bound on decompressed bytes when converting between message formats.
     static let legacyDecompressionLimit = 64 << 20
+
+    /// Whether no record of the batch has a null key (false too when the records do not decode).
+    static func everyRecordHasAKey(_ batch: RecordBatch) -> Bool {
+        do throws(RecordBatchError) {
+            var reader = try batch.makeRecordReader(decompressionLimit: Self.legacyDecompressionLimit)
+            while let record = try reader.next() {
+                if record.key == nil { return false }
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
 
     /// Records in whole stored batches, from each batch header's record count (no record is
     /// parsed).
