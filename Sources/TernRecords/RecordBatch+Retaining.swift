@@ -143,3 +143,27 @@ extension RecordBatch {
         return .rewritten(batch)
     }
 }
+
+extension RecordBatch {
+    /// The batch's header with no records (Kafka's `writeEmptyHeader`): what the log cleaner keeps of
+    /// a producer's last batch when none of its records survive, so the producer id, epoch and
+    /// sequences (and the batch's offset range, through `lastOffsetDelta`) stay in the log.
+    /// Uncompressed; the other attributes, offsets and timestamps are kept.
+    public func emptyHeader() -> ByteBuffer {
+        typealias Offset = FieldOffset
+        var batch = ByteBuffer()
+        batch.writeImmutableBuffer(self.buffer.getSlice(at: self.buffer.readerIndex, length: Offset.records)!)
+        var attributes = self.attributes
+        attributes.codec = CompressionCodec.none
+        batch.setInteger(Int32(Self.headerByteCount - Self.logOverheadByteCount), at: Offset.batchLength)
+        batch.setInteger(attributes.rawValue, at: Offset.attributes)
+        batch.setInteger(Int32(0), at: Offset.recordCount)
+        let crc = CRC32C.checksum(
+            batch,
+            at: Offset.crcCoverageStart,
+            length: batch.readableBytes - Offset.crcCoverageStart
+        )!
+        batch.setInteger(crc, at: Offset.crc)
+        return batch
+    }
+}

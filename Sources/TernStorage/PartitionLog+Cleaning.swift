@@ -144,7 +144,8 @@ extension PartitionLog {
     /// One cleaning pass (Kafka's `Cleaner.clean`): builds the key → last offset map over the dirty
     /// section (as far as `offsetMapBudgetBytes` allows), then rewrites the segments below the
     /// map's end in groups of at most `segment.bytes`, keeping per key only its last record,
-    /// tombstones until their delete horizon, and each producer's last batch whole; each group is
+    /// tombstones until their delete horizon, and each producer's last batch (as an empty header
+    /// when none of its records stay, as Kafka does); each group is
     /// swapped in as `docs/storage.md` describes. The active segment is never touched. Runs on the
     /// calling thread, which it blocks for the file I/O; the partition's lock is taken only briefly.
     ///
@@ -191,7 +192,7 @@ extension PartitionLog {
         var result = CleaningPassResult(firstDirtyOffset: firstDirty)
         guard !segments.isEmpty else { return result }
 
-        // Each producer's last batch (by base offset) is kept whole, so its sequence state survives.
+        // Each producer's last batch (by base offset) is kept, so its sequence state survives.
         var lastBatchOfProducer: [Int64: Int64] = [:]
         for segment in segments where segment.baseOffset < firstDirty {
             try Self.forEachBatch(in: segment, throttle: throttle) { batch throws(StorageError) in
@@ -330,9 +331,9 @@ extension PartitionLog {
                     }
                     result.recordsRead += Int64(batch.recordCount)
                     let kept: ByteBuffer?
-                    if batch.attributes.isControl
-                        || (batch.producerId >= 0 && lastBatchOfProducer[batch.producerId] == batch.baseOffset)
-                    {
+                    let isLastOfProducer =
+                        batch.producerId >= 0 && lastBatchOfProducer[batch.producerId] == batch.baseOffset
+                    if batch.attributes.isControl {
                         kept = batch.buffer
                     } else {
                         let horizon = batch.deleteHorizonMs
@@ -358,7 +359,8 @@ extension PartitionLog {
                         switch retained {
                         case .unchanged: kept = batch.buffer
                         case .rewritten(let bytes): kept = bytes
-                        case .empty: kept = nil
+                        // A producer's last batch stays, if need be as an empty header (Kafka's rule).
+                        case .empty: kept = isLastOfProducer ? batch.emptyHeader() : nil
                         }
                     }
                     guard let kept else { return true }

@@ -250,7 +250,7 @@ private func produce(_ storage: TestStorage, _ log: PartitionLog, _ batches: [[(
         try await manager.close()
     }
 
-    @Test func keepsTheLastBatchOfEachProducerWhole() async throws {
+    @Test func keepsTheLastBatchOfEachProducerAsAnEmptyHeaderWhenNoRecordStays() async throws {
         let storage = TestStorage()
         let (manager, log) = try await storage.openWithPartition(overrides: compacted)
         try await append(storage, log, keyedBatch([("a", "p1"), ("b", "p1")], producerId: 7, baseSequence: 0))
@@ -263,9 +263,16 @@ private func produce(_ storage: TestStorage, _ log: PartitionLog, _ batches: [[(
         try await log.flush()
         _ = try log.clean(nowMs: storage.clock.nowMs, offsetMapBudgetBytes: Self.budget)
         let first = try batches(in: try log.read(from: 0, maxBytes: 1 << 20).records)[0]
+        try first.validate()
         #expect(first.producerId == 7)
-        #expect(first.recordCount == 2)
+        #expect(first.producerEpoch == 0)
+        #expect(first.recordCount == 0)
+        #expect(first.baseOffset == 0)
+        #expect(first.lastOffsetDelta == 1)
         #expect(first.baseSequence == 0)
+        #expect(first.byteCount == RecordBatch.headerByteCount)
+        // Readers step over it: the next record read is the first kept one.
+        #expect(try readAll(log).first?.offset == 2)
         try await manager.close()
     }
 
