@@ -144,8 +144,9 @@ extension PartitionLog {
     /// One cleaning pass (Kafka's `Cleaner.clean`): builds the key → last offset map over the dirty
     /// section (as far as `offsetMapBudgetBytes` allows), then rewrites the segments below the
     /// map's end in groups of at most `segment.bytes`, keeping per key only its last record,
-    /// tombstones until their delete horizon, and each producer's last batch (as an empty header
-    /// when none of its records stay, as Kafka does); each group is
+    /// tombstones until their delete horizon, and each producer's last batch and each group's last
+    /// batch (as an empty header when none of its records stay, as Kafka does for producers); each
+    /// group is
     /// swapped in as `docs/storage.md` describes. The active segment is never touched. Runs on the
     /// calling thread, which it blocks for the file I/O; the partition's lock is taken only briefly.
     ///
@@ -315,6 +316,7 @@ extension PartitionLog {
             fileSystem: fileSystem
         )
         var result = GroupResult()
+        let groupEndOffset = group[group.count - 1].nextOffset
         let horizonForNewTombstones =
             nowMs > Int64.max - config.deleteRetentionMs ? Int64.max : nowMs + config.deleteRetentionMs
         var batchesSinceCheck = 0
@@ -331,8 +333,12 @@ extension PartitionLog {
                     }
                     result.recordsRead += Int64(batch.recordCount)
                     let kept: ByteBuffer?
-                    let isLastOfProducer =
-                        batch.producerId >= 0 && lastBatchOfProducer[batch.producerId] == batch.baseOffset
+                    // The group's last batch stays too, so the new segment ends where the group
+                    // ended: segments stay contiguous, which recovery relies on (a segment starting
+                    // past its predecessor's end after a crash means lost records to it).
+                    let keepsHeader =
+                        batch.nextOffset == groupEndOffset
+                        || (batch.producerId >= 0 && lastBatchOfProducer[batch.producerId] == batch.baseOffset)
                     if batch.attributes.isControl {
                         kept = batch.buffer
                     } else {
@@ -360,7 +366,7 @@ extension PartitionLog {
                         case .unchanged: kept = batch.buffer
                         case .rewritten(let bytes): kept = bytes
                         // A producer's last batch stays, if need be as an empty header (Kafka's rule).
-                        case .empty: kept = isLastOfProducer ? batch.emptyHeader() : nil
+                        case .empty: kept = keepsHeader ? batch.emptyHeader() : nil
                         }
                     }
                     guard let kept else { return true }

@@ -239,6 +239,7 @@ public final class PartitionLog: Sendable {
         statistics.producedBytes = totals.producedBytes
         statistics.fetchedRecords = totals.fetchedRecords
         statistics.fetchedBytes = totals.fetchedBytes
+        statistics.cleanerDirtyRatio = self.cleaningCandidate(nowMs: self.environment.clock.nowMs)?.dirtyRatio
         return statistics
     }
 

@@ -22,6 +22,9 @@ import Testing
                 let value = sample.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
                 #expect(value > 0, "\(name) in:\n\(metrics)")
             }
+            #expect(
+                metrics.contains("tern_partition_cleaner_dirty_ratio{topic=\"__consumer_offsets\",partition=\"0\"}")
+            )
         }
     }
 }

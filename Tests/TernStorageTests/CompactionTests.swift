@@ -276,6 +276,32 @@ private func produce(_ storage: TestStorage, _ log: PartitionLog, _ batches: [[(
         try await manager.close()
     }
 
+    /// A group whose last batch is all superseded keeps it as an empty header, so the segments stay
+    /// contiguous and an unclean restart, which rescans from the recovery point and takes a segment
+    /// starting past its predecessor's end for lost records, keeps everything.
+    @Test func segmentsStayContiguousAndSurviveAnUncleanRestart() async throws {
+        let storage = TestStorage()
+        let (manager, log) = try await storage.openWithPartition(overrides: compacted)
+        try await produce(
+            storage,
+            log,
+            [[("x", "x1")], [("a", "a1")], [("c", String(repeating: "c", count: 300))], [("a", "a2")], [("z", "z")]]
+        )
+        _ = try log.clean(nowMs: storage.clock.nowMs, offsetMapBudgetBytes: Self.budget)
+        let cleaned = try readAll(log)
+        #expect(cleaned.map(\.offset) == [0, 2, 3, 4])
+        let contiguous = log.state.withLock { state in
+            zip(state.segments, state.segments.dropFirst()).allSatisfy { $0.nextOffset == $1.baseOffset }
+        }
+        #expect(contiguous)
+        // No recovery point checkpoint yet: every segment is rescanned at the next open.
+        storage.fileSystem.simulateCrash()
+        manager.closeAbruptly()
+        let reopened = try await storage.open()
+        #expect(try readAll(reopened.partition(topic: "t", index: 0)!) == cleaned)
+        try await reopened.close()
+    }
+
     @Test func readersKeepWorkingDuringASwap() async throws {
         let storage = TestStorage()
         let (manager, log) = try await storage.openWithPartition(overrides: compacted)

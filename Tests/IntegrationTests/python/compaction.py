@@ -114,8 +114,14 @@ def main():
         latest["roll-1"] = "roll"
 
         def compacted():
+            # Polled while the cleaner runs: every read, cleaned or not, has increasing offsets
+            # and every key (no key vanishes before its tombstone's delete.retention.ms).
             records = read_all(bootstrap, topic)
+            offsets = [offset for offset, _, _ in records]
+            check(offsets == sorted(set(offsets)), f"a read during cleaning has offsets out of order: {offsets}")
             keys = [key for _, key, _ in records]
+            check(set(KEYS) <= set(keys), f"a read during cleaning misses keys {set(KEYS) - set(keys)}")
+            result["reads_during_cleaning"] = result.get("reads_during_cleaning", 0) + 1
             if len(keys) != len(set(keys)):
                 return None
             return records
