@@ -207,9 +207,14 @@ extension PartitionLog {
         var map = OffsetMap(budgetBytes: offsetMapBudgetBytes)
         var mapEndOffset = firstDirty
         var mapIsFull = false
+        var mappedBatches = 0
         for segment in segments where segment.nextOffset > firstDirty && !mapIsFull {
             try Self.forEachBatch(in: segment, throttle: throttle) { batch throws(StorageError) in
                 guard batch.lastOffset >= firstDirty else { return true }
+                mappedBatches += 1
+                if mappedBatches % 256 == 0, shouldStop() {
+                    throw StorageError(.closed, "\(self.topicPartition): the cleaner stops")
+                }
                 guard map.canHold(additional: Int(batch.recordCount)) else {
                     if map.count == 0 {
                         throw StorageError(
