@@ -265,6 +265,7 @@ extension PartitionLog {
         }
 
         var earliestHorizon: Int64?
+        var everyGroupSwapped = true
         for group in groups {
             let written = try self.rewrite(
                 group,
@@ -281,9 +282,11 @@ extension PartitionLog {
             result.recordsRead += written.recordsRead
             result.recordsKept += written.recordsKept
             result.segmentGroupCount += 1
+            everyGroupSwapped = everyGroupSwapped && written.swapped
             if let horizon = written.earliestHorizon { earliestHorizon = min(earliestHorizon ?? horizon, horizon) }
         }
-        let newFirstDirty = max(mapEndOffset, firstDirty)
+        // An abandoned swap left its records uncleaned: the next pass starts from the same boundary.
+        let newFirstDirty = everyGroupSwapped ? max(mapEndOffset, firstDirty) : firstDirty
         self.state.withLock { state in
             state.firstDirtyOffset = max(state.firstDirtyOffset, newFirstDirty)
             state.earliestDeleteHorizonMs = earliestHorizon
@@ -298,6 +301,7 @@ extension PartitionLog {
         var recordsRead: Int64 = 0
         var recordsKept: Int64 = 0
         var earliestHorizon: Int64?
+        var swapped = false
     }
 
     /// Rewrites one group into a `.cleaned` segment and swaps it in.
@@ -395,7 +399,7 @@ extension PartitionLog {
             throw error
         }
         result.bytesWritten = Int64(cleaned.sizeBytes)
-        try self.swapIn(cleaned, replacing: group, afterStep: afterStep)
+        result.swapped = try self.swapIn(cleaned, replacing: group, afterStep: afterStep)
         return result
     }
 
@@ -408,7 +412,7 @@ extension PartitionLog {
         _ cleaned: LogSegment,
         replacing group: [CleanableSegment],
         afterStep: ((CleanerStep) throws(StorageError) -> Void)?
-    ) throws(StorageError) {
+    ) throws(StorageError) -> Bool {
         let fileSystem = self.environment.fileSystem
         let baseOffset = cleaned.baseOffset
         let finalPaths = [cleaned.offsetIndexPath, cleaned.timeIndexPath, cleaned.logPath]
@@ -467,12 +471,12 @@ extension PartitionLog {
                 try fileSystem.remove(atPath: path + LogCleaner.swapSuffix)
             }
             try fileSystem.fsyncDirectory(atPath: self.directory)
-            return
+            return false
         }
         try afterStep?(.oldSegmentsRemoved(baseOffset: baseOffset))
         try fileSystem.fsyncDirectory(atPath: self.directory)
         try afterStep?(.removalsSynced(baseOffset: baseOffset))
-        guard !isEmpty else { return }
+        guard !isEmpty else { return true }
         // Under the lock, so retention cannot delete the new segment between check and rename.
         try self.state.withLock { state throws(StorageError) in
             let present = state.segments.contains { ObjectIdentifier($0) == cleanedIdentity }
@@ -487,6 +491,7 @@ extension PartitionLog {
         try afterStep?(.swapRenamed(baseOffset: baseOffset))
         try fileSystem.fsyncDirectory(atPath: self.directory)
         try afterStep?(.swapSynced(baseOffset: baseOffset))
+        return true
     }
 
     /// Calls `body` with every batch of the segment in order until it returns false. Reads in

@@ -302,6 +302,33 @@ private func produce(_ storage: TestStorage, _ log: PartitionLog, _ batches: [[(
         try await reopened.close()
     }
 
+    /// DeleteRecords (or retention) removing a segment of a group while the pass writes it: the
+    /// swap is abandoned, its files go, and the log reads on from the new log start.
+    @Test func aSwapIsAbandonedWhenRetentionRemovedItsSegments() async throws {
+        let storage = TestStorage()
+        let (manager, log) = try await storage.openWithPartition(overrides: compacted)
+        try await produce(storage, log, [[("a", "a1")], [("a", "a2")], [("b", "b1")], [("c", "c1")]])
+        let before = try readAll(log)
+        _ = try log.clean(
+            nowMs: storage.clock.nowMs,
+            offsetMapBudgetBytes: Self.budget,
+            afterStep: { step throws(StorageError) in
+                if case .swapCommitted = step { try log.deleteRecords(before: 1) }
+            }
+        )
+        #expect(try readAll(log) == before.filter { $0.offset >= 1 })
+        #expect(log.logStartOffset == 1)
+        #expect(log.firstDirtyOffset == 1)  // nothing was cleaned: the boundary did not move
+        let leftovers = try storage.fileSystem.listDirectory(atPath: "/data/t-0").filter {
+            $0.hasSuffix(".cleaned") || $0.hasSuffix(".swap")
+        }
+        #expect(leftovers.isEmpty)
+        // The next pass cleans what is left.
+        _ = try log.clean(nowMs: storage.clock.nowMs, offsetMapBudgetBytes: Self.budget)
+        #expect(try readAll(log).map(\.value) == ["a2", "b1", "c1"])
+        try await manager.close()
+    }
+
     @Test func readersKeepWorkingDuringASwap() async throws {
         let storage = TestStorage()
         let (manager, log) = try await storage.openWithPartition(overrides: compacted)
