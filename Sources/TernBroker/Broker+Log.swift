@@ -127,8 +127,12 @@ extension Broker {
         if batch.attributes.codec == .zstd && version < 7 {
             return failure(.unsupportedCompressionType)
         }
-        if log.config.cleanupPolicy.contains(.compact), !Self.everyRecordHasAKey(batch) {
-            // Kafka's LogValidator rule: the cleaner could not keep a record it cannot key.
+        let config = log.config
+        // Kafka's LogValidator rule: the cleaner could not keep a record it cannot key. Checked after
+        // what Kafka checks first (CRC, sizes; the log checks them again), so those errors win.
+        if config.cleanupPolicy.contains(.compact), batch.byteCount <= config.maxMessageBytes,
+            batch.byteCount <= config.segmentBytes, batch.isValidCRC, !Self.everyRecordHasAKey(batch)
+        {
             var response = failure(.invalidRecord)
             response.response.errorMessage =
                 "Compacted topic cannot accept message without key in topic partition \(topic)-\(partition.index)."
