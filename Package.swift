@@ -173,7 +173,9 @@ let package = Package(
         .testTarget(
             name: "TernStorageTests",
             // The crash test runs tern-storage-crash-writer; depending on it gets it built.
-            dependencies: ["TernStorage", "TernRecords", "TernWire", nioCore, "tern-storage-crash-writer"],
+            dependencies: [
+                "TernStorage", "TernRecords", "TernCompression", "TernWire", nioCore, "tern-storage-crash-writer",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -129,6 +129,17 @@ extension Broker {
         if batch.attributes.codec == .zstd && version < 7 {
             return failure(.unsupportedCompressionType)
         }
+        let config = log.config
+        // Kafka's LogValidator rule: the cleaner could not keep a record it cannot key. Checked after
+        // what Kafka checks first (CRC, sizes; the log checks them again), so those errors win.
+        if config.cleanupPolicy.contains(.compact), batch.byteCount <= config.maxMessageBytes,
+            batch.byteCount <= config.segmentBytes, batch.isValidCRC, !Self.everyRecordHasAKey(batch)
+        {
+            var response = failure(.invalidRecord)
+            response.response.errorMessage =
+                "Compacted topic cannot accept message without key in topic partition \(topic)-\(partition.index)."
+            return response
+        }
 
         let topicPartition = TopicPartition(topic: topic, partition: partition.index)
         let producerId = batch.producerId
@@ -470,6 +481,19 @@ extension Broker {
 
     /// Bound on decompressed bytes when converting between message formats.
     static let legacyDecompressionLimit = 64 << 20
+
+    /// Whether no record of the batch has a null key (false too when the records do not decode).
+    static func everyRecordHasAKey(_ batch: RecordBatch) -> Bool {
+        do throws(RecordBatchError) {
+            var reader = try batch.makeRecordReader(decompressionLimit: Self.legacyDecompressionLimit)
+            while let record = try reader.next() {
+                if record.key == nil { return false }
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
 
     /// Records in whole stored batches, from each batch header's record count (no record is
     /// parsed).

@@ -41,6 +41,8 @@ public struct BrokerSettings: Sendable {
     /// `max.connections.per.ip.overrides`: `address:count` pairs, comma-separated, as Kafka.
     public var connectionsPerAddressOverrides: [String: Int] = [:]
     public var broker = BrokerConfiguration()
+    /// `log.cleaner.*`: the log cleaner's threads, memory and I/O cap.
+    public var cleaner = LogCleanerConfig()
 
     public struct Error: Swift.Error, CustomStringConvertible {
         public var description: String
@@ -59,6 +61,10 @@ public struct BrokerSettings: Sendable {
         "log.index.size.max.bytes": "segment.index.bytes",
         "log.message.timestamp.type": "message.timestamp.type",
         "log.cleanup.policy": "cleanup.policy",
+        "log.cleaner.delete.retention.ms": "delete.retention.ms",
+        "log.cleaner.min.compaction.lag.ms": "min.compaction.lag.ms",
+        "log.cleaner.max.compaction.lag.ms": "max.compaction.lag.ms",
+        "log.cleaner.min.cleanable.ratio": "min.cleanable.dirty.ratio",
     ]
 
     /// Keys given in hours or minutes that Kafka also accepts, converted to their `.ms` key.
@@ -76,7 +82,7 @@ public struct BrokerSettings: Sendable {
         "shutdown.delay.ms", "connections.max.idle.ms", "socket.write.timeout.ms", "max.connections",
         "max.connections.per.ip",
         "max.connections.per.ip.overrides",
-    ]).union(listenerKeyCatalogue.keys)
+    ]).union(listenerKeyCatalogue.keys).union(cleanerKeyCatalogue.keys)
 
     /// Type and one-line description of each static broker key (DescribeConfigs); the `log.*`
     /// keys take theirs from the topic key they set the default of.
@@ -109,7 +115,7 @@ public struct BrokerSettings: Sendable {
             "log.retention.hours": (.int, "retention in hours (log.retention.ms wins)."),
             "log.retention.minutes": (.int, "retention in minutes (log.retention.ms wins)."),
             "log.roll.hours": (.int, "segment age in hours (log.roll.ms wins)."),
-        ]) { first, _ in first }
+        ]) { first, _ in first }.merging(cleanerKeyCatalogue) { first, _ in first }
 
     /// The value each static key has when nothing sets it (nil: none, e.g. `advertised.host`
     /// follows `host`). The `log.*` topic defaults come from `LogConfig()`.
@@ -132,6 +138,7 @@ public struct BrokerSettings: Sendable {
             "connections.max.idle.ms": String(settings.connectionsMaxIdleMs),
             "socket.write.timeout.ms": String(settings.socketWriteTimeoutMs),
         ]
+        values.merge(cleanerDefaultValues) { first, _ in first }
         let topicDefaults = LogConfig().kafkaProperties
         for (brokerKey, topicKey) in logConfigKeys { values[brokerKey] = topicDefaults[topicKey] }
         return values
@@ -264,6 +271,7 @@ public struct BrokerSettings: Sendable {
         if let ms = try int("group.initial.rebalance.delay.ms", Int64.self) {
             settings.broker.groupCoordinator.initialRebalanceDelayMs = ms
         }
+        settings.cleaner = try cleanerConfig(from: merged)
         var topicDefaults: [String: String] = [:]
         for (brokerKey, topicKey) in logConfigKeys {
             if let value = merged[brokerKey] { topicDefaults[topicKey] = value }

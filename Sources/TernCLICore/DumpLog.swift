@@ -155,6 +155,7 @@ public enum DumpLog {
             s += #","producerId":\#(batch.producerId),"producerEpoch":\#(batch.producerEpoch)"#
             s += #","partitionLeaderEpoch":\#(batch.partitionLeaderEpoch)"#
             s += #","isTransactional":\#(attributes.isTransactional),"isControl":\#(attributes.isControl)"#
+            if let horizon = batch.deleteHorizonMs { s += #","deleteHorizonMs":\#(horizon)"# }
             s += #","position":\#(position),"timestampType":"\#(tsType)","baseTimestamp":\#(batch.baseTimestampMs)"#
             s += #","maxTimestamp":\#(batch.maxTimestampMs),"size":\#(batch.byteCount),"magic":\#(batch.magic)"#
             s += #","compression":"\#(codec)","crc":"\#(hexCRC(batch.crc))","crcValid":\#(crcValid)"#
@@ -170,6 +171,8 @@ public enum DumpLog {
         s += " producerId: \(batch.producerId) producerEpoch: \(batch.producerEpoch)"
         s += " partitionLeaderEpoch: \(batch.partitionLeaderEpoch)"
         s += " isTransactional: \(attributes.isTransactional) isControl: \(attributes.isControl)"
+        // Only on batches the log cleaner gave a tombstone delete horizon (Kafka prints it always).
+        if let horizon = batch.deleteHorizonMs { s += " deleteHorizonMs: \(horizon)" }
         s += " position: \(position) \(tsType): \(batch.maxTimestampMs) size: \(batch.byteCount)"
         s += " magic: \(batch.magic) compresscodec: \(codec) crc: \(hexCRC(batch.crc)) isvalid: \(crcValid)"
         if let problem { s += " ERROR: \(problem)" }
@@ -208,6 +211,7 @@ public enum DumpLog {
         if printData {
             s += " key: \(printable(record.key)) payload: \(printable(record.value))"
         }
+        if record.value == nil { s += " tombstone: true" }
         return s + "\n"
     }
 

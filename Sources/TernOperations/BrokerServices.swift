@@ -98,7 +98,8 @@ public struct BrokerService: Service {
                             : "loading partition logs (\(event.loadedCount) done)"
                     )
                     if let delay { usleep(UInt32(delay) * 1000) }
-                }
+                },
+                cleaner: self.settings.cleaner
             )
         } catch  where error.code == .dataDirectoryLocked {
             self.startup.finish(nil)

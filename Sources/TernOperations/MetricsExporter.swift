@@ -87,6 +87,19 @@ public final class MetricsExporter: Sendable {
                 )
             }
         }
+        writer.family(
+            "tern_partition_cleaner_dirty_ratio",
+            type: .gauge,
+            help: "Dirty bytes / cleanable bytes of a compacted partition, as the log cleaner sees it."
+        )
+        for partition in partitions {
+            guard let ratio = partition.cleanerDirtyRatio else { continue }
+            writer.sample(
+                "tern_partition_cleaner_dirty_ratio",
+                ["topic": partition.topicPartition.topic, "partition": String(partition.topicPartition.partition)],
+                ratio
+            )
+        }
 
         let groups = groups.sorted { $0.groupId < $1.groupId }
         writer.family("tern_groups", type: .gauge, help: "Consumer groups the coordinator knows, by state.")

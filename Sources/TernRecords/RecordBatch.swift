@@ -289,7 +289,7 @@ public struct RecordBatch: Hashable, Sendable {
         try context.validate(try self.uncompressedRecordsSection(decompressionLimit: decompressionLimit))
     }
 
-    private func recordSectionContext() throws(RecordBatchError) -> RecordSectionContext {
+    func recordSectionContext() throws(RecordBatchError) -> RecordSectionContext {
         let recordCount = self.recordCount
         guard recordCount >= 0 else {
             throw RecordBatchError(.invalidRecordCount, "negative recordCount \(recordCount)")

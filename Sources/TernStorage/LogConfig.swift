@@ -11,8 +11,8 @@ public struct LogConfig: Sendable, Hashable {
     }
 
     /// `cleanup.policy`: Kafka's comma-separated list of `delete` and `compact`. Retention deletes
-    /// segments only when the set contains `.delete`; compaction is not implemented, so `compact`
-    /// is kept as a value (a compact-only topic is never trimmed).
+    /// segments only when the set contains `.delete`; the log cleaner compacts partitions whose set
+    /// contains `.compact`.
     public struct CleanupPolicy: OptionSet, Sendable, Hashable {
         public let rawValue: UInt8
         public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -53,6 +53,16 @@ public struct LogConfig: Sendable, Hashable {
     public var messageTimestampType: MessageTimestampType = .createTime
     /// `cleanup.policy`.
     public var cleanupPolicy: CleanupPolicy = .delete
+    /// `delete.retention.ms`: how long a tombstone stays after the cleaner first kept it (its
+    /// batch's delete horizon), so consumers reading from the start see the deletion.
+    public var deleteRetentionMs: Int64 = 86_400_000
+    /// `min.compaction.lag.ms`: records younger than this (by their segment's newest timestamp) are
+    /// not cleaned.
+    public var minCompactionLagMs: Int64 = 0
+    /// `max.compaction.lag.ms`: a dirty segment older than this is cleaned whatever the dirty ratio.
+    public var maxCompactionLagMs: Int64 = .max
+    /// `min.cleanable.dirty.ratio`: clean a partition once dirty bytes / cleanable bytes reach this.
+    public var minCleanableDirtyRatio: Double = 0.5
 
     /// Kafka's defaults.
     public init() {}
@@ -61,14 +71,14 @@ public struct LogConfig: Sendable, Hashable {
     public static let supportedKeys: Set<String> = [
         "segment.bytes", "segment.ms", "index.interval.bytes", "segment.index.bytes", "retention.ms",
         "retention.bytes", "max.message.bytes", "flush.messages", "flush.ms", "message.timestamp.type",
-        "cleanup.policy",
+        "cleanup.policy", "delete.retention.ms", "min.compaction.lag.ms", "max.compaction.lag.ms",
+        "min.cleanable.dirty.ratio",
     ]
 
     /// Kafka topic config keys that are accepted (so admin tools that set them keep working) and
-    /// kept in the topic's overrides, but have no effect on a single-node, non-compacting broker.
+    /// kept in the topic's overrides, but have no effect on a single-node broker.
     public static let ignoredKafkaKeys: Set<String> = [
         "compression.type", "min.insync.replicas", "unclean.leader.election.enable", "preallocate",
-        "delete.retention.ms", "min.compaction.lag.ms", "max.compaction.lag.ms", "min.cleanable.dirty.ratio",
         "file.delete.delay.ms", "segment.jitter.ms", "message.downconversion.enable", "message.format.version",
         "message.timestamp.difference.max.ms", "message.timestamp.before.max.ms",
         "message.timestamp.after.max.ms", "leader.replication.throttled.replicas",
@@ -94,15 +104,15 @@ public struct LogConfig: Sendable, Hashable {
         "flush.messages": (.long, "Fsync after this many appended records."),
         "flush.ms": (.long, "Fsync data older than this."),
         "message.timestamp.type": (.string, "CreateTime or LogAppendTime."),
-        "cleanup.policy": (.list, "delete and/or compact (compaction is not implemented)."),
+        "cleanup.policy": (.list, "delete and/or compact."),
         "compression.type": (.string, "Accepted, no effect in Tern."),
         "min.insync.replicas": (.int, "Accepted, no effect on a single node."),
         "unclean.leader.election.enable": (.boolean, "Accepted, no effect on a single node."),
         "preallocate": (.boolean, "Accepted, no effect in Tern."),
-        "delete.retention.ms": (.long, "Accepted, no effect without compaction."),
-        "min.compaction.lag.ms": (.long, "Accepted, no effect without compaction."),
-        "max.compaction.lag.ms": (.long, "Accepted, no effect without compaction."),
-        "min.cleanable.dirty.ratio": (.double, "Accepted, no effect without compaction."),
+        "delete.retention.ms": (.long, "How long the cleaner keeps a tombstone after it first kept it."),
+        "min.compaction.lag.ms": (.long, "Records younger than this are not compacted."),
+        "max.compaction.lag.ms": (.long, "A dirty segment older than this is compacted whatever the dirty ratio."),
+        "min.cleanable.dirty.ratio": (.double, "Dirty share of a compacted log at which the cleaner cleans it."),
         "file.delete.delay.ms": (.long, "Accepted, no effect in Tern."),
         "segment.jitter.ms": (.long, "Accepted, no effect in Tern."),
         "message.downconversion.enable": (.boolean, "Accepted, no effect in Tern."),
@@ -155,6 +165,14 @@ public struct LogConfig: Sendable, Hashable {
                 }
             }
             self.cleanupPolicy = policy
+        case "delete.retention.ms": self.deleteRetentionMs = try Self.int64(key, value, in: 0...Int64.max)
+        case "min.compaction.lag.ms": self.minCompactionLagMs = try Self.int64(key, value, in: 0...Int64.max)
+        case "max.compaction.lag.ms": self.maxCompactionLagMs = try Self.int64(key, value, in: 1...Int64.max)
+        case "min.cleanable.dirty.ratio":
+            guard let ratio = Double(value.trimmingSpaces()), ratio >= 0, ratio <= 1 else {
+                throw StorageError(.invalidConfig, "\(key) must be a number in 0...1, not '\(value)'")
+            }
+            self.minCleanableDirtyRatio = ratio
         default:
             guard Self.ignoredKafkaKeys.contains(key) else {
                 throw StorageError(.invalidConfig, "unknown topic config '\(key)'")
@@ -172,6 +190,10 @@ public struct LogConfig: Sendable, Hashable {
             "flush.messages": String(self.flushMessages), "flush.ms": String(self.flushMs),
             "message.timestamp.type": self.messageTimestampType.rawValue,
             "cleanup.policy": self.cleanupPolicy.kafkaValue,
+            "delete.retention.ms": String(self.deleteRetentionMs),
+            "min.compaction.lag.ms": String(self.minCompactionLagMs),
+            "max.compaction.lag.ms": String(self.maxCompactionLagMs),
+            "min.cleanable.dirty.ratio": String(self.minCleanableDirtyRatio),
         ]
     }
 

@@ -20,6 +20,8 @@ public struct TopicDescription: Sendable, Hashable {
 final class CheckpointStore: Sendable {
     static let recoveryPointFileName = "recovery-point-offset-checkpoint"
     static let logStartOffsetFileName = "log-start-offset-checkpoint"
+    /// Kafka's name: per partition, the log cleaner's clean/dirty boundary.
+    static let cleanerOffsetFileName = "cleaner-offset-checkpoint"
 
     let dataDirectory: String
     let fileSystem: any FileSystem
@@ -38,6 +40,10 @@ final class CheckpointStore: Sendable {
 
     func writeLogStartOffsets() throws(StorageError) {
         try self.write(Self.logStartOffsetFileName) { $0.logStartOffset }
+    }
+
+    func writeCleanerOffsets() throws(StorageError) {
+        try self.write(Self.cleanerOffsetFileName) { $0.firstDirtyOffset }
     }
 
     private func write(_ fileName: String, _ value: (PartitionLog) -> Int64) throws(StorageError) {
@@ -157,6 +163,8 @@ public final class LogManager: Sendable {
     private let loadObserver: (@Sendable (PartitionLoadEvent) -> Void)?
     private let state: Mutex<State>
     private let adminLock = Mutex(())
+    /// The log cleaner, nil when `log.cleaner.enable` is false.
+    public let logCleaner: LogCleaner?
 
     private var fileSystem: any FileSystem { self.environment.fileSystem }
     private var topicsDirectory: String { self.dataDirectory + "/" + Self.topicsDirectoryName }
@@ -167,7 +175,8 @@ public final class LogManager: Sendable {
         environment: LogEnvironment,
         checkpoints: CheckpointStore,
         directoryLock: DataDirectoryLock,
-        loadObserver: (@Sendable (PartitionLoadEvent) -> Void)?
+        loadObserver: (@Sendable (PartitionLoadEvent) -> Void)?,
+        cleanerConfig: LogCleanerConfig
     ) {
         self.directoryLock = directoryLock
         self.dataDirectory = dataDirectory
@@ -175,6 +184,21 @@ public final class LogManager: Sendable {
         self.environment = environment
         self.checkpoints = checkpoints
         self.loadObserver = loadObserver
+        if cleanerConfig.isEnabled {
+            self.logCleaner = LogCleaner(
+                config: cleanerConfig,
+                clock: environment.clock,
+                logger: environment.logger,
+                partitions: { checkpoints.partitions.withLock { Array($0.values) } },
+                onCleaned: { [logger = environment.logger] in
+                    do { try checkpoints.writeCleanerOffsets() } catch {
+                        logger.error("writing the cleaner checkpoint failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            )
+        } else {
+            self.logCleaner = nil
+        }
     }
 
     /// Opens a data directory (creating it if needed): locks it, loads the topics, reads the
@@ -188,6 +212,7 @@ public final class LogManager: Sendable {
     ///   - flushThreadCount: Threads that run fsyncs (each blocks while its fsync runs).
     ///   - onPartitionLoad: Called on the opening thread before each partition of the data
     ///     directory is opened (or recovered); ternd reports it in its readiness probe.
+    ///   - cleaner: The log cleaner's settings; its threads start once the directory is loaded.
     public static func open(
         dataDirectory: String,
         defaultConfig: LogConfig,
@@ -195,7 +220,8 @@ public final class LogManager: Sendable {
         fileSystem: any FileSystem = PosixFileSystem(),
         flushThreadCount: Int = 4,
         logger: Logger = Logger(label: "tern.storage"),
-        onPartitionLoad: (@Sendable (PartitionLoadEvent) -> Void)? = nil
+        onPartitionLoad: (@Sendable (PartitionLoadEvent) -> Void)? = nil,
+        cleaner: LogCleanerConfig = LogCleanerConfig()
     ) async throws(StorageError) -> LogManager {
         try fileSystem.makeDirectory(atPath: dataDirectory)
         let directoryLock = try DataDirectoryLock.acquire(dataDirectory: dataDirectory, fileSystem: fileSystem)
@@ -222,7 +248,8 @@ public final class LogManager: Sendable {
             environment: environment,
             checkpoints: checkpoints,
             directoryLock: directoryLock,
-            loadObserver: onPartitionLoad
+            loadObserver: onPartitionLoad,
+            cleanerConfig: cleaner
         )
         do {
             try manager.load()
@@ -231,6 +258,7 @@ public final class LogManager: Sendable {
             directoryLock.release()
             throw error
         }
+        manager.logCleaner?.start()
         return manager
     }
 
@@ -241,6 +269,7 @@ public final class LogManager: Sendable {
         let cleanShutdown = fileSystem.fileExists(atPath: markerPath)
         let recoveryPoints = self.checkpoints.read(CheckpointStore.recoveryPointFileName, logger: logger)
         let logStartOffsets = self.checkpoints.read(CheckpointStore.logStartOffsetFileName, logger: logger)
+        let cleanerOffsets = self.checkpoints.read(CheckpointStore.cleanerOffsetFileName, logger: logger)
         try fileSystem.makeDirectory(atPath: self.topicsDirectory)
 
         var topics: [String: Topic] = [:]
@@ -285,6 +314,7 @@ public final class LogManager: Sendable {
                         config: config,
                         recoveryPoint: recoveryPoints[topicPartition],
                         logStartOffset: logStartOffsets[topicPartition],
+                        firstDirtyOffset: cleanerOffsets[topicPartition],
                         cleanShutdown: cleanShutdown,
                         environment: self.environment
                     )
@@ -485,6 +515,8 @@ public final class LogManager: Sendable {
             }
             for partition in topic.partitions {
                 partition.markClosed()
+                // Waits for a cleaning pass over it to stop (it checks `isClosed`).
+                partition.cleanerLock.withLock { _ in }
                 try self.fileSystem.removeRecursively(atPath: partition.directory)
             }
             try self.fileSystem.fsyncDirectory(atPath: self.dataDirectory)
@@ -680,6 +712,7 @@ public final class LogManager: Sendable {
             return state.isClosed
         }
         guard !alreadyClosed else { return }
+        self.logCleaner?.shutdown()
         for partition in self.allPartitions { partition.markClosed() }
         self.environment.flushPool.shutdown()
         self.checkpoints.partitions.withLock { $0.removeAll() }
@@ -696,6 +729,7 @@ public final class LogManager: Sendable {
             return state.isClosed
         }
         guard !alreadyClosed else { return }
+        self.logCleaner?.shutdown()
         let partitions = self.allPartitions
         let failures = await withTaskGroup(of: StorageError?.self) { group in
             for partition in partitions {
@@ -721,6 +755,7 @@ public final class LogManager: Sendable {
         if let failure = failures.first { throw failure }
         try self.checkpoints.writeRecoveryPoints()
         try self.checkpoints.writeLogStartOffsets()
+        if self.logCleaner != nil { try self.checkpoints.writeCleanerOffsets() }
         try self.fileSystem.writeFileAtomically(
             atPath: self.dataDirectory + "/" + Self.cleanShutdownFileName,
             bytes: ByteBuffer()

@@ -84,6 +84,24 @@ final class LogSegment {
         return LogSegment(baseOffset: baseOffset, directory: directory, logFile: file, config: config, nowMs: nowMs)
     }
 
+    /// A new, empty segment for the log cleaner to fill, written at `<base>.log.cleaned` (any
+    /// leftover there is replaced). The handle keeps working when the cleaner renames the file to
+    /// `.swap` and then to its final name, which `logPath` already gives.
+    static func createCleaned(
+        directory: String,
+        baseOffset: Int64,
+        config: LogConfig,
+        nowMs: Int64,
+        fileSystem: any FileSystem
+    ) throws(StorageError) -> LogSegment {
+        let file = try fileSystem.openFile(
+            atPath: Self.path(directory, baseOffset, .log) + LogCleaner.cleanedSuffix,
+            create: true
+        )
+        try file.truncate(toSize: 0)
+        return LogSegment(baseOffset: baseOffset, directory: directory, logFile: file, config: config, nowMs: nowMs)
+    }
+
     /// Opens an existing segment. `truncated` is true when invalid bytes were cut off the end of
     /// the log file (the caller must then drop every later segment); `rebuiltIndexes` when the
     /// in-memory indexes no longer match the index files (the caller must rewrite them).

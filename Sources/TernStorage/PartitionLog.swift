@@ -79,17 +79,20 @@ public final class PartitionLog: Sendable {
     /// Produced and fetched records and bytes (the broker counts fetches, which it knows are sent).
     public let metrics: PartitionMetrics
     let directory: String
-    private let environment: LogEnvironment
-    private let state: Mutex<State>
+    let environment: LogEnvironment
+    let state: Mutex<State>
+    /// Held by the log cleaner for a whole pass over this partition; deleting the topic takes it
+    /// after closing the log, so the directory is removed only once the cleaner left it.
+    let cleanerLock = Mutex(())
 
-    private struct FsyncWaiter {
+    struct FsyncWaiter {
         var lastOffset: Int64
         var result: AppendResult
         var continuation: CheckedContinuation<Result<AppendResult, StorageError>, Never>
     }
 
     /// A rolled segment whose files the flusher must write (indexes) and fsync.
-    private struct RolledSegmentFiles: Sendable {
+    struct RolledSegmentFiles: Sendable {
         var logFile: any StorageFile
         var offsetIndexPath: String
         var offsetIndexBytes: ByteBuffer
@@ -97,7 +100,7 @@ public final class PartitionLog: Sendable {
         var timeIndexBytes: ByteBuffer
     }
 
-    private struct State {
+    struct State {
         /// Swappable (AlterConfigs); an append reads it once, so one batch sees one config.
         var config: LogConfig
         var segments: [LogSegment]
@@ -122,6 +125,16 @@ public final class PartitionLog: Sendable {
         var flushIdleWaiters: [CheckedContinuation<Void, Never>] = []
         var unflushedRecordCount: Int64 = 0
         var oldestUnflushedAppendMs: Int64?
+
+        /// Log files whose rolled-segment files the running flush round is writing; the cleaner
+        /// leaves those segments (and later ones) alone until the round ends.
+        var filesBeingSynced: Set<ObjectIdentifier> = []
+        /// The log cleaner's clean/dirty boundary (Kafka's cleaner checkpoint): offsets below it
+        /// were compacted by an earlier pass.
+        var firstDirtyOffset: Int64 = 0
+        /// The earliest delete horizon of a batch the cleaner kept a tombstone in, nil when none:
+        /// once it passes, the partition is worth cleaning whatever its dirty ratio.
+        var earliestDeleteHorizonMs: Int64?
 
         var dataWaiters: [Int: (offset: Int64, continuation: CheckedContinuation<Void, Never>)] = [:]
         var nextDataWaiterID = 0
@@ -226,6 +239,7 @@ public final class PartitionLog: Sendable {
         statistics.producedBytes = totals.producedBytes
         statistics.fetchedRecords = totals.fetchedRecords
         statistics.fetchedBytes = totals.fetchedBytes
+        statistics.cleanerDirtyRatio = self.cleaningCandidate(nowMs: self.environment.clock.nowMs)?.dirtyRatio
         return statistics
     }
 
@@ -244,12 +258,15 @@ public final class PartitionLog: Sendable {
         config: LogConfig,
         recoveryPoint: Int64?,
         logStartOffset checkpointedLogStartOffset: Int64?,
+        firstDirtyOffset: Int64? = nil,
         cleanShutdown: Bool,
         environment: LogEnvironment
     ) throws(StorageError) -> PartitionLog {
         let fileSystem = environment.fileSystem
         let nowMs = environment.clock.nowMs
         try fileSystem.makeDirectory(atPath: directory)
+        // Before anything else: a committed cleaner swap replaces the segments it covers.
+        try Self.completeCleanerSwaps(directory: directory, fileSystem: fileSystem, logger: environment.logger)
         var logBaseOffsets: [Int64] = []
         var indexBaseOffsets: [Int64: [SegmentFileName.Kind]] = [:]
         for name in try fileSystem.listDirectory(atPath: directory) {
@@ -378,6 +395,7 @@ public final class PartitionLog: Sendable {
             epochCheckpointNeedsWrite: epochsChanged && !isNewPartition,
             flushedOffset: cleanShutdown ? logEndOffset : min(recoveryPoint, logEndOffset)
         )
+        state.firstDirtyOffset = min(max(firstDirtyOffset ?? 0, logStartOffset), logEndOffset)
         // Recovered data may still sit in the page cache only, and recovered segments need fresh
         // index files: hand both to the flusher before advancing the recovery point.
         for segment in recoveredSegments where segment !== state.activeSegment {
@@ -633,7 +651,7 @@ public final class PartitionLog: Sendable {
             || state.directoryNeedsSync || state.epochCheckpointNeedsWrite
     }
 
-    private func scheduleFlushIfNeeded() {
+    func scheduleFlushIfNeeded() {
         let shouldSchedule = self.state.withLock { state in
             guard !state.isFlushScheduled, state.failure == nil, Self.hasFlushWork(state) else { return false }
             state.isFlushScheduled = true
@@ -681,6 +699,7 @@ public final class PartitionLog: Sendable {
                     ? LeaderEpochCheckpointFile.serialize(state.epochs) : nil
             )
             state.epochCheckpointNeedsWrite = false
+            state.filesBeingSynced = Set(state.rolledSegmentsToSync.map { ObjectIdentifier($0.logFile) })
             state.rolledSegmentsToSync.removeAll()
             state.directoryNeedsSync = false
             state.unflushedRecordCount = 0
@@ -700,6 +719,7 @@ public final class PartitionLog: Sendable {
             )
         }
         return self.state.withLock { state in
+            state.filesBeingSynced.removeAll()
             var completed: [FsyncWaiter] = []
             if let failure {
                 state.failure = state.failure ?? failure

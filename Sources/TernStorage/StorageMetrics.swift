@@ -72,6 +72,8 @@ public struct PartitionStatistics: Sendable, Hashable {
     public var producedBytes: Int64 = 0
     public var fetchedRecords: Int64 = 0
     public var fetchedBytes: Int64 = 0
+    /// The log cleaner's dirty ratio of a compacted partition (nil when not compacted).
+    public var cleanerDirtyRatio: Double?
 
     public init(
         topicPartition: TopicPartition,

@@ -25,6 +25,44 @@ import Testing
         return try await roundTrip(broker, request, version: 7)?.responses.first?.partitionResponses.first
     }
 
+    @Test func aCompactedTopicRefusesRecordsWithoutAKey() async throws {
+        let broker = try await makeBroker()
+        let created = try await roundTrip(
+            broker,
+            CreateTopicsRequest(
+                topics: [
+                    .init(
+                        name: "changelog",
+                        numPartitions: 1,
+                        replicationFactor: 1,
+                        configs: [.init(name: "cleanup.policy", value: "compact")]
+                    )
+                ]
+            ),
+            version: 3
+        )
+        #expect(created?.topics.first?.errorCode == KafkaErrorCode.none)
+        let keyless = ProduceRequest(
+            acks: 1,
+            timeoutMs: 1000,
+            topicData: [.init(name: "changelog", partitionData: [.init(index: 0, records: try batch(["no key"]))])]
+        )
+        let refused = try await roundTrip(broker, keyless, version: 8)?.responses.first?.partitionResponses.first
+        #expect(refused?.errorCode == .invalidRecord)
+        #expect(refused?.errorMessage?.contains("Compacted topic cannot accept message without key") == true)
+
+        var builder = RecordBatchBuilder()
+        builder.append(key: ByteBuffer(string: "k"), value: ByteBuffer(string: "v"), timestampMs: 1_700_000_000_000)
+        let request = ProduceRequest(
+            acks: 1,
+            timeoutMs: 1000,
+            topicData: [.init(name: "changelog", partitionData: [.init(index: 0, records: try builder.build())])]
+        )
+        let accepted = try await roundTrip(broker, request, version: 8)?.responses.first?.partitionResponses.first
+        #expect(accepted?.errorCode == KafkaErrorCode.none)
+        #expect(accepted?.baseOffset == 0)
+    }
+
     @Test func metadataAutoCreatesOnlyWhenAllowed() async throws {
         var configuration = BrokerConfiguration()
         configuration.defaultPartitionCount = 3

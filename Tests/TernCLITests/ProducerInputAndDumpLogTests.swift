@@ -70,6 +70,40 @@ import Testing
         return try builder.build()
     }
 
+    /// What the log cleaner leaves: a tombstone in a batch with a delete horizon, an empty batch.
+    @Test func cleanedBatchesShowTheirDeleteHorizonAndTombstones() throws {
+        var builder = RecordBatchBuilder()
+        builder.append(key: ByteBuffer(string: "gone"), value: ByteBuffer(string: "v"), timestampMs: 1_700_000_000_000)
+        builder.append(key: ByteBuffer(string: "k"), value: nil, timestampMs: 1_700_000_000_001)
+        let produced = try RecordBatch(try builder.build())
+        guard
+            case .rewritten(var file) = try produced.retainingRecords(
+                decompressionLimit: 1 << 20,
+                deleteHorizonMs: 1_800_000_000_000,
+                { $0.key == ByteBuffer(string: "k") }
+            )
+        else {
+            Issue.record("expected a rewritten batch")
+            return
+        }
+        var empty = produced.emptyHeader()
+        empty.setInteger(Int64(2), at: 0)
+        file.writeBuffer(&empty)
+        let result = try #require(
+            DumpLog.dump(fileName: "00000000000000000000.log", bytes: file, options: .init(records: true))
+        )
+        #expect(result.sound)
+        let lines = result.output.split(separator: "\n")
+        #expect(lines[2].hasPrefix("baseOffset: 0 lastOffset: 1 count: 1 "))
+        #expect(lines[2].contains("isControl: false deleteHorizonMs: 1800000000000 position: 0"))
+        #expect(
+            lines[3]
+                == "| offset: 1 CreateTime: 1700000000001 keySize: 1 valueSize: -1 sequence: -1 headerKeys: [] tombstone: true"
+        )
+        #expect(lines[4].hasPrefix("baseOffset: 2 lastOffset: 3 count: 0 "))
+        #expect(!lines[4].contains("deleteHorizonMs"))
+    }
+
     @Test func segmentWithRecords() throws {
         var file = try batch(baseOffset: 0, values: ["a", "b"])
         var second = try batch(baseOffset: 2, values: ["c"])

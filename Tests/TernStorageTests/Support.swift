@@ -58,6 +58,12 @@ struct TestStorage {
     let fileSystem = InMemoryFileSystem()
     let clock = ManualClock(nowMs: 1_700_000_000_000)
     let dataDirectory = "/data"
+    /// Off unless a test turns it on: tests drive cleaning passes themselves, deterministically.
+    var cleaner: LogCleanerConfig = {
+        var config = LogCleanerConfig()
+        config.isEnabled = false
+        return config
+    }()
 
     func open(_ config: LogConfig = LogConfig()) async throws -> LogManager {
         try await LogManager.open(
@@ -65,7 +71,8 @@ struct TestStorage {
             defaultConfig: config,
             clock: self.clock,
             fileSystem: self.fileSystem,
-            flushThreadCount: 2
+            flushThreadCount: 2,
+            cleaner: self.cleaner
         )
     }
 
