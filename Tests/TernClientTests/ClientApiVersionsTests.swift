@@ -19,7 +19,10 @@ import Testing
         entry(DeleteTopicsRequest.self), entry(InitProducerIdRequest.self), entry(DescribeConfigsRequest.self),
         entry(DeleteGroupsRequest.self), entry(OffsetDeleteRequest.self), entry(DeleteRecordsRequest.self),
         entry(CreatePartitionsRequest.self), entry(DescribeClusterRequest.self), entry(DescribeLogDirsRequest.self),
-        entry(IncrementalAlterConfigsRequest.self),
+        entry(IncrementalAlterConfigsRequest.self), entry(SaslHandshakeRequest.self),
+        entry(SaslAuthenticateRequest.self), entry(DescribeAclsRequest.self), entry(CreateAclsRequest.self),
+        entry(DeleteAclsRequest.self), entry(DescribeUserScramCredentialsRequest.self),
+        entry(AlterUserScramCredentialsRequest.self),
     ]
 
     @Test func everyRequestHasARangeItsCodecCovers() {
