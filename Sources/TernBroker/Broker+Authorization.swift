@@ -44,14 +44,14 @@ extension Broker {
     /// topic (an ALLOW WRITE or ALL binding on any topic pattern for this principal).
     func mayWriteIdempotently(_ origin: RequestOrigin) -> Bool {
         guard let authorizer = self.configuration.authorizer else { return true }
-        if self.isAllowedOnCluster(origin, .idempotentWrite) { return true }
-        if authorizer.superUsers.contains(origin.principal) { return true }
-        return self.acls.all.contains { binding in
-            binding.resourceType == .topic && binding.permission == .allow
-                && (binding.operation == .write || binding.operation == .all)
-                && (binding.principal == origin.principal || binding.principal == "User:*")
-                && (binding.host == origin.host || binding.host == "*")
-        }
+        return self.isAllowedOnCluster(origin, .idempotentWrite)
+            || authorizer.allowsSomeResource(
+                principal: origin.principal,
+                host: origin.host,
+                operation: .write,
+                resourceType: .topic,
+                bindings: self.acls.all
+            )
     }
 
     /// The answer to a request its principal may not make, or nil to serve it.

@@ -243,7 +243,9 @@ extension Broker {
             }
         }
         // Topics the principal may not READ are answered TOPIC_AUTHORIZATION_FAILED, never waited on.
-        let denied = Set(names.compactMap { $0 }.filter { !self.isAllowed(origin, .read, .topic, $0) })
+        let denied: Set<String> =
+            self.configuration.authorizer == nil
+            ? [] : Set(names.compactMap { $0 }.filter { !self.isAllowed(origin, .read, .topic, $0) })
         let partitions = zip(effective.topics, names).flatMap { topic, name in
             name.map { name in topic.partitions.map { TopicPartition(topic: name, partition: $0.partition) } } ?? []
         }

@@ -38,7 +38,7 @@ extension Broker {
             else { return false }
             if let scram = mechanism.scram {
                 state = .scram(
-                    ScramServerExchange(mechanism: scram, serverNonce: makeServerNonce()),
+                    ScramServerExchange(mechanism: scram, serverNonce: makeScramNonce()),
                     sentServerFirst: false
                 )
             } else {

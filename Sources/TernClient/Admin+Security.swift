@@ -24,28 +24,19 @@ extension Admin {
                 "cannot list ACLs: \(response.errorCode)\(response.errorMessage.map { " (\($0))" } ?? "")"
             )
         }
-        var bindings: [AclBinding] = []
-        for resource in response.resources {
-            for acl in resource.acls {
-                guard let type = AclResourceType(rawValue: resource.resourceType),
-                    let pattern = AclPatternType(rawValue: resource.patternType),
-                    let operation = AclOperation(rawValue: acl.operation),
-                    let permission = AclPermission(rawValue: acl.permissionType)
-                else { continue }  // A kind this client does not know (a newer broker's).
-                bindings.append(
-                    AclBinding(
-                        resourceType: type,
-                        resourceName: resource.resourceName,
-                        patternType: pattern,
-                        principal: acl.principal,
-                        host: acl.host,
-                        operation: operation,
-                        permission: permission
-                    )
+        return response.resources.flatMap { resource in
+            resource.acls.compactMap { acl in
+                AclBinding(
+                    wireResourceType: resource.resourceType,
+                    resourceName: resource.resourceName,
+                    patternType: resource.patternType,
+                    principal: acl.principal,
+                    host: acl.host,
+                    operation: acl.operation,
+                    permission: acl.permissionType
                 )
             }
         }
-        return bindings
     }
 
     /// Creates the ACLs; throws the first one's error.
@@ -98,22 +89,15 @@ extension Admin {
                     "cannot delete ACLs: \(result.errorCode)\(result.errorMessage.map { " (\($0))" } ?? "")"
                 )
             }
-            for acl in result.matchingAcls {
-                guard let type = AclResourceType(rawValue: acl.resourceType),
-                    let pattern = AclPatternType(rawValue: acl.patternType),
-                    let operation = AclOperation(rawValue: acl.operation),
-                    let permission = AclPermission(rawValue: acl.permissionType)
-                else { continue }
-                deleted.append(
-                    AclBinding(
-                        resourceType: type,
-                        resourceName: acl.resourceName,
-                        patternType: pattern,
-                        principal: acl.principal,
-                        host: acl.host,
-                        operation: operation,
-                        permission: permission
-                    )
+            deleted += result.matchingAcls.compactMap { acl in
+                AclBinding(
+                    wireResourceType: acl.resourceType,
+                    resourceName: acl.resourceName,
+                    patternType: acl.patternType,
+                    principal: acl.principal,
+                    host: acl.host,
+                    operation: acl.operation,
+                    permission: acl.permissionType
                 )
             }
         }
@@ -159,9 +143,8 @@ extension Admin {
         mechanisms: [ScramMechanism] = ScramMechanism.allCases,
         iterations: Int = ScramMechanism.minimumIterations
     ) async throws {
-        var generator = SystemRandomNumberGenerator()
         let upsertions = mechanisms.map { mechanism in
-            let salt = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let salt = ScramCredential.randomSalt()
             return AlterUserScramCredentialsRequest.ScramCredentialUpsertion(
                 name: user,
                 mechanism: mechanism.kafkaCode,

@@ -76,6 +76,12 @@ public struct ScramCredential: Sendable, Equatable, Codable {
         )
     }
 
+    /// A fresh salt of 32 random bytes, for a new credential.
+    public static func randomSalt() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
     /// The credential from a SaltedPassword a client computed (AlterUserScramCredentials).
     public static func make(
         saltedPassword salted: [UInt8],
@@ -141,7 +147,7 @@ public struct ScramServerExchange: Sendable {
             return .failure(SaslFailure("unsupported or malformed GS2 header in client-first-message"))
         }
         let bare = String(parts[2])
-        let attributes = Self.attributes(bare)
+        let attributes = scramAttributes(bare)
         guard let encodedUser = attributes["n"], let clientNonce = attributes["r"], !clientNonce.isEmpty else {
             return .failure(SaslFailure("client-first-message without n= or r="))
         }
@@ -181,7 +187,7 @@ public struct ScramServerExchange: Sendable {
         }
         let withoutProof = String(decoding: bytes[..<proofAt], as: UTF8.self)
         let encodedProof = String(decoding: bytes[(proofAt + 3)...], as: UTF8.self)
-        let attributes = Self.attributes(withoutProof)
+        let attributes = scramAttributes(withoutProof)
         // Kafka accepts any nonce that ends with the one it sent: librdkafka repeats its client
         // nonce in front of the combined one. The proof covers the message either way.
         guard let echoedNonce = attributes["r"], echoedNonce.hasSuffix(nonce) else {
@@ -207,18 +213,6 @@ public struct ScramServerExchange: Sendable {
         return .success((Array("v=\(Data(serverSignature).base64EncodedString())".utf8), user))
     }
 
-    /// `k=v,k=v` attributes (later duplicates win; values may contain `=`).
-    private static func attributes(_ text: String) -> [String: String] {
-        var attributes: [String: String] = [:]
-        for part in text.split(separator: ",") {
-            guard let equals = part.firstIndex(of: "="), part.distance(from: part.startIndex, to: equals) == 1 else {
-                continue
-            }
-            attributes[String(part[..<equals])] = String(part[part.index(after: equals)...])
-        }
-        return attributes
-    }
-
     /// saslname: `=2C` is `,` and `=3D` is `=`; any other `=` is malformed.
     public static func decodeSaslName(_ name: String) -> String? {
         var result = ""
@@ -239,6 +233,24 @@ public struct ScramServerExchange: Sendable {
         }
         return result
     }
+}
+
+/// SCRAM's `k=v,k=v` attributes (later duplicates win; values may contain `=`).
+func scramAttributes(_ text: String) -> [String: String] {
+    var attributes: [String: String] = [:]
+    for part in text.split(separator: ",") {
+        guard let equals = part.firstIndex(of: "="), part.distance(from: part.startIndex, to: equals) == 1 else {
+            continue
+        }
+        attributes[String(part[..<equals])] = String(part[part.index(after: equals)...])
+    }
+    return attributes
+}
+
+/// A nonce for either side: 24 random bytes, base64 (printable, no commas).
+public func makeScramNonce() -> String {
+    var generator = SystemRandomNumberGenerator()
+    return Data((0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
 }
 
 public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -285,10 +297,7 @@ public struct ScramClientExchange: Sendable {
     /// client-final-message for the server's first message, or why it is unacceptable.
     public mutating func receiveServerFirst(_ message: [UInt8]) -> Result<[UInt8], SaslFailure> {
         let text = String(decoding: message, as: UTF8.self)
-        var attributes: [Character: String] = [:]
-        for part in text.split(separator: ",") where part.count >= 2 && part.dropFirst().first == "=" {
-            attributes[part.first!] = String(part.dropFirst(2))
-        }
+        let attributes = scramAttributes(text)
         if attributes["m"] != nil { return .failure(SaslFailure("the server asks for an unsupported SCRAM extension")) }
         guard let nonce = attributes["r"], nonce.hasPrefix(self.clientNonce), nonce.count > self.clientNonce.count
         else {

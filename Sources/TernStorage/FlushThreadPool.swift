@@ -28,20 +28,7 @@ final class FlushThreadPool: @unchecked Sendable {
         pthread_mutex_init(self.mutex, nil)
         pthread_cond_init(self.condition, nil)
         for _ in 0..<threadCount {
-            var thread = pthread_t()
-            let context = Unmanaged.passRetained(self).toOpaque()
-            let result = pthread_create(
-                &thread,
-                nil,
-                { context in
-                    let pool = Unmanaged<FlushThreadPool>.fromOpaque(context!).takeRetainedValue()
-                    pool.runWorker()
-                    return nil
-                },
-                context
-            )
-            precondition(result == 0, "pthread_create failed with \(result)")
-            self.threads.append(thread)
+            self.threads.append(startThread { self.runWorker() })
         }
     }
 
@@ -99,4 +86,26 @@ final class FlushThreadPool: @unchecked Sendable {
             work()
         }
     }
+}
+
+/// Starts a joinable pthread running `body`, which (with what it captures) stays retained until
+/// it returns: the flush pool's and the log cleaner's threads.
+func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
+    final class Body: Sendable {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+    var thread = pthread_t()
+    let context = Unmanaged.passRetained(Body(body)).toOpaque()
+    let result = pthread_create(
+        &thread,
+        nil,
+        { context in
+            Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
+            return nil
+        },
+        context
+    )
+    precondition(result == 0, "pthread_create failed with \(result)")
+    return thread
 }

@@ -134,20 +134,7 @@ public final class LogCleaner: @unchecked Sendable {
         defer { pthread_mutex_unlock(self.mutex) }
         guard self.threads.isEmpty, !self.isShutDown else { return }
         for _ in 0..<max(1, self.config.threadCount) {
-            var thread = pthread_t()
-            let context = Unmanaged.passRetained(self).toOpaque()
-            let result = pthread_create(
-                &thread,
-                nil,
-                { context in
-                    let cleaner = Unmanaged<LogCleaner>.fromOpaque(context!).takeRetainedValue()
-                    cleaner.runThread()
-                    return nil
-                },
-                context
-            )
-            precondition(result == 0, "pthread_create failed with \(result)")
-            self.threads.append(thread)
+            self.threads.append(startThread { self.runThread() })
         }
     }
 

@@ -84,6 +84,31 @@ public struct AclBinding: Hashable, Sendable, Codable {
         self.permission = permission
     }
 
+    /// A binding as DescribeAcls and DeleteAcls answers carry it; nil for a kind this side does not
+    /// know (a newer peer's).
+    public init?(
+        wireResourceType resourceType: Int8,
+        resourceName: String,
+        patternType: Int8,
+        principal: String,
+        host: String,
+        operation: Int8,
+        permission: Int8
+    ) {
+        guard let type = AclResourceType(rawValue: resourceType), let pattern = AclPatternType(rawValue: patternType),
+            let operation = AclOperation(rawValue: operation), let permission = AclPermission(rawValue: permission)
+        else { return nil }
+        self.init(
+            resourceType: type,
+            resourceName: resourceName,
+            patternType: pattern,
+            principal: principal,
+            host: host,
+            operation: operation,
+            permission: permission
+        )
+    }
+
     /// A binding from CreateAcls' raw fields, or why it cannot be one (Kafka's messages).
     public static func validated(
         resourceType: Int8,
@@ -129,6 +154,11 @@ public struct AclBinding: Hashable, Sendable, Codable {
                 permission: permission
             )
         )
+    }
+
+    /// Whether the binding is about this caller: its principal or `User:*`, its host or `*`.
+    public func applies(toPrincipal principal: String, host: String) -> Bool {
+        (self.principal == principal || self.principal == "User:*") && (self.host == host || self.host == "*")
     }
 
     /// Whether the pattern covers a resource of `type` named `name`.

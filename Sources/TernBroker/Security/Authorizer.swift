@@ -34,13 +34,28 @@ public struct Authorizer: Sendable, Equatable {
         if self.superUsers.contains(principal) { return true }
         let onResource = bindings.filter { $0.covers(resourceType, resourceName) }
         if onResource.isEmpty { return self.allowEveryoneIfNoAclFound }
-        let applying = onResource.filter {
-            ($0.principal == principal || $0.principal == "User:*") && ($0.host == host || $0.host == "*")
-        }
+        let applying = onResource.filter { $0.applies(toPrincipal: principal, host: host) }
         if applying.contains(where: { $0.permission == .deny && ($0.operation == operation || $0.operation == .all) }) {
             return false
         }
         let granting = operation.grantedBy
         return applying.contains { $0.permission == .allow && granting.contains($0.operation) }
+    }
+
+    /// Whether some ALLOW binding grants `operation` on some resource of `type` (KIP-679: WRITE on
+    /// any topic lets a producer be idempotent). Super users always may.
+    public func allowsSomeResource(
+        principal: String,
+        host: String,
+        operation: AclOperation,
+        resourceType: AclResourceType,
+        bindings: [AclBinding]
+    ) -> Bool {
+        if self.superUsers.contains(principal) { return true }
+        let granting = operation.grantedBy
+        return bindings.contains {
+            $0.resourceType == resourceType && $0.permission == .allow && granting.contains($0.operation)
+                && $0.applies(toPrincipal: principal, host: host)
+        }
     }
 }

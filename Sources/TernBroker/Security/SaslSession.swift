@@ -85,13 +85,10 @@ public final class ScramCredentialStore: Sendable {
     func setPassword(_ password: String, for user: String, iterations: Int = ScramMechanism.minimumIterations) throws {
         var entry: [ScramMechanism: ScramCredential] = [:]
         for mechanism in ScramMechanism.allCases {
-            var salt = [UInt8](repeating: 0, count: 32)
-            var generator = SystemRandomNumberGenerator()
-            for index in salt.indices { salt[index] = generator.next() }
             entry[mechanism] = ScramCredential.make(
                 password: password,
                 mechanism: mechanism,
-                salt: salt,
+                salt: ScramCredential.randomSalt(),
                 iterations: iterations
             )
         }
@@ -131,10 +128,4 @@ public final class ScramCredentialStore: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         try self.logs?.write(Array(try encoder.encode(snapshot)))
     }
-}
-
-/// A server nonce for SCRAM: 24 random bytes, base64 (printable, no commas).
-func makeServerNonce() -> String {
-    var generator = SystemRandomNumberGenerator()
-    return Data((0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
 }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Logging
 import NIOCore
 import NIOPosix
@@ -187,13 +186,11 @@ final class BrokerConnection: Sendable {
         case .scramSha256: scram = .sha256
         case .scramSha512: scram = .sha512
         }
-        var generator = SystemRandomNumberGenerator()
-        let nonce = Data((0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
         var client = ScramClientExchange(
             mechanism: scram,
             user: sasl.username,
             password: sasl.password,
-            clientNonce: nonce
+            clientNonce: makeScramNonce()
         )
         let serverFirst = try await exchange(client.clientFirst)
         let clientFinal: [UInt8]
