@@ -83,16 +83,33 @@ extension Broker {
             }
         case .leaveGroup(let leave):
             return answerLater(groups.submit { $0.leaveGroup(leave, ticket: $1, nowMs: $2) })
-        case .offsetCommit(let commit):
+        case .offsetCommit(var commit):
             let logs = self.logs
-            return answerLater(
-                groups.submit { coordinator, ticket, nowMs in
-                    coordinator.commitOffsets(commit, ticket: ticket, nowMs: nowMs) { topic, partition in
-                        topic != GroupCoordinatorRuntime.offsetsTopic
-                            && logs.partition(topic: topic, index: partition) != nil
-                    }
+            // Topics the principal may not READ are answered TOPIC_AUTHORIZATION_FAILED, as Kafka;
+            // the others go to the coordinator.
+            let refused = commit.topics.filter { !self.isAllowed(origin, .read, .topic, $0.name) }
+            if !refused.isEmpty { commit.topics.removeAll { !self.isAllowed(origin, .read, .topic, $0.name) } }
+            let pending = groups.submit { coordinator, ticket, nowMs in
+                coordinator.commitOffsets(commit, ticket: ticket, nowMs: nowMs) { topic, partition in
+                    topic != GroupCoordinatorRuntime.offsetsTopic
+                        && logs.partition(topic: topic, index: partition) != nil
                 }
-            )
+            }
+            guard !refused.isEmpty else { return answerLater(pending) }
+            return .pending {
+                guard case .offsetCommit(var response)? = await pending.value else {
+                    return .closeConnection(reason: "parked group request dropped")
+                }
+                response.topics += refused.map { topic in
+                    .init(
+                        name: topic.name,
+                        partitions: topic.partitions.map {
+                            .init(partitionIndex: $0.partitionIndex, errorCode: .topicAuthorizationFailed)
+                        }
+                    )
+                }
+                return self.reply(response, origin)
+            }
         case .offsetFetch(let fetch) where version >= 8:
             // v8+ asks for several groups at once; each is answered as a v7 request would be.
             let answered = fetch.groups.map { group in
@@ -109,7 +126,11 @@ extension Broker {
                         topics.map { .init(name: $0.name, partitionIndexes: $0.partitionIndexes) }
                     }
                 )
-                let response = groups.read { $0.fetchOffsets(single) }
+                let response = self.withoutUndescribableTopics(
+                    groups.read { $0.fetchOffsets(single) },
+                    named: single.topics != nil,
+                    origin
+                )
                 return OffsetFetchResponse.OffsetFetchResponseGroup(
                     groupId: group.groupId,
                     topics: response.topics.map { topic in
@@ -131,7 +152,8 @@ extension Broker {
             }
             return self.reply(OffsetFetchResponse(groups: answered), origin)
         case .offsetFetch(let fetch):
-            return self.reply(groups.read { $0.fetchOffsets(fetch) }, origin)
+            let response = groups.read { $0.fetchOffsets(fetch) }
+            return self.reply(self.withoutUndescribableTopics(response, named: fetch.topics != nil, origin), origin)
         case .describeGroups(var describe):
             // Groups the principal may not DESCRIBE are answered GROUP_AUTHORIZATION_FAILED, in place.
             let requested = describe.groups
@@ -213,6 +235,30 @@ extension Broker {
         default:
             return nil
         }
+    }
+
+    /// Kafka's OffsetFetch rule: a topic the principal may not DESCRIBE is left out of an
+    /// all-topics answer and answered TOPIC_AUTHORIZATION_FAILED when named.
+    private func withoutUndescribableTopics(
+        _ response: OffsetFetchResponse,
+        named: Bool,
+        _ origin: RequestOrigin
+    ) -> OffsetFetchResponse {
+        guard self.configuration.authorizer != nil else { return response }
+        var answered = response
+        if !named {
+            answered.topics.removeAll { !self.isAllowed(origin, .describe, .topic, $0.name) }
+            return answered
+        }
+        answered.topics = response.topics.map { topic in
+            guard !self.isAllowed(origin, .describe, .topic, topic.name) else { return topic }
+            var refused = topic
+            refused.partitions = topic.partitions.map {
+                .init(partitionIndex: $0.partitionIndex, committedOffset: -1, errorCode: .topicAuthorizationFailed)
+            }
+            return refused
+        }
+        return answered
     }
 
     private func encode(_ response: CoordinatorResponse, _ origin: RequestOrigin) -> BrokerReply {

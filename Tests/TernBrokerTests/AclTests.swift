@@ -193,3 +193,74 @@ import Testing
         #expect(store.all.count == 3)
     }
 }
+
+/// The topics of OffsetCommit and OffsetFetch are authorized as Kafka does: READ to commit,
+/// DESCRIBE to fetch (a named topic refused per partition, an all-topics answer without it).
+@Suite struct OffsetTopicAuthorizationTests {
+    @Test func offsetCommitAndFetchCheckEachTopic() async throws {
+        var configuration = BrokerConfiguration()
+        configuration.authorizer = Authorizer(allowEveryoneIfNoAclFound: true)
+        let broker = try await makeBroker(configuration: configuration)
+        let created = try await roundTrip(
+            broker,
+            CreateTopicsRequest(
+                topics: ["open", "secret"].map { .init(name: $0, numPartitions: 1, replicationFactor: 1) }
+            ),
+            version: 3
+        )
+        #expect(created?.topics.map(\.errorCode) == [.none, .none])
+        // Anonymous clients may do anything (no ACL found) except touch topic "secret".
+        let deny = try await roundTrip(
+            broker,
+            CreateAclsRequest(creations: [
+                .init(
+                    resourceType: AclResourceType.topic.rawValue,
+                    resourceName: "secret",
+                    resourcePatternType: AclPatternType.literal.rawValue,
+                    principal: "User:ANONYMOUS",
+                    host: "*",
+                    operation: AclOperation.all.rawValue,
+                    permissionType: AclPermission.deny.rawValue
+                )
+            ]),
+            version: 1
+        )
+        #expect(deny?.results.map(\.errorCode) == [.none])
+
+        let commit = try #require(
+            try await roundTrip(
+                broker,
+                OffsetCommitRequest(
+                    groupId: "g",
+                    generationIdOrMemberEpoch: -1,
+                    memberId: "",
+                    topics: ["open", "secret"].map {
+                        .init(name: $0, partitions: [.init(partitionIndex: 0, committedOffset: 5)])
+                    }
+                ),
+                version: 2
+            )
+        )
+        let committed = Dictionary(
+            uniqueKeysWithValues: commit.topics.map { ($0.name, $0.partitions.first?.errorCode) }
+        )
+        #expect(committed == ["open": KafkaErrorCode.none, "secret": .topicAuthorizationFailed])
+
+        let named = try #require(
+            try await roundTrip(
+                broker,
+                OffsetFetchRequest(
+                    groupId: "g",
+                    topics: ["open", "secret"].map { .init(name: $0, partitionIndexes: [0]) }
+                ),
+                version: 5
+            )
+        )
+        let fetched = Dictionary(uniqueKeysWithValues: named.topics.map { ($0.name, $0.partitions.first) })
+        #expect(fetched["open"]??.committedOffset == 5)
+        #expect(fetched["secret"]??.errorCode == .topicAuthorizationFailed)
+
+        let all = try #require(try await roundTrip(broker, OffsetFetchRequest(groupId: "g", topics: nil), version: 5))
+        #expect(all.topics.map(\.name) == ["open"])
+    }
+}
