@@ -87,8 +87,12 @@ extension Broker {
             let logs = self.logs
             // Topics the principal may not READ are answered TOPIC_AUTHORIZATION_FAILED, as Kafka;
             // the others go to the coordinator.
-            let refused = commit.topics.filter { !self.isAllowed(origin, .read, .topic, $0.name) }
-            if !refused.isEmpty { commit.topics.removeAll { !self.isAllowed(origin, .read, .topic, $0.name) } }
+            // One check per topic (each scans the ACLs); none without an authorizer.
+            let allowed =
+                self.configuration.authorizer == nil
+                ? [] : commit.topics.map { self.isAllowed(origin, .read, .topic, $0.name) }
+            let refused = zip(commit.topics, allowed).filter { !$1 }.map(\.0)
+            if !refused.isEmpty { commit.topics = zip(commit.topics, allowed).filter(\.1).map(\.0) }
             let pending = groups.submit { coordinator, ticket, nowMs in
                 coordinator.commitOffsets(commit, ticket: ticket, nowMs: nowMs) { topic, partition in
                     topic != GroupCoordinatorRuntime.offsetsTopic

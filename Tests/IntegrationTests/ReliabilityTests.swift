@@ -197,7 +197,7 @@ import Testing
                         _ = try await first.send(ApiVersionsRequest(), version: 0)
                     }
                     break
-                } catch  where !firstAnswered && attempts < 100 {
+                } catch where !firstAnswered && attempts < 100 {
                     attempts += 1
                     try await Task.sleep(for: .milliseconds(50))
                 }
