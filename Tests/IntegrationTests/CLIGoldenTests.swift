@@ -322,7 +322,7 @@ import Testing
                 try await Task.sleep(for: .milliseconds(40))
             }
             try stdin.fileHandleForWriting.close()
-            let deadline = ContinuousClock.now + .seconds(15)
+            let deadline = ContinuousClock.now + .seconds(60)
             while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
             #expect(process.terminationStatus == 0)
             let read = try await self.run(self.kcat, ["-b", b, "-C", "-t", "spread", "-e", "-q", "-f", "%p\\n"])
@@ -499,7 +499,7 @@ import Testing
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             try stdin.fileHandleForWriting.write(contentsOf: Data("first line\n".utf8))
             var seen = ""
-            let deadline = ContinuousClock.now + .seconds(15)
+            let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
                 let read = try await self.run(self.kcat, ["-b", b, "-C", "-t", "typed", "-e", "-q"])
                 seen = read.output
@@ -509,7 +509,7 @@ import Testing
             #expect(seen == "first line\n")
             #expect(process.isRunning, "the producer is still reading stdin")
             try stdin.fileHandleForWriting.close()
-            let exitDeadline = ContinuousClock.now + .seconds(15)
+            let exitDeadline = ContinuousClock.now + .seconds(60)
             while process.isRunning, ContinuousClock.now < exitDeadline { try await Task.sleep(for: .milliseconds(50)) }
             #expect(process.terminationStatus == 0)
         }

@@ -155,7 +155,7 @@ final class TerndProcess: @unchecked Sendable {
     }
 
     func waitUntilAccepting() async throws {
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if !self.process.isRunning {
                 throw TestFailure("ternd exited with \(self.process.terminationStatus):\n\(self.log)")
@@ -163,7 +163,7 @@ final class TerndProcess: @unchecked Sendable {
             if await acceptsConnections(port: self.port) { return }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw TestFailure("ternd did not accept connections within 15 s:\n\(self.log)")
+        throw TestFailure("ternd did not accept connections within 60 s:\n\(self.log)")
     }
 
     /// SIGTERM, then waits for a clean exit.
@@ -228,7 +228,7 @@ func acceptsConnections(port: Int) async -> Bool {
 }
 
 /// Waits until something accepts TCP connections on the port.
-func waitUntilAccepting(port: Int, timeout: Duration = .seconds(15)) async throws {
+func waitUntilAccepting(port: Int, timeout: Duration = .seconds(60)) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await acceptsConnections(port: port) { return }

@@ -391,8 +391,9 @@ import Testing
             #expect(try await iterator.next() == nil, "the parked JoinGroup was answered")
             try await running.value
             let elapsed = ContinuousClock.now - start
-            // It used to wait for the rebalance: a minute here.
-            #expect(elapsed < .seconds(10), "shutdown took \(elapsed)")
+            // It used to wait for the rebalance: a minute here. Bounded well under that, not tighter:
+            // a loaded CI machine has stalled this test process for 15 s.
+            #expect(elapsed < .seconds(45), "shutdown took \(elapsed)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import NIOCore
 import TernWire
 import Testing
@@ -127,3 +128,15 @@ func unknownTags(of value: Any) -> [UInt32] {
     if let field = value as? TaggedField { return [field.tag] }
     return Mirror(reflecting: value).children.flatMap { unknownTags(of: $0.value) }
 }
+
+/// CPU-bound test work, one job at a time off Swift's cooperative pool. Swift Testing runs tests on
+/// that pool, one thread per core (two on CI): a test computing there for seconds stalls every other
+/// test in the process, in-process brokers included, and the timeouts they wait under. On one
+/// serial queue such work takes at most one core, however many test arguments submit it.
+func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        cpuBoundTestWork.async { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+private let cpuBoundTestWork = DispatchQueue(label: "tern.tests.cpu-bound")

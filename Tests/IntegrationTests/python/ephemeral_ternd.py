@@ -31,7 +31,7 @@ def start():
     process = subprocess.Popen(
         [ternd, "--data-dir", data_dir, "--port", "0"], stdout=subprocess.PIPE, stderr=log, text=True
     )
-    deadline = time.time() + 15
+    deadline = time.time() + 60
     while time.time() < deadline:
         ready, _, _ = select.select([process.stdout], [], [], deadline - time.time())
         if not ready:
@@ -44,7 +44,7 @@ def start():
             return process, int(match.group(2)), log.name
         fail("unexpected stdout line from ternd: %r" % line)
     process.kill()
-    fail("no 'listening on' line within 15 s; ternd log:\n" + open(log.name).read())
+    fail("no 'listening on' line within 60 s; ternd log:\n" + open(log.name).read())
 
 
 brokers = [start(), start()]
