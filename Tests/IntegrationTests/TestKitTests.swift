@@ -11,6 +11,9 @@ import XCTest
     let kcat = "/usr/bin/kcat"
     /// No ~/.config/kcat.conf of the machine's user may leak in.
     let kcatEnvironment = ["HOME": "/nonexistent-tern-test-home", "KCAT_CONFIG": ""]
+    /// librdkafka gives up on ApiVersions after 10 s; the in-process broker shares the test process,
+    /// which a loaded CI machine has stalled for longer than that.
+    let patient = ["-X", "api.version.request.timeout.ms=60000"]
 
     @Test func brokersStartOnTheirOwnPortsAndKcatReadsWhatTheHelpersProduce() async throws {
         try await withTestBroker { first in
@@ -23,7 +26,9 @@ import XCTest
                 try await first.produce(topic: "orders", partition: 1, key: "43", value: "world")
                 let kcat = try await runCommand(
                     self.kcat,
-                    ["-b", first.bootstrapServer, "-C", "-t", "orders", "-p", "1", "-e", "-q", "-f", "%o %k=%s\n"],
+                    ["-b", first.bootstrapServer] + self.patient + [
+                        "-C", "-t", "orders", "-p", "1", "-e", "-q", "-f", "%o %k=%s\n",
+                    ],
                     environment: self.kcatEnvironment,
                     timeout: .seconds(30)
                 )
@@ -42,7 +47,7 @@ import XCTest
         try await withTestBroker { broker in
             let kcat = try await runCommand(
                 self.kcat,
-                ["-b", broker.bootstrapServer, "-P", "-t", "lines", "-K", ":"],
+                ["-b", broker.bootstrapServer] + self.patient + ["-P", "-t", "lines", "-K", ":"],
                 input: Data("a:one\nb:two\nc:three\n".utf8),
                 environment: self.kcatEnvironment,
                 timeout: .seconds(30)
@@ -71,7 +76,14 @@ import XCTest
                 }
                 return (stateFile, task)
             }
-            let group = try await broker.waitForGroup("workers", members: 2, timeout: .seconds(45))
+            var group = try await broker.waitForGroup("workers", members: 2, timeout: .seconds(45))
+            // kafka-python's leader assigns from its cached metadata: a generation can hand out no
+            // partitions of the just-created topic, and the members rejoin once metadata shows them.
+            let deadline = ContinuousClock.now + .seconds(45)
+            while group.members.flatMap(\.assignment).count < 4, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+                group = try await broker.waitForGroup("workers", members: 2, timeout: .seconds(45))
+            }
             #expect(group.state == "Stable")
             #expect(group.members.flatMap(\.assignment).count == 4)
             // A count the group does not reach times out, naming what it saw.
