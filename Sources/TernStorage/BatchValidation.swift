@@ -44,7 +44,7 @@ public enum AppendOrigin: Sendable, Hashable {
 /// Checks a batch as a producer sent it, before the log assigns its offsets — the one validation
 /// pass of the append path: exactly one magic-2 batch (Kafka's Produce v3+ rule), a matching
 /// CRC-32C, `lastOffsetDelta + 1 == recordCount` with at least one record, not a control batch,
-/// CreateTime, a base sequence with any producer id, and the size limits; for `.client` also
+/// CreateTime and the size limits; for `.client` also a base sequence with any producer id,
 /// baseOffset 0 and keys on a compacted topic (see `AppendOrigin`). Records inside the batch are
 /// walked only for that key rule: their bytes are covered by the CRC and stored as received.
 func validateProducedBatch(
@@ -68,7 +68,7 @@ func validateProducedBatch(
         guard batch.baseOffset == 0 else {
             throw StorageError(.invalidRecord, "a producer batch must have baseOffset 0, not \(batch.baseOffset)")
         }
-        try checkProducerHeader(batch)
+        try checkProducerHeader(batch, requireSequence: true)
         try checkStoredBatch(batch, config: config)
         if config.cleanupPolicy.contains(.compact), !everyRecordHasAKey(batch) {
             let partition = topicPartition.map { "\($0.topic)-\($0.partition)" } ?? "?"
@@ -79,7 +79,9 @@ func validateProducedBatch(
         }
     case .broker:
         try checkStoredBatch(batch, config: config)
-        try checkProducerHeader(batch)
+        // The group coordinator writes a transactional offset commit with the producer's id and
+        // epoch but no sequence (Kafka skips sequence checks for its coordinators' appends).
+        try checkProducerHeader(batch, requireSequence: false)
     }
     return batch
 }
@@ -105,9 +107,9 @@ private func checkStoredBatch(_ batch: RecordBatch, config: LogConfig) throws(St
     }
 }
 
-/// The header rules of a producer batch: record count, no control bit, CreateTime, a base sequence
-/// with a producer id.
-private func checkProducerHeader(_ batch: RecordBatch) throws(StorageError) {
+/// The header rules of a producer batch: record count, no control bit, CreateTime, and with
+/// `requireSequence` a base sequence with a producer id.
+private func checkProducerHeader(_ batch: RecordBatch, requireSequence: Bool) throws(StorageError) {
     guard batch.recordCount > 0, Int64(batch.lastOffsetDelta) + 1 == Int64(batch.recordCount) else {
         throw StorageError(
             .invalidRecord,
@@ -119,7 +121,7 @@ private func checkProducerHeader(_ batch: RecordBatch) throws(StorageError) {
     guard attributes.timestampType == .createTime else {
         throw StorageError(.invalidTimestamp, "a producer batch claims LogAppendTime")
     }
-    guard batch.producerId < 0 || batch.baseSequence >= 0 else {
+    guard !requireSequence || batch.producerId < 0 || batch.baseSequence >= 0 else {
         throw StorageError(.invalidRecord, "producerId \(batch.producerId) without a base sequence")
     }
     guard !attributes.isTransactional || batch.producerId >= 0 else {

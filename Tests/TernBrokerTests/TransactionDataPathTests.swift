@@ -9,22 +9,50 @@ import Testing
 /// Fetch and ListOffsets over transactional data: the last stable offset, aborted transactions and
 /// read committed bounds, with markers written through `Broker.appendTransactionMarker`.
 @Suite struct TransactionDataPathTests {
+    /// An open transaction on `topic`-0, begun through the coordinator (the produce path refuses
+    /// transactional batches outside one).
+    private struct OpenTransaction {
+        var transactionalId: String
+        var producerId: Int64
+        var epoch: Int16
+    }
+
+    private func begin(_ broker: Broker, _ topic: String) async throws -> OpenTransaction {
+        let transactionalId = "tx-\(topic)"
+        let producer = try await TransactionApiTests.initProducer(broker, transactionalId)
+        #expect(producer.errorCode == KafkaErrorCode.none)
+        let added = try await TransactionApiTests.addPartitions(
+            broker,
+            transactionalId,
+            producerId: producer.producerId,
+            epoch: producer.producerEpoch,
+            [topic: [0]]
+        )
+        #expect(added == [topic: [0: KafkaErrorCode.none]])
+        return OpenTransaction(
+            transactionalId: transactionalId,
+            producerId: producer.producerId,
+            epoch: producer.producerEpoch
+        )
+    }
+
     private func produce(
         _ broker: Broker,
         _ topic: String,
         _ value: String,
         producerId: Int64 = -1,
         sequence: Int32 = -1,
-        transactional: Bool = false
+        in transaction: OpenTransaction? = nil
     ) async throws -> ProduceResponse.PartitionProduceResponse? {
         var builder = RecordBatchBuilder(
-            isTransactional: transactional,
-            producerId: producerId,
-            producerEpoch: producerId >= 0 ? 0 : -1,
-            baseSequence: sequence
+            isTransactional: transaction != nil,
+            producerId: transaction?.producerId ?? producerId,
+            producerEpoch: transaction?.epoch ?? (producerId >= 0 ? 0 : -1),
+            baseSequence: transaction != nil ? 0 : sequence
         )
         builder.append(key: nil, value: ByteBuffer(string: value), timestampMs: 1_700_000_000_000)
         let request = ProduceRequest(
+            transactionalId: transaction?.transactionalId,
             acks: 1,
             timeoutMs: 1000,
             topicData: [.init(name: topic, partitionData: [.init(index: 0, records: try builder.build())])]
@@ -61,11 +89,14 @@ import Testing
         return try await roundTrip(broker, request, version: version)?.topics.first?.partitions.first?.offset
     }
 
-    private func abort(_ broker: Broker, _ topic: String, producerId: Int64, commit: Bool = false) async throws {
+    /// Writes the transaction's marker directly (the coordinator's marker writes are asynchronous).
+    private func end(_ broker: Broker, _ topic: String, _ transaction: OpenTransaction, commit: Bool = false)
+        async throws
+    {
         _ = try await broker.appendTransactionMarker(
             topicPartition: TopicPartition(topic: topic, partition: 0),
-            producerId: producerId,
-            producerEpoch: 0,
+            producerId: transaction.producerId,
+            producerEpoch: transaction.epoch,
             coordinatorEpoch: 0,
             commit: commit,
             durability: .none
@@ -79,10 +110,8 @@ import Testing
         let broker = try await makeBroker()
         _ = try await roundTrip(broker, MetadataRequest(topics: [.init(name: "tx")]), version: 4)
         let topic = "tx"
-        #expect(
-            try await produce(broker, topic, "open", producerId: 9, sequence: 0, transactional: true)?.errorCode
-                == KafkaErrorCode.none
-        )
+        let transaction = try await begin(broker, topic)
+        #expect(try await produce(broker, topic, "open", in: transaction)?.errorCode == KafkaErrorCode.none)
         #expect(try await produce(broker, topic, "plain")?.errorCode == KafkaErrorCode.none)
         let committed = try #require(try await fetch(broker, topic, version: version, isolation: .readCommitted))
         #expect(committed.highWatermark == 2)
@@ -94,11 +123,11 @@ import Testing
         #expect(uncommitted.abortedTransactions == nil)
         #expect(try RecordBatch.split(try #require(uncommitted.records)).batches.count == 2)
 
-        try await self.abort(broker, topic, producerId: 9)
+        try await self.end(broker, topic, transaction)
         let after = try #require(try await fetch(broker, topic, version: version, isolation: .readCommitted))
         #expect(after.lastStableOffset == 3)
         #expect(after.highWatermark == 3)
-        #expect(after.abortedTransactions?.map(\.producerId) == [9])
+        #expect(after.abortedTransactions?.map(\.producerId) == [transaction.producerId])
         #expect(after.abortedTransactions?.map(\.firstOffset) == [0])
         #expect(try RecordBatch.split(try #require(after.records)).batches.count == 3)
     }
@@ -107,14 +136,15 @@ import Testing
         let broker = try await makeBroker()
         _ = try await roundTrip(broker, MetadataRequest(topics: [.init(name: "lo")]), version: 4)
         _ = try await produce(broker, "lo", "plain")
-        _ = try await produce(broker, "lo", "open", producerId: 4, sequence: 0, transactional: true)
+        let transaction = try await begin(broker, "lo")
+        _ = try await produce(broker, "lo", "open", in: transaction)
         _ = try await produce(broker, "lo", "later")
         #expect(try await latest(broker, "lo", isolation: .readCommitted) == 1)
         #expect(try await latest(broker, "lo", isolation: .readCommitted, version: 7) == 1)
         #expect(try await latest(broker, "lo", isolation: .readUncommitted) == 3)
         // ListOffsets v1 has no isolation level: the high watermark.
         #expect(try await latest(broker, "lo", isolation: .readCommitted, version: 1) == 3)
-        try await self.abort(broker, "lo", producerId: 4, commit: true)
+        try await self.end(broker, "lo", transaction, commit: true)
         #expect(try await latest(broker, "lo", isolation: .readCommitted) == 4)
     }
 
@@ -124,11 +154,12 @@ import Testing
         configuration.fetchMaxWaitMs = 120_000
         let broker = try await makeBroker(configuration: configuration)
         _ = try await roundTrip(broker, MetadataRequest(topics: [.init(name: "lp")]), version: 4)
-        _ = try await produce(broker, "lp", "open", producerId: 2, sequence: 0, transactional: true)
+        let transaction = try await begin(broker, "lp")
+        _ = try await produce(broker, "lp", "open", in: transaction)
         let started = ContinuousClock.now
         async let fetched = fetch(broker, "lp", version: 11, isolation: .readCommitted, maxWaitMs: 120_000, minBytes: 1)
         try await Task.sleep(for: .milliseconds(100))
-        try await self.abort(broker, "lp", producerId: 2, commit: true)
+        try await self.end(broker, "lp", transaction, commit: true)
         let response = try #require(try await fetched)
         let waited = ContinuousClock.now - started
         #expect(waited < .seconds(40), "the fetch waited \(waited) although the marker came after 100 ms")
