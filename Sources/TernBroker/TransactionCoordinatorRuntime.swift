@@ -133,7 +133,7 @@ final class TransactionCoordinatorRuntime: Sendable {
         do {
             try coordinator.replay(key: key, value: value)
             return true
-        } catch where error.code == .unknownKeyVersion {
+        } catch  where error.code == .unknownKeyVersion {
             return false
         }
     }

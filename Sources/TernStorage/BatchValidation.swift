@@ -68,7 +68,10 @@ func validateProducedBatch(
         guard batch.baseOffset == 0 else {
             throw StorageError(.invalidRecord, "a producer batch must have baseOffset 0, not \(batch.baseOffset)")
         }
-        try checkProducerHeader(batch, requireSequence: true)
+        try checkProducerHeader(batch)
+        guard batch.producerId < 0 || batch.baseSequence >= 0 else {
+            throw StorageError(.invalidRecord, "producerId \(batch.producerId) without a base sequence")
+        }
         try checkStoredBatch(batch, config: config)
         if config.cleanupPolicy.contains(.compact), !everyRecordHasAKey(batch) {
             let partition = topicPartition.map { "\($0.topic)-\($0.partition)" } ?? "?"
@@ -79,9 +82,9 @@ func validateProducedBatch(
         }
     case .broker:
         try checkStoredBatch(batch, config: config)
-        // The group coordinator writes a transactional offset commit with the producer's id and
-        // epoch but no sequence (Kafka skips sequence checks for its coordinators' appends).
-        try checkProducerHeader(batch, requireSequence: false)
+        // No sequence rule: the group coordinator writes a transactional offset commit with the
+        // producer's id and epoch but no sequence (Kafka skips it for its coordinators' appends).
+        try checkProducerHeader(batch)
     }
     return batch
 }
@@ -107,9 +110,9 @@ private func checkStoredBatch(_ batch: RecordBatch, config: LogConfig) throws(St
     }
 }
 
-/// The header rules of a producer batch: record count, no control bit, CreateTime, and with
-/// `requireSequence` a base sequence with a producer id.
-private func checkProducerHeader(_ batch: RecordBatch, requireSequence: Bool) throws(StorageError) {
+/// The header rules of every appended data batch: record count, no control bit, CreateTime, a
+/// producer id on a transactional batch.
+private func checkProducerHeader(_ batch: RecordBatch) throws(StorageError) {
     guard batch.recordCount > 0, Int64(batch.lastOffsetDelta) + 1 == Int64(batch.recordCount) else {
         throw StorageError(
             .invalidRecord,
@@ -120,9 +123,6 @@ private func checkProducerHeader(_ batch: RecordBatch, requireSequence: Bool) th
     guard !attributes.isControl else { throw StorageError(.invalidRecord, "clients may not write control batches") }
     guard attributes.timestampType == .createTime else {
         throw StorageError(.invalidTimestamp, "a producer batch claims LogAppendTime")
-    }
-    guard !requireSequence || batch.producerId < 0 || batch.baseSequence >= 0 else {
-        throw StorageError(.invalidRecord, "producerId \(batch.producerId) without a base sequence")
     }
     guard !attributes.isTransactional || batch.producerId >= 0 else {
         throw StorageError(.invalidRecord, "a transactional batch without a producer id")

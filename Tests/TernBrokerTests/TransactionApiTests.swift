@@ -76,7 +76,12 @@ import Testing
     {
         try await roundTrip(
             broker,
-            EndTxnRequest(transactionalId: transactionalId, producerId: producerId, producerEpoch: epoch, committed: commit),
+            EndTxnRequest(
+                transactionalId: transactionalId,
+                producerId: producerId,
+                producerEpoch: epoch,
+                committed: commit
+            ),
             version: 3
         )?.errorCode
     }
@@ -90,7 +95,9 @@ import Testing
             producerEpoch: epoch,
             baseSequence: sequence
         )
-        for value in values { builder.append(key: nil, value: ByteBuffer(string: value), timestampMs: 1_700_000_000_000) }
+        for value in values {
+            builder.append(key: nil, value: ByteBuffer(string: value), timestampMs: 1_700_000_000_000)
+        }
         return try builder.build()
     }
 
@@ -118,7 +125,8 @@ import Testing
         let broker = try await makeBroker()
         let request =
             version >= 4
-            ? FindCoordinatorRequest(keyType: 1, coordinatorKeys: ["tx"]) : FindCoordinatorRequest(key: "tx", keyType: 1)
+            ? FindCoordinatorRequest(keyType: 1, coordinatorKeys: ["tx"])
+            : FindCoordinatorRequest(key: "tx", keyType: 1)
         let response = try #require(try await roundTrip(broker, request, version: version))
         let (errorCode, nodeId) =
             version >= 4
@@ -189,10 +197,19 @@ import Testing
         let broker = try await makeBroker()
         let producer = try await Self.initProducer(broker, "tx")
         #expect(
-            try await Self.endTxn(broker, "tx", producerId: producer.producerId, epoch: producer.producerEpoch, commit: true)
+            try await Self.endTxn(
+                broker,
+                "tx",
+                producerId: producer.producerId,
+                epoch: producer.producerEpoch,
+                commit: true
+            )
                 == .invalidTxnState
         )
-        #expect(try await Self.endTxn(broker, "unknown", producerId: 1, epoch: 0, commit: false) == .invalidProducerIdMapping)
+        #expect(
+            try await Self.endTxn(broker, "unknown", producerId: 1, epoch: 0, commit: false)
+                == .invalidProducerIdMapping
+        )
     }
 
     /// A transactional batch needs its partition added first; a committed transaction leaves a
@@ -219,7 +236,9 @@ import Testing
         )
         #expect(withoutId?.errorCode == .invalidRecord)
 
-        #expect(try await Self.addPartitions(broker, "tx", producerId: id, epoch: epoch, ["t": [0]]) == ["t": [0: .none]])
+        #expect(
+            try await Self.addPartitions(broker, "tx", producerId: id, epoch: epoch, ["t": [0]]) == ["t": [0: .none]]
+        )
         let written = try await Self.produce(
             broker,
             transactionalId: "tx",
@@ -234,7 +253,8 @@ import Testing
         // Markers are written after EndTxn is answered; wait a bounded time for the COMMIT.
         var described = ""
         for _ in 0..<200 {
-            described = try await roundTrip(broker, DescribeTransactionsRequest(transactionalIds: ["tx"]), version: 0)?
+            described =
+                try await roundTrip(broker, DescribeTransactionsRequest(transactionalIds: ["tx"]), version: 0)?
                 .transactionStates.first?.transactionState ?? ""
             if described == "CompleteCommit" { break }
             try await Task.sleep(for: .milliseconds(10))
@@ -268,7 +288,11 @@ import Testing
         )
         _ = try await Self.initProducer(broker, "idle-tx")
         let described = try #require(
-            try await roundTrip(broker, DescribeTransactionsRequest(transactionalIds: ["open-tx", "missing"]), version: 0)
+            try await roundTrip(
+                broker,
+                DescribeTransactionsRequest(transactionalIds: ["open-tx", "missing"]),
+                version: 0
+            )
         )
         #expect(described.transactionStates.map(\.errorCode) == [.none, .transactionalIdNotFound])
         let open = try #require(described.transactionStates.first)

@@ -271,10 +271,10 @@ def ctp_worker(bootstrap, topic):
     while idle_since is None or time.monotonic() - idle_since < 5:
         messages = consumer.consume(num_messages=20, timeout=0.5)
         if not messages:
-            if idle_since is None and consumer.assignment():
-                idle_since = time.monotonic()
-            elif not consumer.assignment():
+            if not consumer.assignment():
                 idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
             continue
         idle_since = time.monotonic()
         producer.begin_transaction()
