@@ -78,7 +78,7 @@ extension Broker {
         return .init(
             name: topic.name,
             topicId: KafkaUUID(topic.topicId),
-            isInternal: topic.name == GroupCoordinatorRuntime.offsetsTopic,
+            isInternal: Self.isInternalTopic(topic.name),
             partitions: (0..<topic.partitionCount).map { index in
                 .init(
                     partitionIndex: index,
@@ -197,7 +197,7 @@ extension Broker {
                 guard self.isAllowed(origin, .delete, .topic, name) else {
                     return .init(name: name, topicId: topicId, errorCode: .topicAuthorizationFailed)
                 }
-                guard name != GroupCoordinatorRuntime.offsetsTopic else {
+                guard !Self.isInternalTopic(name) else {
                     return .init(name: name, topicId: topicId, errorCode: .invalidTopicException)
                 }
                 do throws(StorageError) {

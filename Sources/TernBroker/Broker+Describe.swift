@@ -20,8 +20,10 @@ extension Broker {
         self.logs.partition(topic: partition.topic, index: partition.partition)?.leaderEpoch ?? 0
     }
 
+    /// The coordinators' topics: listed as internal, never produced to, deleted, shrunk or trimmed
+    /// by clients (as Kafka).
     static func isInternalTopic(_ name: String) -> Bool {
-        name == GroupCoordinatorRuntime.offsetsTopic
+        name == GroupCoordinatorRuntime.offsetsTopic || name == TransactionCoordinatorRuntime.stateTopic
     }
 
     // MARK: DescribeLogDirs

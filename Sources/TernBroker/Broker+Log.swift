@@ -102,7 +102,7 @@ extension Broker {
         func failure(_ code: KafkaErrorCode) -> PartitionAppend {
             .init(response: .init(index: partition.index, errorCode: code, baseOffset: -1))
         }
-        guard topic != GroupCoordinatorRuntime.offsetsTopic else { return failure(.invalidTopicException) }
+        guard !Self.isInternalTopic(topic) else { return failure(.invalidTopicException) }
         guard let log = self.logs.partition(topic: topic, index: partition.index) else {
             return failure(.unknownTopicOrPartition)
         }

@@ -67,7 +67,8 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { "\(self.name) v\(self.version)" }
 
-    static let all: [GoldenCase] = apiVersions + dataApis + groupApis + adminApis + describeApis + securityApis
+    static let all: [GoldenCase] =
+        apiVersions + dataApis + groupApis + adminApis + describeApis + securityApis
         + transactionApis
     static let versionsCovered: [String: ClosedRange<Int16>] =
         apiVersionsVersions
