@@ -83,14 +83,17 @@ let package = Package(
         // The consumer-group coordinator as a pure state machine: requests and the time in, responses,
         // records to append and timers out. No channels, storage or clocks.
         .target(name: "TernCoordinator", dependencies: ["TernWire", nioCore], swiftSettings: strictSettings),
+        // The transaction coordinator as a pure state machine: InitProducerId, AddPartitionsToTxn,
+        // AddOffsetsToTxn, EndTxn, timeouts and the `__transaction_state` records. No I/O.
+        .target(name: "TernTransactions", dependencies: ["TernWire", nioCore], swiftSettings: strictSettings),
         // SCRAM (RFC 5802/7677) for both sides, pure: the broker's exchange and stored
         // credentials, the client's exchange.
         .target(name: "TernScram", dependencies: [crypto, cryptoExtras], swiftSettings: strictSettings),
         .target(
             name: "TernBroker",
             dependencies: [
-                "TernWire", "TernRecords", "TernCompression", "TernStorage", "TernCoordinator", "TernScram", nioCore,
-                logging, metrics,
+                "TernWire", "TernRecords", "TernCompression", "TernStorage", "TernCoordinator", "TernScram",
+                "TernTransactions", nioCore, logging, metrics,
             ],
             swiftSettings: strictSettings
         ),
@@ -180,7 +183,9 @@ let package = Package(
         ),
         .testTarget(
             name: "TernBrokerTests",
-            dependencies: ["TernBroker", "TernScram", "TernWire", "TernStorage", "TernRecords", nioCore, logging],
+            dependencies: [
+                "TernBroker", "TernScram", "TernWire", "TernStorage", "TernRecords", "TernTransactions", nioCore, logging,
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -191,6 +196,11 @@ let package = Package(
         .testTarget(
             name: "TernCoordinatorTests",
             dependencies: ["TernCoordinator", "TernWire", nioCore],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TernTransactionsTests",
+            dependencies: ["TernTransactions", "TernWire", nioCore],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -78,7 +78,7 @@ extension Broker {
         return .init(
             name: topic.name,
             topicId: KafkaUUID(topic.topicId),
-            isInternal: topic.name == GroupCoordinatorRuntime.offsetsTopic,
+            isInternal: Self.isInternalTopic(topic.name),
             partitions: (0..<topic.partitionCount).map { index in
                 .init(
                     partitionIndex: index,
@@ -197,16 +197,13 @@ extension Broker {
                 guard self.isAllowed(origin, .delete, .topic, name) else {
                     return .init(name: name, topicId: topicId, errorCode: .topicAuthorizationFailed)
                 }
-                guard name != GroupCoordinatorRuntime.offsetsTopic else {
+                guard !Self.isInternalTopic(name) else {
                     return .init(name: name, topicId: topicId, errorCode: .invalidTopicException)
                 }
                 do throws(StorageError) {
                     try self.logs.deleteTopic(name)
                     self.noteDeleted(name)
                     self.fetchSessions.withLock { $0.forgetTopic(name) }
-                    self.producerStates.withLock { states in
-                        states = states.filter { $0.key.topic != name }
-                    }
                     self.logger.info("deleted topic", metadata: ["topic": "\(name)"])
                     return .init(name: name, topicId: topicId)
                 } catch {
@@ -215,19 +212,11 @@ extension Broker {
             }
         )
     }
-
-    func initProducerId(_ request: InitProducerIdRequest) -> InitProducerIdResponse {
-        // Transactions need a transaction coordinator, which Tern does not have.
-        guard request.transactionalId == nil else {
-            return InitProducerIdResponse(errorCode: .invalidRequest, producerId: -1, producerEpoch: -1)
-        }
-        return InitProducerIdResponse(producerId: self.allocateProducerId(), producerEpoch: 0)
-    }
 }
 
 extension Broker {
-    /// A single node coordinates every group. Transactions have no coordinator here. v4+ asks
-    /// for several keys at once and gets one entry per key.
+    /// A single node coordinates every group and every transactional id. v4+ asks for several
+    /// keys at once and gets one entry per key.
     func findCoordinator(
         _ request: FindCoordinatorRequest,
         origin: RequestOrigin,
@@ -245,16 +234,6 @@ extension Broker {
                     port: -1,
                     errorCode: keyType == 0 ? .groupAuthorizationFailed : .transactionalIdAuthorizationFailed,
                     errorMessage: "Authorization failed."
-                )
-            }
-            guard keyType == 0 else {
-                return .init(
-                    key: key,
-                    nodeId: -1,
-                    host: "",
-                    port: -1,
-                    errorCode: .coordinatorNotAvailable,
-                    errorMessage: "transactions are not supported"
                 )
             }
             return .init(

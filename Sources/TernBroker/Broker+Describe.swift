@@ -20,8 +20,10 @@ extension Broker {
         self.logs.partition(topic: partition.topic, index: partition.partition)?.leaderEpoch ?? 0
     }
 
+    /// The coordinators' topics: listed as internal, never produced to, deleted, shrunk or trimmed
+    /// by clients (as Kafka).
     static func isInternalTopic(_ name: String) -> Bool {
-        name == GroupCoordinatorRuntime.offsetsTopic
+        name == GroupCoordinatorRuntime.offsetsTopic || name == TransactionCoordinatorRuntime.stateTopic
     }
 
     // MARK: DescribeLogDirs
@@ -172,7 +174,7 @@ extension Broker {
                                 activeProducers: []
                             )
                         }
-                        guard self.logs.partition(topic: topic.name, index: index) != nil else {
+                        guard let log = self.logs.partition(topic: topic.name, index: index) else {
                             return .init(
                                 partitionIndex: index,
                                 errorCode: .unknownTopicOrPartition,
@@ -180,8 +182,7 @@ extension Broker {
                                 activeProducers: []
                             )
                         }
-                        let partition = TopicPartition(topic: topic.name, partition: index)
-                        let entries = self.producerStates.withLock { $0[partition]?.entries ?? [:] }
+                        let entries = log.producerStates
                         return .init(
                             partitionIndex: index,
                             activeProducers: entries.sorted { $0.key < $1.key }.map { producerId, entry in
@@ -190,8 +191,8 @@ extension Broker {
                                     producerEpoch: Int32(entry.epoch),
                                     lastSequence: entry.lastSequence,
                                     lastTimestamp: entry.lastTimestampMs,
-                                    coordinatorEpoch: -1,
-                                    currentTxnStartOffset: -1
+                                    coordinatorEpoch: entry.coordinatorEpoch,
+                                    currentTxnStartOffset: entry.currentTxnFirstOffset ?? -1
                                 )
                             }
                         )

@@ -277,8 +277,9 @@ extension Broker {
         case .heartbeat(let response): return self.reply(response, origin)
         case .leaveGroup(let response): return self.reply(response, origin)
         case .offsetCommit(let response): return self.reply(response, origin)
-        case .deleteGroup, .deleteOffsets:
-            // DeleteGroups and OffsetDelete have no wire types yet, so no request produces these.
+        case .deleteGroup, .deleteOffsets, .txnOffsetCommit:
+            // DeleteGroups, OffsetDelete and TxnOffsetCommit have no wire types yet, so no request
+            // produces these.
             return .closeConnection(reason: "unexpected coordinator response \(response)")
         }
     }

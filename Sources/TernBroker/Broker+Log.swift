@@ -26,9 +26,10 @@ extension Broker {
             durability = .none
             requestError = .invalidRequiredAcks
         }
-        if request.transactionalId != nil {
-            // Transactions need a transaction coordinator, which Tern does not have.
-            requestError = .invalidRequest
+        if let transactionalId = request.transactionalId,
+            !self.isAllowed(origin, .write, .transactionalId, transactionalId)
+        {
+            requestError = .transactionalIdAuthorizationFailed
         }
 
         // Partitions are appended one after another in request order; only the fsync wait of
@@ -49,7 +50,8 @@ extension Broker {
                             topic: topic.name,
                             partition: partition,
                             version: version,
-                            durability: durability
+                            durability: durability,
+                            transactionalId: request.transactionalId
                         )
                     )
                 }
@@ -94,12 +96,13 @@ extension Broker {
         topic: String,
         partition: ProduceRequest.PartitionProduceData,
         version: Int16,
-        durability: Durability
+        durability: Durability,
+        transactionalId: String?
     ) async -> PartitionAppend {
         func failure(_ code: KafkaErrorCode) -> PartitionAppend {
             .init(response: .init(index: partition.index, errorCode: code, baseOffset: -1))
         }
-        guard topic != GroupCoordinatorRuntime.offsetsTopic else { return failure(.invalidTopicException) }
+        guard !Self.isInternalTopic(topic) else { return failure(.invalidTopicException) }
         guard let log = self.logs.partition(topic: topic, index: partition.index) else {
             return failure(.unknownTopicOrPartition)
         }
@@ -118,71 +121,31 @@ extension Broker {
                 return failure(KafkaErrorCode(rawValue: error.kafkaErrorCode))
             }
         }
-        let batch: RecordBatch
-        do throws(RecordBatchError) {
-            // Exactly one batch, magic 2, framed right; the log checks the CRC as it appends.
-            batch = try RecordBatch(records)
-            try batch.validateProducerBatch()
-        } catch {
-            return failure(KafkaErrorCode(rawValue: error.kafkaErrorCode))
-        }
-        if batch.attributes.codec == .zstd && version < 7 {
+        // Kafka refuses zstd below Produce v7 before it looks at the batch (the header is enough).
+        if version < 7, records.readableBytes >= RecordBatch.headerByteCount,
+            records.getInteger(at: records.readerIndex + 16, as: Int8.self) == RecordBatch.currentMagic,
+            let attributes = records.getInteger(at: records.readerIndex + 21, as: Int16.self),
+            RecordBatch.Attributes(rawValue: attributes).codec == .zstd
+        {
             return failure(.unsupportedCompressionType)
         }
-        let config = log.config
-        // Kafka's LogValidator rule: the cleaner could not keep a record it cannot key. Checked after
-        // what Kafka checks first (CRC, sizes; the log checks them again), so those errors win.
-        if config.cleanupPolicy.contains(.compact), batch.byteCount <= config.maxMessageBytes,
-            batch.byteCount <= config.segmentBytes, batch.isValidCRC, !Self.everyRecordHasAKey(batch)
-        {
-            var response = failure(.invalidRecord)
-            response.response.errorMessage =
-                "Compacted topic cannot accept message without key in topic partition \(topic)-\(partition.index)."
-            return response
-        }
-
         let topicPartition = TopicPartition(topic: topic, partition: partition.index)
-        let producerId = batch.producerId
-        let epoch = batch.producerEpoch
-        let firstSequence = batch.baseSequence
-        let lastSequence = ProducerStateTable.lastSequence(first: firstSequence, lastOffsetDelta: batch.lastOffsetDelta)
-        let verdict = self.producerStates.withLock { states in
-            states[topicPartition, default: ProducerStateTable()]
-                .check(producerId: producerId, epoch: epoch, firstSequence: firstSequence, lastSequence: lastSequence)
-        }
-        switch verdict {
-        case .reject(let code):
-            return failure(code)
-        case .duplicate(let firstOffset, _):
-            // A retry of a batch already written: answer as the first time, write nothing.
-            return .init(
-                response: .init(index: partition.index, baseOffset: firstOffset, logStartOffset: log.logStartOffset),
-                durableOffset: durability == .fsync ? firstOffset : nil,
-                log: log
-            )
-        case .append:
-            break
-        }
-
         do throws(StorageError) {
-            let result = try await log.append(batch.buffer, durability: .none)
-            if producerId >= 0 {
-                self.producerStates.withLock { states in
-                    states[topicPartition, default: ProducerStateTable()].record(
-                        producerId: producerId,
-                        epoch: epoch,
-                        batch: .init(
-                            firstSequence: firstSequence,
-                            lastSequence: lastSequence,
-                            firstOffset: result.baseOffset,
-                            lastOffset: result.lastOffset
-                        ),
-                        // With LogAppendTime the broker's time replaces the producer's, as in Kafka.
-                        maxTimestampMs: result.logAppendTimeMs >= 0 ? result.logAppendTimeMs : batch.maxTimestampMs
-                    )
-                }
+            // The one append path: the log validates the batch once (Kafka's client rules
+            // included), checks and records its producer's state and writes it; a retry of one of
+            // the producer's last five batches comes back with its original offsets, unwritten.
+            let index = partition.index
+            let admit: (Int64, Int16) -> StorageError? = { producerId, epoch in
+                self.transactionalRefusal(
+                    transactionalId: transactionalId,
+                    producerId: producerId,
+                    producerEpoch: epoch,
+                    topic: topic,
+                    partition: index
+                )
             }
-            self.dataArrival.notifyArrival(topicPartition)
+            let result = try await log.append(records, durability: .none, origin: .client, admitTransactional: admit)
+            if !result.isDuplicate { self.dataArrival.notifyArrival(topicPartition) }
             return .init(
                 response: .init(
                     index: partition.index,
@@ -194,8 +157,40 @@ extension Broker {
                 log: log
             )
         } catch {
-            return failure(error.kafkaErrorCode)
+            var response = failure(error.kafkaErrorCode)
+            if error.code == .recordWithoutKey { response.response.errorMessage = error.message }
+            return response
         }
+    }
+
+    /// Writes a transaction marker to a partition (`PartitionLog.appendTransactionMarker`) and
+    /// wakes the fetches waiting on it — read committed fetches wait for the last stable offset,
+    /// which only a marker moves. For the transaction runtime (WriteTxnMarkers).
+    ///
+    /// - Throws: `.unknownTopicOrPartition` for a partition this broker does not have; what
+    ///   `appendTransactionMarker` throws (`.invalidProducerEpoch`,
+    ///   `.transactionCoordinatorFenced`, `.closed`, `.diskFull`, `.io`). Map with
+    ///   `StorageError.kafkaErrorCode`.
+    func appendTransactionMarker(
+        topicPartition: TopicPartition,
+        producerId: Int64,
+        producerEpoch: Int16,
+        coordinatorEpoch: Int32,
+        commit: Bool,
+        durability: Durability
+    ) async throws(StorageError) -> AppendResult {
+        guard let log = self.logs.partition(topic: topicPartition.topic, index: topicPartition.partition) else {
+            throw StorageError(.unknownTopicOrPartition, "\(topicPartition) is not hosted here")
+        }
+        let result = try await log.appendTransactionMarker(
+            producerId: producerId,
+            producerEpoch: producerEpoch,
+            coordinatorEpoch: coordinatorEpoch,
+            commit: commit,
+            durability: durability
+        )
+        self.dataArrival.notifyArrival(topicPartition)
+        return result
     }
 
     func fetch(_ request: FetchRequest, origin: RequestOrigin) async -> FetchResponse {
@@ -390,8 +385,11 @@ extension Broker {
                         return answer
                     }
                     let limit = min(Int(max(0, partition.partitionMaxBytes)), bytesLeft)
+                    // isolation_level is Fetch v4+; older fetches read uncommitted.
+                    let isolation: ReadIsolation =
+                        version >= 4 && request.isolationLevel == .readCommitted ? .readCommitted : .readUncommitted
                     do throws(StorageError) {
-                        let result = try log.read(from: partition.fetchOffset, maxBytes: limit)
+                        let result = try log.read(from: partition.fetchOffset, maxBytes: limit, isolation: isolation)
                         var records = result.records
                         if records.readableBytes > limit && (byteCount > 0 || version < 3) {
                             // Only the first partition with data may exceed the limits (v3+).
@@ -420,12 +418,16 @@ extension Broker {
                                 return .error(.corruptMessage, partitionIndex: partition.partition)
                             }
                         }
+                        // Kafka answers null aborted_transactions for read uncommitted, a list
+                        // (empty when none) for read committed.
                         return .init(
                             partitionIndex: partition.partition,
                             highWatermark: result.highWatermark,
-                            lastStableOffset: result.highWatermark,
+                            lastStableOffset: result.lastStableOffset,
                             logStartOffset: result.logStartOffset,
-                            abortedTransactions: request.isolationLevel == .readCommitted ? [] : nil,
+                            abortedTransactions: result.abortedTransactions?.map {
+                                .init(producerId: $0.producerId, firstOffset: $0.firstOffset)
+                            },
                             records: records
                         )
                     } catch {
@@ -434,9 +436,9 @@ extension Broker {
                             partitionIndex: partition.partition,
                             errorCode: error.kafkaErrorCode,
                             highWatermark: log.highWatermark,
-                            lastStableOffset: log.highWatermark,
+                            lastStableOffset: log.lastStableOffset,
                             logStartOffset: log.logStartOffset,
-                            abortedTransactions: request.isolationLevel == .readCommitted ? [] : nil,
+                            abortedTransactions: isolation == .readCommitted ? [] : nil,
                             records: ByteBuffer()
                         )
                     }
@@ -465,7 +467,7 @@ extension Broker {
                 partitionIndex: partition.partition,
                 errorCode: .offsetOutOfRange,
                 highWatermark: log.highWatermark,
-                lastStableOffset: log.highWatermark,
+                lastStableOffset: log.lastStableOffset,
                 logStartOffset: logStartOffset,
                 records: ByteBuffer()
             )
@@ -483,19 +485,6 @@ extension Broker {
 
     /// Bound on decompressed bytes when converting between message formats.
     static let legacyDecompressionLimit = 64 << 20
-
-    /// Whether no record of the batch has a null key (false too when the records do not decode).
-    static func everyRecordHasAKey(_ batch: RecordBatch) -> Bool {
-        do throws(RecordBatchError) {
-            var reader = try batch.makeRecordReader(decompressionLimit: Self.legacyDecompressionLimit)
-            while let record = try reader.next() {
-                if record.key == nil { return false }
-            }
-            return true
-        } catch {
-            return false
-        }
-    }
 
     /// Records in whole stored batches, from each batch header's record count (no record is
     /// parsed).
@@ -534,12 +523,13 @@ extension Broker {
                         ) {
                             return .init(partitionIndex: index, errorCode: error)
                         }
+                        // isolation_level is ListOffsets v2+: read committed stops at the LSO.
+                        let isolation: ReadIsolation =
+                            version >= 2 && request.isolationLevel == .readCommitted ? .readCommitted : .readUncommitted
                         let found: (offset: Int64, timestamp: Int64)?
                         switch partition.timestamp {
                         case ListOffsetsRequest.latestTimestamp:
-                            // Read committed stops at the last stable offset, which is the high
-                            // watermark without transactions.
-                            found = (log.highWatermark, -1)
+                            found = (log.latestOffset(isolation: isolation), -1)
                         case ListOffsetsRequest.earliestTimestamp, ListOffsetsRequest.earliestLocalTimestamp:
                             found = (log.logStartOffset, -1)
                         case ListOffsetsRequest.maxTimestamp:
@@ -549,7 +539,7 @@ extension Broker {
                             found = (-1, -1)
                         case let timestamp where timestamp >= 0:
                             // No record at or after the timestamp: Kafka answers offset -1, timestamp -1.
-                            found = log.offset(forTimestamp: timestamp) ?? (-1, -1)
+                            found = log.offset(forTimestamp: timestamp, isolation: isolation) ?? (-1, -1)
                         default:
                             found = nil
                         }

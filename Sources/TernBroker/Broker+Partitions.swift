@@ -21,10 +21,10 @@ extension Broker {
                 guard self.isAllowed(origin, .alter, .topic, topic.name) else {
                     return failure(.topicAuthorizationFailed, "Authorization failed.")
                 }
-                if topic.name == GroupCoordinatorRuntime.offsetsTopic {
+                if Self.isInternalTopic(topic.name) {
                     return failure(
                         .invalidRequest,
-                        "the partition count of \(topic.name) cannot change: groups are placed by it"
+                        "the partition count of \(topic.name) cannot change: its coordinator places keys by it"
                     )
                 }
                 guard let current = self.logs.topic(topic.name) else {
@@ -86,7 +86,7 @@ extension Broker {
                         }
                         guard allowed else { return failure(.topicAuthorizationFailed) }
                         // As Kafka's ReplicaManager: the records of internal topics stay.
-                        if topic.name == GroupCoordinatorRuntime.offsetsTopic {
+                        if Self.isInternalTopic(topic.name) {
                             return failure(.invalidTopicException)
                         }
                         guard let log = self.logs.partition(topic: topic.name, index: partition.partitionIndex) else {

@@ -3,6 +3,7 @@ import NIOCore
 import Synchronization
 import TernRecords
 import TernStorage
+import TernTransactions
 import TernWire
 
 /// What the transport does after the broker has seen one request frame.
@@ -35,8 +36,8 @@ public final class Broker: Sendable {
     let logs: LogManager
     let logger: Logger
     let dataArrival = DataArrivalNotifier()
-    let producerStates = Mutex<[TopicPartition: ProducerStateTable]>([:])
     let groups: GroupCoordinatorRuntime
+    let transactions: TransactionCoordinatorRuntime
     /// Topics deleted in the last `deletedTopicGrace`, not auto-created again meanwhile.
     let deletedTopics = Mutex<[String: ContinuousClock.Instant]>([:])
     static let deletedTopicGrace = Duration.seconds(3)
@@ -70,6 +71,11 @@ public final class Broker: Sendable {
             configuration: configuration.groupCoordinator,
             logger: logger
         )
+        self.transactions = try TransactionCoordinatorRuntime.start(
+            logs: logs,
+            configuration: configuration.transactionCoordinator,
+            logger: logger
+        )
         self.configuration = configuration
         self.logs = logs
         self.logger = logger
@@ -82,8 +88,16 @@ public final class Broker: Sendable {
             logger.info("created SASL user from sasl.bootstrap.users", metadata: ["user": "\(user)"])
         }
         // Producer ids must not repeat across restarts while a producer may still use an old one:
-        // starting from the wall clock in microseconds keeps them increasing without persisting.
-        self.nextProducerId = Atomic(SystemClock().nowMs * 1000)
+        // starting from the wall clock in microseconds keeps them increasing without persisting
+        // (and above every id a transactional id holds).
+        self.nextProducerId = Atomic(max(SystemClock().nowMs * 1000, self.transactions.largestProducerId + 1))
+        self.transactions.run(
+            markerWriter: { [weak self] (markers: TransactionMarkers) async -> Bool in
+                guard let self else { return false }
+                return await self.writeTransactionMarkers(markers)
+            },
+            abortCheckIntervalMs: configuration.transactionAbortCheckIntervalMs
+        )
     }
 
     func allocateProducerId() -> Int64 {
@@ -167,7 +181,19 @@ public final class Broker: Sendable {
         case .deleteTopics(let request):
             return self.reply(self.deleteTopics(request, origin: origin), origin)
         case .initProducerId(let request):
-            return self.reply(self.initProducerId(request), origin)
+            return .pending { self.reply(await self.initProducerId(request, origin: origin), origin) }
+        case .addPartitionsToTxn(let request):
+            return .pending { self.reply(await self.addPartitionsToTxn(request, origin: origin), origin) }
+        case .addOffsetsToTxn(let request):
+            return .pending { self.reply(await self.addOffsetsToTxn(request, origin: origin), origin) }
+        case .endTxn(let request):
+            return .pending { self.reply(await self.endTxn(request, origin: origin), origin) }
+        case .txnOffsetCommit(let request):
+            return .pending { self.reply(await self.txnOffsetCommit(request, origin: origin), origin) }
+        case .describeTransactions(let request):
+            return self.reply(self.describeTransactions(request, origin: origin), origin)
+        case .listTransactions(let request):
+            return self.reply(self.listTransactions(request, origin: origin), origin)
         case .describeConfigs(let request):
             return self.reply(self.describeConfigs(request, origin: origin), origin)
         case .findCoordinator(let request):

@@ -1,5 +1,6 @@
 import TernCoordinator
 import TernStorage
+import TernTransactions
 
 /// Broker-wide settings, named after Kafka's broker properties.
 public struct BrokerConfiguration: Sendable {
@@ -33,6 +34,12 @@ public struct BrokerConfiguration: Sendable {
     /// Group coordinator settings (`group.min.session.timeout.ms`, `group.max.session.timeout.ms`,
     /// `group.initial.rebalance.delay.ms`).
     public var groupCoordinator = GroupCoordinatorConfiguration()
+    /// Transaction coordinator settings (`transaction.max.timeout.ms`,
+    /// `transactional.id.expiration.ms`).
+    public var transactionCoordinator = TransactionCoordinatorConfiguration()
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`: how often open transactions
+    /// are checked against their timeout (and expired transactional ids removed).
+    public var transactionAbortCheckIntervalMs: Int64 = 10_000
 
     public init() {}
 }

@@ -1,5 +1,6 @@
 import TernCoordinator
 import TernStorage
+import TernTransactions
 
 /// Everything `ternd` is configured with, resolved from Kafka-style properties.
 ///
@@ -105,6 +106,13 @@ public struct BrokerSettings: Sendable {
             "group.min.session.timeout.ms": (.int, "Smallest session timeout a JoinGroup may ask for."),
             "group.max.session.timeout.ms": (.int, "Largest session timeout a JoinGroup may ask for."),
             "group.initial.rebalance.delay.ms": (.int, "Wait for more members before a new group's first rebalance."),
+            "transaction.max.timeout.ms": (.int, "Largest transaction timeout an InitProducerId may ask for."),
+            "transactional.id.expiration.ms": (
+                .long, "A transactional id unused for this long (no open transaction) is removed."
+            ),
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms": (
+                .long, "How often open transactions are checked against their timeout."
+            ),
             "http.host": (.string, "Address of the HTTP admin listener."),
             "http.port": (.int, "Port of the HTTP admin listener."),
             "shutdown.delay.ms": (.long, "Readiness reports 503 this long before the listener stops."),
@@ -133,6 +141,11 @@ public struct BrokerSettings: Sendable {
             "group.min.session.timeout.ms": String(broker.groupCoordinator.minSessionTimeoutMs),
             "group.max.session.timeout.ms": String(broker.groupCoordinator.maxSessionTimeoutMs),
             "group.initial.rebalance.delay.ms": String(broker.groupCoordinator.initialRebalanceDelayMs),
+            "transaction.max.timeout.ms": String(broker.transactionCoordinator.transactionMaxTimeoutMs),
+            "transactional.id.expiration.ms": String(broker.transactionCoordinator.transactionalIdExpirationMs),
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms": String(
+                broker.transactionAbortCheckIntervalMs
+            ),
             "http.host": settings.httpHost, "http.port": String(settings.httpPort),
             "shutdown.delay.ms": String(settings.shutdownDelayMs),
             "connections.max.idle.ms": String(settings.connectionsMaxIdleMs),
@@ -270,6 +283,22 @@ public struct BrokerSettings: Sendable {
         }
         if let ms = try int("group.initial.rebalance.delay.ms", Int64.self) {
             settings.broker.groupCoordinator.initialRebalanceDelayMs = ms
+        }
+        if let ms = try int("transaction.max.timeout.ms", Int32.self) {
+            guard ms > 0 else { throw Error(description: "transaction.max.timeout.ms=\(ms): must be positive") }
+            settings.broker.transactionCoordinator.transactionMaxTimeoutMs = ms
+        }
+        if let ms = try int("transactional.id.expiration.ms", Int64.self) {
+            guard ms > 0 else { throw Error(description: "transactional.id.expiration.ms=\(ms): must be positive") }
+            settings.broker.transactionCoordinator.transactionalIdExpirationMs = ms
+        }
+        if let ms = try int("transaction.abort.timed.out.transaction.cleanup.interval.ms", Int64.self) {
+            guard ms > 0 else {
+                throw Error(
+                    description: "transaction.abort.timed.out.transaction.cleanup.interval.ms=\(ms): must be positive"
+                )
+            }
+            settings.broker.transactionAbortCheckIntervalMs = ms
         }
         settings.cleaner = try cleanerConfig(from: merged)
         var topicDefaults: [String: String] = [:]

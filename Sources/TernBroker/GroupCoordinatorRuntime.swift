@@ -96,6 +96,8 @@ final class GroupCoordinatorRuntime: Sendable {
     private struct QueuedAppend: Sendable {
         var records: [CoordinatorRecord]
         var responses: [(PendingResponse, CoordinatorResponse)]
+        /// TxnOffsetCommit's records go in a transactional batch of their producer.
+        var transactionalProducer: TransactionalProducer?
     }
 
     /// Appends leave in the order the coordinator produced them, one at a time.
@@ -123,7 +125,12 @@ final class GroupCoordinatorRuntime: Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     for await append in appends {
-                        let (lastOffset, failure) = await Self.write(append.records, to: offsetsLog, logger: logger)
+                        let (lastOffset, failure) = await Self.write(
+                            append.records,
+                            producer: append.transactionalProducer,
+                            to: offsetsLog,
+                            logger: logger
+                        )
                         writtenQueue.yield((lastOffset, failure, append))
                     }
                     writtenQueue.finish()
@@ -174,9 +181,20 @@ final class GroupCoordinatorRuntime: Sendable {
             let batches = try RecordBatch.split(read.records).batches
             guard let last = batches.last else { break }
             for batch in batches {
+                if batch.attributes.isControl {
+                    // A transaction's marker: its offsets become committed, or are dropped.
+                    if let marker = ControlRecord(of: batch) {
+                        coordinator.completeTransaction(producerId: batch.producerId, commit: marker.kind == .commit)
+                    }
+                    continue
+                }
                 for record in try batch.records(decompressionLimit: 64 << 20) where record.offset >= offset {
                     guard let key = record.key else { continue }
-                    try coordinator.replay(key: key, value: record.value)
+                    if batch.attributes.isTransactional {
+                        try coordinator.replayTransactional(key: key, value: record.value, producerId: batch.producerId)
+                    } else {
+                        try coordinator.replay(key: key, value: record.value)
+                    }
                     replayed += 1
                 }
             }
@@ -240,7 +258,13 @@ final class GroupCoordinatorRuntime: Sendable {
                     state.pending.removeValue(forKey: ticketed.ticket).map { ($0, ticketed.response) }
                 }
                 for (pending, _) in responses { pending.markAwaitingDurability() }
-                self.appendQueue.yield(QueuedAppend(records: append.records, responses: responses))
+                self.appendQueue.yield(
+                    QueuedAppend(
+                        records: append.records,
+                        responses: responses,
+                        transactionalProducer: append.transactionalProducer
+                    )
+                )
             }
             return result.responses.compactMap { ticketed in
                 state.pending.removeValue(forKey: ticketed.ticket).map { ($0, ticketed.response) }
@@ -253,12 +277,24 @@ final class GroupCoordinatorRuntime: Sendable {
     /// offset, or the error code to answer with if the append failed.
     private static func write(
         _ records: [CoordinatorRecord],
+        producer: TransactionalProducer?,
         to log: PartitionLog,
         logger: Logger
     ) async -> (lastOffset: Int64?, failure: KafkaErrorCode?) {
         guard !records.isEmpty else { return (nil, nil) }
         do {
-            var builder = RecordBatchBuilder()
+            // Kafka writes a transactional offset commit with the producer's id and epoch and no
+            // sequence, so the marker on this partition decides the offsets' fate.
+            var builder: RecordBatchBuilder
+            if let producer {
+                builder = RecordBatchBuilder(
+                    isTransactional: true,
+                    producerId: producer.producerId,
+                    producerEpoch: producer.producerEpoch
+                )
+            } else {
+                builder = RecordBatchBuilder()
+            }
             let nowMs = SystemClock().nowMs
             for record in records {
                 builder.append(key: record.encodeKey(), value: record.encodeValue(), timestampMs: nowMs)
@@ -298,7 +334,36 @@ final class GroupCoordinatorRuntime: Sendable {
             return .deleteGroup(groupId: groupId, errorCode: code)
         case .deleteOffsets(_, let partitions):
             return .deleteOffsets(errorCode: code, partitions: partitions.mapValues { _ in code })
+        case .txnOffsetCommit(let partitions):
+            return .txnOffsetCommit(partitions: partitions.mapValues { _ in code })
         }
+    }
+
+    /// Writes a transaction's marker to the offsets partition (durably), then commits or drops the
+    /// offsets its TxnOffsetCommits left pending; false when the marker could not be written.
+    func completeTransaction(
+        producerId: Int64,
+        producerEpoch: Int16,
+        coordinatorEpoch: Int32,
+        commit: Bool
+    ) async -> Bool {
+        do {
+            _ = try await self.offsetsLog.appendTransactionMarker(
+                producerId: producerId,
+                producerEpoch: producerEpoch,
+                coordinatorEpoch: coordinatorEpoch,
+                commit: commit,
+                durability: .fsync
+            )
+        } catch {
+            self.logger.error(
+                "cannot write a transaction marker to \(Self.offsetsTopic)",
+                metadata: ["producerId": "\(producerId)", "error": "\(error)"]
+            )
+            return false
+        }
+        self.state.withLock { $0.coordinator.completeTransaction(producerId: producerId, commit: commit) }
+        return true
     }
 
     private func fire(_ key: TimerKey) {

@@ -25,6 +25,8 @@ public enum CoordinatorResponse: Hashable, Sendable {
     case deleteGroup(groupId: String, errorCode: KafkaErrorCode)
     /// OffsetDelete has no wire type yet: the group-level error and one error per partition.
     case deleteOffsets(errorCode: KafkaErrorCode, partitions: [TopicPartition: KafkaErrorCode])
+    /// TxnOffsetCommit has no wire type yet: one error per partition.
+    case txnOffsetCommit(partitions: [TopicPartition: KafkaErrorCode])
 }
 
 /// A response and the request it answers.
@@ -38,16 +40,36 @@ public struct TicketedResponse: Hashable, Sendable {
     }
 }
 
+/// The producer of a transactional batch.
+public struct TransactionalProducer: Hashable, Sendable {
+    public var producerId: Int64
+    public var producerEpoch: Int16
+
+    public init(producerId: Int64, producerEpoch: Int16) {
+        self.producerId = producerId
+        self.producerEpoch = producerEpoch
+    }
+}
+
 /// Records to append to `__consumer_offsets` and the responses that may only be sent once those
 /// records are durable (an OffsetCommit is acknowledged only after its offsets survive a crash; the
 /// members' SyncGroup answers wait for the group's assignment record).
 public struct CoordinatorAppend: Hashable, Sendable {
     public var records: [CoordinatorRecord]
     public var responsesAfterAppend: [TicketedResponse]
+    /// Set for TxnOffsetCommit: the records must be appended as a transactional batch of this
+    /// producer (producer id and epoch, transactional attribute), so that a replay routes them to
+    /// `GroupCoordinator.replayTransactional` and the transaction's marker decides their fate.
+    public var transactionalProducer: TransactionalProducer?
 
-    public init(records: [CoordinatorRecord], responsesAfterAppend: [TicketedResponse] = []) {
+    public init(
+        records: [CoordinatorRecord],
+        responsesAfterAppend: [TicketedResponse] = [],
+        transactionalProducer: TransactionalProducer? = nil
+    ) {
         self.records = records
         self.responsesAfterAppend = responsesAfterAppend
+        self.transactionalProducer = transactionalProducer
     }
 }
 

@@ -47,7 +47,11 @@ extension GroupCoordinator {
                             // -1 asks for the broker's retention; anything else is the commit's own.
                             expireTimestampMs: request.retentionTimeMs == -1 ? nil : nowMs + request.retentionTimeMs
                         )
-                        group!.offsets[TopicPartition(topic.name, partition.partitionIndex)] = value
+                        let key = TopicPartition(topic.name, partition.partitionIndex)
+                        group!.offsets[key] = value
+                        if self.openTransactionsByGroup[request.groupId] != nil {
+                            self.regularOffsetRecordApplied(groupId: request.groupId, partition: key, deleted: false)
+                        }
                         records.append(
                             .offsetCommit(
                                 OffsetCommitKey(
@@ -119,8 +123,10 @@ extension GroupCoordinator {
 
     // MARK: OffsetFetch
 
-    /// OffsetFetch v1–v3: the requested partitions (never committed → offset -1, metadata "", error
-    /// 0), or with `topics == nil` every committed partition, sorted. Reads need no append.
+    /// OffsetFetch v1–v7: the requested partitions (never committed → offset -1, metadata "", error
+    /// 0), or with `topics == nil` every committed partition, sorted. Reads need no append. With
+    /// `requireStable` (v7+), a partition with a transactional offset still pending answers
+    /// UNSTABLE_OFFSET_COMMIT with offset -1, as Kafka's `OffsetMetadataManager.fetchOffsets`.
     public func fetchOffsets(_ request: OffsetFetchRequest) -> OffsetFetchResponse {
         guard !request.groupId.isEmpty else {
             // v1 has no top-level error, so the error is repeated on each requested partition.
@@ -142,7 +148,18 @@ extension GroupCoordinator {
             )
         }
         let offsets = self.groups[request.groupId]?.offsets ?? [:]
+        let checkStable = request.requireStable && self.openTransactionsByGroup[request.groupId] != nil
         func partition(_ topic: String, _ index: Int32) -> OffsetFetchResponse.OffsetFetchResponsePartition {
+            if checkStable,
+                self.hasPendingTransactionalOffset(groupId: request.groupId, partition: TopicPartition(topic, index))
+            {
+                return OffsetFetchResponse.OffsetFetchResponsePartition(
+                    partitionIndex: index,
+                    committedOffset: -1,
+                    metadata: "",
+                    errorCode: .unstableOffsetCommit
+                )
+            }
             guard let value = offsets[TopicPartition(topic, index)] else {
                 return OffsetFetchResponse.OffsetFetchResponsePartition(
                     partitionIndex: index,
@@ -271,7 +288,10 @@ extension GroupCoordinator {
         case .empty:
             break
         }
-        var records: [CoordinatorRecord] = group.offsets.keys.sorted().map {
+        // Partitions with only a pending transactional offset get a tombstone too (Kafka's
+        // `deleteAllOffsets`); the tombstones drop every pending offset of the group, as on replay.
+        let pendingPartitions = self.dropPendingTransactionalOffsets(groupId: groupId)
+        var records: [CoordinatorRecord] = Set(group.offsets.keys).union(pendingPartitions).sorted().map {
             .offsetCommit(OffsetCommitKey(group: groupId, topic: $0.topic, partition: $0.partition), nil)
         }
         records.append(.groupMetadata(groupId: groupId, nil))
@@ -317,6 +337,9 @@ extension GroupCoordinator {
             }
             errors[partition] = KafkaErrorCode.none
             if group.offsets.removeValue(forKey: partition) != nil {
+                if self.openTransactionsByGroup[groupId] != nil {
+                    self.regularOffsetRecordApplied(groupId: groupId, partition: partition, deleted: true)
+                }
                 records.append(
                     .offsetCommit(
                         OffsetCommitKey(group: groupId, topic: partition.topic, partition: partition.partition),

@@ -56,6 +56,12 @@ public struct GroupCoordinator: Sendable {
     /// The deadline of every timer the runtime holds for us; a firing that does not match is stale.
     var timerDeadlines: [TimerKey: Int64] = [:]
     var memberIdSuffixes: any MemberIdSuffixGenerator
+    /// TxnOffsetCommit offsets not yet committed or aborted, by producer id, then group.
+    var pendingTransactionalOffsets: [Int64: [String: [TopicPartition: PendingTransactionalOffset]]] = [:]
+    /// The producers with pending offsets in each group, so that a group without any costs one lookup.
+    var openTransactionsByGroup: [String: Set<Int64>] = [:]
+    /// Orders pending offsets of one partition by when their records were written.
+    var transactionalOffsetSequence: UInt64 = 0
 
     public init(
         configuration: GroupCoordinatorConfiguration = GroupCoordinatorConfiguration(),
@@ -174,7 +180,11 @@ public struct GroupCoordinator: Sendable {
         var group = self.groups.removeValue(forKey: groupId) ?? ClassicGroup(groupId: groupId, nowMs: -1)
         switch record {
         case .offsetCommit(let key, let value):
-            group.offsets[TopicPartition(key.topic, key.partition)] = value
+            let partition = TopicPartition(key.topic, key.partition)
+            group.offsets[partition] = value
+            if self.openTransactionsByGroup[groupId] != nil {
+                self.regularOffsetRecordApplied(groupId: groupId, partition: partition, deleted: value == nil)
+            }
         case .groupMetadata(_, let value?):
             group.protocolType = value.protocolType.isEmpty ? nil : value.protocolType
             group.generationId = value.generation
@@ -187,8 +197,11 @@ public struct GroupCoordinator: Sendable {
             group.protocolName = nil
             group.restoreMembers(nil)
         }
-        // A group that only ever existed through records that are now all deleted is gone.
-        if !(group.offsets.isEmpty && group.generationId == 0 && group.protocolType == nil) {
+        // A group that only ever existed through records that are now all deleted is gone (unless a
+        // transaction still holds offsets for it).
+        if !(group.offsets.isEmpty && group.generationId == 0 && group.protocolType == nil)
+            || self.openTransactionsByGroup[groupId] != nil
+        {
             self.groups[groupId] = group
         }
     }

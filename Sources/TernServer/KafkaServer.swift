@@ -338,7 +338,9 @@ public final class KafkaServer: Sendable {
                             }
                         case .responseThenClose(let bytes):
                             replyBudget.add(bytes.readableBytes)
-                            slotWriter.yield(Slot(reply: .ready(.responseThenClose(bytes)), apiKey: apiKey, started: started))
+                            slotWriter.yield(
+                                Slot(reply: .ready(.responseThenClose(bytes)), apiKey: apiKey, started: started)
+                            )
                             return
                         case .closeConnection(let reason):
                             var metadata = Self.requestContext(frame)

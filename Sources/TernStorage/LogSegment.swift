@@ -2,9 +2,9 @@ import NIOCore
 import TernRecords
 
 /// One segment of a partition log: the `<baseOffset>.log` file of record batches laid end to end
-/// exactly as stored (base offset patched), and its offset and time indexes, kept in memory and
-/// written to `<baseOffset>.index` / `<baseOffset>.timeindex` when the segment is rolled or the
-/// log is closed.
+/// exactly as stored (base offset patched), and its offset, time and aborted-transaction indexes,
+/// kept in memory and written to `<baseOffset>.index` / `<baseOffset>.timeindex` /
+/// `<baseOffset>.txnindex` when the segment is rolled or the log is closed.
 ///
 /// Invariants: every batch's base offset is ≥ the segment's base offset and ≥ the previous
 /// batch's next offset; `lastOffset − baseOffset` fits in an Int32 (Kafka's relative-offset rule);
@@ -12,7 +12,8 @@ import TernRecords
 ///
 /// Crash policy: `open(..., mode: .recover)` rescans the whole file, checking each batch's
 /// framing, CRC-32C and offset monotonicity, truncates the file after the last valid batch and
-/// rebuilds both indexes. `.trustIndexes` (after a clean shutdown, or for segments below the
+/// rebuilds the offset and time indexes (the partition log rebuilds the txnindex by replaying the producer
+/// state). `.trustIndexes` (after a clean shutdown, or for segments below the
 /// recovery point) loads the index files, checks their invariants and the last entry against the
 /// log, scans only the tail after the last entry, and falls back to `.recover` when anything is off.
 ///
@@ -40,6 +41,8 @@ final class LogSegment {
     private(set) var rollBaseTimeMs: Int64
     private(set) var offsetIndex: OffsetIndex
     private(set) var timeIndex: TimeIndex
+    /// The aborted transactions whose ABORT marker is in this segment.
+    var transactionIndex = TransactionIndex()
     private var bytesSinceLastIndexEntry = 0
     private let indexIntervalBytes: Int
     private let maxIndexBytes: Int
@@ -48,6 +51,7 @@ final class LogSegment {
     var logPath: String { Self.path(self.directory, self.baseOffset, .log) }
     var offsetIndexPath: String { Self.path(self.directory, self.baseOffset, .offsetIndex) }
     var timeIndexPath: String { Self.path(self.directory, self.baseOffset, .timeIndex) }
+    var txnIndexPath: String { Self.path(self.directory, self.baseOffset, .txnIndex) }
 
     static func path(_ directory: String, _ baseOffset: Int64, _ kind: SegmentFileName.Kind) -> String {
         directory + "/" + SegmentFileName(baseOffset: baseOffset, kind: kind).fileName
@@ -75,7 +79,7 @@ final class LogSegment {
         nowMs: Int64,
         fileSystem: any FileSystem
     ) throws(StorageError) -> LogSegment {
-        for kind in [SegmentFileName.Kind.offsetIndex, .timeIndex] {
+        for kind in [SegmentFileName.Kind.offsetIndex, .timeIndex, .txnIndex] {
             let path = Self.path(directory, baseOffset, kind)
             if fileSystem.fileExists(atPath: path) { try fileSystem.remove(atPath: path) }
         }
@@ -170,6 +174,16 @@ final class LogSegment {
             return false
         }
         self.maxTimestampMs = max(self.maxTimestampMs, timeIndex.lastTimestampMs ?? -1)
+        if let txnBytes = try fileSystem.readWholeFile(atPath: self.txnIndexPath) {
+            guard
+                let transactionIndex = TransactionIndex.parse(
+                    txnBytes,
+                    baseOffset: self.baseOffset,
+                    nextOffset: self.nextOffset
+                )
+            else { return false }
+            self.transactionIndex = transactionIndex
+        }
         try self.loadRollBaseTime()
         return true
     }
@@ -179,6 +193,7 @@ final class LogSegment {
     private func recover(fileSizeBytes: Int) throws(StorageError) -> Bool {
         self.offsetIndex = OffsetIndex(baseOffset: self.baseOffset, maxIndexBytes: self.maxIndexBytes)
         self.timeIndex = TimeIndex(baseOffset: self.baseOffset, maxIndexBytes: self.maxIndexBytes)
+        self.transactionIndex = TransactionIndex()
         self.nextOffset = self.baseOffset
         self.maxTimestampMs = -1
         self.bytesSinceLastIndexEntry = 0
@@ -337,7 +352,8 @@ final class LogSegment {
 
     /// Removes the segment's files. Handles stay valid for readers still holding them.
     func deleteFiles(fileSystem: any FileSystem) throws(StorageError) {
-        for path in [self.logPath, self.offsetIndexPath, self.timeIndexPath] where fileSystem.fileExists(atPath: path) {
+        for path in [self.logPath, self.offsetIndexPath, self.timeIndexPath, self.txnIndexPath]
+        where fileSystem.fileExists(atPath: path) {
             try fileSystem.remove(atPath: path)
         }
     }

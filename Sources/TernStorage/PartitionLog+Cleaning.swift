@@ -67,6 +67,26 @@ private struct CleanableSegment: Sendable {
     var baseOffset: Int64
     var sizeBytes: Int
     var nextOffset: Int64
+    /// Carried into the cleaned segment: the markers stay, so the entries stay true.
+    var transactionIndex: TransactionIndex
+}
+
+/// The aborted transactions of a partition by producer, as the cleaner checks batches against them.
+private struct AbortedRanges {
+    private var ranges: [Int64: [ClosedRange<Int64>]] = [:]
+
+    init(_ entries: some Sequence<AbortedTransaction>) {
+        for entry in entries { self.ranges[entry.producerId, default: []].append(entry.firstOffset...entry.lastOffset) }
+    }
+
+    /// Whether `batch` holds records of an aborted transaction (a producer has one transaction at a
+    /// time, so its batch inside one of its aborted ranges belongs to it).
+    func contains(_ batch: RecordBatch) -> Bool {
+        guard batch.attributes.isTransactional, !batch.attributes.isControl, batch.producerId >= 0,
+            let ranges = self.ranges[batch.producerId]
+        else { return false }
+        return ranges.contains { $0.contains(batch.baseOffset) }
+    }
 }
 
 extension PartitionLog {
@@ -74,12 +94,15 @@ extension PartitionLog {
 
     /// The segments the cleaner may rewrite, oldest first: every segment before the active one,
     /// stopping at the first one the flusher still has to write (its index files would be written
-    /// after the swap) and at the first one younger than `min.compaction.lag.ms`.
+    /// after the swap), at the first one younger than `min.compaction.lag.ms`, and at the first one
+    /// reaching the last stable offset (Kafka never cleans undecided transactions).
     private static func cleanableSegments(_ state: State, nowMs: Int64) -> [CleanableSegment] {
         var cleanable: [CleanableSegment] = []
         let pending = state.filesBeingSynced.union(state.rolledSegmentsToSync.map { ObjectIdentifier($0.logFile) })
+        let lastStableOffset = state.lastStableOffset
         for segment in state.segments.dropLast() {
             if pending.contains(ObjectIdentifier(segment.logFile)) { break }
+            if segment.nextOffset > lastStableOffset { break }
             if state.config.minCompactionLagMs > 0 && nowMs - segment.maxTimestampMs < state.config.minCompactionLagMs {
                 break
             }
@@ -90,7 +113,8 @@ extension PartitionLog {
                     file: segment.logFile,
                     baseOffset: segment.baseOffset,
                     sizeBytes: segment.sizeBytes,
-                    nextOffset: segment.nextOffset
+                    nextOffset: segment.nextOffset,
+                    transactionIndex: segment.transactionIndex
                 )
             )
         }
@@ -109,8 +133,10 @@ extension PartitionLog {
             var oldestDirtyTimestampMs: Int64?
             let config = state.config
             let pending = state.filesBeingSynced.union(state.rolledSegmentsToSync.map { ObjectIdentifier($0.logFile) })
+            let lastStableOffset = state.lastStableOffset
             for segment in state.segments.dropLast() {
                 if pending.contains(ObjectIdentifier(segment.logFile)) { break }
+                if segment.nextOffset > lastStableOffset { break }
                 if config.minCompactionLagMs > 0 && nowMs - segment.maxTimestampMs < config.minCompactionLagMs { break }
                 if segment.nextOffset <= firstDirty {
                     cleanBytes += Int64(segment.sizeBytes)
@@ -181,13 +207,15 @@ extension PartitionLog {
         shouldStop: () -> Bool,
         afterStep: ((CleanerStep) throws(StorageError) -> Void)?
     ) throws(StorageError) -> CleaningPassResult {
-        let (segments, firstDirty, config) = try self.state.withLock {
-            state throws(StorageError) -> ([CleanableSegment], Int64, LogConfig) in
+        let (segments, firstDirty, config, aborted) = try self.state.withLock {
+            state throws(StorageError) -> ([CleanableSegment], Int64, LogConfig, AbortedRanges) in
             guard !state.isClosed else { throw StorageError(.closed, "\(self.topicPartition) is closed") }
             if let failure = state.failure { throw failure }
             return (
                 Self.cleanableSegments(state, nowMs: nowMs), max(state.firstDirtyOffset, state.logStartOffset),
-                state.config
+                state.config,
+                // Every segment's: a marker may sit past the cleanable ones.
+                AbortedRanges(state.segments.flatMap(\.transactionIndex.entries))
             )
         }
         var result = CleaningPassResult(firstDirtyOffset: firstDirty)
@@ -226,6 +254,9 @@ extension PartitionLog {
                     return false
                 }
                 if batch.producerId >= 0 { lastBatchOfProducer[batch.producerId] = batch.baseOffset }
+                mapEndOffset = batch.nextOffset
+                // Aborted records never shadow a committed one, and control records have no key.
+                if aborted.contains(batch) || batch.attributes.isControl { return true }
                 do {
                     for record in try batch.records(decompressionLimit: SegmentSnapshot.decompressionLimitBytes)
                     where record.offset >= firstDirty {
@@ -238,7 +269,6 @@ extension PartitionLog {
                         cause: error
                     )
                 }
-                mapEndOffset = batch.nextOffset
                 return true
             }
         }
@@ -270,6 +300,7 @@ extension PartitionLog {
             let written = try self.rewrite(
                 group,
                 map: map,
+                aborted: aborted,
                 lastBatchOfProducer: lastBatchOfProducer,
                 config: config,
                 nowMs: nowMs,
@@ -308,6 +339,7 @@ extension PartitionLog {
     private func rewrite(
         _ group: [CleanableSegment],
         map: OffsetMap,
+        aborted: AbortedRanges,
         lastBatchOfProducer: [Int64: Int64],
         config: LogConfig,
         nowMs: Int64,
@@ -349,7 +381,11 @@ extension PartitionLog {
                         batch.nextOffset == groupEndOffset
                         || (batch.producerId >= 0 && lastBatchOfProducer[batch.producerId] == batch.baseOffset)
                     if batch.attributes.isControl {
+                        // Markers stay (their removal after delete.retention.ms is not done).
                         kept = batch.buffer
+                    } else if aborted.contains(batch) {
+                        // An aborted transaction's records go; a producer's last batch stays as a header.
+                        kept = keepsHeader ? batch.emptyHeader() : nil
                     } else {
                         let horizon = batch.deleteHorizonMs
                         let retained: RecordBatch.Retained
@@ -398,6 +434,9 @@ extension PartitionLog {
             try? fileSystem.remove(atPath: cleaned.logFile.path)
             throw error
         }
+        for segment in group {
+            for entry in segment.transactionIndex.entries { cleaned.transactionIndex.append(entry) }
+        }
         result.bytesWritten = Int64(cleaned.sizeBytes)
         result.swapped = try self.swapIn(cleaned, replacing: group, afterStep: afterStep)
         return result
@@ -415,7 +454,10 @@ extension PartitionLog {
     ) throws(StorageError) -> Bool {
         let fileSystem = self.environment.fileSystem
         let baseOffset = cleaned.baseOffset
-        let finalPaths = [cleaned.offsetIndexPath, cleaned.timeIndexPath, cleaned.logPath]
+        let hasTxnIndex = !cleaned.transactionIndex.isEmpty
+        let finalPaths =
+            [cleaned.offsetIndexPath, cleaned.timeIndexPath] + (hasTxnIndex ? [cleaned.txnIndexPath] : [])
+            + [cleaned.logPath]
         let isEmpty = cleaned.isEmpty
         let cleanedIdentity = ObjectIdentifier(cleaned)
         let cleanedFile = cleaned.logFile
@@ -428,7 +470,9 @@ extension PartitionLog {
             try fileSystem.remove(atPath: cleaned.logFile.path)
         } else {
             let (offsetIndexBytes, timeIndexBytes) = cleaned.indexFileContents()
-            for (path, bytes) in [(finalPaths[0], offsetIndexBytes), (finalPaths[1], timeIndexBytes)] {
+            var indexFiles = [(cleaned.offsetIndexPath, offsetIndexBytes), (cleaned.timeIndexPath, timeIndexBytes)]
+            if hasTxnIndex { indexFiles.append((cleaned.txnIndexPath, cleaned.transactionIndex.serialized())) }
+            for (path, bytes) in indexFiles {
                 let file = try fileSystem.openFile(atPath: path + LogCleaner.cleanedSuffix, create: true)
                 defer { try? file.close() }
                 try file.truncate(toSize: 0)
@@ -457,6 +501,13 @@ extension PartitionLog {
                 for path in [segment.logPath, segment.offsetIndexPath, segment.timeIndexPath]
                 where !(segment.baseOffset == baseOffset && !isEmpty) && fileSystem.fileExists(atPath: path) {
                     try fileSystem.remove(atPath: path)
+                }
+                // The same-base txnindex is replaced by the rename, or must go when the cleaned
+                // segment has none.
+                if !(segment.baseOffset == baseOffset && hasTxnIndex)
+                    && fileSystem.fileExists(atPath: segment.txnIndexPath)
+                {
+                    try fileSystem.remove(atPath: segment.txnIndexPath)
                 }
             }
             return true
@@ -581,7 +632,7 @@ extension PartitionLog {
                 }
             }
             try fileSystem.fsyncDirectory(atPath: directory)
-            for kind in [SegmentFileName.Kind.offsetIndex, .timeIndex, .log] {
+            for kind in [SegmentFileName.Kind.offsetIndex, .timeIndex, .txnIndex, .log] {
                 let path = LogSegment.path(directory, base, kind)
                 if fileSystem.fileExists(atPath: path + LogCleaner.swapSuffix) {
                     try fileSystem.rename(atPath: path + LogCleaner.swapSuffix, toPath: path)

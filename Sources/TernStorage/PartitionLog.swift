@@ -22,13 +22,33 @@ public struct AppendResult: Sendable, Hashable {
     public var logAppendTimeMs: Int64
     /// The partition's log start offset after the append.
     public var logStartOffset: Int64
+    /// The batch repeats one of its idempotent producer's last five batches: nothing was written,
+    /// and the offsets are those the original got.
+    public var isDuplicate: Bool
 
-    public init(baseOffset: Int64, lastOffset: Int64, logAppendTimeMs: Int64, logStartOffset: Int64) {
+    public init(
+        baseOffset: Int64,
+        lastOffset: Int64,
+        logAppendTimeMs: Int64,
+        logStartOffset: Int64,
+        isDuplicate: Bool = false
+    ) {
         self.baseOffset = baseOffset
         self.lastOffset = lastOffset
         self.logAppendTimeMs = logAppendTimeMs
         self.logStartOffset = logStartOffset
+        self.isDuplicate = isDuplicate
     }
+}
+
+/// Which records a read may return (Fetch's isolation_level).
+public enum ReadIsolation: Sendable, Hashable {
+    /// Everything up to the high watermark, including open and aborted transactions' records
+    /// and control batches (consumers skip those themselves).
+    case readUncommitted
+    /// Only below the last stable offset, with the aborted transactions overlapping what is
+    /// returned, so the consumer can drop their records.
+    case readCommitted
 }
 
 /// The outcome of a read, as a Fetch response reports it.
@@ -38,12 +58,28 @@ public struct LogReadResult: Sendable {
     public var highWatermark: Int64
     public var logStartOffset: Int64
     public var logEndOffset: Int64
+    /// The offset below which every transaction is decided (see `PartitionLog.lastStableOffset`).
+    public var lastStableOffset: Int64
+    /// For `.readCommitted`: the aborted transactions overlapping the returned offsets (Kafka's
+    /// `collectAbortedTransactions`: marker at or after the fetch offset, first offset below the
+    /// offset after the last returned batch), oldest marker first; empty when none or no records.
+    /// nil for `.readUncommitted`.
+    public var abortedTransactions: [AbortedTransaction]?
 
-    public init(records: ByteBuffer, highWatermark: Int64, logStartOffset: Int64, logEndOffset: Int64) {
+    public init(
+        records: ByteBuffer,
+        highWatermark: Int64,
+        logStartOffset: Int64,
+        logEndOffset: Int64,
+        lastStableOffset: Int64? = nil,
+        abortedTransactions: [AbortedTransaction]? = nil
+    ) {
         self.records = records
         self.highWatermark = highWatermark
         self.logStartOffset = logStartOffset
         self.logEndOffset = logEndOffset
+        self.lastStableOffset = lastStableOffset ?? highWatermark
+        self.abortedTransactions = abortedTransactions
     }
 }
 
@@ -98,6 +134,20 @@ public final class PartitionLog: Sendable {
         var offsetIndexBytes: ByteBuffer
         var timeIndexPath: String
         var timeIndexBytes: ByteBuffer
+        var txnIndexPath: String
+        /// Empty: the segment has no aborted transaction and no `.txnindex` file.
+        var txnIndexBytes: ByteBuffer
+
+        init(_ segment: LogSegment) {
+            let (offsetIndexBytes, timeIndexBytes) = segment.indexFileContents()
+            self.logFile = segment.logFile
+            self.offsetIndexPath = segment.offsetIndexPath
+            self.offsetIndexBytes = offsetIndexBytes
+            self.timeIndexPath = segment.timeIndexPath
+            self.timeIndexBytes = timeIndexBytes
+            self.txnIndexPath = segment.txnIndexPath
+            self.txnIndexBytes = segment.transactionIndex.serialized()
+        }
     }
 
     struct State {
@@ -138,6 +188,14 @@ public final class PartitionLog: Sendable {
 
         var dataWaiters: [Int: (offset: Int64, continuation: CheckedContinuation<Void, Never>)] = [:]
         var nextDataWaiterID = 0
+
+        /// Idempotent and transactional producers (checked and recorded by every append).
+        var producers = ProducerStateManager()
+        /// A producer-state snapshot taken at a roll, for the flusher to write.
+        var pendingSnapshot: (offset: Int64, bytes: ByteBuffer)?
+
+        /// The smallest first offset of an ongoing transaction, else the log end offset.
+        var lastStableOffset: Int64 { self.producers.firstUnstableOffset ?? self.logEndOffset }
 
         var activeSegment: LogSegment { self.segments[self.segments.count - 1] }
         var logEndOffset: Int64 { self.activeSegment.nextOffset }
@@ -376,6 +434,15 @@ public final class PartitionLog: Sendable {
             logStartOffset: logStartOffset,
             environment: environment
         )
+        let producers = try Self.loadProducerState(
+            topicPartition: topicPartition,
+            directory: directory,
+            segments: segments,
+            recoveredSegments: recoveredSegments,
+            recoveryPoint: recoveryPoint,
+            logStartOffset: logStartOffset,
+            environment: environment
+        )
         // A new partition's files are made durable here, not by the flusher, so that creating a
         // topic or adding partitions has done every write when it commits the metadata file.
         let isNewPartition = directoryNeedsSync
@@ -396,19 +463,11 @@ public final class PartitionLog: Sendable {
             flushedOffset: cleanShutdown ? logEndOffset : min(recoveryPoint, logEndOffset)
         )
         state.firstDirtyOffset = min(max(firstDirtyOffset ?? 0, logStartOffset), logEndOffset)
+        state.producers = producers
         // Recovered data may still sit in the page cache only, and recovered segments need fresh
         // index files: hand both to the flusher before advancing the recovery point.
         for segment in recoveredSegments where segment !== state.activeSegment {
-            let (offsetIndexBytes, timeIndexBytes) = segment.indexFileContents()
-            state.rolledSegmentsToSync.append(
-                RolledSegmentFiles(
-                    logFile: segment.logFile,
-                    offsetIndexPath: segment.offsetIndexPath,
-                    offsetIndexBytes: offsetIndexBytes,
-                    timeIndexPath: segment.timeIndexPath,
-                    timeIndexBytes: timeIndexBytes
-                )
-            )
+            state.rolledSegmentsToSync.append(RolledSegmentFiles(segment))
         }
         state.directoryNeedsSync = directoryNeedsSync || !recoveredSegments.isEmpty
         state.flushRequestedOffset = logEndOffset
@@ -485,18 +544,42 @@ public final class PartitionLog: Sendable {
 
     /// Appends one batch as a producer sent it and returns the offsets it got.
     ///
-    /// Checks the batch (`validateProducedBatch`: magic 2, CRC-32C, sizes against
-    /// `max.message.bytes` and `segment.bytes`, record count), rolls the active segment if needed,
+    /// Checks the batch once (`validateProducedBatch`: magic 2, CRC-32C, sizes against
+    /// `max.message.bytes` and `segment.bytes`, record count, and for `.client` Kafka's client
+    /// rules), then under the partition's lock checks and records its producer's state
+    /// (`ProducerStateManager`): a retry of one of the producer's last five batches is answered
+    /// with the original offsets and `isDuplicate` and not written again; a transactional batch
+    /// starts the producer's transaction here. Then it rolls the active segment if needed,
     /// sets the batch's base offset to the log end offset in place (outside the CRC), stamps the
     /// append time when the topic uses LogAppendTime (recomputing the CRC), writes it and updates
     /// the indexes. With `.fsync` it returns once an fsync covering the batch completed.
     ///
     /// - Throws: `.corruptBatch`, `.invalidRecord`, `.invalidTimestamp`, `.messageTooLarge`,
-    ///   `.recordListTooLarge` for a refused batch; `.diskFull` or `.io` when the write (or, with
-    ///   `.fsync`, the fsync) fails — the log then still ends at its last good batch; `.closed`.
-    public func append(_ batch: ByteBuffer, durability: Durability) async throws(StorageError) -> AppendResult {
+    ///   `.recordListTooLarge`, `.recordWithoutKey` for a refused batch; `.outOfOrderSequence`,
+    ///   `.invalidProducerEpoch`, `.invalidTxnState` for a batch its producer's state refuses;
+    ///   `.diskFull` or `.io` when the write (or, with `.fsync`, the fsync) fails — the log then
+    ///   still ends at its last good batch; `.closed`.
+    /// - Parameter admitTransactional: Asked, for a transactional batch, whether its producer
+    ///   (id, epoch) may write it here; the error it returns refuses the batch. The broker checks
+    ///   the transaction coordinator's view there (the partition must be in the open transaction).
+    public func append(
+        _ batch: ByteBuffer,
+        durability: Durability,
+        origin: AppendOrigin = .broker,
+        admitTransactional: ((_ producerId: Int64, _ producerEpoch: Int16) -> StorageError?)? = nil
+    ) async throws(StorageError) -> AppendResult {
         let config = self.config
-        var validated = try validateProducedBatch(batch, config: config)
+        var validated = try validateProducedBatch(
+            batch,
+            config: config,
+            origin: origin,
+            topicPartition: self.topicPartition
+        )
+        if validated.attributes.isTransactional, let admitTransactional,
+            let refusal = admitTransactional(validated.producerId, validated.producerEpoch)
+        {
+            throw refusal
+        }
         let recordCount = Int64(validated.recordCount)
         let byteCount = Int64(validated.byteCount)
         switch durability {
@@ -504,6 +587,7 @@ public final class PartitionLog: Sendable {
             let result = try self.state.withLock { state throws(StorageError) in
                 try self.appendLocked(&state, &validated, config: config, waiter: nil)
             }
+            guard !result.isDuplicate else { return result }
             self.metrics.recordAppend(records: recordCount, bytes: byteCount)
             self.scheduleFlushIfNeeded()
             return result
@@ -511,10 +595,10 @@ public final class PartitionLog: Sendable {
             let outcome = await withCheckedContinuation {
                 (continuation: CheckedContinuation<Result<AppendResult, StorageError>, Never>) in
                 do throws(StorageError) {
-                    _ = try self.state.withLock { state throws(StorageError) in
+                    let result = try self.state.withLock { state throws(StorageError) in
                         try self.appendLocked(&state, &validated, config: config, waiter: continuation)
                     }
-                    self.metrics.recordAppend(records: recordCount, bytes: byteCount)
+                    if !result.isDuplicate { self.metrics.recordAppend(records: recordCount, bytes: byteCount) }
                     self.scheduleFlushIfNeeded()
                 } catch {
                     continuation.resume(returning: .failure(error))
@@ -551,14 +635,44 @@ public final class PartitionLog: Sendable {
         _ = try outcome.get()
     }
 
-    private func appendLocked(
+    /// Appends a validated batch under the lock. A data batch (`isMarker` false) is first checked
+    /// against and then recorded in its producer's state; a marker's producer state is the
+    /// caller's (`appendTransactionMarker`).
+    func appendLocked(
         _ state: inout State,
         _ batch: inout RecordBatch,
         config: LogConfig,
-        waiter: CheckedContinuation<Result<AppendResult, StorageError>, Never>?
+        waiter: CheckedContinuation<Result<AppendResult, StorageError>, Never>?,
+        isMarker: Bool = false
     ) throws(StorageError) -> AppendResult {
         guard !state.isClosed else { throw StorageError(.closed, "\(self.topicPartition) is closed") }
         if let failure = state.failure { throw failure }
+        let producerId = batch.producerId
+        let firstSequence = batch.baseSequence
+        let lastSequence = ProducerStateManager.lastSequence(
+            first: firstSequence,
+            lastOffsetDelta: batch.lastOffsetDelta
+        )
+        let isTransactional = batch.attributes.isTransactional
+        if !isMarker && producerId >= 0 {
+            switch state.producers.check(
+                producerId: producerId,
+                epoch: batch.producerEpoch,
+                firstSequence: firstSequence,
+                lastSequence: lastSequence,
+                isTransactional: isTransactional
+            ) {
+            case .append:
+                break
+            case .reject(let code):
+                throw StorageError(
+                    code,
+                    "\(self.topicPartition): producer \(producerId) epoch \(batch.producerEpoch) sequences \(firstSequence)...\(lastSequence)"
+                )
+            case .duplicate(let firstOffset, let lastOffset):
+                return self.answerDuplicate(&state, firstOffset: firstOffset, lastOffset: lastOffset, waiter: waiter)
+            }
+        }
         let nowMs = self.environment.clock.nowMs
         let baseOffset = state.logEndOffset
         let lastOffset = baseOffset + Int64(batch.lastOffsetDelta)
@@ -583,6 +697,21 @@ public final class PartitionLog: Sendable {
             logAppendTimeMs = nowMs
         }
         try state.activeSegment.append(batch.buffer, summary: BatchSummary(batch), nowMs: nowMs)
+        if !isMarker && producerId >= 0 {
+            state.producers.record(
+                producerId: producerId,
+                epoch: batch.producerEpoch,
+                batch: .init(
+                    firstSequence: firstSequence,
+                    lastSequence: lastSequence,
+                    firstOffset: baseOffset,
+                    lastOffset: lastOffset
+                ),
+                // With LogAppendTime the broker's time replaces the producer's, as in Kafka.
+                maxTimestampMs: logAppendTimeMs >= 0 ? logAppendTimeMs : batch.maxTimestampMs,
+                isTransactional: isTransactional
+            )
+        }
 
         let result = AppendResult(
             baseOffset: baseOffset,
@@ -612,6 +741,8 @@ public final class PartitionLog: Sendable {
     /// its index files' bytes) for the flusher, as Kafka flushes a rolled segment asynchronously.
     private func roll(_ state: inout State, nowMs: Int64) throws(StorageError) {
         let old = state.activeSegment
+        // Kafka takes a producer snapshot at every roll, at the new segment's base offset.
+        state.pendingSnapshot = (state.logEndOffset, ProducerStateSnapshot.serialize(state.producers))
         let new = try LogSegment.create(
             directory: self.directory,
             baseOffset: state.logEndOffset,
@@ -619,16 +750,7 @@ public final class PartitionLog: Sendable {
             nowMs: nowMs,
             fileSystem: self.environment.fileSystem
         )
-        let (offsetIndexBytes, timeIndexBytes) = old.indexFileContents()
-        state.rolledSegmentsToSync.append(
-            RolledSegmentFiles(
-                logFile: old.logFile,
-                offsetIndexPath: old.offsetIndexPath,
-                offsetIndexBytes: offsetIndexBytes,
-                timeIndexPath: old.timeIndexPath,
-                timeIndexBytes: timeIndexBytes
-            )
-        )
+        state.rolledSegmentsToSync.append(RolledSegmentFiles(old))
         state.segments.append(new)
         state.directoryNeedsSync = true
         state.flushRequestedOffset = max(state.flushRequestedOffset, new.baseOffset)
@@ -644,11 +766,12 @@ public final class PartitionLog: Sendable {
         var activeLogFile: any StorageFile
         var activeIndexes: RolledSegmentFiles?
         var leaderEpochCheckpoint: ByteBuffer?
+        var producerSnapshot: (offset: Int64, bytes: ByteBuffer)?
     }
 
     private static func hasFlushWork(_ state: State) -> Bool {
         state.flushRequestedOffset > state.flushedOffset || !state.rolledSegmentsToSync.isEmpty
-            || state.directoryNeedsSync || state.epochCheckpointNeedsWrite
+            || state.directoryNeedsSync || state.epochCheckpointNeedsWrite || state.pendingSnapshot != nil
     }
 
     func scheduleFlushIfNeeded() {
@@ -678,17 +801,13 @@ public final class PartitionLog: Sendable {
                 return nil
             }
             var activeIndexes: RolledSegmentFiles?
+            var producerSnapshot = state.pendingSnapshot
             if writingActiveIndexes {
-                let active = state.activeSegment
-                let (offsetIndexBytes, timeIndexBytes) = active.indexFileContents()
-                activeIndexes = RolledSegmentFiles(
-                    logFile: active.logFile,
-                    offsetIndexPath: active.offsetIndexPath,
-                    offsetIndexBytes: offsetIndexBytes,
-                    timeIndexPath: active.timeIndexPath,
-                    timeIndexBytes: timeIndexBytes
-                )
+                activeIndexes = RolledSegmentFiles(state.activeSegment)
+                // At close: a snapshot at the log end, so a clean restart replays nothing.
+                producerSnapshot = (state.logEndOffset, ProducerStateSnapshot.serialize(state.producers))
             }
+            state.pendingSnapshot = nil
             let job = FlushJob(
                 targetOffset: state.logEndOffset,
                 rolledSegments: state.rolledSegmentsToSync,
@@ -696,7 +815,8 @@ public final class PartitionLog: Sendable {
                 activeLogFile: state.activeSegment.logFile,
                 activeIndexes: activeIndexes,
                 leaderEpochCheckpoint: state.epochCheckpointNeedsWrite
-                    ? LeaderEpochCheckpointFile.serialize(state.epochs) : nil
+                    ? LeaderEpochCheckpointFile.serialize(state.epochs) : nil,
+                producerSnapshot: producerSnapshot
             )
             state.epochCheckpointNeedsWrite = false
             state.filesBeingSynced = Set(state.rolledSegmentsToSync.map { ObjectIdentifier($0.logFile) })
@@ -760,6 +880,7 @@ public final class PartitionLog: Sendable {
                 try file.write(bytes, at: 0)
                 try fsyncs.measure { () throws(StorageError) in try file.fsync() }
             }
+            try self.writeTransactionIndex(rolled)
             if job.activeIndexes == nil || rolled.logFile !== job.activeLogFile {
                 try fsyncs.measure { () throws(StorageError) in try rolled.logFile.fsync() }
             }
@@ -768,6 +889,10 @@ public final class PartitionLog: Sendable {
             try fsyncs.measure { () throws(StorageError) in try fileSystem.fsyncDirectory(atPath: self.directory) }
         }
         try fsyncs.measure { () throws(StorageError) in try job.activeLogFile.fsync() }
+        // After the log it describes is durable: a snapshot never runs ahead of the log.
+        if let snapshot = job.producerSnapshot {
+            try fsyncs.measure { () throws(StorageError) in try self.writeProducerSnapshot(snapshot) }
+        }
     }
 
     /// Fsyncs everything appended so far; returns once that is on stable storage.
@@ -817,33 +942,45 @@ public final class PartitionLog: Sendable {
 
     /// Whole batches starting with the one that holds `offset`, up to `maxBytes` (but at least that
     /// first batch, however large), from a single segment, excluding batches at or past
-    /// `maxOffset` when given.
+    /// `maxOffset` when given — and with `.readCommitted` at or past the last stable offset, the
+    /// result then carrying the aborted transactions that overlap the returned batches.
     ///
     /// - Throws: `.offsetOutOfRange` when `offset` is below the log start offset or above the log
     ///   end offset (at the log end offset the result is empty); `.io` on a read failure.
-    public func read(from offset: Int64, maxBytes: Int, upTo maxOffset: Int64? = nil) throws(StorageError)
-        -> LogReadResult
-    {
-        typealias Plan = (snapshot: SegmentSnapshot?, limit: SegmentSnapshot?, result: LogReadResult)
+    public func read(
+        from offset: Int64,
+        maxBytes: Int,
+        upTo maxOffset: Int64? = nil,
+        isolation: ReadIsolation = .readUncommitted
+    ) throws(StorageError) -> LogReadResult {
+        typealias Plan = (
+            snapshot: SegmentSnapshot?, limit: SegmentSnapshot?, result: LogReadResult,
+            transactionIndexes: [TransactionIndex]
+        )
         let plan = try self.state.withLock { state throws(StorageError) -> Plan in
             // A failed log serves nothing, as Kafka's offline log directory: what it holds past
             // its last good fsync may not survive a restart.
             if let failure = state.failure { throw failure }
             let logEndOffset = state.logEndOffset
+            let lastStableOffset = state.lastStableOffset
             let result = LogReadResult(
                 records: ByteBuffer(),
                 highWatermark: logEndOffset,
                 logStartOffset: state.logStartOffset,
-                logEndOffset: logEndOffset
+                logEndOffset: logEndOffset,
+                lastStableOffset: lastStableOffset,
+                abortedTransactions: isolation == .readCommitted ? [] : nil
             )
+            var maxOffset = maxOffset
+            if isolation == .readCommitted { maxOffset = min(maxOffset ?? .max, lastStableOffset) }
             guard offset >= state.logStartOffset, offset <= logEndOffset else {
                 throw StorageError(
                     .offsetOutOfRange,
                     "offset \(offset) is outside [\(state.logStartOffset), \(logEndOffset)] of \(self.topicPartition)"
                 )
             }
-            if offset == logEndOffset { return (nil, nil, result) }
-            if let maxOffset, maxOffset <= offset { return (nil, nil, result) }
+            if offset == logEndOffset { return (nil, nil, result, []) }
+            if let maxOffset, maxOffset <= offset { return (nil, nil, result, []) }
             var index = state.segmentIndex(containing: offset)
             // An offset past its segment's last record but below the next segment's base (a gap,
             // as compaction leaves) reads from the next segment, as Kafka's LocalLog.read does.
@@ -851,17 +988,29 @@ public final class PartitionLog: Sendable {
             let segment = state.segments[index]
             var limit: SegmentSnapshot?
             if let maxOffset, maxOffset < segment.nextOffset { limit = segment.snapshot(forOffset: maxOffset) }
-            return (segment.snapshot(forOffset: offset), limit, result)
+            // The txnindexes of this segment and every later one (a marker follows its data).
+            let transactionIndexes =
+                isolation == .readCommitted
+                ? state.segments[index...].map(\.transactionIndex).filter { !$0.isEmpty } : []
+            return (segment.snapshot(forOffset: offset), limit, result, transactionIndexes)
         }
         var result = plan.result
         guard let snapshot = plan.snapshot, let (position, _) = try snapshot.findBatch(containing: offset) else {
             return result
         }
         var limitPosition = snapshot.endPosition
+        let maxOffset = isolation == .readCommitted ? min(maxOffset ?? .max, result.lastStableOffset) : maxOffset
         if let limit = plan.limit, let maxOffset, let (position, _) = try limit.findBatch(containing: maxOffset) {
             limitPosition = position
         }
         result.records = try snapshot.readBatches(from: position, maxBytes: maxBytes, limitPosition: limitPosition)
+        if isolation == .readCommitted, let upperBoundOffset = Self.nextOffset(after: result.records) {
+            result.abortedTransactions = Self.collectAbortedTransactions(
+                plan.transactionIndexes,
+                fetchOffset: offset,
+                upperBoundOffset: upperBoundOffset
+            )
+        }
         return result
     }
 
@@ -1054,6 +1203,7 @@ public final class PartitionLog: Sendable {
         let (failure, files) = self.state.withLock { state in (state.failure, state.segments.map(\.logFile)) }
         for file in files { try? file.close() }
         if let failure { throw failure }
+
     }
 
     /// Stops appends and wakes long-polls, as for a deleted topic; the files are left to the caller.

@@ -6,6 +6,8 @@ public struct SegmentFileName: Hashable, Sendable {
         case log
         case offsetIndex = "index"
         case timeIndex = "timeindex"
+        /// The aborted-transaction index (`TransactionIndex`), present only when it has entries.
+        case txnIndex = "txnindex"
     }
 
     public var baseOffset: Int64

@@ -9,6 +9,8 @@ public struct StorageError: Error, Hashable, CustomStringConvertible {
             case corruptBatch, invalidRecord, messageTooLarge, recordListTooLarge, offsetOutOfRange
             case unknownTopicOrPartition, topicAlreadyExists, invalidTopic, invalidPartitions, invalidConfig
             case diskFull, io, closed, corruptFile, invalidTimestamp, dataDirectoryLocked
+            case outOfOrderSequence, invalidProducerEpoch, invalidTxnState, transactionCoordinatorFenced
+            case recordWithoutKey
         }
 
         private let base: Base
@@ -41,6 +43,20 @@ public struct StorageError: Error, Hashable, CustomStringConvertible {
         public static let corruptFile = Code(.corruptFile)
         /// Another process (or another `LogManager` in this one) has the data directory open.
         public static let dataDirectoryLocked = Code(.dataDirectoryLocked)
+        /// An idempotent producer's batch does not follow its last sequence (or a new epoch does
+        /// not start at 0) (Kafka OUT_OF_ORDER_SEQUENCE_NUMBER).
+        public static let outOfOrderSequence = Code(.outOfOrderSequence)
+        /// A batch or marker with a producer epoch older than the producer's current one: a fenced
+        /// ("zombie") producer (Kafka INVALID_PRODUCER_EPOCH).
+        public static let invalidProducerEpoch = Code(.invalidProducerEpoch)
+        /// A non-transactional batch from a producer with an ongoing transaction (Kafka
+        /// INVALID_TXN_STATE).
+        public static let invalidTxnState = Code(.invalidTxnState)
+        /// A marker with a coordinator epoch older than the producer's last marker's (Kafka
+        /// TRANSACTION_COORDINATOR_FENCED).
+        public static let transactionCoordinatorFenced = Code(.transactionCoordinatorFenced)
+        /// A record with a null key for a compacted topic (Kafka INVALID_RECORD with its message).
+        public static let recordWithoutKey = Code(.recordWithoutKey)
 
         public var description: String { self.base.rawValue }
     }
@@ -68,7 +84,11 @@ public struct StorageError: Error, Hashable, CustomStringConvertible {
     public var kafkaErrorCode: KafkaErrorCode {
         switch self.code {
         case .corruptBatch: .corruptMessage
-        case .invalidRecord: .invalidRecord
+        case .invalidRecord, .recordWithoutKey: .invalidRecord
+        case .outOfOrderSequence: .outOfOrderSequenceNumber
+        case .invalidProducerEpoch: .invalidProducerEpoch
+        case .invalidTxnState: .invalidTxnState
+        case .transactionCoordinatorFenced: .transactionCoordinatorFenced
         case .invalidTimestamp: .invalidTimestamp
         case .messageTooLarge: .messageTooLarge
         case .recordListTooLarge: .recordListTooLarge

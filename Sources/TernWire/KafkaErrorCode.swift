@@ -52,9 +52,19 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let outOfOrderSequenceNumber = Self(rawValue: 45)
     public static let duplicateSequenceNumber = Self(rawValue: 46)
     public static let invalidProducerEpoch = Self(rawValue: 47)
+    /// A transactional operation in a state that does not allow it (EndTxn on an Empty transaction,
+    /// a transactional produce to a partition not in the transaction).
+    public static let invalidTxnState = Self(rawValue: 48)
+    /// The producer id is not the one the coordinator holds for the transactional id.
+    public static let invalidProducerIdMapping = Self(rawValue: 49)
     public static let invalidTransactionTimeout = Self(rawValue: 50)
+    /// Another transition of the transaction is in progress; retriable.
+    public static let concurrentTransactions = Self(rawValue: 51)
+    public static let transactionCoordinatorFenced = Self(rawValue: 52)
     public static let transactionalIdAuthorizationFailed = Self(rawValue: 53)
     public static let securityDisabled = Self(rawValue: 54)
+    /// Not tried because another part of the same request failed (AddPartitionsToTxn).
+    public static let operationNotAttempted = Self(rawValue: 55)
     /// A partition's storage failed (a disk error); Kafka's `KafkaStorageException`, retriable.
     public static let kafkaStorageError = Self(rawValue: 56)
     public static let saslAuthenticationFailed = Self(rawValue: 58)
@@ -73,12 +83,20 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let electionNotNeeded = Self(rawValue: 84)
     public static let groupSubscribedToTopic = Self(rawValue: 86)
     public static let invalidRecord = Self(rawValue: 87)
+    /// OffsetFetch with require_stable: the partition has a transactional offset not yet committed or aborted.
+    public static let unstableOffsetCommit = Self(rawValue: 88)
+    /// A newer producer with the same transactional id has fenced this one (KIP-588; older request
+    /// versions carry INVALID_PRODUCER_EPOCH instead).
+    public static let producerFenced = Self(rawValue: 90)
     public static let resourceNotFound = Self(rawValue: 91)
     public static let duplicateResource = Self(rawValue: 92)
     public static let unacceptableCredential = Self(rawValue: 93)
     public static let unknownTopicId = Self(rawValue: 100)
+    public static let transactionalIdNotFound = Self(rawValue: 105)
     public static let mismatchedEndpointType = Self(rawValue: 114)
     public static let unsupportedEndpointType = Self(rawValue: 115)
+    /// The transaction cannot continue but the client may abort it and go on (KIP-890).
+    public static let transactionAbortable = Self(rawValue: 120)
 
     private static let names: [Int16: String] = [
         -1: "UNKNOWN_SERVER_ERROR", 0: "NONE", 1: "OFFSET_OUT_OF_RANGE", 2: "CORRUPT_MESSAGE",
@@ -95,17 +113,20 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
         37: "INVALID_PARTITIONS", 38: "INVALID_REPLICATION_FACTOR", 39: "INVALID_REPLICA_ASSIGNMENT",
         40: "INVALID_CONFIG", 41: "NOT_CONTROLLER", 42: "INVALID_REQUEST", 43: "UNSUPPORTED_FOR_MESSAGE_FORMAT",
         44: "POLICY_VIOLATION", 45: "OUT_OF_ORDER_SEQUENCE_NUMBER", 46: "DUPLICATE_SEQUENCE_NUMBER",
-        47: "INVALID_PRODUCER_EPOCH", 50: "INVALID_TRANSACTION_TIMEOUT", 53: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
-        54: "SECURITY_DISABLED", 56: "KAFKA_STORAGE_ERROR",
+        47: "INVALID_PRODUCER_EPOCH", 48: "INVALID_TXN_STATE",
+        49: "INVALID_PRODUCER_ID_MAPPING", 50: "INVALID_TRANSACTION_TIMEOUT", 51: "CONCURRENT_TRANSACTIONS",
+        52: "TRANSACTION_COORDINATOR_FENCED", 53: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+        54: "SECURITY_DISABLED", 55: "OPERATION_NOT_ATTEMPTED", 56: "KAFKA_STORAGE_ERROR",
         58: "SASL_AUTHENTICATION_FAILED",
         59: "UNKNOWN_PRODUCER_ID", 68: "NON_EMPTY_GROUP", 69: "GROUP_ID_NOT_FOUND",
         70: "FETCH_SESSION_ID_NOT_FOUND", 71: "INVALID_FETCH_SESSION_EPOCH", 74: "FENCED_LEADER_EPOCH",
         75: "UNKNOWN_LEADER_EPOCH", 76: "UNSUPPORTED_COMPRESSION_TYPE", 79: "MEMBER_ID_REQUIRED",
         80: "PREFERRED_LEADER_NOT_AVAILABLE", 81: "GROUP_MAX_SIZE_REACHED", 82: "FENCED_INSTANCE_ID",
         84: "ELECTION_NOT_NEEDED", 86: "GROUP_SUBSCRIBED_TO_TOPIC",
-        87: "INVALID_RECORD", 91: "RESOURCE_NOT_FOUND", 92: "DUPLICATE_RESOURCE", 93: "UNACCEPTABLE_CREDENTIAL",
-        100: "UNKNOWN_TOPIC_ID", 114: "MISMATCHED_ENDPOINT_TYPE",
-        115: "UNSUPPORTED_ENDPOINT_TYPE",
+        87: "INVALID_RECORD", 88: "UNSTABLE_OFFSET_COMMIT", 90: "PRODUCER_FENCED", 91: "RESOURCE_NOT_FOUND",
+        92: "DUPLICATE_RESOURCE", 93: "UNACCEPTABLE_CREDENTIAL",
+        100: "UNKNOWN_TOPIC_ID", 105: "TRANSACTIONAL_ID_NOT_FOUND", 114: "MISMATCHED_ENDPOINT_TYPE",
+        115: "UNSUPPORTED_ENDPOINT_TYPE", 120: "TRANSACTION_ABORTABLE",
     ]
 
     /// Kafka's name for the code, e.g. `UNKNOWN_TOPIC_OR_PARTITION`.

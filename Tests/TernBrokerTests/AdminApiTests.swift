@@ -135,14 +135,16 @@ import Testing
         let request = CreatePartitionsRequest(
             topics: [
                 .init(name: "t", count: 3), .init(name: "missing", count: 3), .init(name: "t", count: 4),
-                .init(name: "__consumer_offsets", count: 100),
+                .init(name: "__consumer_offsets", count: 100), .init(name: "__transaction_state", count: 100),
             ],
             timeoutMs: 1000
         )
         let results = try #require(try await roundTrip(broker, request, version: version)?.results)
-        #expect(results.map(\.name) == ["t", "missing", "t", "__consumer_offsets"])
+        #expect(results.map(\.name) == ["t", "missing", "t", "__consumer_offsets", "__transaction_state"])
         #expect(
-            results.map(\.errorCode) == [.invalidRequest, .unknownTopicOrPartition, .invalidRequest, .invalidRequest]
+            results.map(\.errorCode) == [
+                .invalidRequest, .unknownTopicOrPartition, .invalidRequest, .invalidRequest, .invalidRequest,
+            ]
         )
         #expect(try await self.partitionCount(broker, "t") == 1)
     }
@@ -204,6 +206,14 @@ import Testing
         .init(
             name: "internal topic",
             topic: "__consumer_offsets",
+            offset: 0,
+            error: .invalidTopicException,
+            lowWatermark: -1,
+            earliestAfter: 0
+        ),
+        .init(
+            name: "transaction state topic",
+            topic: "__transaction_state",
             offset: 0,
             error: .invalidTopicException,
             lowWatermark: -1,

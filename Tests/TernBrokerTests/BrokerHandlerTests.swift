@@ -63,6 +63,13 @@ import Testing
         #expect(accepted?.baseOffset == 0)
     }
 
+    @Test(arguments: ["__consumer_offsets", "__transaction_state"])
+    func clientsCannotProduceToTheCoordinatorsTopics(topic: String) async throws {
+        let broker = try await makeBroker()
+        let refused = try await produce(broker, topic, ["forged"])
+        #expect(refused?.errorCode == .invalidTopicException)
+    }
+
     @Test func metadataAutoCreatesOnlyWhenAllowed() async throws {
         var configuration = BrokerConfiguration()
         configuration.defaultPartitionCount = 3
@@ -80,9 +87,9 @@ import Testing
         let invalid = try await roundTrip(broker, MetadataRequest(topics: [.init(name: "bad/name")]), version: 4)
         #expect(invalid?.topics.first?.errorCode == .invalidTopicException)
         let all = try await roundTrip(broker, MetadataRequest(topics: nil), version: 1)
-        // The coordinator's internal topic is listed too, marked internal, as Kafka does.
-        #expect(all?.topics.map(\.name) == ["__consumer_offsets", "orders"])
-        #expect(all?.topics.map(\.isInternal) == [true, false])
+        // The coordinators' internal topics are listed too, marked internal, as Kafka does.
+        #expect(all?.topics.map(\.name) == ["__consumer_offsets", "__transaction_state", "orders"])
+        #expect(all?.topics.map(\.isInternal) == [true, true, false])
     }
 
     @Test func createTopicsValidates() async throws {

@@ -224,7 +224,10 @@ import Testing
             FindCoordinatorRequest(keyType: 1, coordinatorKeys: ["t"]),
             version: 6
         )
-        #expect(transactional?.coordinators.first?.errorCode == .coordinatorNotAvailable)
+        // Transactional ids have a coordinator too (this broker).
+        #expect(transactional?.coordinators.map(\.key) == ["t"])
+        #expect(transactional?.coordinators.first?.errorCode == KafkaErrorCode.none)
+        #expect(transactional?.coordinators.first?.port == broker.configuration.advertisedPort)
         let single = try await roundTrip(broker, FindCoordinatorRequest(key: "g"), version: 3)
         #expect(single?.errorCode == KafkaErrorCode.none)
         #expect(single?.port == broker.configuration.advertisedPort)

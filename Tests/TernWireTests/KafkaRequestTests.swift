@@ -51,11 +51,17 @@ import Testing
         case .describeAcls(let m): m
         case .createAcls(let m): m
         case .deleteAcls(let m): m
+        case .addPartitionsToTxn(let m): m
+        case .addOffsetsToTxn(let m): m
+        case .endTxn(let m): m
+        case .txnOffsetCommit(let m): m
+        case .describeTransactions(let m): m
+        case .listTransactions(let m): m
         }
     }
 
     @Test func servesEveryListedApi() {
-        #expect(KafkaRequest.servedApis.count == 39)
+        #expect(KafkaRequest.servedApis.count == 45)
         #expect(KafkaRequest.supportedApiKeys == KafkaRequest.servedApis.map(\.apiKey))
         for (apiKey, versions) in KafkaRequest.servedApis {
             #expect(KafkaRequest.versions(of: apiKey) == versions)

@@ -373,7 +373,10 @@ let defaultMessages: [any KafkaMessage] = [
     SaslHandshakeRequest(), SaslHandshakeResponse(), SaslAuthenticateRequest(), SaslAuthenticateResponse(),
     DescribeUserScramCredentialsRequest(), DescribeUserScramCredentialsResponse(), AlterUserScramCredentialsRequest(),
     AlterUserScramCredentialsResponse(), DescribeAclsRequest(), DescribeAclsResponse(), CreateAclsRequest(),
-    CreateAclsResponse(), DeleteAclsRequest(), DeleteAclsResponse(),
+    CreateAclsResponse(), DeleteAclsRequest(), DeleteAclsResponse(), AddPartitionsToTxnRequest(),
+    AddPartitionsToTxnResponse(), AddOffsetsToTxnRequest(), AddOffsetsToTxnResponse(), EndTxnRequest(),
+    EndTxnResponse(), TxnOffsetCommitRequest(), TxnOffsetCommitResponse(), DescribeTransactionsRequest(),
+    DescribeTransactionsResponse(), ListTransactionsRequest(), ListTransactionsResponse(),
 ]
 
 @Suite(.enabled(if: KafkaSchemas.available, "Kafka's JSON schemas are not at ../shared/reference/kafka-messages"))

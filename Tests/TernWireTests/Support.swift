@@ -67,7 +67,9 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { "\(self.name) v\(self.version)" }
 
-    static let all: [GoldenCase] = apiVersions + dataApis + groupApis + adminApis + describeApis + securityApis
+    static let all: [GoldenCase] =
+        apiVersions + dataApis + groupApis + adminApis + describeApis + securityApis
+        + transactionApis
     static let versionsCovered: [String: ClosedRange<Int16>] =
         apiVersionsVersions
         .merging(dataApisVersions) { a, _ in a }
@@ -75,6 +77,7 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
         .merging(adminApisVersions) { a, _ in a }
         .merging(describeApisVersions) { a, _ in a }
         .merging(securityApisVersions) { a, _ in a }
+        .merging(transactionApisVersions) { a, _ in a }
 }
 
 /// The encode/decode checks every message gets at one version:

@@ -43,6 +43,12 @@ public enum KafkaRequest: Hashable, Sendable {
     case describeAcls(DescribeAclsRequest)
     case createAcls(CreateAclsRequest)
     case deleteAcls(DeleteAclsRequest)
+    case addPartitionsToTxn(AddPartitionsToTxnRequest)
+    case addOffsetsToTxn(AddOffsetsToTxnRequest)
+    case endTxn(EndTxnRequest)
+    case txnOffsetCommit(TxnOffsetCommitRequest)
+    case describeTransactions(DescribeTransactionsRequest)
+    case listTransactions(ListTransactionsRequest)
 
     /// Every served API with the versions its codec reads and writes: what ApiVersions advertises.
     public static let servedApis: [(apiKey: ApiKey, versions: ClosedRange<Int16>)] = [
@@ -85,6 +91,12 @@ public enum KafkaRequest: Hashable, Sendable {
         (.describeAcls, DescribeAclsRequest.versions),
         (.createAcls, CreateAclsRequest.versions),
         (.deleteAcls, DeleteAclsRequest.versions),
+        (.addPartitionsToTxn, AddPartitionsToTxnRequest.versions),
+        (.addOffsetsToTxn, AddOffsetsToTxnRequest.versions),
+        (.endTxn, EndTxnRequest.versions),
+        (.txnOffsetCommit, TxnOffsetCommitRequest.versions),
+        (.describeTransactions, DescribeTransactionsRequest.versions),
+        (.listTransactions, ListTransactionsRequest.versions),
     ]
 
     /// The versions of `apiKey` this codec decodes, or nil if Tern does not serve the API.
@@ -129,6 +141,12 @@ public enum KafkaRequest: Hashable, Sendable {
         case .describeAcls: DescribeAclsRequest.versions
         case .createAcls: CreateAclsRequest.versions
         case .deleteAcls: DeleteAclsRequest.versions
+        case .addPartitionsToTxn: AddPartitionsToTxnRequest.versions
+        case .addOffsetsToTxn: AddOffsetsToTxnRequest.versions
+        case .endTxn: EndTxnRequest.versions
+        case .txnOffsetCommit: TxnOffsetCommitRequest.versions
+        case .describeTransactions: DescribeTransactionsRequest.versions
+        case .listTransactions: ListTransactionsRequest.versions
         default: nil
         }
     }
@@ -174,6 +192,12 @@ public enum KafkaRequest: Hashable, Sendable {
         case .describeAcls: .describeAcls
         case .createAcls: .createAcls
         case .deleteAcls: .deleteAcls
+        case .addPartitionsToTxn: .addPartitionsToTxn
+        case .addOffsetsToTxn: .addOffsetsToTxn
+        case .endTxn: .endTxn
+        case .txnOffsetCommit: .txnOffsetCommit
+        case .describeTransactions: .describeTransactions
+        case .listTransactions: .listTransactions
         }
     }
 
@@ -222,6 +246,12 @@ public enum KafkaRequest: Hashable, Sendable {
         case .describeAcls: .describeAcls(try DescribeAclsRequest(from: &body, version: header.apiVersion))
         case .createAcls: .createAcls(try CreateAclsRequest(from: &body, version: header.apiVersion))
         case .deleteAcls: .deleteAcls(try DeleteAclsRequest(from: &body, version: header.apiVersion))
+        case .addPartitionsToTxn: .addPartitionsToTxn(try AddPartitionsToTxnRequest(from: &body, version: header.apiVersion))
+        case .addOffsetsToTxn: .addOffsetsToTxn(try AddOffsetsToTxnRequest(from: &body, version: header.apiVersion))
+        case .endTxn: .endTxn(try EndTxnRequest(from: &body, version: header.apiVersion))
+        case .txnOffsetCommit: .txnOffsetCommit(try TxnOffsetCommitRequest(from: &body, version: header.apiVersion))
+        case .describeTransactions: .describeTransactions(try DescribeTransactionsRequest(from: &body, version: header.apiVersion))
+        case .listTransactions: .listTransactions(try ListTransactionsRequest(from: &body, version: header.apiVersion))
         default: throw WireError(.unknownApiKey, "API key \(header.apiKey.rawValue) is not served")
         }
     }

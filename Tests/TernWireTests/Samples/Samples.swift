@@ -5,6 +5,10 @@
 extension MessageSample {
     /// One sample of every message type Tern serves.
     static let all: [MessageSample] = [
+        addOffsetsToTxnRequest,
+        addOffsetsToTxnResponse,
+        addPartitionsToTxnRequest,
+        addPartitionsToTxnResponse,
         alterConfigsRequest,
         alterConfigsResponse,
         alterUserScramCredentialsRequest,
@@ -41,10 +45,14 @@ extension MessageSample {
         describeProducersResponse,
         describeTopicPartitionsRequest,
         describeTopicPartitionsResponse,
+        describeTransactionsRequest,
+        describeTransactionsResponse,
         describeUserScramCredentialsRequest,
         describeUserScramCredentialsResponse,
         electLeadersRequest,
         electLeadersResponse,
+        endTxnRequest,
+        endTxnResponse,
         fetchRequest,
         fetchResponse,
         findCoordinatorRequest,
@@ -65,6 +73,8 @@ extension MessageSample {
         listOffsetsResponse,
         listPartitionReassignmentsRequest,
         listPartitionReassignmentsResponse,
+        listTransactionsRequest,
+        listTransactionsResponse,
         metadataRequest,
         metadataResponse,
         offsetCommitRequest,
@@ -83,5 +93,7 @@ extension MessageSample {
         saslHandshakeResponse,
         syncGroupRequest,
         syncGroupResponse,
+        txnOffsetCommitRequest,
+        txnOffsetCommitResponse,
     ]
 }

@@ -16,7 +16,8 @@ let servedApis = [
     "DeleteRecords", "DescribeCluster", "OffsetForLeaderEpoch", "AlterConfigs", "IncrementalAlterConfigs",
     "DescribeLogDirs", "DescribeTopicPartitions", "DescribeProducers", "ListPartitionReassignments", "ElectLeaders",
     "DescribeClientQuotas", "SaslHandshake", "SaslAuthenticate", "DescribeUserScramCredentials",
-    "AlterUserScramCredentials", "DescribeAcls", "CreateAcls", "DeleteAcls",
+    "AlterUserScramCredentials", "DescribeAcls", "CreateAcls", "DeleteAcls", "AddPartitionsToTxn", "AddOffsetsToTxn",
+    "EndTxn", "TxnOffsetCommit", "DescribeTransactions", "ListTransactions",
 ]
 
 /// Payloads with schemas that are not requests: the consumer protocol's subscription and assignment.
