@@ -59,16 +59,8 @@ extension PartitionLog {
 
     // MARK: Markers
 
-    /// Control record types (the key's second int16).
-    enum ControlRecordType: Int16 {
-        case abort = 0
-        case commit = 1
-    }
-
-    /// Writes a transaction marker for `producerId` as Kafka does — a control batch (control and
-    /// transactional attribute bits, the producer's id and epoch, base sequence -1) holding one
-    /// control record: key = version i16 0 + type i16 (0 ABORT, 1 COMMIT), value = version i16 0
-    /// + coordinatorEpoch i32 — and ends the producer's ongoing transaction here. An ABORT of an
+    /// Writes a transaction marker for `producerId` as Kafka does (a control batch holding one
+    /// `ControlRecord`) and ends the producer's ongoing transaction here. An ABORT of an
     /// ongoing transaction adds an entry to the txnindex of the segment holding the marker. A
     /// producer with no ongoing transaction here still gets the marker written (as Kafka writes
     /// it), and nothing is recorded. Long-polls waiting on the log wake as for any append; the
@@ -86,13 +78,19 @@ extension PartitionLog {
     ) async throws(StorageError) -> AppendResult {
         precondition(producerId >= 0, "a marker needs a producer id")
         let config = self.config
-        var batch = try Self.makeMarkerBatch(
-            producerId: producerId,
-            producerEpoch: producerEpoch,
-            coordinatorEpoch: coordinatorEpoch,
-            type: commit ? .commit : .abort,
-            timestampMs: self.environment.clock.nowMs
-        )
+        var batch: RecordBatch
+        do {
+            batch = try RecordBatch(
+                try ControlRecord(commit ? .commit : .abort, coordinatorEpoch: coordinatorEpoch)
+                    .batch(
+                        producerId: producerId,
+                        producerEpoch: producerEpoch,
+                        timestampMs: self.environment.clock.nowMs
+                    )
+            )
+        } catch {
+            throw StorageError(refusedBatch: error)
+        }
         switch durability {
         case .none:
             let result = try self.state.withLock { state throws(StorageError) in
@@ -101,6 +99,7 @@ extension PartitionLog {
                     &batch,
                     config: config,
                     coordinatorEpoch: coordinatorEpoch,
+                    isCommit: commit,
                     waiter: nil
                 )
             }
@@ -116,6 +115,7 @@ extension PartitionLog {
                             &batch,
                             config: config,
                             coordinatorEpoch: coordinatorEpoch,
+                            isCommit: commit,
                             waiter: continuation
                         )
                     }
@@ -133,6 +133,7 @@ extension PartitionLog {
         _ batch: inout RecordBatch,
         config: LogConfig,
         coordinatorEpoch: Int32,
+        isCommit: Bool,
         waiter: CheckedContinuation<Result<AppendResult, StorageError>, Never>?
     ) throws(StorageError) -> AppendResult {
         guard !state.isClosed else { throw StorageError(.closed, "\(self.topicPartition) is closed") }
@@ -155,7 +156,7 @@ extension PartitionLog {
             coordinatorEpoch: coordinatorEpoch,
             offset: result.baseOffset,
             timestampMs: result.logAppendTimeMs >= 0 ? result.logAppendTimeMs : batch.maxTimestampMs,
-            isCommit: Self.controlRecord(of: batch)?.type == .commit
+            isCommit: isCommit
         )
         if let completed, completed.isAborted {
             // The marker went to the active segment (a roll happens before the write).
@@ -169,53 +170,6 @@ extension PartitionLog {
             )
         }
         return result
-    }
-
-    static func makeMarkerBatch(
-        producerId: Int64,
-        producerEpoch: Int16,
-        coordinatorEpoch: Int32,
-        type: ControlRecordType,
-        timestampMs: Int64
-    ) throws(StorageError) -> RecordBatch {
-        var builder = RecordBatchBuilder(
-            isTransactional: true,
-            isControl: true,
-            producerId: producerId,
-            producerEpoch: producerEpoch,
-            baseSequence: -1,
-            initialCapacityBytes: 128
-        )
-        var key = ByteBuffer()
-        key.writeInteger(Int16(0))
-        key.writeInteger(type.rawValue)
-        var value = ByteBuffer()
-        value.writeInteger(Int16(0))
-        value.writeInteger(coordinatorEpoch)
-        builder.append(key: key, value: value, timestampMs: timestampMs)
-        do {
-            return try RecordBatch(try builder.build())
-        } catch {
-            throw StorageError(refusedBatch: error)
-        }
-    }
-
-    /// The type and coordinator epoch of a control batch's record; nil when it is not a control
-    /// batch or its record is not a version-0 marker.
-    static func controlRecord(of batch: RecordBatch) -> (type: ControlRecordType, coordinatorEpoch: Int32)? {
-        guard batch.attributes.isControl else { return nil }
-        do {
-            var reader = try batch.makeRecordReader(decompressionLimit: 1 << 20)
-            guard let record = try reader.next(), let key = record.key, let value = record.value,
-                key.getInteger(at: key.readerIndex, as: Int16.self) == 0,
-                let rawType = key.getInteger(at: key.readerIndex + 2, as: Int16.self),
-                let type = ControlRecordType(rawValue: rawType)
-            else { return nil }
-            let coordinatorEpoch = value.getInteger(at: value.readerIndex + 2, as: Int32.self) ?? -1
-            return (type, coordinatorEpoch)
-        } catch {
-            return nil
-        }
     }
 
     // MARK: Reading aborted transactions
@@ -367,14 +321,14 @@ extension PartitionLog {
         let producerId = batch.producerId
         guard producerId >= 0 else { return nil }
         if batch.attributes.isControl {
-            guard let marker = Self.controlRecord(of: batch) else { return nil }
+            guard let marker = ControlRecord(of: batch) else { return nil }
             return producers.recordMarker(
                 producerId: producerId,
                 epoch: batch.producerEpoch,
                 coordinatorEpoch: marker.coordinatorEpoch,
                 offset: batch.baseOffset,
                 timestampMs: batch.maxTimestampMs,
-                isCommit: marker.type == .commit
+                isCommit: marker.kind == .commit
             )
         }
         producers.record(
