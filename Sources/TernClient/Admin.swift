@@ -349,7 +349,7 @@ public final class Admin: Sendable {
     public func describeGroups(_ ids: [String]) async throws -> [GroupDescription] {
         var descriptions: [GroupDescription] = []
         for id in ids {
-            let response = try await self.cluster.sendToCoordinator(group: id, DescribeGroupsRequest(groups: [id])) {
+            let response = try await self.cluster.sendToCoordinator(.group(id), DescribeGroupsRequest(groups: [id])) {
                 $0.groups.first?.errorCode ?? .none
             }
             for group in response.groups {
@@ -421,7 +421,7 @@ public final class Admin: Sendable {
                 )
             }.sorted { $0.name < $1.name }
         )
-        let response = try await cluster.sendToCoordinator(group: group, request) { response in
+        let response = try await cluster.sendToCoordinator(.group(group), request) { response in
             // Coordinator moves show up per partition; surface them so the request is retried.
             for topic in response.topics {
                 for partition in topic.partitions
@@ -445,7 +445,8 @@ public final class Admin: Sendable {
 
     public func deleteGroups(_ ids: [String]) async throws {
         for id in ids {
-            let response = try await self.cluster.sendToCoordinator(group: id, DeleteGroupsRequest(groupsNames: [id])) {
+            let response = try await self.cluster.sendToCoordinator(.group(id), DeleteGroupsRequest(groupsNames: [id]))
+            {
                 $0.results.first?.errorCode ?? .none
             }
             _ = response

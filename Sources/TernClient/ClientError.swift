@@ -25,6 +25,9 @@ public struct TernClientError: Error, Hashable, Sendable, CustomStringConvertibl
         case protocolError
         /// A record could not be read (bad batch, decompression limit).
         case corruptRecord
+        /// The call is not allowed now (a transaction call out of order, such as a send with no
+        /// transaction open).
+        case illegalState
     }
 
     public var kind: Kind

@@ -10,4 +10,5 @@
 @_exported public import enum TernWire.AclPatternType
 @_exported public import enum TernWire.AclPermission
 @_exported public import enum TernWire.AclResourceType
+@_exported public import struct TernWire.IsolationLevel
 @_exported public import struct TernWire.KafkaErrorCode

@@ -8,7 +8,7 @@ import Testing
 /// a broker SIGKILLed with a transaction open.
 @Suite struct TransactionClientTests {
     /// Transaction timeouts are checked every 500 ms here (Kafka: every 10 s).
-    static let environment = ["TERN_TRANSACTION_ABORT_CHECK_INTERVAL_MS": "500"]
+    static let environment = ["TERN_TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS": "500"]
 
     static func summary(_ result: CommandResult) -> [String: Any] {
         let line = result.output.split(separator: "\n").last.map(String.init) ?? ""

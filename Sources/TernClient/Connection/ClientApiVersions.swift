@@ -27,7 +27,13 @@ enum ClientApiVersions {
         .apiVersions: 0...3,
         .createTopics: 0...3,
         .deleteTopics: 0...1,
-        .initProducerId: 0...0,
+        // Transactions: the versions before KIP-890's (Kafka's brokers answer 4+ for brokers, or
+        // with a new epoch per transaction the client would have to follow).
+        .initProducerId: 0...3,
+        .addPartitionsToTxn: 0...3,
+        .addOffsetsToTxn: 0...3,
+        .endTxn: 0...3,
+        .txnOffsetCommit: 0...3,
         .describeConfigs: 0...3,
         .deleteGroups: 0...1,
         .offsetDelete: 0...0,

@@ -3,9 +3,10 @@ import TernWire
 extension Cluster {
     /// The offset of each partition at a ListOffsets timestamp (-2 earliest, -1 latest, else a
     /// time). Partitions are asked of their leaders, one request per leader; leadership errors
-    /// refresh metadata and retry.
+    /// refresh metadata and retry. With read_committed, latest is the last stable offset.
     func listOffsets(
         _ partitions: [TopicPartition],
+        isolation: IsolationLevel = .readUncommitted,
         timestamp: @Sendable (TopicPartition) -> Int64
     ) async throws(TernClientError) -> [TopicPartition: Int64] {
         var result: [TopicPartition: Int64] = [:]
@@ -22,6 +23,7 @@ extension Cluster {
             for (leader, partitions) in byLeader {
                 let request = ListOffsetsRequest(
                     replicaId: -1,  // a consumer (the schema's default is 0, a broker id)
+                    isolationLevel: isolation,
                     topics: Dictionary(grouping: partitions, by: \.topic).map { topic, partitions in
                         ListOffsetsRequest.ListOffsetsTopic(
                             name: topic,
@@ -69,7 +71,10 @@ extension Cluster {
     }
 
     /// Resolves offset specs that do not need a group (earliest, latest, offset, timestamp, tail).
-    func resolve(_ specs: [TopicPartition: OffsetSpec]) async throws(TernClientError) -> [TopicPartition: Int64] {
+    func resolve(
+        _ specs: [TopicPartition: OffsetSpec],
+        isolation: IsolationLevel = .readUncommitted
+    ) async throws(TernClientError) -> [TopicPartition: Int64] {
         var result: [TopicPartition: Int64] = [:]
         var byTimestamp: [TopicPartition: Int64] = [:]
         var tails: [TopicPartition: Int64] = [:]
@@ -84,21 +89,27 @@ extension Cluster {
         }
         if !byTimestamp.isEmpty {
             let timestamps = byTimestamp
-            let offsets = try await self.listOffsets(Array(timestamps.keys)) { timestamps[$0]! }
+            let offsets = try await self.listOffsets(Array(timestamps.keys), isolation: isolation) {
+                timestamps[$0]!
+            }
             for (partition, offset) in offsets {
                 // A timestamp after the last record: no offset (-1), start at the end.
                 result[partition] = offset
             }
             let unresolved = offsets.filter { $0.value < 0 }.map(\.key)
             if !unresolved.isEmpty {
-                for (partition, offset) in try await self.listOffsets(unresolved, timestamp: { _ in -1 }) {
+                for (partition, offset) in try await self.listOffsets(
+                    unresolved,
+                    isolation: isolation,
+                    timestamp: { _ in -1 }
+                ) {
                     result[partition] = offset
                 }
             }
         }
         if !tails.isEmpty {
             let partitions = Array(tails.keys)
-            let ends = try await self.listOffsets(partitions) { _ in -1 }
+            let ends = try await self.listOffsets(partitions, isolation: isolation) { _ in -1 }
             let starts = try await self.listOffsets(partitions) { _ in -2 }
             for (partition, count) in tails {
                 result[partition] = max(starts[partition] ?? 0, (ends[partition] ?? 0) - count)
@@ -124,7 +135,7 @@ extension Cluster {
                 }.sorted { $0.name < $1.name }
             }
         )
-        let response = try await self.sendToCoordinator(group: group, request) { $0.errorCode }
+        let response = try await self.sendToCoordinator(.group(group), request) { $0.errorCode }
         var result: [TopicPartition: Int64] = [:]
         for topic in response.topics {
             for partition in topic.partitions {
@@ -138,17 +149,18 @@ extension Cluster {
         return result
     }
 
-    /// Sends a request to a group's coordinator, rediscovering it when it moved and retrying
-    /// while it loads. `errorCode` extracts the response's top-level error.
+    /// Sends a request to a group's or transactional id's coordinator, rediscovering it when it
+    /// moved and retrying while it loads or (transactions) finishes the previous transaction.
+    /// `errorCode` extracts the response's top-level error.
     func sendToCoordinator<Request: KafkaRequestMessage>(
-        group: String,
+        _ key: CoordinatorKey,
         _ request: Request,
         errorCode: (Request.Response) -> KafkaErrorCode
     ) async throws(TernClientError) -> Request.Response {
         let deadline = ContinuousClock.now + self.configuration.requestTimeout
         var backoff = Duration.milliseconds(20)
         while true {
-            let connection = try await self.coordinator(forGroup: group)
+            let connection = try await self.coordinator(for: key)
             do throws(TernClientError) {
                 let response = try await connection.send(request)
                 let code = errorCode(response)
@@ -156,20 +168,20 @@ extension Cluster {
                 case .none:
                     return response
                 case .notCoordinator, .coordinatorNotAvailable:
-                    self.invalidateCoordinator(forGroup: group)
-                case .coordinatorLoadInProgress:
+                    self.invalidateCoordinator(key)
+                case .coordinatorLoadInProgress, .concurrentTransactions:
                     break
                 default:
-                    throw TernClientError.kafka(code, "\(Request.apiKey) for group \"\(group)\"")
+                    throw TernClientError.kafka(code, "\(Request.apiKey) for \(key)")
                 }
                 guard ContinuousClock.now < deadline else {
-                    throw TernClientError.kafka(code, "\(Request.apiKey) for group \"\(group)\"")
+                    throw TernClientError.kafka(code, "\(Request.apiKey) for \(key)")
                 }
             } catch let error
                 where error.kind == .connectionClosed || error.kind == .timeout || error.kind == .unreachable
             {
                 self.connectionFailed(connection)
-                self.invalidateCoordinator(forGroup: group)
+                self.invalidateCoordinator(key)
                 guard ContinuousClock.now < deadline else { throw error }
             }
             try? await Task.sleep(for: backoff)

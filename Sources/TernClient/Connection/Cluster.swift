@@ -41,7 +41,7 @@ actor Cluster {
     private var bootstrapConnection: BrokerConnection?
     private var failures: [BrokerAddress: FailureRecord] = [:]
     private var topics: [String: TopicInfo] = [:]
-    private var coordinators: [String: Int32] = [:]
+    private var coordinators: [CoordinatorKey: Int32] = [:]
     private var isClosed = false
 
     init(configuration: ClientConfiguration, logger: Logger) throws(TernClientError) {
@@ -273,10 +273,37 @@ actor Cluster {
 
     // MARK: Coordinators
 
-    /// The connection to a group's coordinator, found with FindCoordinator (retried while the
-    /// coordinator is loading or moving) and kept apart from data connections.
-    func coordinator(forGroup group: String) async throws(TernClientError) -> BrokerConnection {
-        if let nodeId = self.coordinators[group] {
+    /// What a coordinator is found for: a consumer group, or a producer's transactional id.
+    enum CoordinatorKey: Hashable, Sendable, CustomStringConvertible {
+        case group(String)
+        case transaction(String)
+
+        var id: String {
+            switch self {
+            case .group(let id), .transaction(let id): id
+            }
+        }
+
+        /// FindCoordinator's key type (v1+).
+        var keyType: Int8 {
+            switch self {
+            case .group: 0
+            case .transaction: 1
+            }
+        }
+
+        var description: String {
+            switch self {
+            case .group(let id): "group \"\(id)\""
+            case .transaction(let id): "transactional id \"\(id)\""
+            }
+        }
+    }
+
+    /// The connection to a group's or transactional id's coordinator, found with FindCoordinator
+    /// (retried while the coordinator is loading or moving) and kept apart from data connections.
+    func coordinator(for key: CoordinatorKey) async throws(TernClientError) -> BrokerConnection {
+        if let nodeId = self.coordinators[key] {
             return try await self.connection(toNode: nodeId, purpose: .coordinator)
         }
         let deadline = ContinuousClock.now + self.configuration.requestTimeout
@@ -285,7 +312,7 @@ actor Cluster {
             let connection = try await self.anyConnection()
             let response: FindCoordinatorResponse
             do {
-                response = try await connection.send(FindCoordinatorRequest(key: group))
+                response = try await connection.send(FindCoordinatorRequest(key: key.id, keyType: key.keyType))
             } catch {
                 self.connectionFailed(connection)
                 guard error.isRetriable, ContinuousClock.now < deadline else { throw error }
@@ -293,19 +320,19 @@ actor Cluster {
             }
             if response.errorCode == .none {
                 self.brokers[response.nodeId] = BrokerAddress(host: response.host, port: Int(response.port))
-                self.coordinators[group] = response.nodeId
+                self.coordinators[key] = response.nodeId
                 return try await self.connection(toNode: response.nodeId, purpose: .coordinator)
             }
             guard response.errorCode.isRetriable, ContinuousClock.now < deadline else {
-                throw TernClientError.kafka(response.errorCode, "FindCoordinator for group \"\(group)\"")
+                throw TernClientError.kafka(response.errorCode, "FindCoordinator for \(key)")
             }
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .milliseconds(500))
         }
     }
 
-    func invalidateCoordinator(forGroup group: String) {
-        self.coordinators[group] = nil
+    func invalidateCoordinator(_ key: CoordinatorKey) {
+        self.coordinators[key] = nil
     }
 
     // MARK: Lifecycle

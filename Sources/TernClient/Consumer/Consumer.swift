@@ -103,6 +103,18 @@ public final class Consumer: Sendable, Service, AsyncSequence {
     /// The next offset to be delivered for a partition, if assigned and known.
     public func position(_ partition: TopicPartition) -> Int64? { self.core.position(partition) }
 
+    /// The consumer's place in its group, for `Producer.sendOffsetsToTransaction`: the group's
+    /// coordinator refuses offsets of a transaction whose member has left the generation. In
+    /// assign mode (or between generations) the generation is -1 and the member id empty, which
+    /// coordinators accept unchecked.
+    public func groupMetadata() throws -> ConsumerGroupMetadata {
+        guard let groupId = self.core.configuration.groupId else {
+            throw TernClientError(.invalidConfiguration, "group metadata needs a group id")
+        }
+        guard let identity = self.core.group?.identity else { return ConsumerGroupMetadata(groupId: groupId) }
+        return ConsumerGroupMetadata(groupId: groupId, generationId: identity.generation, memberId: identity.memberId)
+    }
+
     /// The partitions currently assigned.
     public func assignment() -> [TopicPartition] { self.core.assignment() }
 
@@ -198,6 +210,8 @@ final class ConsumerCore: Sendable {
         var records: RecordReader?
         var fetchOffset: Int64 = 0
         var timestampType: TimestampType = .createTime
+        /// read_committed: what the chunk's answer said is aborted.
+        var abortedFilter: AbortedTransactionFilter?
         /// Records delivered from this chunk, counted into the metrics when it is done.
         var delivered = 0
         /// The last delivered record's "process" span, ended when the next record is asked for.
@@ -248,10 +262,11 @@ final class ConsumerCore: Sendable {
                 continue
             }
             switch chunk.content {
-            case .records(let bytes, let fetchOffset):
+            case .records(let bytes, let fetchOffset, let aborted):
                 cursor.chunk = chunk
                 cursor.batches = RecordBatchReader(bytes)
                 cursor.fetchOffset = fetchOffset
+                cursor.abortedFilter = aborted.map(AbortedTransactionFilter.init)
             case .end(let offset):
                 let reached = self.state.withLock { state -> Bool in
                     guard let partition = state.partitions[chunk.partition], partition.delivery === chunk.delivery,
@@ -319,8 +334,10 @@ final class ConsumerCore: Sendable {
                     "batch at offset \(batch.baseOffset) of \(chunk.partition) fails its CRC"
                 )
             }
-            if batch.attributes.isControl {
-                // Transaction markers are not records; step over them.
+            let skipped = cursor.abortedFilter?.skips(batch) ?? batch.attributes.isControl
+            if skipped {
+                // Transaction markers are not records, nor (read_committed) are aborted ones: step
+                // over them, so the position passes them.
                 self.state.withLock { state in
                     if state.partitions[chunk.partition]?.delivery === chunk.delivery {
                         state.partitions[chunk.partition]!.position = max(
@@ -428,6 +445,7 @@ final class ConsumerCore: Sendable {
             maxWaitMs: self.configuration.fetchMaxWait.wholeMilliseconds,
             minBytes: Int32(clamping: self.configuration.fetchMinBytes),
             maxBytes: Int32(clamping: self.configuration.fetchMaxBytes),
+            isolationLevel: self.configuration.isolationLevel,
             topics: Dictionary(grouping: partitions, by: \.key.topic).map { topic, entries in
                 FetchRequest.FetchTopic(
                     topic: topic,
@@ -523,6 +541,10 @@ final class ConsumerCore: Sendable {
             guard var partition = state.partitions[key], partition.delivery === fetched.delivery else { return [] }
             var waiters: [CheckedContinuation<Void, Never>] = []
             partition.highWatermark = answer.highWatermark
+            // read_committed reads up to the last stable offset: its end is there.
+            let end =
+                self.configuration.isolationLevel == .readCommitted && answer.lastStableOffset >= 0
+                ? answer.lastStableOffset : answer.highWatermark
             if complete > 0 {
                 let bytes = records.readableBytes - reader.partialTrailingByteCount
                 partition.fetchPosition = nextOffset
@@ -533,7 +555,12 @@ final class ConsumerCore: Sendable {
                     .init(
                         partition: key,
                         delivery: partition.delivery,
-                        content: .records(records, fetchOffset: fetched.fetchPosition),
+                        content: .records(
+                            records,
+                            fetchOffset: fetched.fetchPosition,
+                            aborted: self.configuration.isolationLevel == .readCommitted
+                                ? answer.abortedTransactions ?? [] : nil
+                        ),
                         byteCount: bytes
                     )
                 ) {
@@ -546,7 +573,7 @@ final class ConsumerCore: Sendable {
                     max(self.configuration.fetchMaxBytes, partition.fetchBytes)
                 )
             }
-            if partition.fetchPosition >= answer.highWatermark && partition.endQueuedAt != partition.fetchPosition {
+            if partition.fetchPosition >= end && partition.endQueuedAt != partition.fetchPosition {
                 partition.endQueuedAt = partition.fetchPosition
                 if let waiter = state.push(
                     .init(
@@ -611,7 +638,7 @@ final class ConsumerCore: Sendable {
                     }
                 }
             }
-            let offsets = try await self.cluster.resolve(specs)
+            let offsets = try await self.cluster.resolve(specs, isolation: self.configuration.isolationLevel)
             self.state.withLock { state in
                 for (partition, offset) in offsets where state.partitions[partition]?.pendingReset == resets[partition]
                 {

@@ -1,5 +1,6 @@
 public import NIOCore
 public import TernRecords
+public import TernWire
 public import Tracing
 
 /// A record read from a partition.
@@ -45,6 +46,23 @@ public struct ConsumerRecord: Sendable {
     public var keyString: String? { self.key.map { String(buffer: $0) } }
     /// The value as UTF-8 text (invalid bytes replaced).
     public var valueString: String? { self.value.map { String(buffer: $0) } }
+}
+
+/// A consumer's group, generation and member id, which a transactional producer commits offsets
+/// under (`Producer.sendOffsetsToTransaction`, Kafka's `ConsumerGroupMetadata`).
+public struct ConsumerGroupMetadata: Hashable, Sendable {
+    public var groupId: String
+    /// -1: not checked against the group's generation.
+    public var generationId: Int32
+    public var memberId: String
+    public var groupInstanceId: String?
+
+    public init(groupId: String, generationId: Int32 = -1, memberId: String = "", groupInstanceId: String? = nil) {
+        self.groupId = groupId
+        self.generationId = generationId
+        self.memberId = memberId
+        self.groupInstanceId = groupInstanceId
+    }
 }
 
 /// Whose clock a record's timestamp comes from.
@@ -99,6 +117,10 @@ public struct ConsumerConfiguration: Sendable {
     public var maxPrefetchBytesPerPartition: Int = 4 * 1024 * 1024
     /// Most bytes one batch may decompress to (a zip bomb costs at most this).
     public var decompressionLimit: Int = 256 * 1024 * 1024
+    /// `.readCommitted`: only records of committed transactions (and non-transactional ones), up
+    /// to the last stable offset; `.readUncommitted` (the default, as Kafka's) every record.
+    /// Transaction markers are never delivered.
+    public var isolationLevel: IsolationLevel = .readUncommitted
     /// End the record sequence once every assigned partition has been read to its end (kcat's
     /// `-e`), instead of waiting for more.
     public var stopAtEnd: Bool = false

@@ -1,6 +1,7 @@
 import NIOCore
 import Synchronization
 import TernRecords
+import TernWire
 
 /// One assignment of a partition (a seek or a new assignment makes a new one) and its delivery
 /// position. The state, in-flight fetches and fetched chunks hold it; bytes whose cursor is no
@@ -46,8 +47,9 @@ struct FetchState: Sendable {
     /// and a reference costs one retain where a struct would copy every field.
     final class Chunk: Sendable {
         enum Content: Sendable {
-            /// Batches fetched from `fetchOffset`; records before it are skipped.
-            case records(ByteBuffer, fetchOffset: Int64)
+            /// Batches fetched from `fetchOffset`; records before it are skipped. `aborted`: the
+            /// aborted transactions a read_committed answer listed (nil: read_uncommitted).
+            case records(ByteBuffer, fetchOffset: Int64, aborted: [FetchResponse.AbortedTransaction]?)
             /// The partition has been read up to this offset.
             case end(Int64)
         }

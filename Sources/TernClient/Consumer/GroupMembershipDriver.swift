@@ -62,6 +62,9 @@ final class GroupMembershipDriver: Sendable {
         try await self.membership.commit(offsets)
     }
 
+    /// The member id and generation while the member is in a completed generation.
+    var identity: (memberId: String, generation: Int32)? { self.membership.identity }
+
     func leave() async {
         await self.membership.leave()
     }

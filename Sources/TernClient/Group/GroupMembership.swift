@@ -71,9 +71,9 @@ final class GroupMembership: Sendable {
                 self.finish()
                 return
             case .findCoordinator(let invalidate):
-                if invalidate { await self.cluster.invalidateCoordinator(forGroup: self.configuration.groupId) }
+                if invalidate { await self.cluster.invalidateCoordinator(.group(self.configuration.groupId)) }
                 do {
-                    _ = try await self.cluster.coordinator(forGroup: self.configuration.groupId)
+                    _ = try await self.cluster.coordinator(for: .group(self.configuration.groupId))
                     action = self.machine.withLock { $0.coordinatorFound() }
                 } catch {
                     action = self.failed(error)
@@ -159,14 +159,14 @@ final class GroupMembership: Sendable {
         let group = self.configuration.groupId
         var connection: BrokerConnection?
         do {
-            let coordinator = try await self.cluster.coordinator(forGroup: group)
+            let coordinator = try await self.cluster.coordinator(for: .group(group))
             connection = coordinator
             let version = try coordinator.version(for: Request.self)
             return .success(try await coordinator.send(request, version: version, timeout: timeout))
         } catch {
             self.logger.debug("\(Request.apiKey) failed", metadata: ["group": "\(group)", "error": "\(error)"])
             if let connection { await self.cluster.connectionFailed(connection) }
-            await self.cluster.invalidateCoordinator(forGroup: group)
+            await self.cluster.invalidateCoordinator(.group(group))
             return .failure(error)
         }
     }
@@ -239,7 +239,7 @@ final class GroupMembership: Sendable {
                 )
             }.sorted { $0.name < $1.name }
         )
-        let response = try await self.cluster.sendToCoordinator(group: group, request) { response in
+        let response = try await self.cluster.sendToCoordinator(.group(group), request) { response in
             // Coordinator moves come per partition; surfacing them makes sendToCoordinator retry.
             let codes = response.topics.flatMap { $0.partitions.map(\.errorCode) }
             return codes.first {

@@ -17,11 +17,17 @@ import Tracing
 /// `send` waits for the acknowledgement; `enqueue` returns as soon as the record is buffered
 /// (suspending while `bufferMemory` is used up) and reports through an optional callback.
 public final class Producer: Sendable, Service {
-    private let core: ProducerCore
+    let core: ProducerCore
 
     public init(configuration: ProducerConfiguration, logger: Logger = Logger(label: "tern.producer")) throws {
         guard configuration.batchSize > 0, configuration.bufferMemory > 0 else {
             throw TernClientError(.invalidConfiguration, "batchSize and bufferMemory must be positive")
+        }
+        if configuration.transactionalId != nil && !configuration.idempotent {
+            throw TernClientError(
+                .invalidConfiguration,
+                "a transactional producer is idempotent (leave idempotent = true)"
+            )
         }
         if configuration.idempotent && configuration.acks != .all {
             throw TernClientError(
@@ -134,10 +140,12 @@ final class ProducerCore: Sendable {
     let logger: Logger
     /// nil without a tracer when the producer was created (docs/tracing.md).
     let tracing = ClientTracer.active()
-    private let accumulator: Mutex<RecordAccumulator>
+    let accumulator: Mutex<RecordAccumulator>
     private let wake = WakeSignal()
     private let sender = Mutex<Task<Void, Never>?>(nil)
-    private let producerIdentity = Mutex<(id: Int64, epoch: Int16)>((-1, -1))
+    let producerIdentity = Mutex<(id: Int64, epoch: Int16)>((-1, -1))
+    /// nil unless `transactionalId` is set (Producer+Transactions.swift).
+    let transaction: ProducerTransaction?
     private let recordsCounter: Counter
     private let bytesCounter: Counter
     private let errorsCounter: Counter
@@ -154,7 +162,8 @@ final class ProducerCore: Sendable {
                 codec: configuration.compression,
                 compressionLevel: configuration.compressionLevel,
                 partitioner: configuration.partitioner,
-                stickyLinger: configuration.stickyPartitioningLinger
+                stickyLinger: configuration.stickyPartitioningLinger,
+                isTransactional: configuration.transactionalId != nil
             )
         )
         let dimensions = [("client_id", configuration.client.clientId)]
@@ -162,6 +171,7 @@ final class ProducerCore: Sendable {
         self.bytesCounter = Counter(label: "tern_client_produced_bytes_total", dimensions: dimensions)
         self.errorsCounter = Counter(label: "tern_client_produce_errors_total", dimensions: dimensions)
         self.requestTimer = Metrics.Timer(label: "tern_client_produce_request_seconds", dimensions: dimensions)
+        self.transaction = configuration.transactionalId == nil ? nil : ProducerTransaction()
     }
 
     func start() {
@@ -173,6 +183,9 @@ final class ProducerCore: Sendable {
     /// Runs on the caller's executor (`nonisolated(nonsending)`): the common case does not suspend,
     /// and a hop to the global executor per record would cost more than the append itself.
     nonisolated(nonsending) func append(_ record: ProducerRecord, completion: DeliveryCompletion?) async throws {
+        if let transaction = self.transaction {
+            try transaction.withLock { state throws(TernClientError) in try state.check(.send) }
+        }
         if record.estimatedSize > self.configuration.messageMaxBytes {
             throw TernClientError.kafka(
                 .messageTooLarge,
@@ -219,6 +232,7 @@ final class ProducerCore: Sendable {
     /// Appends if that needs no waiting; false means: call `append`, which handles everything.
     func tryAppend(_ record: ProducerRecord, completion: DeliveryCompletion?) -> Bool {
         guard record.estimatedSize <= self.configuration.messageMaxBytes else { return false }
+        if let transaction = self.transaction, transaction.withLock({ $0.phase != .inTransaction }) { return false }
         let route = self.route(record)
         let timestamp = record.timestamp ?? currentTimeMilliseconds()
         guard case .appended = self.appendOnce(record, route: route, timestamp: timestamp, completion: completion)
@@ -290,17 +304,21 @@ final class ProducerCore: Sendable {
     private func runSender() async {
         await withDiscardingTaskGroup { group in
             while true {
-                let (batches, nextDeadline, finished) = self.accumulator.withLock { accumulator in
+                let (drained, nextDeadline, finished) = self.accumulator.withLock { accumulator in
                     let (batches, deadline) = accumulator.drain(now: .now, linger: self.configuration.linger)
                     let finished = accumulator.isClosing && batches.isEmpty && accumulator.isEmpty
                     return (batches, deadline, finished)
                 }
                 if finished { return }
-                if batches.isEmpty {
+                if drained.isEmpty {
                     await self.wake.wait(until: nextDeadline)
                     continue
                 }
-                if self.configuration.idempotent {
+                var batches = drained
+                if self.transaction != nil {
+                    batches = await self.addToTransaction(batches)
+                    if batches.isEmpty { continue }
+                } else if self.configuration.idempotent {
                     do {
                         try await self.ensureProducerId()
                     } catch {
@@ -327,6 +345,7 @@ final class ProducerCore: Sendable {
         }
     }
 
+    /// Idempotent producers without a transactional id: an id from any broker, once.
     private func ensureProducerId() async throws {
         if self.producerIdentity.withLock({ $0.id }) >= 0 { return }
         let connection = try await self.cluster.anyConnection()
@@ -381,6 +400,7 @@ final class ProducerCore: Sendable {
             topics[batch.partition.topic, default: []].append(.init(index: batch.partition.partition, records: bytes))
         }
         let request = ProduceRequest(
+            transactionalId: self.configuration.transactionalId,
             acks: self.configuration.acks.wireValue,
             timeoutMs: self.configuration.requestTimeout.wholeMilliseconds,
             topicData: topics.map { ProduceRequest.TopicProduceData(name: $0.key, partitionData: $0.value) }
@@ -443,7 +463,7 @@ final class ProducerCore: Sendable {
     }
 
     /// Puts a batch back for another attempt if the error allows and time remains, else fails it.
-    private func retryOrFail(_ batch: ProducerBatch, error: any Error) {
+    func retryOrFail(_ batch: ProducerBatch, error: any Error) {
         let retriable = (error as? TernClientError)?.isRetriable ?? false
         batch.attempts += 1
         let retryAt = ContinuousClock.now + self.configuration.retryBackoff
@@ -457,7 +477,11 @@ final class ProducerCore: Sendable {
             return
         }
         self.errorsCounter.increment(by: Int(batch.recordCount))
-        if self.configuration.idempotent && batch.baseSequence >= 0 {
+        if let transaction = self.transaction {
+            // The transaction must be aborted; its epoch changes then (sequences start again).
+            let clientError = error as? TernClientError ?? TernClientError(.protocolError, "\(error)")
+            transaction.withLock { $0.failed(clientError, sequenceGap: batch.baseSequence >= 0) }
+        } else if self.configuration.idempotent && batch.baseSequence >= 0 {
             // The partition's sequence now has a gap the broker would refuse: start over with a
             // new producer id, whose sequences begin at 0.
             self.producerIdentity.withLock { $0 = (-1, -1) }
@@ -466,7 +490,7 @@ final class ProducerCore: Sendable {
         self.complete(batch, with: .failure(error))
     }
 
-    private func complete(
+    func complete(
         _ batch: ProducerBatch,
         with result: Result<(baseOffset: Int64, logAppendTime: Int64), any Error>
     ) {

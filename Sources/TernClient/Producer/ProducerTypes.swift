@@ -120,6 +120,14 @@ public struct ProducerConfiguration: Sendable {
     public var bufferMemory: Int = 64 * 1024 * 1024
     /// Idempotent producer: the broker drops duplicates a retry would create.
     public var idempotent: Bool = true
+    /// Makes the producer transactional (Kafka's `transactional.id`): `initTransactions`, then
+    /// records are sent between `beginTransaction` and `commitTransaction`/`abortTransaction`,
+    /// and a newer producer with the same id fences this one. Stable across restarts of one
+    /// logical producer (one per input partition set of a consume-transform-produce loop).
+    public var transactionalId: String? = nil
+    /// How long the coordinator lets a transaction stay open before aborting it (Kafka's
+    /// `transaction.timeout.ms`; the broker caps it with `transaction.max.timeout.ms`).
+    public var transactionTimeout: Duration = .seconds(60)
     /// How long a record may take from `send` to its acknowledgement, retries included.
     public var deliveryTimeout: Duration = .seconds(120)
     public var retryBackoff: Duration = .milliseconds(100)

@@ -156,6 +156,8 @@ struct RecordAccumulator: Sendable {
     let compressionLevel: Int?
     let partitioner: Partitioner
     let stickyLinger: Duration
+    /// Batches carry the transactional bit (a producer with a transactional id).
+    let isTransactional: Bool
 
     var topics: [String: TopicState] = [:]
     /// The last topic appended to and its slot in `topics`, so a run of records to one topic hashes
@@ -174,7 +176,8 @@ struct RecordAccumulator: Sendable {
         codec: CompressionCodec,
         compressionLevel: Int?,
         partitioner: Partitioner = .javaDefault,
-        stickyLinger: Duration = .milliseconds(10)
+        stickyLinger: Duration = .milliseconds(10),
+        isTransactional: Bool = false
     ) {
         self.batchSize = batchSize
         self.bufferMemory = bufferMemory
@@ -182,6 +185,7 @@ struct RecordAccumulator: Sendable {
         self.compressionLevel = compressionLevel
         self.partitioner = partitioner
         self.stickyLinger = stickyLinger
+        self.isTransactional = isTransactional
     }
 
     var isEmpty: Bool {
@@ -215,6 +219,7 @@ struct RecordAccumulator: Sendable {
         let batchSize = self.batchSize
         let codec = self.codec
         let level = self.compressionLevel
+        let isTransactional = self.isTransactional
         var outcome = AppendOutcome.unknownTopic
         let slot: Dictionary<String, TopicState>.Index
         if let last = self.lastTopic, last.name == record.topic {
@@ -239,6 +244,7 @@ struct RecordAccumulator: Sendable {
                 RecordBatchBuilder(
                     codec: codec,
                     compressionLevel: level,
+                    isTransactional: isTransactional,
                     initialCapacityBytes: min(batchSize, max(size * 2, 64 * 1024)) + RecordBatch.headerByteCount
                 )
             },

@@ -12,6 +12,10 @@ usage: transactions.py SCENARIO BOOTSTRAP [ARGS]
   timeout               a confluent transaction left open past transaction.timeout.ms (3 s) is
                         aborted by the broker: read_committed reaches the end without its
                         records, and the producer is fenced
+  produce TOPIC CLIENT  create TOPIC (3 partitions) and write commit-abort's transactions to it
+                        with CLIENT, for another client's consumer to check
+  check TOPIC           what commit-abort checks, of transactions another client (Tern's) wrote
+                        to TOPIC: confluent's read_committed and read_uncommitted consumers
   ctp-setup TOPIC N     create TOPIC-in (3 partitions) holding N records and TOPIC-out
   ctp-worker TOPIC      consume-transform-produce, exactly once: read TOPIC-in in group
                         TOPIC-group with read_committed, write each value upper-cased to TOPIC-out
@@ -151,8 +155,7 @@ def commit_abort(bootstrap, client):
     try:
         create_topic(bootstrap, topic)
         step = "produce"
-        {"confluent": transactions_confluent, "kafka-python": transactions_kafka_python,
-         "aiokafka": transactions_aiokafka}[client](bootstrap, topic)
+        PRODUCERS[client](bootstrap, topic)
         committed, everything = expected_values()
         step = "read_committed"
         seen = read(bootstrap, topic, "read_committed", expected=sum(map(len, committed.values())))
@@ -163,6 +166,35 @@ def commit_abort(bootstrap, client):
     except Exception as error:  # noqa: BLE001 - reported as JSON
         fail(step, error)
     print(json.dumps({"ok": True, "client": client, "committed": sum(map(len, committed.values()))}), flush=True)
+
+
+PRODUCERS = {"confluent": transactions_confluent, "kafka-python": transactions_kafka_python,
+             "aiokafka": transactions_aiokafka}
+
+
+def produce(bootstrap, topic, client):
+    step = "create"
+    try:
+        create_topic(bootstrap, topic)
+        step = "produce"
+        PRODUCERS[client](bootstrap, topic)
+    except Exception as error:  # noqa: BLE001 - reported as JSON
+        fail(step, error)
+    print(json.dumps({"ok": True, "client": client}), flush=True)
+
+
+def check_written(bootstrap, topic):
+    committed, everything = expected_values()
+    step = "read_committed"
+    try:
+        seen = read(bootstrap, topic, "read_committed", expected=sum(map(len, committed.values())))
+        check(seen == committed, f"read_committed saw {seen}, expected {committed}")
+        step = "read_uncommitted"
+        seen_all = read(bootstrap, topic, "read_uncommitted", expected=sum(map(len, everything.values())))
+        check(seen_all == everything, f"read_uncommitted saw {seen_all}, expected {everything}")
+    except Exception as error:  # noqa: BLE001 - reported as JSON
+        fail(step, error)
+    print(json.dumps({"ok": True, "committed": sum(map(len, committed.values()))}), flush=True)
 
 
 def fencing(bootstrap):
@@ -318,6 +350,10 @@ def main():
     scenario, bootstrap = sys.argv[1], sys.argv[2]
     if scenario == "commit-abort":
         commit_abort(bootstrap, sys.argv[3])
+    elif scenario == "produce":
+        produce(bootstrap, sys.argv[3], sys.argv[4])
+    elif scenario == "check":
+        check_written(bootstrap, sys.argv[3])
     elif scenario == "fencing":
         fencing(bootstrap)
     elif scenario == "timeout":

@@ -1,0 +1,319 @@
+import Foundation
+import TernClient
+import Testing
+
+/// Tern's transactional producer and read_committed consumer against a real `ternd`, checked by
+/// an independent peer (confluent-kafka's consumers and producers, python/transactions.py).
+@Suite struct TernTransactionTests {
+    static let partitions: Int32 = 3
+    /// The transactions of python/transactions.py's PHASES: value templates per partition, and
+    /// whether the transaction commits.
+    static let phases: [(templates: [String], commit: Bool)] = [
+        (["c{p}-0", "c{p}-1"], true), (["a{p}-0", "a{p}-1"], false), (["c{p}-2"], true),
+    ]
+
+    static func values(committedOnly: Bool) -> [Int32: [String]] {
+        var values: [Int32: [String]] = [:]
+        for partition in 0..<Self.partitions {
+            values[partition] = Self.phases.filter { $0.commit || !committedOnly }.flatMap { phase in
+                phase.templates.map { $0.replacingOccurrences(of: "{p}", with: "\(partition)") }
+            }
+        }
+        return values
+    }
+
+    static func transactionalProducer(_ bootstrap: String, id: String) throws -> Producer {
+        var configuration = ProducerConfiguration(bootstrapServers: [bootstrap])
+        configuration.transactionalId = id
+        configuration.linger = .milliseconds(1)
+        return try Producer(configuration: configuration)
+    }
+
+    /// Every record of the topic's partitions from the beginning to their end at this isolation.
+    static func read(_ bootstrap: String, _ topic: String, _ isolation: IsolationLevel) async throws -> [Int32:
+        [String]]
+    {
+        var configuration = ConsumerConfiguration(
+            bootstrapServers: [bootstrap],
+            mode: .assign(
+                Dictionary(
+                    uniqueKeysWithValues: (0..<Self.partitions).map {
+                        (TopicPartition(topic: topic, partition: $0), OffsetSpec.earliest)
+                    }
+                )
+            )
+        )
+        configuration.isolationLevel = isolation
+        configuration.stopAtEnd = true
+        let consumer = try Consumer(configuration: configuration)
+        var values: [Int32: [String]] = Dictionary(uniqueKeysWithValues: (0..<Self.partitions).map { ($0, []) })
+        for try await record in consumer {
+            values[record.partition, default: []].append(record.valueString ?? "")
+        }
+        try await consumer.close()
+        return values
+    }
+
+    static func summary(_ result: CommandResult) -> [String: Any] {
+        TransactionClientTests.summary(result)
+    }
+
+    @Test func confluentConsumersSeeExactlyTheCommittedTransactionsOfTernsProducer() async throws {
+        try await withTernd { ternd in
+            let topic = "tern-tx-\(UInt32.random(in: 0...UInt32.max))"
+            let admin = try Admin(configuration: ClientConfiguration(bootstrapServers: [ternd.bootstrap]))
+            try await admin.createTopic(topic, partitions: Self.partitions)
+            await admin.close()
+            let producer = try Self.transactionalProducer(ternd.bootstrap, id: "tx-\(topic)")
+            try await producer.initTransactions()
+            for phase in Self.phases {
+                try producer.beginTransaction()
+                for partition in 0..<Self.partitions {
+                    for template in phase.templates {
+                        let value = template.replacingOccurrences(of: "{p}", with: "\(partition)")
+                        try await producer.enqueue(
+                            ProducerRecord(topic: topic, partition: partition, key: "k", value: value)
+                        )
+                    }
+                }
+                if phase.commit {
+                    try await producer.commitTransaction()
+                } else {
+                    try await producer.flush()  // the aborted records reach the log first
+                    try await producer.abortTransaction()
+                }
+            }
+            try await producer.close()
+            let result = try await runPython("transactions.py", ["check", ternd.bootstrap, topic])
+            #expect(Self.summary(result)["ok"] as? Bool == true, "\(result.output)\n\(result.stderr)")
+            // Tern's own consumer agrees at both isolation levels.
+            #expect(try await Self.read(ternd.bootstrap, topic, .readCommitted) == Self.values(committedOnly: true))
+            #expect(try await Self.read(ternd.bootstrap, topic, .readUncommitted) == Self.values(committedOnly: false))
+        }
+    }
+
+    @Test(arguments: ["confluent", "aiokafka"])
+    func ternsReadCommittedConsumerSkipsAbortedTransactionsOf(client: String) async throws {
+        try await withTernd { ternd in
+            let topic = "peer-tx-\(UInt32.random(in: 0...UInt32.max))"
+            let result = try await runPython("transactions.py", ["produce", ternd.bootstrap, topic, client])
+            #expect(Self.summary(result)["ok"] as? Bool == true, "\(result.output)\n\(result.stderr)")
+            #expect(try await Self.read(ternd.bootstrap, topic, .readCommitted) == Self.values(committedOnly: true))
+            // read_uncommitted sees the aborted records too, and never a marker.
+            #expect(try await Self.read(ternd.bootstrap, topic, .readUncommitted) == Self.values(committedOnly: false))
+        }
+    }
+
+    @Test func aNewProducerWithTheSameIdFencesTheOldOneAndAbortsItsTransaction() async throws {
+        try await withTernd { ternd in
+            let topic = "fence-\(UInt32.random(in: 0...UInt32.max))"
+            let admin = try Admin(configuration: ClientConfiguration(bootstrapServers: [ternd.bootstrap]))
+            try await admin.createTopic(topic, partitions: Self.partitions)
+            await admin.close()
+            let zombie = try Self.transactionalProducer(ternd.bootstrap, id: "fenced-\(topic)")
+            try await zombie.initTransactions()
+            try zombie.beginTransaction()
+            try await zombie.send(ProducerRecord(topic: topic, partition: 0, value: "zombie"))
+            let successor = try Self.transactionalProducer(ternd.bootstrap, id: "fenced-\(topic)")
+            try await successor.initTransactions()
+            try successor.beginTransaction()
+            try await successor.send(ProducerRecord(topic: topic, partition: 0, value: "successor"))
+            try await successor.commitTransaction()
+            let refused = await #expect(throws: TernClientError.self) { try await zombie.commitTransaction() }
+            #expect(
+                [.producerFenced, .invalidProducerEpoch].contains(refused?.kafkaErrorCode),
+                "\(String(describing: refused))"
+            )
+            // Fenced is final: nothing else is allowed.
+            #expect(throws: TernClientError.self) { try zombie.beginTransaction() }
+            try await zombie.close()
+            try await successor.close()
+            let committed = try await Self.read(ternd.bootstrap, topic, .readCommitted)
+            #expect(committed[0] == ["successor"])
+        }
+    }
+
+    /// A batch the broker refuses (bigger than the topic's max.message.bytes) fails its
+    /// transaction: the commit throws, the abort succeeds, and the next transaction (on a new
+    /// epoch, its sequences restarted) commits.
+    @Test func aFailedSendLeavesTheTransactionToAbortAndTheNextOneCommits() async throws {
+        try await withTernd { ternd in
+            let topic = "abortable-\(UInt32.random(in: 0...UInt32.max))"
+            let admin = try Admin(configuration: ClientConfiguration(bootstrapServers: [ternd.bootstrap]))
+            try await admin.createTopic(topic, partitions: 1, configs: ["max.message.bytes": "2000"])
+            await admin.close()
+            let producer = try Self.transactionalProducer(ternd.bootstrap, id: "abortable-\(topic)")
+            try await producer.initTransactions()
+            try producer.beginTransaction()
+            try await producer.send(ProducerRecord(topic: topic, partition: 0, value: "kept back"))
+            let big = String(repeating: "x", count: 5000)
+            await #expect(throws: TernClientError.self) {
+                try await producer.send(ProducerRecord(topic: topic, partition: 0, value: big))
+            }
+            let commit = await #expect(throws: TernClientError.self) { try await producer.commitTransaction() }
+            #expect(commit?.kafkaErrorCode == .messageTooLarge, "\(String(describing: commit))")
+            // Only an abort is allowed now.
+            await #expect(throws: TernClientError.self) {
+                try await producer.send(ProducerRecord(topic: topic, partition: 0, value: "refused"))
+            }
+            try await producer.abortTransaction()
+            try producer.beginTransaction()
+            try await producer.send(ProducerRecord(topic: topic, partition: 0, value: "after"))
+            try await producer.commitTransaction()
+            try await producer.close()
+            var configuration = ConsumerConfiguration(
+                bootstrapServers: [ternd.bootstrap],
+                mode: .assign([TopicPartition(topic: topic, partition: 0): .earliest])
+            )
+            configuration.isolationLevel = .readCommitted
+            configuration.stopAtEnd = true
+            let consumer = try Consumer(configuration: configuration)
+            var values: [String] = []
+            for try await record in consumer { values.append(record.valueString ?? "") }
+            try await consumer.close()
+            #expect(values == ["after"])
+        }
+    }
+
+    /// read_committed stops at the last stable offset: records after an open transaction's first
+    /// one wait for it to end, and "latest" is that offset too.
+    @Test func readCommittedWaitsAtTheLastStableOffset() async throws {
+        try await withTernd { ternd in
+            let topic = "lso-\(UInt32.random(in: 0...UInt32.max))"
+            let admin = try Admin(configuration: ClientConfiguration(bootstrapServers: [ternd.bootstrap]))
+            try await admin.createTopic(topic, partitions: Self.partitions)
+            await admin.close()
+            let plain = try Producer(configuration: ProducerConfiguration(bootstrapServers: [ternd.bootstrap]))
+            try await plain.send(ProducerRecord(topic: topic, partition: 0, value: "before"))
+            let producer = try Self.transactionalProducer(ternd.bootstrap, id: "lso-\(topic)")
+            try await producer.initTransactions()
+            try producer.beginTransaction()
+            try await producer.send(ProducerRecord(topic: topic, partition: 0, value: "open"))
+            try await plain.send(ProducerRecord(topic: topic, partition: 0, value: "after"))
+            #expect(try await Self.read(ternd.bootstrap, topic, .readCommitted)[0] == ["before"])
+            #expect(try await Self.read(ternd.bootstrap, topic, .readUncommitted)[0] == ["before", "open", "after"])
+            // Starting at "latest" with read_committed starts at the open transaction's first offset.
+            var configuration = ConsumerConfiguration(
+                bootstrapServers: [ternd.bootstrap],
+                mode: .assign([TopicPartition(topic: topic, partition: 0): .latest])
+            )
+            configuration.isolationLevel = .readCommitted
+            let consumer = try Consumer(configuration: configuration)
+            let partition = TopicPartition(topic: topic, partition: 0)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while (consumer.position(partition) ?? -1) < 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(consumer.position(partition) == 1)
+            try await producer.commitTransaction()
+            var values: [String] = []
+            for try await record in consumer {
+                values.append(record.valueString ?? "")
+                if values.count == 2 { break }
+            }
+            try await consumer.close()
+            #expect(values == ["open", "after"])
+            #expect(try await Self.read(ternd.bootstrap, topic, .readCommitted)[0] == ["before", "open", "after"])
+            try await producer.close()
+            try await plain.close()
+        }
+    }
+
+    @Test func callsOutOfOrderAreRefused() async throws {
+        try await withTernd { ternd in
+            let plain = try Producer(configuration: ProducerConfiguration(bootstrapServers: [ternd.bootstrap]))
+            #expect(throws: TernClientError.self) { try plain.beginTransaction() }
+            try await plain.close()
+            let producer = try Self.transactionalProducer(
+                ternd.bootstrap,
+                id: "order-\(UInt32.random(in: 0...UInt32.max))"
+            )
+            #expect(throws: TernClientError.self) { try producer.beginTransaction() }
+            try await producer.initTransactions()
+            await #expect(throws: TernClientError.self) {
+                try await producer.send(ProducerRecord(topic: "anywhere", value: "outside a transaction"))
+            }
+            await #expect(throws: TernClientError.self) { try await producer.commitTransaction() }
+            try producer.beginTransaction()
+            #expect(throws: TernClientError.self) { try producer.beginTransaction() }
+            // Nothing sent: ends without asking the coordinator.
+            try await producer.commitTransaction()
+            try await producer.close()
+        }
+    }
+
+    /// Consume-transform-produce with Tern's consumer and producer: each step's output and input
+    /// offsets commit together. Steps are abandoned at random points (the transaction left open,
+    /// the producer dropped unclosed, the consumer gone); a new producer with the same
+    /// transactional id aborts what was left, and the output holds each input exactly once, as
+    /// confluent-kafka's read_committed consumer sees it.
+    @Test func consumeTransformProduceWithAbandonedStepsIsExactlyOnce() async throws {
+        try await withTernd { ternd in
+            let topic = "tern-ctp-\(UInt32.random(in: 0...UInt32.max))"
+            let count = 400
+            let setup = try await runPython("transactions.py", ["ctp-setup", ternd.bootstrap, topic, "\(count)"])
+            #expect(Self.summary(setup)["ok"] as? Bool == true, "\(setup.output)\n\(setup.stderr)")
+            var abandoned: [Producer] = []
+            var finished = false
+            var runs = 0
+            while !finished && runs < 20 {
+                runs += 1
+                // The first runs stop after a random number of records, mid-transaction.
+                let stopAfter = runs <= 4 ? Int.random(in: 10...150) : Int.max
+                var consumerConfiguration = ConsumerConfiguration(
+                    bootstrapServers: [ternd.bootstrap],
+                    mode: .group(id: topic + "-group", topics: [topic + "-in"])
+                )
+                consumerConfiguration.isolationLevel = .readCommitted
+                consumerConfiguration.enableAutoCommit = false
+                consumerConfiguration.autoOffsetReset = .earliest
+                consumerConfiguration.stopAtEnd = true
+                let consumer = try Consumer(configuration: consumerConfiguration)
+                let producer = try Self.transactionalProducer(ternd.bootstrap, id: topic + "-processor")
+                try await producer.initTransactions()
+                var positions: [TopicPartition: Int64] = [:]
+                var inTransaction = 0
+                var handled = 0
+                var stopped = false
+                for try await record in consumer {
+                    if inTransaction == 0 { try producer.beginTransaction() }
+                    try await producer.enqueue(
+                        ProducerRecord(
+                            topic: topic + "-out",
+                            key: record.key,
+                            value: record.valueString.map { ByteBuffer(string: $0.uppercased()) }
+                        )
+                    )
+                    positions[record.topicPartition] = record.offset + 1
+                    inTransaction += 1
+                    handled += 1
+                    if handled >= stopAfter {
+                        stopped = true
+                        break
+                    }
+                    if inTransaction == 25 {
+                        try await producer.sendOffsetsToTransaction(positions, group: try consumer.groupMetadata())
+                        try await producer.commitTransaction()
+                        inTransaction = 0
+                    }
+                }
+                if stopped {
+                    abandoned.append(producer)  // left open, never closed: its successor fences it
+                    try await consumer.close()
+                    continue
+                }
+                if inTransaction > 0 {
+                    try await producer.sendOffsetsToTransaction(positions, group: try consumer.groupMetadata())
+                    try await producer.commitTransaction()
+                }
+                try await consumer.close()
+                try await producer.close()
+                finished = runs > 4
+            }
+            #expect(finished)
+            let check = try await runPython("transactions.py", ["ctp-check", ternd.bootstrap, topic, "\(count)"])
+            #expect(Self.summary(check)["ok"] as? Bool == true, "\(check.output)\n\(check.stderr)")
+            for producer in abandoned { try? await producer.close() }
+        }
+    }
+}
