@@ -4,8 +4,7 @@ import Testing
 /// Transactions on a real `ternd` with real clients (python/transactions.py): confluent-kafka,
 /// aiokafka and kafka-python transactional producers against read_committed and read_uncommitted
 /// consumers, zombie fencing, the broker aborting a timed-out transaction, a consume-transform-
-/// produce processor SIGKILLed again and again leaving each input exactly once in its output, and
-/// a broker SIGKILLed with a transaction open.
+/// produce processor SIGKILLed again and again leaving each input exactly once in its output.
 @Suite struct TransactionClientTests {
     /// Transaction timeouts are checked every 500 ms here (Kafka: every 10 s).
     static let environment = ["TERN_TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS": "500"]

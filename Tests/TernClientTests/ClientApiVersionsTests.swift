@@ -22,7 +22,8 @@ import Testing
         entry(IncrementalAlterConfigsRequest.self), entry(SaslHandshakeRequest.self),
         entry(SaslAuthenticateRequest.self), entry(DescribeAclsRequest.self), entry(CreateAclsRequest.self),
         entry(DeleteAclsRequest.self), entry(DescribeUserScramCredentialsRequest.self),
-        entry(AlterUserScramCredentialsRequest.self),
+        entry(AlterUserScramCredentialsRequest.self), entry(AddPartitionsToTxnRequest.self),
+        entry(AddOffsetsToTxnRequest.self), entry(EndTxnRequest.self), entry(TxnOffsetCommitRequest.self),
     ]
 
     @Test func everyRequestHasARangeItsCodecCovers() {
