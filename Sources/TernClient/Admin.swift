@@ -423,15 +423,7 @@ public final class Admin: Sendable {
         )
         let response = try await cluster.sendToCoordinator(.group(group), request) { response in
             // Coordinator moves show up per partition; surface them so the request is retried.
-            for topic in response.topics {
-                for partition in topic.partitions
-                where partition.errorCode == .notCoordinator || partition.errorCode == .coordinatorNotAvailable
-                    || partition.errorCode == .coordinatorLoadInProgress
-                {
-                    return partition.errorCode
-                }
-            }
-            return .none
+            Cluster.coordinatorMove(in: response.topics.flatMap { $0.partitions.map(\.errorCode) })
         }
         for topic in response.topics {
             for partition in topic.partitions where partition.errorCode != .none {

@@ -149,6 +149,13 @@ extension Cluster {
         return result
     }
 
+    /// For responses that report coordinator moves per partition: the first code that makes
+    /// `sendToCoordinator` rediscover the coordinator or wait for it to load, else `.none`.
+    static func coordinatorMove(in codes: some Sequence<KafkaErrorCode>) -> KafkaErrorCode {
+        codes.first { $0 == .notCoordinator || $0 == .coordinatorNotAvailable || $0 == .coordinatorLoadInProgress }
+            ?? .none
+    }
+
     /// Sends a request to a group's or transactional id's coordinator, rediscovering it when it
     /// moved and retrying while it loads or (transactions) finishes the previous transaction.
     /// `errorCode` extracts the response's top-level error.

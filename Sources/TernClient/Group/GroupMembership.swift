@@ -241,11 +241,7 @@ final class GroupMembership: Sendable {
         )
         let response = try await self.cluster.sendToCoordinator(.group(group), request) { response in
             // Coordinator moves come per partition; surfacing them makes sendToCoordinator retry.
-            let codes = response.topics.flatMap { $0.partitions.map(\.errorCode) }
-            return codes.first {
-                $0 == .notCoordinator || $0 == .coordinatorNotAvailable || $0 == .coordinatorLoadInProgress
-            }
-                ?? .none
+            Cluster.coordinatorMove(in: response.topics.flatMap { $0.partitions.map(\.errorCode) })
         }
         for topic in response.topics {
             for partition in topic.partitions where partition.errorCode != .none {

@@ -154,13 +154,9 @@ extension ProducerCore {
             let response = try await self.cluster.sendToCoordinator(.transaction(self.transactionalId), request) {
                 response in
                 // Coordinator moves are retried there; every other code is read here.
-                let codes = response.resultsByTopicV3AndBelow.flatMap {
-                    $0.resultsByPartition.map(\.partitionErrorCode)
-                }
-                return codes.first {
-                    $0 == .notCoordinator || $0 == .coordinatorNotAvailable || $0 == .coordinatorLoadInProgress
-                }
-                    ?? .none
+                Cluster.coordinatorMove(
+                    in: response.resultsByTopicV3AndBelow.flatMap { $0.resultsByPartition.map(\.partitionErrorCode) }
+                )
             }
             var retry: (KafkaErrorCode, TopicPartition)?
             for topic in response.resultsByTopicV3AndBelow {
@@ -214,11 +210,10 @@ extension ProducerCore {
             }.sorted { $0.name < $1.name }
         )
         let response = try await self.cluster.sendToCoordinator(.group(group.groupId), request) { response in
+            // The group's offsets may still wait for the previous transaction: retried too.
             let codes = response.topics.flatMap { $0.partitions.map(\.errorCode) }
-            return codes.first {
-                $0 == .notCoordinator || $0 == .coordinatorNotAvailable || $0 == .coordinatorLoadInProgress
-                    || $0 == .concurrentTransactions
-            } ?? .none
+            let move = Cluster.coordinatorMove(in: codes)
+            return move != .none ? move : codes.first { $0 == .concurrentTransactions } ?? .none
         }
         for topic in response.topics {
             for partition in topic.partitions where partition.errorCode != .none {
