@@ -147,6 +147,13 @@ let package = Package(
             path: "Sources/TernStorageCrashWriter",
             swiftSettings: strictSettings
         ),
+        // The Swift client's consume-transform-produce processor, SIGKILLed by an integration test.
+        .executableTarget(
+            name: "tern-transaction-processor",
+            dependencies: ["TernClient"],
+            path: "Sources/TernTransactionProcessor",
+            swiftSettings: strictSettings
+        ),
         // The CLI's pure parts (kcat option parsing, output formats, JSON envelopes, dump-log) in a
         // library so tests can import them; the `tern` executable adds the client and subcommands.
         .target(
@@ -184,7 +191,8 @@ let package = Package(
         .testTarget(
             name: "TernBrokerTests",
             dependencies: [
-                "TernBroker", "TernScram", "TernWire", "TernStorage", "TernRecords", "TernTransactions", nioCore, logging,
+                "TernBroker", "TernScram", "TernWire", "TernStorage", "TernRecords", "TernTransactions", nioCore,
+                logging,
             ],
             swiftSettings: strictSettings
         ),
@@ -227,6 +235,8 @@ let package = Package(
                 nioPosix, logging,
                 serviceLifecycle, .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 metrics, .product(name: "MetricsTestKit", package: "swift-metrics"), tracing, inMemoryTracing,
+                // Run by the tests as child processes; depending on them gets them built.
+                "tern-transaction-processor",
             ],
             exclude: ["python", "go"],
             swiftSettings: strictSettings

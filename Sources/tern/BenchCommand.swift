@@ -38,6 +38,15 @@ struct LoadOptions: ParsableArguments {
     @Option(help: "Concurrent producers.") var producers: Int = 1
     @Option(name: .customLong("linger-ms"), help: "Producer linger.") var lingerMs: Int64 = 5
     @Option(name: .customLong("batch-size"), help: "Producer batch size in bytes.") var batchSize: Int = 1_000_000
+    @Option(
+        name: .customLong("transactional-id"),
+        help:
+            "Produce in transactions with this transactional.id (acks=all; with several producers, suffixed -1, -2, …)."
+    ) var transactionalId: String?
+    @Option(
+        name: .customLong("transaction-records"),
+        help: "Records per transaction of each producer, with --transactional-id."
+    ) var transactionRecords: Int = 10_000
     @Flag(
         name: .customLong("no-latency"),
         help: "Enqueue without a delivery callback per record (throughput only; no latency figures)."
@@ -54,6 +63,10 @@ struct LoadOptions: ParsableArguments {
             throw ValidationError("--compression must be none, gzip, snappy, lz4 or zstd")
         }
         guard self.rate >= 0 else { throw ValidationError("--rate must be ≥ 0") }
+        guard self.transactionRecords > 0 else { throw ValidationError("--transaction-records must be positive") }
+        if self.transactionalId != nil, !["all", "-1"].contains(self.acks) {
+            throw ValidationError("--transactional-id needs --acks all")
+        }
     }
 
     func producerConfiguration(_ client: ClientConfiguration) -> ProducerConfiguration {
@@ -65,6 +78,12 @@ struct LoadOptions: ParsableArguments {
         c.batchSize = self.batchSize
         c.deliveryTimeout = .seconds(60)
         return c
+    }
+
+    /// The transactional id of producer `index` (0-based) of the run.
+    func transactionalId(ofProducer index: Int) -> String? {
+        guard let id = self.transactionalId else { return nil }
+        return self.producers == 1 ? id : "\(id)-\(index + 1)"
     }
 }
 
@@ -246,8 +265,24 @@ func runProducers(_ load: LoadOptions, _ connection: ConnectionOptions, recorder
         for index in 0..<load.producers {
             let count = load.records / load.producers + (index < load.records % load.producers ? 1 : 0)
             let perProducerRate = load.rate / Double(load.producers)
-            group.addTask {
+            var configuration = configuration
+            configuration.transactionalId = load.transactionalId(ofProducer: index)
+            let transactionRecords = configuration.transactionalId == nil ? Int.max : load.transactionRecords
+            group.addTask { [configuration] in
                 let producer = try Producer(configuration: configuration)
+                if configuration.transactionalId != nil { try await producer.initTransactions() }
+                // Records go in transactions of `transactionRecords` (all in one stream without
+                // a transactional id): each is committed before the next begins.
+                @inline(__always) func send(_ count: Int, _ enqueue: (Int) async throws -> Void) async throws {
+                    var sent = 0
+                    while sent < count {
+                        let end = min(count, sent &+ transactionRecords)
+                        if configuration.transactionalId != nil { try producer.beginTransaction() }
+                        for i in sent..<end { try await enqueue(i) }
+                        if configuration.transactionalId != nil { try await producer.commitTransaction() }
+                        sent = end
+                    }
+                }
                 let start = monotonicNanoseconds()
                 // Record timestamps from the monotonic send time and one wall-clock reading, so the
                 // loop reads the clock once per record, as the librdkafka generator does.
@@ -262,14 +297,13 @@ func runProducers(_ load: LoadOptions, _ connection: ConnectionOptions, recorder
                     var value = allocator.buffer(capacity: recordSize)
                     value.writeInteger(UInt64(0))
                     value.writeBytes(padding)
-                    for _ in 0..<count {
-                        try await producer.enqueue(ProducerRecord(topic: topic, value: value))
+                    try await send(count) { _ in try await producer.enqueue(ProducerRecord(topic: topic, value: value))
                     }
                     try await producer.close()
                     recorder.record(records: count, bytes: count * recordSize)
                     return
                 }
-                for i in 0..<count {
+                try await send(count) { i in
                     if perProducerRate > 0 {
                         let due = start + UInt64(Double(i) / perProducerRate * 1e9)
                         let now = monotonicNanoseconds()
@@ -330,6 +364,8 @@ extension BenchCommand {
                     ("compression", self.load.compression), ("producers", String(self.load.producers)),
                     ("partitions", String(self.load.partitions)),
                 ]
+                    + (self.load.transactionalId == nil
+                        ? [] : [("transaction_records", String(self.load.transactionRecords))])
             )
             if !ok { throw ExitCode(1) }
         }

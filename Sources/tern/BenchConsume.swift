@@ -19,8 +19,19 @@ extension BenchCommand {
         var records: Int?
         @Option(help: "Read as a member of this consumer group (default: assign all partitions, no group).")
         var group: String?
+        @Option(
+            name: .customLong("isolation-level"),
+            help: "read_uncommitted, or read_committed: records of open and aborted transactions are not read."
+        )
+        var isolationLevel: String = "read_uncommitted"
         @OptionGroup var progressOptions: ProgressOptions
         @Flag(help: "Print the summary as JSON.") var json = false
+
+        func validate() throws {
+            guard ["read_uncommitted", "read_committed"].contains(self.isolationLevel) else {
+                throw ValidationError("--isolation-level must be read_uncommitted or read_committed")
+            }
+        }
 
         func run() async throws {
             let recorder = BenchRecorder()
@@ -47,6 +58,8 @@ extension BenchCommand {
                     )
                     configuration.enableAutoCommit = false
                 }
+                configuration.isolationLevel =
+                    self.isolationLevel == "read_committed" ? .readCommitted : .readUncommitted
                 configuration.stopAtEnd = limit == nil
                 let consumer = try Consumer(configuration: configuration)
                 started = monotonicNanoseconds()

@@ -1,4 +1,5 @@
 import Foundation
+import TernClient
 import Testing
 
 /// `tern` against Debian's `kcat` 1.7.1: both run with the same arguments against the same ternd
@@ -673,6 +674,44 @@ import Testing
                     + #","rack":null}],"authorizedOperations":["CREATE","ALTER","DESCRIBE","CLUSTER_ACTION","#
                     + #""DESCRIBE_CONFIGS","ALTER_CONFIGS","IDEMPOTENT_WRITE"]}"# + "\n"
             )
+        }
+    }
+
+    /// `bench produce --transactional-id` commits its records in transactions of
+    /// `--transaction-records`; `bench consume --isolation-level read_committed` reads them all
+    /// (markers are not records), and confluent-kafka's read_committed consumer agrees.
+    @Test func benchProducesInTransactions() async throws {
+        try await withTernd { ternd in
+            let b = ternd.bootstrap
+            let produce = try await self.run(
+                self.tern,
+                [
+                    "bench", "produce", "-b", b, "--topic", "bench-tx", "-n", "1000", "-s", "16", "--partitions",
+                    "2", "--producers", "2", "--transactional-id", "bench-tx", "--transaction-records", "150",
+                    "--json",
+                ]
+            )
+            #expect(produce.status == 0, "\(produce.stderr)")
+            #expect(produce.output.contains(#""records":1000,"#), "\(produce.output)")
+            #expect(produce.output.contains(#""transaction_records":150"#), "\(produce.output)")
+            for isolation in ["read_committed", "read_uncommitted"] {
+                let consume = try await self.run(
+                    self.tern,
+                    ["bench", "consume", "-b", b, "--topic", "bench-tx", "--isolation-level", isolation, "--json"]
+                )
+                #expect(consume.status == 0, "\(consume.stderr)")
+                #expect(consume.output.contains(#""records":1000,"#), "\(isolation): \(consume.output)")
+            }
+            // Each producer's 500 records went in 4 transactions, each ending in a commit marker
+            // per partition it wrote: the logs hold more offsets than records.
+            let admin = try Admin(configuration: ClientConfiguration(bootstrapServers: [b]))
+            let partitions = try await admin.partitions(of: "bench-tx")
+            let ends = try await admin.listOffsets(partitions, spec: .latest)
+            await admin.close()
+            #expect(ends.values.reduce(0, +) > 1000, "log end offsets \(ends)")
+            let refused = try await self.run(self.tern, ["bench", "consume", "-b", b, "--isolation-level", "none"])
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("--isolation-level must be read_uncommitted or read_committed"))
         }
     }
 

@@ -21,6 +21,7 @@ enum Paths {
     /// `TERN_TERND` overrides it (tools/soak.sh runs a release `ternd` under the debug tests).
     static let ternd =
         ProcessInfo.processInfo.environment["TERN_TERND"] ?? buildProducts.appendingPathComponent("ternd").path
+    static let transactionProcessor = buildProducts.appendingPathComponent("tern-transaction-processor").path
     static let python = packageRoot.appendingPathComponent(".venv/bin/python").path
     static let pythonScripts = packageRoot.appendingPathComponent("Tests/IntegrationTests/python")
 
@@ -216,7 +217,6 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A port nobody listens on right now (bound and released).
 /// Whether something accepts a TCP connection on the port right now.
 func acceptsConnections(port: Int) async -> Bool {
     guard
@@ -237,12 +237,38 @@ func waitUntilAccepting(port: Int, timeout: Duration = .seconds(60)) async throw
     throw TestFailure("nothing accepts connections on port \(port)")
 }
 
+/// A loopback port nobody listens on now, different from every port handed out before in this
+/// process. Ports come from below the kernel's ephemeral range (32768–60999), never from port 0:
+/// a port the kernel picked for a released listener is soon handed to some outgoing connection
+/// of the parallel tests, and the broker meant to bind it then fails with "Address already in use".
 func freePort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: 0).get()
-    let port = channel.localAddress!.port!
-    try await channel.close()
-    return port
+    while let candidate = PortAllocator.shared.next() {
+        guard
+            let channel = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: candidate).get()
+        else { continue }
+        try await channel.close()
+        return candidate
+    }
+    throw TestFailure("no free loopback port left below the ephemeral range")
+}
+
+/// Hands out each port of 20000–32767 once per process, starting at an offset taken from the
+/// process id so that two test processes side by side rarely meet.
+private final class PortAllocator: @unchecked Sendable {
+    static let shared = PortAllocator()
+    private static let range = 20000..<32768
+    private let lock = NSLock()
+    private var handedOut = 0
+    private let start = Int(getpid()) % 8 * (range.count / 8)
+
+    func next() -> Int? {
+        self.lock.withLock {
+            guard self.handedOut < Self.range.count else { return nil }
+            defer { self.handedOut += 1 }
+            return Self.range.lowerBound + (self.start + self.handedOut) % Self.range.count
+        }
+    }
 }
 
 /// Runs one of Tests/IntegrationTests/python/*.py with the test venv.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TernClient
 import Testing
 
@@ -314,6 +315,149 @@ import Testing
             let check = try await runPython("transactions.py", ["ctp-check", ternd.bootstrap, topic, "\(count)"])
             #expect(Self.summary(check)["ok"] as? Bool == true, "\(check.output)\n\(check.stderr)")
             for producer in abandoned { try? await producer.close() }
+        }
+    }
+    /// A broker SIGKILLed while a producer runs transactions (twice, at random points, with the
+    /// broker restarted on the same data at once): every transaction is visible to read_committed
+    /// whole or not at all, every commit the producer saw return is visible, and once a successor
+    /// with the same transactional id has initialised, nothing is left open (its own transaction
+    /// is readable, so the last stable offset moved past everything before it).
+    @Test func aBrokerKilledMidTransactionLeavesEveryTransactionWholeOrAbsent() async throws {
+        let dataDirectory = try Paths.temporaryDirectory()
+        var ternd = try await TerndProcess.start(dataDirectory: dataDirectory)
+        let port = ternd.port
+        let topic = "killed-tx-\(UInt32.random(in: 0...UInt32.max))"
+        let recordsPerPartition = 5
+        let admin = try Admin(configuration: ClientConfiguration(bootstrapServers: [ternd.bootstrap]))
+        try await admin.createTopic(topic, partitions: Self.partitions)
+        await admin.close()
+        var configuration = ProducerConfiguration(bootstrapServers: [ternd.bootstrap])
+        configuration.transactionalId = "killed-\(topic)"
+        configuration.linger = .milliseconds(1)
+        configuration.deliveryTimeout = .seconds(15)
+        configuration.requestTimeout = .seconds(5)
+        let producer = try Producer(configuration: configuration)
+        try await producer.initTransactions()
+        let committed = Mutex<[Int]>([])
+        let keepGoing = Atomic<Bool>(true)
+        let transactions = Task {
+            var number = 0
+            while keepGoing.load(ordering: .relaxed) {
+                do {
+                    try producer.beginTransaction()
+                    for partition in 0..<Self.partitions {
+                        for index in 0..<recordsPerPartition {
+                            try await producer.enqueue(
+                                ProducerRecord(topic: topic, partition: partition, value: "t\(number)-\(index)")
+                            )
+                        }
+                    }
+                    try await producer.commitTransaction()
+                    committed.withLock { $0.append(number) }
+                } catch {
+                    // The broker went away mid-step: abort if it lets us, else this producer is done.
+                    do { try await producer.abortTransaction() } catch { return }
+                }
+                number += 1
+            }
+        }
+        for _ in 0..<2 {
+            let before = committed.withLock { $0.count }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while committed.withLock({ $0.count }) < before + 3, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await Task.sleep(for: .milliseconds(Int64.random(in: 0...300)))
+            try await ternd.kill()
+            ternd = try await TerndProcess.start(dataDirectory: dataDirectory, port: port)
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        keepGoing.store(false, ordering: .relaxed)
+        await transactions.value
+        try? await producer.close()
+        let acknowledged = committed.withLock { $0 }
+        #expect(acknowledged.count >= 6, "too few commits to mean anything: \(acknowledged)")
+
+        let successor = try Self.transactionalProducer(ternd.bootstrap, id: "killed-\(topic)")
+        try await successor.initTransactions()
+        try successor.beginTransaction()
+        for partition in 0..<Self.partitions {
+            try await successor.enqueue(ProducerRecord(topic: topic, partition: partition, value: "final"))
+        }
+        try await successor.commitTransaction()
+        try await successor.close()
+
+        let visible = try await Self.read(ternd.bootstrap, topic, .readCommitted)
+        var seen: [String: Int] = [:]
+        for partition in 0..<Self.partitions {
+            #expect(visible[partition]?.last == "final", "partition \(partition): \(visible[partition] ?? [])")
+            for value in visible[partition] ?? [] where value != "final" {
+                seen[String(value.split(separator: "-")[0]), default: 0] += 1
+            }
+        }
+        let partial = seen.filter { $0.value != Int(Self.partitions) * recordsPerPartition }
+        #expect(partial.isEmpty, "transactions seen in part: \(partial)")
+        let missing = acknowledged.filter { seen["t\($0)"] == nil }
+        #expect(missing.isEmpty, "committed transactions not visible: \(missing)")
+        print("TernTransactionTests: \(acknowledged.count) commits acknowledged, \(seen.count) transactions visible")
+        try await ternd.stop()
+    }
+    /// Consume-transform-produce with Tern's client in its own process
+    /// (tern-transaction-processor), SIGKILLed at random points (mid-transaction, between
+    /// transactions, while committing) and restarted until it has read everything: the output
+    /// holds each input exactly once and the group's offsets cover the input, as confluent-kafka's
+    /// read_committed consumer sees it.
+    @Test func aKilledTernProcessorStillProcessesEachRecordExactlyOnce() async throws {
+        try await withTernd { ternd in
+            let topic = "tern-ctp-kill-\(UInt32.random(in: 0...UInt32.max))"
+            let count = 2000
+            let setup = try await runPython("transactions.py", ["ctp-setup", ternd.bootstrap, topic, "\(count)"])
+            #expect(Self.summary(setup)["ok"] as? Bool == true, "\(setup.output)\n\(setup.stderr)")
+            var kills = 0
+            var finished = false
+            var outputs: [String] = []
+            let deadline = ContinuousClock.now + .seconds(240)
+            while !finished, ContinuousClock.now < deadline {
+                let processor = Process()
+                processor.executableURL = URL(fileURLWithPath: Paths.transactionProcessor)
+                processor.arguments = [ternd.bootstrap, topic]
+                let outputFile = try Paths.temporaryDirectory().appendingPathComponent("processor.out")
+                guard FileManager.default.createFile(atPath: outputFile.path, contents: nil) else {
+                    throw TestFailure("cannot create \(outputFile.path)")
+                }
+                func printed() -> String { (try? String(contentsOf: outputFile, encoding: .utf8)) ?? "" }
+                processor.standardOutput = try FileHandle(forWritingTo: outputFile)
+                processor.standardError = FileHandle.nullDevice
+                try processor.run()
+                // Four kills, each at a random moment after the run's first commit (mid-transaction,
+                // between two, or inside a commit), then one run to its end.
+                if kills < 4 {
+                    while processor.isRunning, !printed().contains("committed"), ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...100)))
+                    if processor.isRunning {
+                        kill(processor.processIdentifier, SIGKILL)
+                        kills += 1
+                    }
+                }
+                while processor.isRunning, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                if processor.isRunning { kill(processor.processIdentifier, SIGKILL) }
+                outputs.append(printed())
+                if processor.terminationReason == .exit {
+                    #expect(processor.terminationStatus == 0, "processor failed: \(outputs.last ?? "")")
+                    finished = processor.terminationStatus == 0 && outputs.last?.contains("done ") == true
+                }
+            }
+            #expect(finished, "the processor did not finish within the time limit: \(outputs)")
+            #expect(kills >= 3, "only \(kills) kills landed")
+            let check = try await runPython("transactions.py", ["ctp-check", ternd.bootstrap, topic, "\(count)"])
+            #expect(
+                Self.summary(check)["ok"] as? Bool == true,
+                "\(check.output)\n\(check.stderr)\nprocessor runs: \(outputs)"
+            )
         }
     }
 }
