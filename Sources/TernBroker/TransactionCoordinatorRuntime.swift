@@ -129,7 +129,7 @@ final class TransactionCoordinatorRuntime: Sendable {
         key: ByteBuffer,
         value: ByteBuffer?,
         to coordinator: inout TransactionCoordinator
-    ) throws(TransactionLogError) -> Bool {
+    ) throws(InternalRecordError) -> Bool {
         do {
             try coordinator.replay(key: key, value: value)
             return true

@@ -64,36 +64,36 @@ public enum CoordinatorRecord: Hashable, Sendable {
     }
 
     /// Decodes a `__consumer_offsets` record. A nil value is a tombstone.
-    public static func decode(key: ByteBuffer, value: ByteBuffer?) throws(CoordinatorRecordError) -> Self {
+    public static func decode(key: ByteBuffer, value: ByteBuffer?) throws(InternalRecordError) -> Self {
         var key = key
-        let keyVersion: Int16 = try read(&key, "key version") { buffer throws(WireError) in
+        let keyVersion: Int16 = try readRecordField(&key, "key version") { buffer throws(WireError) in
             try buffer.readKafkaInteger()
         }
         switch keyVersion {
         case 0, 1:
-            let commitKey = try read(&key, "offset commit key") { buffer throws(WireError) in
+            let commitKey = try readRecordField(&key, "offset commit key") { buffer throws(WireError) in
                 OffsetCommitKey(
                     group: try buffer.readKafkaString(),
                     topic: try buffer.readKafkaString(),
                     partition: try buffer.readKafkaInteger()
                 )
             }
-            try expectConsumed(key, "offset commit key")
+            try expectRecordConsumed(key, "offset commit key")
             return .offsetCommit(
                 commitKey,
-                try value.map { bytes throws(CoordinatorRecordError) in try OffsetCommitValue.decode(bytes) }
+                try value.map { bytes throws(InternalRecordError) in try OffsetCommitValue.decode(bytes) }
             )
         case 2:
-            let groupId = try read(&key, "group metadata key") { buffer throws(WireError) in
+            let groupId = try readRecordField(&key, "group metadata key") { buffer throws(WireError) in
                 try buffer.readKafkaString()
             }
-            try expectConsumed(key, "group metadata key")
+            try expectRecordConsumed(key, "group metadata key")
             return .groupMetadata(
                 groupId: groupId,
-                try value.map { bytes throws(CoordinatorRecordError) in try GroupMetadataValue.decode(bytes) }
+                try value.map { bytes throws(InternalRecordError) in try GroupMetadataValue.decode(bytes) }
             )
         default:
-            throw CoordinatorRecordError(.unknownKeyVersion, "record key version \(keyVersion)")
+            throw InternalRecordError(.unknownKeyVersion, "record key version \(keyVersion)")
         }
     }
 }
@@ -151,16 +151,16 @@ public struct OffsetCommitValue: Hashable, Sendable {
         return buffer
     }
 
-    public static func decode(_ bytes: ByteBuffer) throws(CoordinatorRecordError) -> Self {
+    public static func decode(_ bytes: ByteBuffer) throws(InternalRecordError) -> Self {
         var bytes = bytes
-        let version: Int16 = try read(&bytes, "offset commit value version") { buffer throws(WireError) in
+        let version: Int16 = try readRecordField(&bytes, "offset commit value version") { buffer throws(WireError) in
             try buffer.readKafkaInteger()
         }
         guard (0...4).contains(version) else {
-            throw CoordinatorRecordError(.unknownValueVersion, "OffsetCommitValue version \(version)")
+            throw InternalRecordError(.unknownValueVersion, "OffsetCommitValue version \(version)")
         }
         let flexible = version >= 4
-        let value = try read(&bytes, "OffsetCommitValue v\(version)") { buffer throws(WireError) in
+        let value = try readRecordField(&bytes, "OffsetCommitValue v\(version)") { buffer throws(WireError) in
             let offset: Int64 = try buffer.readKafkaInteger()
             let leaderEpoch: Int32 = version >= 3 ? try buffer.readKafkaInteger() : -1
             let metadata = try buffer.readKafkaString(flexible: flexible)
@@ -175,7 +175,7 @@ public struct OffsetCommitValue: Hashable, Sendable {
                 expireTimestampMs: expireTimestampMs == -1 ? nil : expireTimestampMs
             )
         }
-        try expectConsumed(bytes, "OffsetCommitValue v\(version)")
+        try expectRecordConsumed(bytes, "OffsetCommitValue v\(version)")
         return value
     }
 }
@@ -261,16 +261,16 @@ public struct GroupMetadataValue: Hashable, Sendable {
         return buffer
     }
 
-    public static func decode(_ bytes: ByteBuffer) throws(CoordinatorRecordError) -> Self {
+    public static func decode(_ bytes: ByteBuffer) throws(InternalRecordError) -> Self {
         var bytes = bytes
-        let version: Int16 = try read(&bytes, "group metadata value version") { buffer throws(WireError) in
+        let version: Int16 = try readRecordField(&bytes, "group metadata value version") { buffer throws(WireError) in
             try buffer.readKafkaInteger()
         }
         guard (0...4).contains(version) else {
-            throw CoordinatorRecordError(.unknownValueVersion, "GroupMetadataValue version \(version)")
+            throw InternalRecordError(.unknownValueVersion, "GroupMetadataValue version \(version)")
         }
         let flexible = version >= 4
-        let value = try read(&bytes, "GroupMetadataValue v\(version)") { buffer throws(WireError) in
+        let value = try readRecordField(&bytes, "GroupMetadataValue v\(version)") { buffer throws(WireError) in
             let protocolType = try buffer.readKafkaString(flexible: flexible)
             let generation: Int32 = try buffer.readKafkaInteger()
             let protocolName = try buffer.readKafkaNullableString(flexible: flexible)
@@ -308,60 +308,8 @@ public struct GroupMetadataValue: Hashable, Sendable {
                 members: members
             )
         }
-        try expectConsumed(bytes, "GroupMetadataValue v\(version)")
+        try expectRecordConsumed(bytes, "GroupMetadataValue v\(version)")
         return value
-    }
-}
-
-/// A `__consumer_offsets` record that cannot be decoded. Equality compares the code only.
-public struct CoordinatorRecordError: Error, Hashable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: Hashable, Sendable {
-            case unknownKeyVersion, unknownValueVersion, malformed, trailingBytes
-        }
-        private let base: Base
-        /// The key's version is not an offset commit (0, 1) or group metadata (2) key.
-        public static let unknownKeyVersion = Code(base: .unknownKeyVersion)
-        /// The value's version is newer than this code knows.
-        public static let unknownValueVersion = Code(base: .unknownValueVersion)
-        /// The bytes end early or hold an impossible length.
-        public static let malformed = Code(base: .malformed)
-        /// Bytes are left after the known fields.
-        public static let trailingBytes = Code(base: .trailingBytes)
-
-        public var description: String { "\(self.base)" }
-    }
-
-    public var code: Code
-    public var message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
-    public var description: String { "CoordinatorRecordError(\(self.code)): \(self.message)" }
-}
-
-// `what` is an autoclosure: it names the field only in an error, and building that string for every
-// field of every record was a large part of replaying `__consumer_offsets` at startup.
-private func read<T>(
-    _ buffer: inout ByteBuffer,
-    _ what: @autoclosure () -> String,
-    _ body: (inout ByteBuffer) throws(WireError) -> T
-) throws(CoordinatorRecordError) -> T {
-    do {
-        return try body(&buffer)
-    } catch {
-        throw CoordinatorRecordError(.malformed, "\(what()): \(error.message)")
-    }
-}
-
-private func expectConsumed(_ buffer: ByteBuffer, _ what: @autoclosure () -> String) throws(CoordinatorRecordError) {
-    guard buffer.readableBytes == 0 else {
-        throw CoordinatorRecordError(.trailingBytes, "\(buffer.readableBytes) bytes left after \(what())")
     }
 }
 

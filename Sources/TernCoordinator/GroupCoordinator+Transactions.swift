@@ -162,7 +162,7 @@ extension GroupCoordinator {
     /// the runtime meets the batch's marker and calls `completeTransaction`. Tombstones and group
     /// records are applied as by `replay(key:value:)` (Kafka ignores the producer for them too).
     public mutating func replayTransactional(key: ByteBuffer, value: ByteBuffer?, producerId: Int64)
-        throws(CoordinatorRecordError)
+        throws(InternalRecordError)
     {
         self.replayTransactional(try CoordinatorRecord.decode(key: key, value: value), producerId: producerId)
     }

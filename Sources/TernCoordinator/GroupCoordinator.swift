@@ -168,7 +168,7 @@ public struct GroupCoordinator: Sendable {
     /// in log order, before any request is handled. Offsets are restored as committed; a group
     /// metadata record restores the group's protocol type, generation, protocol, leader and members
     /// (Stable with members, Empty without).
-    public mutating func replay(key: ByteBuffer, value: ByteBuffer?) throws(CoordinatorRecordError) {
+    public mutating func replay(key: ByteBuffer, value: ByteBuffer?) throws(InternalRecordError) {
         self.replay(try CoordinatorRecord.decode(key: key, value: value))
     }
 

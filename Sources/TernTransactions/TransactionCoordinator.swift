@@ -396,17 +396,17 @@ public struct TransactionCoordinator: Sendable {
 
     /// Applies one `__transaction_state` record read back from the log (nil value = tombstone), in
     /// log order, before any request is handled. Kafka's loader skips records whose key version it
-    /// does not know; a caller can do the same by catching `TransactionLogError.Code.unknownKeyVersion`.
-    public mutating func replay(key: ByteBuffer, value: ByteBuffer?) throws(TransactionLogError) {
+    /// does not know; a caller can do the same by catching `InternalRecordError.Code.unknownKeyVersion`.
+    public mutating func replay(key: ByteBuffer, value: ByteBuffer?) throws(InternalRecordError) {
         try self.replay(try TransactionLogRecord.decode(key: key, value: value))
     }
 
     /// Applies one decoded record; see `replay(key:value:)`. A value in state Dead or
     /// PrepareEpochFence is refused (`.malformed`): Kafka never writes either, and no transition
     /// leads out of them.
-    public mutating func replay(_ record: TransactionLogRecord) throws(TransactionLogError) {
+    public mutating func replay(_ record: TransactionLogRecord) throws(InternalRecordError) {
         if let state = record.value?.state, state == .dead || state == .prepareEpochFence {
-            throw TransactionLogError(.malformed, "\(record.transactionalId) stored in state \(state)")
+            throw InternalRecordError(.malformed, "\(record.transactionalId) stored in state \(state)")
         }
         self.transactions[record.transactionalId] = record.value?.metadata(transactionalId: record.transactionalId)
     }

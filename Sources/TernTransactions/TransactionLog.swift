@@ -27,18 +27,18 @@ public struct TransactionLogKey: Hashable, Sendable {
 
     /// Throws `.unknownKeyVersion` for a key version other than 0 (Kafka's loader skips such
     /// records as `UnknownKey`; the caller may do the same by catching that code).
-    public static func decode(_ bytes: ByteBuffer) throws(TransactionLogError) -> Self {
+    public static func decode(_ bytes: ByteBuffer) throws(InternalRecordError) -> Self {
         var bytes = bytes
-        let version: Int16 = try read(&bytes, "key version") { buffer throws(WireError) in
+        let version: Int16 = try readRecordField(&bytes, "key version") { buffer throws(WireError) in
             try buffer.readKafkaInteger()
         }
         guard version == Self.version else {
-            throw TransactionLogError(.unknownKeyVersion, "TransactionLogKey version \(version)")
+            throw InternalRecordError(.unknownKeyVersion, "TransactionLogKey version \(version)")
         }
-        let transactionalId = try read(&bytes, "TransactionLogKey") { buffer throws(WireError) in
+        let transactionalId = try readRecordField(&bytes, "TransactionLogKey") { buffer throws(WireError) in
             try buffer.readKafkaString()
         }
-        try expectConsumed(bytes, "TransactionLogKey")
+        try expectRecordConsumed(bytes, "TransactionLogKey")
         return TransactionLogKey(transactionalId: transactionalId)
     }
 }
@@ -167,16 +167,17 @@ public struct TransactionLogValue: Hashable, Sendable {
         return buffer
     }
 
-    public static func decode(_ bytes: ByteBuffer) throws(TransactionLogError) -> Self {
+    public static func decode(_ bytes: ByteBuffer) throws(InternalRecordError) -> Self {
         var bytes = bytes
-        let version: Int16 = try read(&bytes, "value version") { buffer throws(WireError) in
+        let version: Int16 = try readRecordField(&bytes, "value version") { buffer throws(WireError) in
             try buffer.readKafkaInteger()
         }
         guard (0...1).contains(version) else {
-            throw TransactionLogError(.unknownValueVersion, "TransactionLogValue version \(version)")
+            throw InternalRecordError(.unknownValueVersion, "TransactionLogValue version \(version)")
         }
         let flexible = version >= 1
-        let (decoded, status) = try read(&bytes, "TransactionLogValue v\(version)") { buffer throws(WireError) in
+        let (decoded, status) = try readRecordField(&bytes, "TransactionLogValue v\(version)") {
+            buffer throws(WireError) in
             let producerId: Int64 = try buffer.readKafkaInteger()
             let producerEpoch: Int16 = try buffer.readKafkaInteger()
             let timeoutMs: Int32 = try buffer.readKafkaInteger()
@@ -223,9 +224,9 @@ public struct TransactionLogValue: Hashable, Sendable {
             }
             return (value, status)
         }
-        try expectConsumed(bytes, "TransactionLogValue v\(version)")
+        try expectRecordConsumed(bytes, "TransactionLogValue v\(version)")
         guard let state = TransactionState(rawValue: status) else {
-            throw TransactionLogError(.malformed, "transaction status \(status)")
+            throw InternalRecordError(.malformed, "transaction status \(status)")
         }
         var value = decoded
         value.state = state
@@ -254,60 +255,10 @@ public struct TransactionLogRecord: Hashable, Sendable {
         self.value?.encode(allocator: allocator)
     }
 
-    public static func decode(key: ByteBuffer, value: ByteBuffer?) throws(TransactionLogError) -> Self {
+    public static func decode(key: ByteBuffer, value: ByteBuffer?) throws(InternalRecordError) -> Self {
         TransactionLogRecord(
             key: try TransactionLogKey.decode(key),
-            value: try value.map { bytes throws(TransactionLogError) in try TransactionLogValue.decode(bytes) }
+            value: try value.map { bytes throws(InternalRecordError) in try TransactionLogValue.decode(bytes) }
         )
-    }
-}
-
-/// A `__transaction_state` record that cannot be decoded. Equality compares the code only.
-public struct TransactionLogError: Error, Hashable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: Hashable, Sendable {
-            case unknownKeyVersion, unknownValueVersion, malformed, trailingBytes
-        }
-        private let base: Base
-        /// The key's version is not 0.
-        public static let unknownKeyVersion = Code(base: .unknownKeyVersion)
-        /// The value's version is not 0 or 1.
-        public static let unknownValueVersion = Code(base: .unknownValueVersion)
-        /// The bytes end early, hold an impossible length or an unknown transaction status.
-        public static let malformed = Code(base: .malformed)
-        /// Bytes are left after the known fields.
-        public static let trailingBytes = Code(base: .trailingBytes)
-
-        public var description: String { "\(self.base)" }
-    }
-
-    public var code: Code
-    public var message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
-    public var description: String { "TransactionLogError(\(self.code)): \(self.message)" }
-}
-
-private func read<T>(
-    _ buffer: inout ByteBuffer,
-    _ what: @autoclosure () -> String,
-    _ body: (inout ByteBuffer) throws(WireError) -> T
-) throws(TransactionLogError) -> T {
-    do {
-        return try body(&buffer)
-    } catch {
-        throw TransactionLogError(.malformed, "\(what()): \(error.message)")
-    }
-}
-
-private func expectConsumed(_ buffer: ByteBuffer, _ what: @autoclosure () -> String) throws(TransactionLogError) {
-    guard buffer.readableBytes == 0 else {
-        throw TransactionLogError(.trailingBytes, "\(buffer.readableBytes) bytes left after \(what())")
     }
 }

@@ -126,7 +126,7 @@ func hex(_ string: String) -> ByteBuffer {
 
     @Test(
         arguments: [
-            (hex("0003 0001 67"), nil, CoordinatorRecordError.Code.unknownKeyVersion),
+            (hex("0003 0001 67"), nil, InternalRecordError.Code.unknownKeyVersion),
             (hex("0001 0001 67"), nil, .malformed),
             (hex("0002 0001 67 00"), nil, .trailingBytes),
             (hex("0002 0005 67"), nil, .malformed),
@@ -137,10 +137,10 @@ func hex(_ string: String) -> ByteBuffer {
                 hex("0001 000000000000002a 0001 6d 00000000000003e8 00000000000007d0 ff"), .trailingBytes
             ),
             (hex("0001 0001 67 0001 74 00000002"), hex("0005 000000000000002a"), .unknownValueVersion),
-        ] as [(ByteBuffer, ByteBuffer?, CoordinatorRecordError.Code)]
+        ] as [(ByteBuffer, ByteBuffer?, InternalRecordError.Code)]
     )
-    func badRecordsAreRefused(key: ByteBuffer, value: ByteBuffer?, code: CoordinatorRecordError.Code) {
-        #expect(throws: CoordinatorRecordError(code, "")) { try CoordinatorRecord.decode(key: key, value: value) }
+    func badRecordsAreRefused(key: ByteBuffer, value: ByteBuffer?, code: InternalRecordError.Code) {
+        #expect(throws: InternalRecordError(code, "")) { try CoordinatorRecord.decode(key: key, value: value) }
     }
 
     @Test func replayAfterEncodingRebuildsOffsetsAndGroups() throws {

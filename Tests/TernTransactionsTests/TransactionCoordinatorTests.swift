@@ -915,7 +915,7 @@ func onlyValue(_ result: TransactionResult) -> TransactionLogValue? {
 
     @Test func garbageIsRefusedDuringReplay() {
         var coordinator = TransactionCoordinator()
-        #expect(throws: TransactionLogError(.malformed, "")) {
+        #expect(throws: InternalRecordError(.malformed, "")) {
             try coordinator.replay(key: ByteBuffer(bytes: [0, 0, 0, 1, 0x61]), value: ByteBuffer(bytes: [0, 0, 1]))
         }
         #expect(coordinator.transactions.isEmpty)
@@ -933,7 +933,7 @@ func onlyValue(_ result: TransactionResult) -> TransactionLogValue? {
             txnLastUpdateTimestampMs: 0,
             txnStartTimestampMs: 0
         )
-        #expect(throws: TransactionLogError(.malformed, "")) {
+        #expect(throws: InternalRecordError(.malformed, "")) {
             try coordinator.replay(key: TransactionLogKey(transactionalId: txn).encode(), value: value.encode())
         }
         #expect(coordinator.transactions.isEmpty)

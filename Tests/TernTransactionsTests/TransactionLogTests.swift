@@ -164,7 +164,7 @@ import Testing
         #expect(record.transactionalId == "x")
     }
 
-    static let garbage: [(String, [UInt8], TransactionLogError.Code)] = [
+    static let garbage: [(String, [UInt8], InternalRecordError.Code)] = [
         ("empty", [], .malformed),
         ("unknown version", [0, 2] + [UInt8](repeating: 0, count: 40), .unknownValueVersion),
         ("negative version", [0xFF, 0xFF], .unknownValueVersion),
@@ -187,18 +187,18 @@ import Testing
     ]
 
     @Test(arguments: garbage)
-    func garbageValuesAreRefused(name: String, bytes: [UInt8], code: TransactionLogError.Code) {
-        #expect(throws: TransactionLogError(code, name)) {
+    func garbageValuesAreRefused(name: String, bytes: [UInt8], code: InternalRecordError.Code) {
+        #expect(throws: InternalRecordError(code, name)) {
             try TransactionLogValue.decode(ByteBuffer(bytes: bytes))
         }
     }
 
     @Test(arguments: [
-        ([UInt8](), TransactionLogError.Code.malformed), ([0, 1, 0, 0], .unknownKeyVersion),
+        ([UInt8](), InternalRecordError.Code.malformed), ([0, 1, 0, 0], .unknownKeyVersion),
         ([0, 0, 0, 5, 0x61], .malformed), ([0, 0, 0, 1, 0x61, 0], .trailingBytes),
     ])
-    func garbageKeysAreRefused(bytes: [UInt8], code: TransactionLogError.Code) {
-        #expect(throws: TransactionLogError(code, "")) {
+    func garbageKeysAreRefused(bytes: [UInt8], code: InternalRecordError.Code) {
+        #expect(throws: InternalRecordError(code, "")) {
             try TransactionLogKey.decode(ByteBuffer(bytes: bytes))
         }
     }
