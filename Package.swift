@@ -191,7 +191,8 @@ let package = Package(
         .testTarget(
             name: "TernBrokerTests",
             dependencies: [
-                "TernBroker", "TernScram", "TernWire", "TernStorage", "TernRecords", "TernTransactions", nioCore,
+                "TernBroker", "TernScram", "TernWire", "TernStorage", "TernRecords", "TernTransactions", "TernCoordinator",
+                nioCore,
                 logging,
             ],
             swiftSettings: strictSettings

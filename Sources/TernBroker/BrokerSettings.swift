@@ -82,7 +82,9 @@ public struct BrokerSettings: Sendable {
         "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "http.host", "http.port",
         "shutdown.delay.ms", "connections.max.idle.ms", "socket.write.timeout.ms", "max.connections",
         "max.connections.per.ip",
-        "max.connections.per.ip.overrides",
+        "max.connections.per.ip.overrides", "offsets.retention.minutes", "offsets.retention.check.interval.ms",
+        "transaction.max.timeout.ms", "transactional.id.expiration.ms",
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms",
     ]).union(listenerKeyCatalogue.keys).union(cleanerKeyCatalogue.keys)
 
     /// Type and one-line description of each static broker key (DescribeConfigs); the `log.*`
@@ -106,6 +108,10 @@ public struct BrokerSettings: Sendable {
             "group.min.session.timeout.ms": (.int, "Smallest session timeout a JoinGroup may ask for."),
             "group.max.session.timeout.ms": (.int, "Largest session timeout a JoinGroup may ask for."),
             "group.initial.rebalance.delay.ms": (.int, "Wait for more members before a new group's first rebalance."),
+            "offsets.retention.minutes": (
+                .int, "Committed offsets are deleted this long after their group emptied (or their commit)."
+            ),
+            "offsets.retention.check.interval.ms": (.long, "How often committed offsets are checked for expiry."),
             "transaction.max.timeout.ms": (.int, "Largest transaction timeout an InitProducerId may ask for."),
             "transactional.id.expiration.ms": (
                 .long, "A transactional id unused for this long (no open transaction) is removed."
@@ -141,6 +147,8 @@ public struct BrokerSettings: Sendable {
             "group.min.session.timeout.ms": String(broker.groupCoordinator.minSessionTimeoutMs),
             "group.max.session.timeout.ms": String(broker.groupCoordinator.maxSessionTimeoutMs),
             "group.initial.rebalance.delay.ms": String(broker.groupCoordinator.initialRebalanceDelayMs),
+            "offsets.retention.minutes": String(broker.groupCoordinator.offsetsRetentionMs / 60_000),
+            "offsets.retention.check.interval.ms": String(broker.groupCoordinator.offsetsRetentionCheckIntervalMs),
             "transaction.max.timeout.ms": String(broker.transactionCoordinator.transactionMaxTimeoutMs),
             "transactional.id.expiration.ms": String(broker.transactionCoordinator.transactionalIdExpirationMs),
             "transaction.abort.timed.out.transaction.cleanup.interval.ms": String(
@@ -283,6 +291,18 @@ public struct BrokerSettings: Sendable {
         }
         if let ms = try int("group.initial.rebalance.delay.ms", Int64.self) {
             settings.broker.groupCoordinator.initialRebalanceDelayMs = ms
+        }
+        if let minutes = try int("offsets.retention.minutes", Int64.self) {
+            guard minutes > 0 else {
+                throw Error(description: "offsets.retention.minutes=\(minutes): must be positive")
+            }
+            settings.broker.groupCoordinator.offsetsRetentionMs = minutes * 60_000
+        }
+        if let ms = try int("offsets.retention.check.interval.ms", Int64.self) {
+            guard ms > 0 else {
+                throw Error(description: "offsets.retention.check.interval.ms=\(ms): must be positive")
+            }
+            settings.broker.groupCoordinator.offsetsRetentionCheckIntervalMs = ms
         }
         if let ms = try int("transaction.max.timeout.ms", Int32.self) {
             guard ms > 0 else { throw Error(description: "transaction.max.timeout.ms=\(ms): must be positive") }

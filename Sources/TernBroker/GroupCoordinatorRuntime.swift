@@ -103,6 +103,8 @@ final class GroupCoordinatorRuntime: Sendable {
     /// Appends leave in the order the coordinator produced them, one at a time.
     private let appendQueue: AsyncStream<QueuedAppend>.Continuation
     private let appender: Task<Void, Never>
+    /// Runs `expireOffsets` every `offsets.retention.check.interval.ms`.
+    private let expiry = Mutex<Task<Void, Never>?>(nil)
 
     private init(
         coordinator: GroupCoordinator,
@@ -158,6 +160,30 @@ final class GroupCoordinatorRuntime: Sendable {
     deinit {
         self.appendQueue.finish()
         self.appender.cancel()
+        self.expiry.withLock { $0?.cancel() }
+    }
+
+    /// Expires old offsets now (the periodic check calls it); their tombstones are appended in
+    /// order with everything else.
+    func expireOffsets() {
+        let nowMs = self.clock.nowMs
+        let result = self.state.withLock { $0.coordinator.expireOffsets(nowMs: nowMs) }
+        let tombstones = result.appends.reduce(0) { $0 + $1.records.count }
+        if tombstones > 0 {
+            self.logger.info("expired committed offsets", metadata: ["tombstones": "\(tombstones)"])
+        }
+        self.execute(result)
+    }
+
+    private func startExpiryChecks(intervalMs: Int64) {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(intervalMs))
+                guard !Task.isCancelled, let self else { return }
+                self.expireOffsets()
+            }
+        }
+        self.expiry.withLock { $0 = task }
     }
 
     /// Opens the offsets topic (creating it on first start) and replays it into a new coordinator.
@@ -211,6 +237,7 @@ final class GroupCoordinatorRuntime: Sendable {
             logger: logger
         )
         runtime.execute(sessions)
+        runtime.startExpiryChecks(intervalMs: configuration.offsetsRetentionCheckIntervalMs)
         return runtime
     }
 

@@ -269,6 +269,62 @@ extension GroupCoordinator {
         )
     }
 
+    // MARK: Offset expiry
+
+    /// Expires committed offsets older than `offsets.retention.minutes` (the periodic check of
+    /// Kafka's `GroupMetadataManager.cleanupGroupMetadata`, KIP-211) and writes their tombstones:
+    /// - an Empty group with a protocol: every offset, once the group has been Empty for the
+    ///   retention (measured from its state change; from the commit when that time is unknown);
+    /// - a Stable consumer group: the offsets of topics no member subscribes to, by commit time;
+    /// - a group without a protocol (offsets committed outside a group, `assign` mode): each
+    ///   offset by its commit time;
+    /// - an offset committed with a retention time (OffsetCommit v1's expire timestamp): at that
+    ///   time, whatever the group's state.
+    /// An Empty group left with no offsets (and no pending transactional ones) is deleted with
+    /// its metadata tombstone. Returns one append of all tombstones, nothing when none expired.
+    public mutating func expireOffsets(nowMs: Int64) -> CoordinatorResult {
+        let retentionMs = self.configuration.offsetsRetentionMs
+        var records: [CoordinatorRecord] = []
+        for groupId in self.groups.keys.sorted() {
+            guard var group = self.groups[groupId] else { continue }
+            let baseTimestamp: (OffsetCommitValue) -> Int64
+            var keptTopics: Set<String> = []
+            switch (group.state, group.protocolType) {
+            case (.empty, .some):
+                let stateChangedMs = group.currentStateTimestampMs
+                baseTimestamp = { stateChangedMs >= 0 ? stateChangedMs : $0.commitTimestampMs }
+            case (.stable, "consumer"):
+                baseTimestamp = { $0.commitTimestampMs }
+                keptTopics = Self.subscribedTopics(of: group)
+            case (_, nil):
+                baseTimestamp = { $0.commitTimestampMs }
+            default:
+                continue
+            }
+            let expired = group.offsets.filter { partition, value in
+                guard !keptTopics.contains(partition.topic) else { return false }
+                if let expireTimestampMs = value.expireTimestampMs { return nowMs >= expireTimestampMs }
+                return nowMs - baseTimestamp(value) >= retentionMs
+            }.keys.sorted()
+            for partition in expired {
+                group.offsets[partition] = nil
+                records.append(
+                    .offsetCommit(
+                        OffsetCommitKey(group: groupId, topic: partition.topic, partition: partition.partition),
+                        nil
+                    )
+                )
+            }
+            if group.state == .empty && group.offsets.isEmpty && self.openTransactionsByGroup[groupId] == nil {
+                records.append(.groupMetadata(groupId: groupId, nil))
+                group.transition(to: .dead, nowMs: nowMs)
+            }
+            self.store(group)
+        }
+        guard !records.isEmpty else { return .none }
+        return CoordinatorResult(appends: [CoordinatorAppend(records: records)])
+    }
+
     // MARK: DeleteGroups, OffsetDelete
 
     /// Deletes an Empty group and its offsets (DeleteGroups, one group): NON_EMPTY_GROUP while it has

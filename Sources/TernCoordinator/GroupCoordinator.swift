@@ -16,19 +16,28 @@ public struct GroupCoordinatorConfiguration: Hashable, Sendable {
     /// `offset.metadata.max.bytes`: longer commit metadata gets OFFSET_METADATA_TOO_LARGE. Measured
     /// in UTF-16 code units, as Java's `String.length()`.
     public var offsetMetadataMaxLength: Int
+    /// `offsets.retention.minutes` (in ms): how long offsets outlive their group's last member, or
+    /// their commit outside a group (`expireOffsets`).
+    public var offsetsRetentionMs: Int64
+    /// `offsets.retention.check.interval.ms`: how often the runtime runs `expireOffsets`.
+    public var offsetsRetentionCheckIntervalMs: Int64
 
     public init(
         minSessionTimeoutMs: Int32 = 6_000,
         maxSessionTimeoutMs: Int32 = 1_800_000,
         initialRebalanceDelayMs: Int64 = 3_000,
         newMemberJoinTimeoutMs: Int64 = 300_000,
-        offsetMetadataMaxLength: Int = 4_096
+        offsetMetadataMaxLength: Int = 4_096,
+        offsetsRetentionMs: Int64 = 7 * 24 * 60 * 60 * 1000,
+        offsetsRetentionCheckIntervalMs: Int64 = 600_000
     ) {
         self.minSessionTimeoutMs = minSessionTimeoutMs
         self.maxSessionTimeoutMs = maxSessionTimeoutMs
         self.initialRebalanceDelayMs = initialRebalanceDelayMs
         self.newMemberJoinTimeoutMs = newMemberJoinTimeoutMs
         self.offsetMetadataMaxLength = offsetMetadataMaxLength
+        self.offsetsRetentionMs = offsetsRetentionMs
+        self.offsetsRetentionCheckIntervalMs = offsetsRetentionCheckIntervalMs
     }
 }
 

@@ -1,6 +1,9 @@
-import TernBroker
+import TernCoordinator
 import TernStorage
+import TernTransactions
 import Testing
+
+@testable import TernBroker
 
 @Suite struct BrokerSettingsTests {
     @Test func defaultsAreKafkas() throws {
@@ -42,8 +45,29 @@ import Testing
         #expect(try BrokerSettings.resolve([file]).port == 9000)
     }
 
+    /// Every key DescribeConfigs documents can be set (a key missing from the recognised ones was
+    /// refused in a properties file and its TERN_ variable ignored).
+    @Test func everyDocumentedKeyIsRecognised() throws {
+        #expect(Set(BrokerSettings.staticKeyCatalogue.keys).subtracting(BrokerSettings.recognisedKeys).isEmpty)
+        let environment = BrokerSettings.properties(fromEnvironment: [
+            "TERN_OFFSETS_RETENTION_MINUTES": "2", "TERN_OFFSETS_RETENTION_CHECK_INTERVAL_MS": "500",
+            "TERN_TRANSACTION_MAX_TIMEOUT_MS": "60000", "TERN_TRANSACTIONAL_ID_EXPIRATION_MS": "70000",
+            "TERN_TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS": "250",
+        ])
+        let broker = try BrokerSettings.resolve([environment]).broker
+        #expect(broker.groupCoordinator.offsetsRetentionMs == 120_000)
+        #expect(broker.groupCoordinator.offsetsRetentionCheckIntervalMs == 500)
+        #expect(broker.transactionCoordinator.transactionMaxTimeoutMs == 60_000)
+        #expect(broker.transactionCoordinator.transactionalIdExpirationMs == 70_000)
+        #expect(broker.transactionAbortCheckIntervalMs == 250)
+        let defaults = try BrokerSettings.resolve([]).broker
+        #expect(defaults.groupCoordinator.offsetsRetentionMs == 7 * 24 * 3_600_000)
+        #expect(defaults.groupCoordinator.offsetsRetentionCheckIntervalMs == 600_000)
+    }
+
     @Test(arguments: [
-        ["no.such.setting": "1"], ["num.partitions": "0"], ["port": "many"], ["auto.create.topics.enable": "maybe"],
+        ["no.such.setting": "1"], ["offsets.retention.minutes": "0"], ["num.partitions": "0"], ["port": "many"],
+        ["auto.create.topics.enable": "maybe"],
         ["log.retention.ms": "-5"], ["log.message.timestamp.type": "Whenever"], ["connections.max.idle.ms": "0"],
         ["connections.max.idle.ms": "soon"],
     ])

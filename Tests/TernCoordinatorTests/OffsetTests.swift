@@ -390,6 +390,120 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
         #expect(delete(group) == CoordinatorResult(responses: [answer(group, .groupIdNotFound)]))
     }
 
+    /// `offsets.retention.minutes` (KIP-211), one case per rule of Kafka's
+    /// `GroupMetadata.removeExpiredOffsets`: what is still there one millisecond before the
+    /// retention runs out, and the tombstones written when it has.
+    @Test(arguments: [
+        // An Empty consumer group: every offset, counted from when it emptied (600), not from
+        // the commits (500, 550); then the group itself.
+        ("empty group", 600 as Int64, ["t-0", "t-1"], true),
+        // Offsets committed outside a group: each by its own commit time (500 and 700).
+        ("standalone, first commit", 500, ["t-0"], false),
+        ("standalone, both commits", 700, ["t-1"], true),
+        // A Stable group subscribed to "t": only the topic it no longer reads, by commit time.
+        ("stable group", 500, ["old-0"], false),
+    ])
+    func offsetsExpireAfterTheRetention(rule: String, expiresAtMs: Int64, expired: [String], groupGone: Bool) {
+        let retentionMs: Int64 = 10_000
+        var c = GroupCoordinator(
+            configuration: GroupCoordinatorConfiguration(
+                initialRebalanceDelayMs: delayMs,
+                offsetsRetentionMs: retentionMs
+            ),
+            memberIdSuffixes: SequentialSuffixes()
+        )
+        switch rule {
+        case "empty group":
+            stableGroup(&c, clients: ["a"])
+            _ = c.commit(generation: 1, member: "a-1", [("t", 0, 5, nil)], at: 500)
+            _ = c.commit(generation: 1, member: "a-1", [("t", 1, 6, nil)], at: 550)
+            _ = c.leave("a-1", ticket: 2, at: 600)
+        case let standalone where standalone.hasPrefix("standalone"):
+            _ = c.commit([("t", 0, 5, nil)], at: 500)
+            _ = c.commit([("t", 1, 6, nil)], at: 700)
+        default:
+            let subscription = ConsumerProtocolSubscription(topics: ["t"]).encode(version: 0)
+            _ = c.joinGroup(
+                JoinGroupRequest(
+                    groupId: group,
+                    sessionTimeoutMs: sessionMs,
+                    rebalanceTimeoutMs: rebalanceMs,
+                    protocolType: "consumer",
+                    protocols: [.init(name: "range", metadata: subscription)]
+                ),
+                version: 2,
+                clientId: "a",
+                clientHost: "/127.0.0.1",
+                ticket: RequestTicket(1),
+                nowMs: 0
+            )
+            _ = c.fire(initialDelay, at: delayMs)
+            _ = c.sync("a-1", generation: 1, assignments: ["a-1": "x"], ticket: 2, at: 200)
+            _ = c.commit(generation: 1, member: "a-1", [("t", 0, 5, nil)], at: 500)
+            _ = c.commitOffsets(
+                OffsetCommitRequest(
+                    groupId: group,
+                    generationIdOrMemberEpoch: 1,
+                    memberId: "a-1",
+                    topics: [.init(name: "old", partitions: [.init(partitionIndex: 0, committedOffset: 5)])]
+                ),
+                ticket: RequestTicket(9),
+                nowMs: 500,
+                partitionExists: { _, _ in true }
+            )
+        }
+        func tombstones(_ names: [String]) -> [CoordinatorRecord] {
+            names.sorted().map { name in
+                let parts = name.split(separator: "-")
+                return offsetRecord(String(parts[0]), Int32(parts[1])!, nil)
+            }
+        }
+        // One millisecond early none of them goes (the first standalone commit, older, does).
+        let early = c.expireOffsets(nowMs: expiresAtMs + retentionMs - 1)
+        let earlyRecords = early.appends.flatMap(\.records)
+        #expect(earlyRecords == (rule.hasSuffix("both commits") ? tombstones(["t-0"]) : []), "\(rule)")
+        let before = c.committedOffsets(ofGroup: group)
+        let result = c.expireOffsets(nowMs: expiresAtMs + retentionMs)
+        let records = tombstones(expired) + (groupGone ? [.groupMetadata(groupId: group, nil)] : [])
+        #expect(result == CoordinatorResult(appends: [CoordinatorAppend(records: records)]), "\(rule)")
+        #expect(groupGone == (c.state(ofGroup: group) == nil), "\(rule)")
+        let left = Set(c.committedOffsets(ofGroup: group).keys.map { "\($0.topic)-\($0.partition)" })
+        let expected = Set(before.keys.map { "\($0.topic)-\($0.partition)" }).subtracting(expired)
+        #expect(left == expected, "\(rule)")
+        #expect(c.expireOffsets(nowMs: expiresAtMs + retentionMs) == .none, "a second check finds nothing")
+    }
+
+    /// An offset committed with a retention time (OffsetCommit v1's expire timestamp) goes at that
+    /// time, long before `offsets.retention.minutes`; an Empty group that never committed goes at
+    /// the first check.
+    @Test func anExplicitExpiryAndAnEmptyGroupWithoutOffsets() {
+        var c = GroupCoordinator(
+            configuration: GroupCoordinatorConfiguration(
+                initialRebalanceDelayMs: delayMs,
+                offsetsRetentionMs: 1_000_000
+            ),
+            memberIdSuffixes: SequentialSuffixes()
+        )
+        _ = c.commit([("t", 0, 5, nil)], retentionMs: 50, at: 500)
+        _ = c.commit([("t", 1, 6, nil)], at: 500)
+        #expect(c.expireOffsets(nowMs: 549) == .none)
+        #expect(
+            c.expireOffsets(nowMs: 550)
+                == CoordinatorResult(appends: [CoordinatorAppend(records: [offsetRecord("t", 0, nil)])])
+        )
+        #expect(c.committedOffsets(ofGroup: group).count == 1)
+        // A group whose only member left without committing.
+        var d = makeCoordinator()
+        stableGroup(&d, clients: ["a"])
+        _ = d.leave("a-1", ticket: 2, at: 600)
+        #expect(d.state(ofGroup: group) == .empty)
+        #expect(
+            d.expireOffsets(nowMs: 601)
+                == CoordinatorResult(appends: [CoordinatorAppend(records: [.groupMetadata(groupId: group, nil)])])
+        )
+        #expect(d.state(ofGroup: group) == nil)
+    }
+
     @Test func deleteOffsetsRefusesTopicsTheMembersSubscribeTo() {
         var c = makeCoordinator()
         let subscription = ConsumerProtocolSubscription(topics: ["t"]).encode(version: 0)
