@@ -33,29 +33,52 @@ public enum LogCleanerMetricNames {
     public static let lastCleanRatio = "tern_log_cleaner_last_clean_ratio"
 }
 
-/// Caps the cleaner's I/O rate (Kafka's `Throttler`): every byte read or written is charged, and
-/// a charge that puts the rate over the cap sleeps the charging thread until it is back under it.
-/// Shared by all cleaner threads. Thread-safe.
-final class CleanerThrottle: Sendable {
+/// The arithmetic of the cleaner's I/O cap (Kafka's `Throttler`), without a clock: bytes are
+/// charged to a window; a charge that puts the window over the rate answers how long to sleep so
+/// that it is back under it. A window is replaced by a fresh one once it has lasted a second and
+/// is not over the rate, so an idle spell lets one charge through, not a burst.
+struct CleanerRateWindow: Hashable, Sendable {
     let bytesPerSecond: Double
-    private let window = Mutex<(start: ContinuousClock.Instant, bytes: Double)>((.now, 0))
+    private(set) var startSeconds: Double
+    private(set) var bytes: Double = 0
 
-    init(bytesPerSecond: Double) {
+    init(bytesPerSecond: Double, startSeconds: Double) {
         precondition(bytesPerSecond > 0)
         self.bytesPerSecond = bytesPerSecond
+        self.startSeconds = startSeconds
+    }
+
+    /// Charges `bytes` at `nowSeconds`; returns the seconds to sleep (0 when under the rate).
+    mutating func charge(bytes: Int, nowSeconds: Double) -> Double {
+        self.bytes += Double(bytes)
+        let elapsed = nowSeconds - self.startSeconds
+        let wait = self.bytes / self.bytesPerSecond - elapsed
+        if elapsed >= 1 && wait <= 0 {
+            self.startSeconds = nowSeconds
+            self.bytes = 0
+        }
+        return max(0, wait)
+    }
+}
+
+/// Caps the cleaner's I/O rate: every byte read or written is charged to a `CleanerRateWindow`,
+/// and the charging thread sleeps as long as it says (at most a second per charge). Shared by all
+/// cleaner threads. Thread-safe.
+final class CleanerThrottle: Sendable {
+    private static let origin = ContinuousClock.now
+    private let window: Mutex<CleanerRateWindow>
+
+    init(bytesPerSecond: Double) {
+        self.window = Mutex(CleanerRateWindow(bytesPerSecond: bytesPerSecond, startSeconds: Self.nowSeconds()))
+    }
+
+    private static func nowSeconds() -> Double {
+        let elapsed = ContinuousClock.now - Self.origin
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     func charge(bytes: Int) {
-        guard self.bytesPerSecond < .greatestFiniteMagnitude else { return }
-        let sleepSeconds = self.window.withLock { window -> Double in
-            window.bytes += Double(bytes)
-            let elapsed = ContinuousClock.now - window.start
-            let elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let wait = window.bytes / self.bytesPerSecond - elapsedSeconds
-            // A fresh window every second, so an idle spell does not bank a burst.
-            if elapsedSeconds >= 1 && wait <= 0 { window = (.now, 0) }
-            return wait
-        }
+        let sleepSeconds = self.window.withLock { $0.charge(bytes: bytes, nowSeconds: Self.nowSeconds()) }
         if sleepSeconds > 0 { usleep(UInt32(min(sleepSeconds, 1) * 1_000_000)) }
     }
 }
