@@ -150,7 +150,7 @@ final class TransactionCoordinatorRuntime: Sendable {
     func run(markerWriter: @escaping MarkerWriter, abortCheckIntervalMs: Int64) {
         self.writeMarkers.withLock { $0 = markerWriter }
         let pending = self.coordinator.withLock { $0.pendingCompletions() }
-        for markers in pending { self.complete(markers) }
+        for markers in pending { Task { await self.complete(markers) } }
         let checker = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(abortCheckIntervalMs))
@@ -166,9 +166,14 @@ final class TransactionCoordinatorRuntime: Sendable {
         self.coordinator.withLock { body($0) }
     }
 
-    /// Applies one event in arrival order; once its records are durable, answers with its
-    /// response (nil when the records could not be written: the caller answers with
-    /// COORDINATOR_NOT_AVAILABLE, which clients retry) and starts its marker writes.
+    /// Applies one event in arrival order; once its records are durable, writes the markers of
+    /// the transactions it ended and records them complete, then answers with its response (nil
+    /// when the records could not be written: the caller answers with COORDINATOR_NOT_AVAILABLE,
+    /// which clients retry). Kafka answers EndTxn once the Prepare record is durable and writes
+    /// the markers to the partitions' brokers afterwards, so the producer's next AddPartitionsToTxn
+    /// meets CONCURRENT_TRANSACTIONS and backs off; here the markers are local appends, cheaper
+    /// than that round of retries, and the next transaction starts at once. The outcome is
+    /// decided either way: a crash before the markers rewrites them at the next start.
     func perform(
         _ event: (inout TransactionCoordinator, Int64) -> TransactionResult
     ) async -> TransactionResponse? {
@@ -195,24 +200,22 @@ final class TransactionCoordinatorRuntime: Sendable {
                 return nil
             }
         }
-        for markers in result.markers { self.complete(markers) }
+        for markers in result.markers { await self.complete(markers) }
         return result.response
     }
 
-    /// Writes the markers in the background, then records the transaction complete. If they
-    /// cannot be written, the transaction stays in Prepare and the next start writes them.
-    private func complete(_ markers: TransactionMarkers) {
+    /// Writes the markers, then records the transaction complete. If they cannot be written, the
+    /// transaction stays in Prepare and the next start writes them.
+    private func complete(_ markers: TransactionMarkers) async {
         guard let writer = self.writeMarkers.withLock({ $0 }) else { return }
-        Task {
-            guard await writer(markers) else { return }
-            _ = await self.perform { coordinator, nowMs in
-                coordinator.markersWritten(
-                    transactionalId: markers.transactionalId,
-                    producerId: markers.producerId,
-                    producerEpoch: markers.producerEpoch,
-                    nowMs: nowMs
-                )
-            }
+        guard await writer(markers) else { return }
+        _ = await self.perform { coordinator, nowMs in
+            coordinator.markersWritten(
+                transactionalId: markers.transactionalId,
+                producerId: markers.producerId,
+                producerEpoch: markers.producerEpoch,
+                nowMs: nowMs
+            )
         }
     }
 

@@ -336,29 +336,40 @@ import Testing
         configuration.linger = .milliseconds(1)
         configuration.deliveryTimeout = .seconds(15)
         configuration.requestTimeout = .seconds(5)
-        let producer = try Producer(configuration: configuration)
-        try await producer.initTransactions()
         let committed = Mutex<[Int]>([])
         let keepGoing = Atomic<Bool>(true)
         let transactions = Task {
             var number = 0
+            // A producer the kill left unusable (its abort failed too) is replaced, as an
+            // application would: the successor's initTransactions fences it and ends its transaction.
             while keepGoing.load(ordering: .relaxed) {
+                guard let producer = try? Producer(configuration: configuration) else { return }
                 do {
-                    try producer.beginTransaction()
-                    for partition in 0..<Self.partitions {
-                        for index in 0..<recordsPerPartition {
-                            try await producer.enqueue(
-                                ProducerRecord(topic: topic, partition: partition, value: "t\(number)-\(index)")
-                            )
-                        }
-                    }
-                    try await producer.commitTransaction()
-                    committed.withLock { $0.append(number) }
+                    try await producer.initTransactions()
                 } catch {
-                    // The broker went away mid-step: abort if it lets us, else this producer is done.
-                    do { try await producer.abortTransaction() } catch { return }
+                    try? await producer.close()
+                    try? await Task.sleep(for: .milliseconds(100))
+                    continue
                 }
-                number += 1
+                while keepGoing.load(ordering: .relaxed) {
+                    defer { number += 1 }
+                    do {
+                        try producer.beginTransaction()
+                        for partition in 0..<Self.partitions {
+                            for index in 0..<recordsPerPartition {
+                                try await producer.enqueue(
+                                    ProducerRecord(topic: topic, partition: partition, value: "t\(number)-\(index)")
+                                )
+                            }
+                        }
+                        try await producer.commitTransaction()
+                        committed.withLock { $0.append(number) }
+                    } catch {
+                        // The broker went away mid-step: abort if it lets us, else a new producer.
+                        do { try await producer.abortTransaction() } catch { break }
+                    }
+                }
+                try? await producer.close()
             }
         }
         for _ in 0..<2 {
@@ -374,7 +385,6 @@ import Testing
         try await Task.sleep(for: .milliseconds(500))
         keepGoing.store(false, ordering: .relaxed)
         await transactions.value
-        try? await producer.close()
         let acknowledged = committed.withLock { $0 }
         #expect(acknowledged.count >= 6, "too few commits to mean anything: \(acknowledged)")
 
