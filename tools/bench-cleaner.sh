@@ -3,7 +3,8 @@
 # cleaning pass over TERN_BENCH_CLEANER_MB (default 256) MiB of a compacted partition on the same
 # disk, and appends to another partition with and without that pass running
 # (Tests/TernStorageTests/CleanerBenchmarkTests.swift). Directory under test: $TERN_BENCH_DIR
-# (default /tmp).
+# (default /tmp). Then the group coordinator's replay of 1 M offset commits over 1,000 keys before
+# and after compacting them (Tests/TernBrokerTests/OffsetsReplayBenchmarkTests.swift).
 #
 #   tools/bench-cleaner.sh            release build (tests built with -enable-testing)
 #   tools/bench-cleaner.sh debug      the debug test bundle as it is
@@ -32,3 +33,7 @@ rm -f "$file"
 echo "== cleaner ($configuration)"
 TERN_BENCH_CLEANER=1 "$bundle" --testing-library swift-testing --filter CleanerBenchmarkTests 2>&1 |
     grep -E "^cleaner:|passed|failed"
+
+echo "== __consumer_offsets replay before and after compaction ($configuration)"
+TERN_BENCH_REPLAY=1 "$bundle" --testing-library swift-testing --filter OffsetsReplayBenchmarkTests 2>&1 |
+    grep -E "^replay:|passed|failed"
