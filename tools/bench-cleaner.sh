@@ -33,6 +33,10 @@ rm -f "$file"
 echo "== cleaner ($configuration)"
 TERN_BENCH_CLEANER=1 "$bundle" --testing-library swift-testing --filter CleanerBenchmarkTests 2>&1 |
     grep -E "^cleaner:|passed|failed"
+cap="${TERN_BENCH_CLEANER_IO_MAX_MB:-200}"
+echo "== cleaner capped at $cap MiB/s (log.cleaner.io.max.bytes.per.second) ($configuration)"
+TERN_BENCH_CLEANER=1 TERN_BENCH_CLEANER_IO_MAX_MB="$cap" "$bundle" --testing-library swift-testing \
+    --filter CleanerBenchmarkTests 2>&1 | grep -E "^cleaner:|passed|failed"
 
 echo "== __consumer_offsets replay before and after compaction ($configuration)"
 TERN_BENCH_REPLAY=1 "$bundle" --testing-library swift-testing --filter OffsetsReplayBenchmarkTests 2>&1 |

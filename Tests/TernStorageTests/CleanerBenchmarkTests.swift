@@ -12,6 +12,7 @@ import Testing
 /// The cleaner's throughput on the real file system, and append throughput with and without a
 /// cleaning pass running on another partition. Off unless `TERN_BENCH_CLEANER` is set (run by
 /// tools/bench-cleaner.sh, which measures the disk with dd first); prints one `cleaner:` line.
+/// `TERN_BENCH_CLEANER_IO_MAX_MB` caps the pass as `log.cleaner.io.max.bytes.per.second` does.
 @Suite struct CleanerBenchmarkTests {
     static var isEnabled: Bool { getenv("TERN_BENCH_CLEANER") != nil }
 
@@ -37,6 +38,8 @@ import Testing
     @Test(.enabled(if: CleanerBenchmarkTests.isEnabled))
     func cleanerThroughputAndAppendsWhileCleaning() async throws {
         let megabytes = Int(getenv("TERN_BENCH_CLEANER_MB").map { String(cString: $0) } ?? "") ?? 256
+        // `log.cleaner.io.max.bytes.per.second` for the pass, in MiB/s (default: no cap).
+        let capMegabytesPerSecond = getenv("TERN_BENCH_CLEANER_IO_MAX_MB").flatMap { Double(String(cString: $0)) }
         let base = getenv("TERN_BENCH_DIR").map { String(cString: $0) } ?? "/tmp"
         var template = Array("\(base)/tern-bench-cleaner-XXXXXX".utf8CString)
         let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
@@ -103,7 +106,11 @@ import Testing
         let cleanerThread = FlushThreadPool(threadCount: 1)
         cleanerThread.submit { [log] in
             let start = ContinuousClock.now
-            let result = try? log.clean(nowMs: 1_800_000_000_000, offsetMapBudgetBytes: 128 << 20)
+            let result = try? log.clean(
+                nowMs: 1_800_000_000_000,
+                offsetMapBudgetBytes: 128 << 20,
+                throttle: capMegabytesPerSecond.map { CleanerThrottle(bytesPerSecond: $0 * Double(1 << 20)) }
+            )
             cleaned.withLock { $0 = result.map { ($0, CleanerBenchmarkTests.seconds(since: start)) } }
         }
         defer { cleanerThread.shutdown() }
@@ -129,6 +136,7 @@ import Testing
                 + " append_while_cleaning_mb_per_sec=\(Double(appendCount * appendBatch.readableBytes) / mib / whileCleaningSeconds)"
                 + " append_ratio=\(baselineSeconds / whileCleaningSeconds)"
                 + " append_overlapped_clean=\(whileCleaningSeconds < cleanSeconds)"
+                + " io_max_mb_per_sec=\(capMegabytesPerSecond.map { "\($0)" } ?? "none")"
         )
         try await manager.close()
     }
