@@ -19,6 +19,8 @@ let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-p
 let histogram = Target.Dependency.product(name: "Histogram", package: "hdrhistogram-swift")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
+let asn1 = Target.Dependency.product(name: "SwiftASN1", package: "swift-asn1")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let cryptoExtras = Target.Dependency.product(name: "CryptoExtras", package: "swift-crypto")
 let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
@@ -51,6 +53,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         // TLS listeners (docs/security.md).
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // Client certificates' subject names, for the mTLS principal.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         // SCRAM's HMAC, SHA-2 and PBKDF2 (SASL, docs/security.md).
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
@@ -99,7 +104,7 @@ let package = Package(
         ),
         .target(
             name: "TernServer",
-            dependencies: ["TernBroker", "TernWire", nioCore, nioPosix, nioSSL, logging],
+            dependencies: ["TernBroker", "TernWire", nioCore, nioPosix, nioSSL, x509, asn1, logging],
             swiftSettings: strictSettings
         ),
         // The HTTP admin listener (/metrics, /health/*), the Prometheus exposition of the broker's
@@ -191,7 +196,8 @@ let package = Package(
         .testTarget(
             name: "TernBrokerTests",
             dependencies: [
-                "TernBroker", "TernScram", "TernWire", "TernStorage", "TernRecords", "TernTransactions", "TernCoordinator",
+                "TernBroker", "TernScram", "TernWire", "TernStorage", "TernRecords", "TernTransactions",
+                "TernCoordinator",
                 nioCore,
                 logging,
             ],

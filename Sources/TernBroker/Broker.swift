@@ -109,12 +109,15 @@ public final class Broker: Sendable {
     ///   - remoteAddress: the peer's `ip:port`, in the error log.
     ///   - advertised: the advertised address of the listener the request came in on, which
     ///     Metadata, FindCoordinator and DescribeCluster give back; nil: the configuration's.
+    ///   - certificateUser: on an SSL listener, the user `ssl.principal.mapping.rules` made of the
+    ///     client certificate's subject; nil without one.
     public func handle(
         frame: ByteBuffer,
         clientHost: String = "",
         remoteAddress: String = "",
         advertised endpoint: AdvertisedEndpoint? = nil,
-        sasl: SaslSession? = nil
+        sasl: SaslSession? = nil,
+        certificateUser: String? = nil
     ) async -> BrokerReply {
         let prefix: RequestHeader.Prefix
         do {
@@ -144,7 +147,8 @@ public final class Broker: Sendable {
         var origin = RequestOrigin(header: header, remoteAddress: remoteAddress, request: request)
         origin.advertised = endpoint
         origin.host = clientHost.hasPrefix("/") ? String(clientHost.dropFirst()) : clientHost
-        if let user = sasl?.user { origin.principal = "User:\(user)" }
+        // On SASL_SSL the SASL user is the principal, as in Kafka; on SSL the client certificate's.
+        if let user = sasl?.user ?? (sasl == nil ? certificateUser : nil) { origin.principal = "User:\(user)" }
         if let sasl, sasl.user == nil, let reply = self.gateUnauthenticated(request, session: sasl, origin: origin) {
             return reply
         }

@@ -81,17 +81,21 @@ public struct TLSSettings: Sendable, Equatable {
     /// `ssl.truststore.location`: CA certificates that verify client certificates.
     public var truststoreLocation: String?
     public var clientAuthentication: ClientAuthentication
+    /// `ssl.principal.mapping.rules`: the user a client certificate's subject stands for.
+    public var principalMapper: SslPrincipalMapper
 
     public init(
         keystoreLocation: String,
         keyPassword: String? = nil,
         truststoreLocation: String? = nil,
-        clientAuthentication: ClientAuthentication = .none
+        clientAuthentication: ClientAuthentication = .none,
+        principalMapper: SslPrincipalMapper = .default
     ) {
         self.keystoreLocation = keystoreLocation
         self.keyPassword = keyPassword
         self.truststoreLocation = truststoreLocation
         self.clientAuthentication = clientAuthentication
+        self.principalMapper = principalMapper
     }
 }
 
@@ -113,6 +117,9 @@ extension BrokerSettings {
         "ssl.truststore.location": (.string, "PEM file with the CA certificates that verify client certificates."),
         "ssl.truststore.password": (.string, "Not used for PEM truststores."),
         "ssl.client.auth": (.string, "none, requested or required: client certificates (mTLS)."),
+        "ssl.principal.mapping.rules": (
+            .string, "RULE:pattern/replacement/[LU] and DEFAULT rules: the user of a client certificate's subject."
+        ),
         "sasl.enabled.mechanisms": (
             .list, "SASL mechanisms of the SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512."
         ),
@@ -235,6 +242,13 @@ extension BrokerSettings {
                 throw Error(description: "ssl.client.auth=\(value): expected none, requested or required")
             }
             tls.clientAuthentication = mode
+        }
+        if let rules = merged["ssl.principal.mapping.rules"] {
+            do {
+                tls.principalMapper = try SslPrincipalMapper(rules: rules)
+            } catch {
+                throw Error(description: error.description)
+            }
         }
         if tls.clientAuthentication != .none && tls.truststoreLocation == nil {
             throw Error(

@@ -32,6 +32,9 @@ extension KafkaServer.Configuration {
         self.listenerName = listener.name
         self.advertised = listener.advertised
         self.tls = listener.securityProtocol.usesTLS ? tls : nil
+        if self.tls != nil, let settings = settings.tls, settings.clientAuthentication != .none {
+            self.certificatePrincipalMapper = settings.principalMapper
+        }
         self.saslMechanisms = listener.securityProtocol.usesSASL ? settings.saslMechanisms : nil
     }
 }

@@ -2,9 +2,11 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import SwiftASN1
 import Synchronization
 import TernBroker
 import TernWire
+import X509
 
 /// The Kafka listener: accepts TCP connections, frames requests, hands each frame to the broker
 /// and writes its replies.
@@ -69,6 +71,10 @@ public final class KafkaServer: Sendable {
         /// The mechanisms of a SASL listener, whose connections must authenticate first; nil:
         /// not a SASL listener.
         public var saslMechanisms: [SaslMechanism]?
+        /// On a TLS listener that asks for client certificates (`ssl.client.auth` requested or
+        /// required): how a certificate's subject becomes the connection's user. A certificate
+        /// no rule maps is refused (the connection closes), as Kafka fails its authentication.
+        public var certificatePrincipalMapper: SslPrincipalMapper?
 
         public init(
             host: String = "127.0.0.1",
@@ -303,7 +309,26 @@ public final class KafkaServer: Sendable {
                         pendingReplies.cancelAll()
                         slotWriter.finish()
                     }
+                    var certificateUser: String?
+                    var certificateRead = self.configuration.certificatePrincipalMapper == nil
                     for try await frame in inbound {
+                        if !certificateRead, let mapper = self.configuration.certificatePrincipalMapper {
+                            // A frame means the handshake is over: the certificate is read once,
+                            // before the first request.
+                            certificateRead = true
+                            switch await Self.certificateUser(of: connection.channel, mapper: mapper) {
+                            case .user(let user):
+                                certificateUser = user
+                            case .noCertificate:
+                                break
+                            case .unmapped(let subject):
+                                self.logger.warning(
+                                    "refusing a client certificate that ssl.principal.mapping.rules maps to no user",
+                                    metadata: ["subject": "\(subject)", "remote": "\(remoteAddress)"]
+                                )
+                                return
+                            }
+                        }
                         activity.requestRead()
                         await inFlight.acquire()
                         await replyBudget.waitForRoom()
@@ -315,7 +340,8 @@ public final class KafkaServer: Sendable {
                             clientHost: clientHost,
                             remoteAddress: remoteAddress,
                             advertised: self.configuration.advertised,
-                            sasl: sasl
+                            sasl: sasl,
+                            certificateUser: certificateUser
                         ) {
                         case .pending(let work):
                             let (id, task) = pendingReplies.start {
@@ -547,6 +573,26 @@ private final class PendingReplies: Sendable {
             return Array(state.tasks.values)
         }
         tasks.forEach { $0.cancel() }
+    }
+}
+
+extension KafkaServer {
+    enum CertificateUser: Sendable, Equatable {
+        case user(String)
+        case noCertificate
+        /// The subject's distinguished name, which no rule maps.
+        case unmapped(String)
+    }
+
+    /// The user of the peer's certificate on a TLS connection: its subject's distinguished name
+    /// (RFC 4514, most specific first, as Java's `X500Principal.getName()`) through the rules.
+    static func certificateUser(of channel: any Channel, mapper: SslPrincipalMapper) async -> CertificateUser {
+        guard let certificate = try? await channel.nioSSL_peerCertificate().get(),
+            let der = try? certificate.toDERBytes(),
+            let parsed = try? Certificate(derEncoded: der)
+        else { return .noCertificate }
+        let subject = String(describing: parsed.subject)
+        return mapper.userName(forDistinguishedName: subject).map { .user($0) } ?? .unmapped(subject)
     }
 }
 

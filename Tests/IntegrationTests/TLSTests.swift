@@ -1,4 +1,5 @@
 import Foundation
+import TernClient
 import Testing
 
 /// Kafka listeners and TLS through a real `ternd`, driven by kcat (librdkafka with OpenSSL): a
@@ -12,6 +13,14 @@ import Testing
         var keystore: String { self.directory.appendingPathComponent("server-keystore.pem").path }
         var clientCertificate: String { self.directory.appendingPathComponent("client.crt").path }
         var clientKey: String { self.directory.appendingPathComponent("client.key").path }
+        /// Client certificate `name` (client: CN=alice,OU=eng,O=Acme; bob: CN=Bob,OU=eng,O=Acme;
+        /// mallory: CN=mallory,O=Elsewhere) and its key.
+        func client(_ name: String) -> (certificate: String, key: String) {
+            (
+                self.directory.appendingPathComponent("\(name).crt").path,
+                self.directory.appendingPathComponent("\(name).key").path
+            )
+        }
 
         static func make() async throws -> Certificates {
             let directory = try Paths.temporaryDirectory()
@@ -27,10 +36,15 @@ import Testing
                 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.crt \
                     -days 2 -extfile server.ext 2>/dev/null
                 cat server.key server.crt > server-keystore.pem
-                key client.key
-                openssl req -new -key client.key -out client.csr -subj '/CN=alice'
-                openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.crt \
-                    -days 2 2>/dev/null
+                client() {
+                    key "$1.key"
+                    openssl req -new -key "$1.key" -out "$1.csr" -subj "$2"
+                    openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$1.crt" \
+                        -days 2 2>/dev/null
+                }
+                client client '/O=Acme/OU=eng/CN=alice'
+                client bob '/O=Acme/OU=eng/CN=Bob'
+                client mallory '/O=Elsewhere/CN=mallory'
                 """
             let result = try await runCommand("/bin/sh", ["-c", script], timeout: .seconds(30))
             guard result.status == 0 else { throw TestFailure("openssl failed: \(result.stderr)") }
@@ -47,9 +61,11 @@ import Testing
         )
     }
 
-    private func startTernd(_ certificates: Certificates, clientAuth: String) async throws -> (
-        TerndProcess, plaintextPort: Int, sslPort: Int
-    ) {
+    private func startTernd(
+        _ certificates: Certificates,
+        clientAuth: String,
+        environment extra: [String: String] = [:]
+    ) async throws -> (TerndProcess, plaintextPort: Int, sslPort: Int) {
         let plaintextPort = try await freePort()
         let sslPort = try await freePort()
         let ternd = try await TerndProcess.start(
@@ -61,7 +77,7 @@ import Testing
                 "TERN_SSL_TRUSTSTORE_TYPE": "PEM",
                 "TERN_SSL_TRUSTSTORE_LOCATION": certificates.ca,
                 "TERN_SSL_CLIENT_AUTH": clientAuth,
-            ],
+            ].merging(extra) { $1 },
             passesPort: false
         )
         return (ternd, plaintextPort, sslPort)
@@ -129,6 +145,80 @@ import Testing
         let consumed = try await kcat(authenticated + ["-C", "-t", "mtls", "-o", "beginning", "-e", "-q"])
         #expect(consumed.output == "hello\n", "\(consumed.stderr)")
         try await ternd.stop()
+    }
+
+    /// The client certificate is the principal (`ssl.principal.mapping.rules` turns its subject
+    /// into a user, lower-cased): ACLs let alice write the topic and not bob, whose certificate
+    /// is as valid; a certificate no rule maps is refused, and the broker serves on.
+    @Test func certificateSubjectsBecomePrincipalsThroughTheMappingRules() async throws {
+        let certificates = try await Certificates.make()
+        let (ternd, plaintextPort, sslPort) = try await startTernd(
+            certificates,
+            clientAuth: "required",
+            environment: [
+                "TERN_SSL_PRINCIPAL_MAPPING_RULES": "RULE:^CN=([^,]*),OU=eng,O=Acme$/$1/L",
+                "TERN_AUTHORIZER_CLASS_NAME": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                // The plaintext listener's anonymous clients administer.
+                "TERN_SUPER_USERS": "User:ANONYMOUS",
+            ]
+        )
+        let admin = try Admin(configuration: ClientConfiguration(bootstrapServers: ["127.0.0.1:\(plaintextPort)"]))
+        try await admin.createTopic("mtls-acl", partitions: 1)
+        try await admin.createAcls(
+            [AclOperation.write, .describe].map {
+                AclBinding(
+                    resourceType: .topic,
+                    resourceName: "mtls-acl",
+                    principal: "User:alice",
+                    operation: $0,
+                    permission: .allow
+                )
+            }
+        )
+        await admin.close()
+        func ssl(_ name: String) -> [String] {
+            let (certificate, key) = certificates.client(name)
+            return [
+                "-b", "127.0.0.1:\(sslPort)", "-X", "security.protocol=ssl", "-X", "ssl.ca.location=\(certificates.ca)",
+                "-X", "ssl.certificate.location=\(certificate)", "-X", "ssl.key.location=\(key)",
+            ]
+        }
+        let alice = try await kcat(ssl("client") + ["-P", "-t", "mtls-acl"], input: "from alice\n")
+        #expect(alice.status == 0, "\(alice.stderr)\nlog:\n\(ternd.log)")
+        let bob = try await kcat(
+            ssl("bob") + ["-P", "-t", "mtls-acl", "-X", "message.timeout.ms=5000"],
+            input: "from bob\n"
+        )
+        #expect(bob.status != 0, "bob (User:bob) wrote without an ACL: \(bob.stderr)")
+        #expect(bob.stderr.contains("uthoriz"), "\(bob.stderr)")
+        let mallory = try await kcat(ssl("mallory") + ["-L", "-m", "3"])
+        #expect(mallory.status != 0, "a certificate no rule maps got metadata: \(mallory.output)")
+        #expect(ternd.log.contains("maps to no user"), "log:\n\(ternd.log)")
+        #expect(ternd.log.contains("CN=mallory,O=Elsewhere"), "log:\n\(ternd.log)")
+        let read = try await kcat([
+            "-b", "127.0.0.1:\(plaintextPort)", "-C", "-t", "mtls-acl", "-o", "beginning", "-e", "-q",
+        ])
+        #expect(read.output == "from alice\n", "\(read.stderr)")
+        try await ternd.stop()
+    }
+
+    /// Mapping rules that are not Kafka's syntax stop ternd at start, naming the property.
+    @Test func badMappingRulesStopTernd() async throws {
+        let certificates = try await Certificates.make()
+        let ternd = try await TerndProcess.start(
+            environment: [
+                "TERN_LISTENERS": "SSL://127.0.0.1:0",
+                "TERN_SSL_KEYSTORE_LOCATION": certificates.keystore,
+                "TERN_SSL_TRUSTSTORE_LOCATION": certificates.ca,
+                "TERN_SSL_CLIENT_AUTH": "required",
+                "TERN_SSL_PRINCIPAL_MAPPING_RULES": "RULE:^CN=(.*)$/$1/Lower",
+            ],
+            waitUntilAccepting: false,
+            passesPort: false
+        )
+        try await ternd.waitForExit()
+        #expect(ternd.process.terminationStatus != 0)
+        #expect(ternd.log.contains("ssl.principal.mapping.rules"), "log:\n\(ternd.log)")
     }
 
     /// A keystore that is not there stops ternd at start with a message naming the property.
