@@ -173,4 +173,50 @@ import Testing
         #expect(result.status == 0, "\(result.output)\n\(result.stderr)\nlog:\n\(ternd.log)")
         try await ternd.stop()
     }
+    /// aiokafka over SASL_SSL (its own SCRAM, Python's ssl module) with every mechanism: produce,
+    /// then consume in a group.
+    @Test(arguments: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
+    func aiokafkaAuthenticatesOverSaslSsl(mechanism: String) async throws {
+        let certificates = try await TLSTests.Certificates.make()
+        let (ternd, _, _, saslSSL) = try await startTernd(certificates: certificates)
+        let port = try #require(saslSSL)
+        let topic = "aio-sasl-\(mechanism.lowercased())"
+        let script = """
+            import asyncio, sys
+            from aiokafka import AIOKafkaProducer, AIOKafkaConsumer
+            from aiokafka.helpers import create_ssl_context
+            options = dict(bootstrap_servers="127.0.0.1:\(port)", security_protocol="SASL_SSL",
+                           ssl_context=create_ssl_context(cafile="\(certificates.ca)"),
+                           sasl_mechanism="\(mechanism)", sasl_plain_username="alice", sasl_plain_password="wonderland")
+            async def main():
+                producer = AIOKafkaProducer(**options)
+                await producer.start()
+                await producer.send_and_wait("\(topic)", b"hello")
+                await producer.stop()
+                consumer = AIOKafkaConsumer("\(topic)", group_id="aio-sasl", auto_offset_reset="earliest", **options)
+                await consumer.start()
+                message = await asyncio.wait_for(consumer.getone(), 30)
+                await consumer.stop()
+                return message.value
+            value = asyncio.run(asyncio.wait_for(main(), 60))
+            print(value)
+            sys.exit(0 if value == b"hello" else 1)
+            """
+        let result = try await runCommand(Paths.python, ["-c", script], timeout: .seconds(90))
+        #expect(result.status == 0, "\(result.output)\n\(result.stderr)\nlog:\n\(ternd.log)")
+        // A wrong password is refused.
+        let refused = try await runCommand(
+            Paths.python,
+            [
+                "-c",
+                script.replacingOccurrences(
+                    of: "sasl_plain_password=\"wonderland\"",
+                    with: "sasl_plain_password=\"nope\""
+                ),
+            ],
+            timeout: .seconds(90)
+        )
+        #expect(refused.status != 0, "a wrong password authenticated: \(refused.output)")
+        try await ternd.stop()
+    }
 }
