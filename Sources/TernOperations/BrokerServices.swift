@@ -158,7 +158,7 @@ public struct KafkaListenerService: Service {
     let settings: BrokerSettings
     let listeners: [BoundListener]
     /// For the SSL listeners.
-    let tls: NIOSSLContext?
+    let tls: TLSContextBox?
     let health: HealthState
     let startup: BrokerStartup
     let logger: Logger
@@ -166,7 +166,7 @@ public struct KafkaListenerService: Service {
     public init(
         settings: BrokerSettings,
         listeners: [BoundListener],
-        tls: NIOSSLContext?,
+        tls: TLSContextBox?,
         health: HealthState,
         startup: BrokerStartup,
         logger: Logger

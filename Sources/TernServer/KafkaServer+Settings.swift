@@ -25,7 +25,7 @@ extension KafkaServer.Configuration {
 
     /// One listener of `settings` (what ternd serves each of `settings.listeners` with); `tls`
     /// from `KafkaServer.makeTLSContext` for an SSL listener.
-    public init(settings: BrokerSettings, listener: ListenerSettings, tls: NIOSSLContext?) {
+    public init(settings: BrokerSettings, listener: ListenerSettings, tls: TLSContextBox?) {
         self.init(settings: settings)
         self.host = listener.host
         self.port = listener.port

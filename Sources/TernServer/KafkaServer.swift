@@ -66,8 +66,9 @@ public final class KafkaServer: Sendable {
         /// What Metadata, FindCoordinator and DescribeCluster tell clients of this listener; nil:
         /// the broker configuration's advertised address.
         public var advertised: AdvertisedEndpoint?
-        /// TLS for every connection (an SSL listener); nil: plaintext.
-        public var tls: NIOSSLContext?
+        /// TLS for every connection (an SSL listener); nil: plaintext. Each accepted connection
+        /// takes the box's current context, so a reload serves new connections with it.
+        public var tls: TLSContextBox?
         /// The mechanisms of a SASL listener, whose connections must authenticate first; nil:
         /// not a SASL listener.
         public var saslMechanisms: [SaslMechanism]?
@@ -225,7 +226,7 @@ public final class KafkaServer: Sendable {
                         throw ChannelError.ioOnClosedChannel
                     }
                     if let tls {
-                        try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
                     }
                     try child.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameLength: maximumRequestBytes))
@@ -573,6 +574,22 @@ private final class PendingReplies: Sendable {
             return Array(state.tasks.values)
         }
         tasks.forEach { $0.cancel() }
+    }
+}
+
+/// The TLS context a listener gives new connections; `replace` swaps it (the certificate reload on
+/// SIGHUP) without touching connections already open.
+public final class TLSContextBox: Sendable {
+    private let context: Mutex<NIOSSLContext>
+
+    public init(_ context: NIOSSLContext) {
+        self.context = Mutex(context)
+    }
+
+    public var current: NIOSSLContext { self.context.withLock { $0 } }
+
+    public func replace(with context: NIOSSLContext) {
+        self.context.withLock { $0 = context }
     }
 }
 

@@ -126,15 +126,38 @@ struct Ternd: AsyncParsableCommand {
         }
         logger.info("admin listener up", metadata: ["address": "\(admin.localAddress)"])
         // TLS files are read before anything is bound, so a bad keystore stops ternd at once.
-        var tls: NIOSSLContext?
+        var tls: TLSContextBox?
         if let tlsSettings = settings.tls {
             do {
-                tls = try KafkaServer.makeTLSContext(tlsSettings)
+                tls = TLSContextBox(try KafkaServer.makeTLSContext(tlsSettings))
             } catch {
                 await admin.close()
                 throw StartupError("\(error)")
             }
         }
+        // SIGHUP reloads the keystore and truststore (a renewed certificate): new connections get
+        // them, open ones keep theirs; files that do not load leave the old ones in use.
+        // (Without TLS there is nothing to reload: SIGHUP is logged and ignored, never fatal.)
+        signal(SIGHUP, SIG_IGN)
+        let reloadSource = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let (reloadable, tlsSettings) = (tls, settings.tls)
+        reloadSource.setEventHandler {
+            guard let tls = reloadable, let tlsSettings else {
+                logger.info("SIGHUP: no TLS listener, nothing to reload")
+                return
+            }
+            do {
+                tls.replace(with: try KafkaServer.makeTLSContext(tlsSettings))
+                logger.info("reloaded TLS certificates", metadata: ["signal": "SIGHUP"])
+            } catch {
+                logger.error(
+                    "cannot reload TLS certificates; still serving the old ones",
+                    metadata: ["error": "\(error)"]
+                )
+            }
+        }
+        reloadSource.resume()
+        defer { reloadSource.cancel() }
         let portAdvice = settings.broker.staticProperties["listeners"] == nil ? "--port" : "listeners"
         var listeners: [KafkaListenerService.BoundListener] = []
         for var listener in settings.listeners {

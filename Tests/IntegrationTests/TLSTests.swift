@@ -202,6 +202,119 @@ import Testing
         try await ternd.stop()
     }
 
+    /// SIGHUP reloads the keystore: new connections get the new certificate (signed by another
+    /// CA here, so each client sees which one it got), a connection opened before keeps working,
+    /// and a keystore that does not load leaves the last good one in use.
+    @Test func sighupReloadsTheCertificateForNewConnections() async throws {
+        let certificates = try await Certificates.make()
+        let directory = certificates.directory.path
+        let made = try await runCommand(
+            "/bin/sh",
+            [
+                "-c",
+                """
+                set -e
+                cd '\(directory)'
+                openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out ca2.key 2>/dev/null
+                openssl req -x509 -new -key ca2.key -out ca2.pem -days 2 -subj '/CN=Second CA'
+                openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out server2.key 2>/dev/null
+                openssl req -new -key server2.key -out server2.csr -subj '/CN=localhost'
+                openssl x509 -req -in server2.csr -CA ca2.pem -CAkey ca2.key -CAcreateserial -out server2.crt \
+                    -days 2 -extfile server.ext 2>/dev/null
+                cat server2.key server2.crt > second-keystore.pem
+                cp server-keystore.pem live-keystore.pem
+                """,
+            ],
+            timeout: .seconds(30)
+        )
+        #expect(made.status == 0, "\(made.stderr)")
+        let live = certificates.directory.appendingPathComponent("live-keystore.pem").path
+        let secondCA = certificates.directory.appendingPathComponent("ca2.pem").path
+        let plaintextPort = try await freePort()
+        let sslPort = try await freePort()
+        let ternd = try await TerndProcess.start(
+            port: plaintextPort,
+            environment: [
+                "TERN_LISTENERS": "PLAINTEXT://127.0.0.1:\(plaintextPort),SSL://127.0.0.1:\(sslPort)",
+                "TERN_SSL_KEYSTORE_LOCATION": live,
+            ],
+            passesPort: false
+        )
+        func metadata(trusting ca: String) async throws -> Bool {
+            let result = try await kcat([
+                "-b", "127.0.0.1:\(sslPort)", "-X", "security.protocol=ssl", "-X", "ssl.ca.location=\(ca)", "-L", "-m",
+                "5",
+            ])
+            return result.status == 0
+        }
+        func reload(expecting line: String) async throws {
+            let before = ternd.log.components(separatedBy: line).count
+            kill(ternd.process.processIdentifier, SIGHUP)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ternd.log.components(separatedBy: line).count == before, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(ternd.log.components(separatedBy: line).count > before, "no \"\(line)\":\n\(ternd.log)")
+        }
+        #expect(try await metadata(trusting: certificates.ca))
+        #expect(try await !metadata(trusting: secondCA))
+
+        // A consumer connected over TLS before the reload.
+        let produced = try await kcat(["-b", "127.0.0.1:\(plaintextPort)", "-P", "-t", "reload"], input: "before\n")
+        #expect(produced.status == 0, "\(produced.stderr)")
+        let consumer = Process()
+        consumer.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")
+        consumer.arguments = [
+            "-b", "127.0.0.1:\(sslPort)", "-X", "security.protocol=ssl", "-X", "ssl.ca.location=\(certificates.ca)",
+            "-C", "-t", "reload", "-o", "beginning", "-c", "2", "-q",
+        ]
+        let output = Pipe()
+        consumer.standardOutput = output
+        consumer.standardError = FileHandle.nullDevice
+        try consumer.run()
+        defer { if consumer.isRunning { kill(consumer.processIdentifier, SIGKILL) } }
+        try await Task.sleep(for: .seconds(1))
+
+        try FileManager.default.removeItem(atPath: live)
+        try FileManager.default.copyItem(
+            atPath: certificates.directory.appendingPathComponent("second-keystore.pem").path,
+            toPath: live
+        )
+        try await reload(expecting: "reloaded TLS certificates")
+        #expect(try await metadata(trusting: secondCA), "log:\n\(ternd.log)")
+        #expect(try await !metadata(trusting: certificates.ca))
+
+        // The consumer's connection survived: it gets a record written after the reload.
+        let after = try await kcat(["-b", "127.0.0.1:\(plaintextPort)", "-P", "-t", "reload"], input: "after\n")
+        #expect(after.status == 0, "\(after.stderr)")
+        let deadline = ContinuousClock.now + .seconds(20)
+        while consumer.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!consumer.isRunning, "the consumer from before the reload did not get its second record")
+        if consumer.isRunning { kill(consumer.processIdentifier, SIGKILL) }
+        let consumed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(consumed == "before\nafter\n")
+
+        // A broken keystore: the reload fails, the last good certificate stays.
+        try "not a keystore".write(toFile: live, atomically: true, encoding: .utf8)
+        try await reload(expecting: "cannot reload TLS certificates")
+        #expect(try await metadata(trusting: secondCA))
+        try await ternd.stop()
+    }
+
+    /// Without TLS, SIGHUP has nothing to reload and is not fatal.
+    @Test func sighupWithoutTLSIsIgnored() async throws {
+        try await withTernd { ternd in
+            kill(ternd.process.processIdentifier, SIGHUP)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !ternd.log.contains("nothing to reload"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(ternd.log.contains("nothing to reload"), "log:\n\(ternd.log)")
+            #expect(ternd.process.isRunning)
+            #expect(await acceptsConnections(port: ternd.port))
+        }
+    }
+
     /// Mapping rules that are not Kafka's syntax stop ternd at start, naming the property.
     @Test func badMappingRulesStopTernd() async throws {
         let certificates = try await Certificates.make()
