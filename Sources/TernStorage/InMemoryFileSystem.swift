@@ -146,8 +146,13 @@ public final class InMemoryFileSystem: FileSystem {
     // MARK: FileSystem
 
     public func openFile(atPath path: String, create: Bool) throws(StorageError) -> any StorageFile {
+        try self.openFile(atPath: path, create: create, process: nil)
+    }
+
+    fileprivate func openFile(atPath path: String, create: Bool, process: Int?) throws(StorageError) -> InMemoryFile {
         let path = normalize(path)
         return try self.state.withLock { state throws(StorageError) -> InMemoryFile in
+            try Self.checkAlive(process, state, "open", path)
             switch state.entries[path] {
             case .file(let inode):
                 return InMemoryFile(fileSystem: self, path: path, inode: inode, generation: state.generation)
@@ -208,8 +213,13 @@ public final class InMemoryFileSystem: FileSystem {
     }
 
     public func makeDirectory(atPath path: String) throws(StorageError) {
+        try self.makeDirectory(atPath: path, process: nil)
+    }
+
+    fileprivate func makeDirectory(atPath path: String, process: Int?) throws(StorageError) {
         let path = normalize(path)
         try self.state.withLock { state throws(StorageError) in
+            try Self.checkAlive(process, state, "mkdir", path)
             var missing: [String] = []
             var current = path
             while state.entries[current] == nil {
@@ -223,8 +233,13 @@ public final class InMemoryFileSystem: FileSystem {
     }
 
     public func rename(atPath source: String, toPath destination: String) throws(StorageError) {
+        try self.rename(atPath: source, toPath: destination, process: nil)
+    }
+
+    fileprivate func rename(atPath source: String, toPath destination: String, process: Int?) throws(StorageError) {
         let (source, destination) = (normalize(source), normalize(destination))
         try self.state.withLock { state throws(StorageError) in
+            try Self.checkAlive(process, state, "rename", source)
             guard case .file(let inode) = state.entries[source] else { throw posixError("rename", source, ENOENT) }
             if state.isReadOnly { throw posixError("rename", source, EROFS) }
             guard state.entries[parentDirectory(of: destination)] == .directory else {
@@ -236,8 +251,13 @@ public final class InMemoryFileSystem: FileSystem {
     }
 
     public func remove(atPath path: String) throws(StorageError) {
+        try self.remove(atPath: path, process: nil)
+    }
+
+    fileprivate func remove(atPath path: String, process: Int?) throws(StorageError) {
         let path = normalize(path)
         try self.state.withLock { state throws(StorageError) in
+            try Self.checkAlive(process, state, "unlink", path)
             switch state.entries[path] {
             case nil: throw posixError("unlink", path, ENOENT)
             case .directory:
@@ -252,8 +272,13 @@ public final class InMemoryFileSystem: FileSystem {
     }
 
     public func fsyncDirectory(atPath path: String) throws(StorageError) {
+        try self.fsyncDirectory(atPath: path, process: nil)
+    }
+
+    fileprivate func fsyncDirectory(atPath path: String, process: Int?) throws(StorageError) {
         let path = normalize(path)
         try self.state.withLock { state throws(StorageError) in
+            try Self.checkAlive(process, state, "fsync", path)
             guard state.entries[path] == .directory else { throw posixError("open", path, ENOENT) }
             for (name, _) in state.durableEntries where name != path && parentDirectory(of: name) == path {
                 state.durableEntries[name] = nil
@@ -263,6 +288,21 @@ public final class InMemoryFileSystem: FileSystem {
             }
             state.directoryFsyncCount += 1
         }
+    }
+
+    /// A view of this file system for one simulated process: once `simulateCrash()` has run,
+    /// everything it does fails, as a crashed process does nothing more (while the threads of a
+    /// test's old LogManager may still be running). Tests open each "process" on a new view.
+    public func process() -> any FileSystem {
+        InMemoryProcessView(fileSystem: self, generation: self.state.withLock { $0.generation })
+    }
+
+    fileprivate var currentGeneration: Int { self.state.withLock { $0.generation } }
+
+    private static func checkAlive(_ process: Int?, _ state: State, _ operation: String, _ path: String)
+        throws(StorageError)
+    {
+        if let process, process != state.generation { throw posixError(operation, path, EIO) }
     }
 
     // MARK: File operations (called by InMemoryFile)
@@ -412,4 +452,50 @@ final class InMemoryFile: StorageFile {
 private func normalize(_ path: String) -> String {
     let parts = path.split(separator: "/").filter { $0 != "." }
     return "/" + parts.joined(separator: "/")
+}
+
+/// `InMemoryFileSystem.process()`: the file system as one process sees it until a crash.
+private struct InMemoryProcessView: FileSystem {
+    let fileSystem: InMemoryFileSystem
+    let generation: Int
+
+    private var isAlive: Bool { self.fileSystem.currentGeneration == self.generation }
+
+    func openFile(atPath path: String, create: Bool) throws(StorageError) -> any StorageFile {
+        try self.fileSystem.openFile(atPath: path, create: create, process: self.generation)
+    }
+
+    func fileExists(atPath path: String) -> Bool { self.isAlive && self.fileSystem.fileExists(atPath: path) }
+
+    func isDirectory(atPath path: String) -> Bool { self.isAlive && self.fileSystem.isDirectory(atPath: path) }
+
+    func listDirectory(atPath path: String) throws(StorageError) -> [String] {
+        guard self.isAlive else { throw posixError("opendir", path, EIO) }
+        return try self.fileSystem.listDirectory(atPath: path)
+    }
+
+    func makeDirectory(atPath path: String) throws(StorageError) {
+        try self.fileSystem.makeDirectory(atPath: path, process: self.generation)
+    }
+
+    func rename(atPath source: String, toPath destination: String) throws(StorageError) {
+        try self.fileSystem.rename(atPath: source, toPath: destination, process: self.generation)
+    }
+
+    func remove(atPath path: String) throws(StorageError) {
+        try self.fileSystem.remove(atPath: path, process: self.generation)
+    }
+
+    func fsyncDirectory(atPath path: String) throws(StorageError) {
+        try self.fileSystem.fsyncDirectory(atPath: path, process: self.generation)
+    }
+
+    func openFileLocked(atPath path: String) throws(StorageError) -> (any StorageFile)? {
+        guard self.isAlive else { throw posixError("open", path, EIO) }
+        return try self.fileSystem.openFileLocked(atPath: path)
+    }
+
+    func absolutePath(_ path: String) -> String { self.fileSystem.absolutePath(path) }
+
+    func volumeSpace(atPath path: String) -> VolumeSpace? { self.fileSystem.volumeSpace(atPath: path) }
 }

@@ -110,7 +110,11 @@ public final class LogCleaner: @unchecked Sendable {
     private var isShutDown = false
     private var isWoken = false
     private let stopping = Atomic<Bool>(false)
-    private let busy = Mutex<(inProgress: Set<TopicPartition>, skipUntilMs: [TopicPartition: Int64])>(([], [:]))
+    /// Partitions being cleaned, and those left alone after a failed pass until a monotonic
+    /// instant (not the log clock: a retry delay is real time, and a test's clock may stand still).
+    private let busy = Mutex<(inProgress: Set<TopicPartition>, skipUntil: [TopicPartition: ContinuousClock.Instant])>(
+        ([], [:])
+    )
 
     private let bytesCleaned = Counter(label: LogCleanerMetricNames.bytesCleaned)
     private let runs = Counter(label: LogCleanerMetricNames.runs)
@@ -210,7 +214,8 @@ public final class LogCleaner: @unchecked Sendable {
         let chosen = self.busy.withLock { busy -> CleaningCandidate? in
             let eligible = candidates.filter { candidate in
                 let topicPartition = candidate.log.topicPartition
-                return !busy.inProgress.contains(topicPartition) && (busy.skipUntilMs[topicPartition] ?? .min) <= nowMs
+                return !busy.inProgress.contains(topicPartition)
+                    && busy.skipUntil[topicPartition].map { $0 <= ContinuousClock.now } ?? true
             }
             guard
                 let best = eligible.max(by: {
@@ -258,7 +263,8 @@ public final class LogCleaner: @unchecked Sendable {
                     metadata: ["partition": "\(log.topicPartition)", "error": "\(error)"]
                 )
             }
-            self.busy.withLock { $0.skipUntilMs[log.topicPartition] = nowMs + self.config.backoffMs }
+            let retryAt = ContinuousClock.now + .milliseconds(self.config.backoffMs)
+            self.busy.withLock { $0.skipUntil[log.topicPartition] = retryAt }
             return false
         }
     }

@@ -70,7 +70,9 @@ struct TestStorage {
             dataDirectory: self.dataDirectory,
             defaultConfig: config,
             clock: self.clock,
-            fileSystem: self.fileSystem,
+            // A new process's view: after a simulated crash the old manager's threads can no
+            // longer touch the files the new one recovers.
+            fileSystem: self.fileSystem.process(),
             flushThreadCount: 2,
             cleaner: self.cleaner
         )
