@@ -194,7 +194,19 @@ public struct BrokerSettings: Sendable {
         }
         var properties: [String: String] = [:]
         for (variable, value) in environment {
-            if let key = byVariable[variable] { properties[key] = value }
+            if let key = byVariable[variable] {
+                properties[key] = value
+            } else if variable.hasPrefix("TERN_LISTENER_NAME_") {
+                // TERN_LISTENER_NAME_<NAME>_<KEY>: the listener's name may hold underscores, the
+                // key's part is one of the listener-prefixed keys.
+                let rest = variable.dropFirst("TERN_LISTENER_NAME_".count)
+                for key in listenerPrefixedKeys {
+                    let suffix = "_" + key.uppercased().replacingDotsWithUnderscores()
+                    if rest.hasSuffix(suffix), rest.count > suffix.count {
+                        properties["listener.name.\(rest.dropLast(suffix.count).lowercased()).\(key)"] = value
+                    }
+                }
+            }
         }
         return properties
     }
@@ -213,7 +225,7 @@ public struct BrokerSettings: Sendable {
             }
         }
         var settings = BrokerSettings()
-        for key in merged.keys where !recognisedKeys.contains(key) {
+        for key in merged.keys where !recognisedKeys.contains(key) && !isListenerPrefixedKey(key) {
             throw Error(description: "unknown property \(key)")
         }
         settings.broker.staticProperties = merged

@@ -29,6 +29,9 @@ public struct ListenerSettings: Sendable, Equatable {
     /// What Metadata tells clients that connected on this listener.
     public var advertisedHost: String
     public var advertisedPort: Int32
+    /// `listener.name.NAME.sasl.enabled.mechanisms`: this SASL listener's mechanisms; nil: the
+    /// broker's `sasl.enabled.mechanisms`.
+    public var saslMechanisms: [SaslMechanism]?
 
     public init(
         name: String,
@@ -36,7 +39,8 @@ public struct ListenerSettings: Sendable, Equatable {
         host: String,
         port: Int,
         advertisedHost: String,
-        advertisedPort: Int32
+        advertisedPort: Int32,
+        saslMechanisms: [SaslMechanism]? = nil
     ) {
         self.name = name
         self.securityProtocol = securityProtocol
@@ -44,6 +48,7 @@ public struct ListenerSettings: Sendable, Equatable {
         self.port = port
         self.advertisedHost = advertisedHost
         self.advertisedPort = advertisedPort
+        self.saslMechanisms = saslMechanisms
     }
 
     public var advertised: AdvertisedEndpoint {
@@ -215,6 +220,18 @@ extension BrokerSettings {
                 listeners[index].advertisedPort = Int32(endpoint.port)
             }
         }
+        // listener.name.NAME.sasl.enabled.mechanisms, for a SASL listener that exists.
+        for key in merged.keys.sorted() where isListenerPrefixedKey(key) {
+            let rest = key.dropFirst("listener.name.".count)
+            let name = String(rest[..<rest.firstIndex(of: ".")!]).uppercased()
+            guard let index = listeners.firstIndex(where: { $0.name == name }) else {
+                throw Error(description: "\(key): there is no listener \(name) in listeners")
+            }
+            guard listeners[index].securityProtocol.usesSASL else {
+                throw Error(description: "\(key): listener \(name) is not a SASL listener")
+            }
+            listeners[index].saslMechanisms = try parseMechanisms(merged[key]!, key: key)
+        }
         settings.listeners = listeners
         settings.host = listeners[0].host
         settings.port = listeners[0].port
@@ -259,21 +276,36 @@ extension BrokerSettings {
         settings.tls = tls
     }
 
+    /// Kafka's listener-prefixed form of a key: `listener.name.<listener, lower-case>.<key>`.
+    static let listenerPrefixedKeys: Set<String> = ["sasl.enabled.mechanisms"]
+
+    /// Whether `key` is a listener-prefixed form of one of `listenerPrefixedKeys` (the listener is
+    /// checked when the listeners are resolved).
+    static func isListenerPrefixedKey(_ key: String) -> Bool {
+        guard key.hasPrefix("listener.name.") else { return false }
+        let rest = key.dropFirst("listener.name.".count)
+        guard let dot = rest.firstIndex(of: ".") else { return false }
+        return listenerPrefixedKeys.contains(String(rest[rest.index(after: dot)...]))
+    }
+
+    private static func parseMechanisms(_ value: String, key: String) throws(Error) -> [SaslMechanism] {
+        var mechanisms: [SaslMechanism] = []
+        for name in value.split(separator: ",").map({ $0.trimmingSpaces().uppercased() }) where !name.isEmpty {
+            guard let mechanism = SaslMechanism(rawValue: name) else {
+                throw Error(
+                    description: "\(key): \(name) is not supported (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are)"
+                )
+            }
+            mechanisms.append(mechanism)
+        }
+        guard !mechanisms.isEmpty else { throw Error(description: "\(key) is empty") }
+        return mechanisms
+    }
+
     /// `sasl.enabled.mechanisms` and `sasl.bootstrap.users`.
     private static func resolveSasl(_ merged: [String: String], into settings: inout BrokerSettings) throws(Error) {
         if let value = merged["sasl.enabled.mechanisms"] {
-            var mechanisms: [SaslMechanism] = []
-            for name in value.split(separator: ",").map({ $0.trimmingSpaces().uppercased() }) where !name.isEmpty {
-                guard let mechanism = SaslMechanism(rawValue: name) else {
-                    throw Error(
-                        description: "sasl.enabled.mechanisms: \(name) is not supported "
-                            + "(PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are)"
-                    )
-                }
-                mechanisms.append(mechanism)
-            }
-            guard !mechanisms.isEmpty else { throw Error(description: "sasl.enabled.mechanisms is empty") }
-            settings.saslMechanisms = mechanisms
+            settings.saslMechanisms = try parseMechanisms(value, key: "sasl.enabled.mechanisms")
         }
         if let value = merged["sasl.bootstrap.users"] {
             for entry in value.split(separator: ",") {

@@ -35,7 +35,8 @@ extension KafkaServer.Configuration {
         if self.tls != nil, let settings = settings.tls, settings.clientAuthentication != .none {
             self.certificatePrincipalMapper = settings.principalMapper
         }
-        self.saslMechanisms = listener.securityProtocol.usesSASL ? settings.saslMechanisms : nil
+        self.saslMechanisms =
+            listener.securityProtocol.usesSASL ? listener.saslMechanisms ?? settings.saslMechanisms : nil
     }
 }
 

@@ -173,6 +173,40 @@ import Testing
         #expect(result.status == 0, "\(result.output)\n\(result.stderr)\nlog:\n\(ternd.log)")
         try await ternd.stop()
     }
+    /// `listener.name.sasl_plaintext.sasl.enabled.mechanisms`: that listener offers only SCRAM-SHA-512
+    /// (PLAIN is refused there with Kafka's error), the SASL_SSL one keeps every mechanism.
+    @Test func aListenerOffersOnlyItsOwnMechanisms() async throws {
+        let certificates = try await TLSTests.Certificates.make()
+        let plaintext = try await freePort()
+        let saslPort = try await freePort()
+        let saslSSL = try await freePort()
+        let ternd = try await TerndProcess.start(
+            port: plaintext,
+            environment: [
+                "TERN_LISTENERS":
+                    "PLAINTEXT://127.0.0.1:\(plaintext),SASL_PLAINTEXT://127.0.0.1:\(saslPort),SASL_SSL://127.0.0.1:\(saslSSL)",
+                "TERN_SSL_KEYSTORE_LOCATION": certificates.keystore,
+                "TERN_SASL_BOOTSTRAP_USERS": "alice:wonderland",
+                "TERN_LISTENER_NAME_SASL_PLAINTEXT_SASL_ENABLED_MECHANISMS": "SCRAM-SHA-512",
+            ],
+            passesPort: false
+        )
+        let overSasl = ["-b", "127.0.0.1:\(saslPort)", "-X", "security.protocol=sasl_plaintext", "-L", "-m", "5"]
+        let plain = try await kcat(overSasl + sasl("PLAIN"))
+        #expect(plain.status != 0, "PLAIN was accepted on a SCRAM-SHA-512 listener: \(plain.output)")
+        #expect(plain.stderr.contains("SCRAM-SHA-512"), "the refusal names the offered mechanism: \(plain.stderr)")
+        let scram = try await kcat(overSasl + sasl("SCRAM-SHA-512"))
+        #expect(scram.status == 0, "\(scram.stderr)\nlog:\n\(ternd.log)")
+        let overSSL = [
+            "-b", "127.0.0.1:\(saslSSL)", "-X", "security.protocol=sasl_ssl", "-X",
+            "ssl.ca.location=\(certificates.ca)",
+            "-L", "-m", "5",
+        ]
+        let plainOverSSL = try await kcat(overSSL + sasl("PLAIN"))
+        #expect(plainOverSSL.status == 0, "\(plainOverSSL.stderr)")
+        try await ternd.stop()
+    }
+
     /// aiokafka over SASL_SSL (its own SCRAM, Python's ssl module) with every mechanism: produce,
     /// then consume in a group.
     @Test(arguments: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])

@@ -121,6 +121,44 @@ import Testing
         #expect(settings.tls == nil)
     }
 
+    /// `listener.name.NAME.sasl.enabled.mechanisms` (also as TERN_LISTENER_NAME_NAME_SASL_ENABLED_MECHANISMS)
+    /// narrows one SASL listener; the others keep `sasl.enabled.mechanisms`.
+    @Test func perListenerSaslMechanisms() throws {
+        let listeners = "SASL_PLAINTEXT://127.0.0.1:9092,SASL_SSL://127.0.0.1:9093,PLAINTEXT://127.0.0.1:9094"
+        let base = [
+            "listeners": listeners, "ssl.keystore.location": "/k.pem", "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256",
+        ]
+        let fromFile = try BrokerSettings.resolve([
+            base.merging(["listener.name.sasl_ssl.sasl.enabled.mechanisms": "SCRAM-SHA-512"]) { $1 }
+        ])
+        #expect(fromFile.listeners.map(\.saslMechanisms) == [nil, [.scramSha512], nil])
+        #expect(fromFile.saslMechanisms == [.plain, .scramSha256])
+        let environment = BrokerSettings.properties(fromEnvironment: [
+            "TERN_LISTENER_NAME_SASL_PLAINTEXT_SASL_ENABLED_MECHANISMS": "SCRAM-SHA-256,SCRAM-SHA-512"
+        ])
+        #expect(environment == ["listener.name.sasl_plaintext.sasl.enabled.mechanisms": "SCRAM-SHA-256,SCRAM-SHA-512"])
+        let fromEnvironment = try BrokerSettings.resolve([base, environment])
+        #expect(fromEnvironment.listeners.map(\.saslMechanisms) == [[.scramSha256, .scramSha512], nil, nil])
+        for (key, message) in [
+            ("listener.name.other.sasl.enabled.mechanisms", "there is no listener OTHER"),
+            ("listener.name.plaintext.sasl.enabled.mechanisms", "not a SASL listener"),
+        ] {
+            let error = #expect(throws: BrokerSettings.Error.self) {
+                try BrokerSettings.resolve([base.merging([key: "PLAIN"]) { $1 }])
+            }
+            #expect(error?.description.contains(message) == true, "\(String(describing: error))")
+        }
+        let bad = #expect(throws: BrokerSettings.Error.self) {
+            try BrokerSettings.resolve([
+                base.merging(["listener.name.sasl_ssl.sasl.enabled.mechanisms": "GSSAPI"]) { $1 }
+            ])
+        }
+        #expect(bad?.description.contains("GSSAPI is not supported") == true)
+        #expect(throws: BrokerSettings.Error.self) {
+            try BrokerSettings.resolve([base.merging(["listener.name.sasl_ssl.no.such.key": "1"]) { $1 }])
+        }
+    }
+
     @Test func listenersAdvertisedListenersAndTheProtocolMap() throws {
         let settings = try BrokerSettings.resolve([
             [
