@@ -26,6 +26,36 @@ extension Broker {
         }
     }
 
+    /// The requests of an authenticated connection: a SaslHandshake starts a re-authentication
+    /// (KIP-368), with the mechanism the connection authenticated with; once the authentication's
+    /// lifetime has run out, anything but a re-authentication closes the connection, as Kafka does.
+    /// nil: served as usual.
+    func gateAuthenticated(_ request: KafkaRequest, session: SaslSession, origin: RequestOrigin) -> BrokerReply? {
+        switch request {
+        case .saslHandshake(let handshake):
+            guard let user = session.user, let mechanism = session.mechanism.withLock({ $0 }) else { return nil }
+            guard SaslMechanism(rawValue: handshake.mechanism.uppercased()) == mechanism else {
+                self.logSaslFailure(origin, "re-authentication with \(handshake.mechanism), not \(mechanism.rawValue)")
+                return self.finalReply(
+                    SaslHandshakeResponse(errorCode: .unsupportedSaslMechanism, mechanisms: [mechanism.rawValue]),
+                    origin
+                )
+            }
+            session.lifetime.withLock { $0.reauthenticating = (user, mechanism) }
+            session.state.withLock { $0 = .awaitingHandshake }
+            return self.saslHandshake(handshake, session: session, origin: origin)
+        case .saslAuthenticate:
+            return nil
+        default:
+            guard session.hasExpired else { return nil }
+            self.logger.info(
+                "closing a SASL connection whose authentication expired (connections.max.reauth.ms)",
+                metadata: ["remote": "\(origin.remoteAddress)", "clientId": "\(origin.clientId ?? "")"]
+            )
+            return .closeConnection(reason: "SASL authentication expired")
+        }
+    }
+
     private func saslHandshake(
         _ request: SaslHandshakeRequest,
         session: SaslSession,
@@ -36,6 +66,7 @@ extension Broker {
         let accepted = session.state.withLock { state -> Bool in
             guard case .awaitingHandshake = state, let mechanism, session.enabledMechanisms.contains(mechanism)
             else { return false }
+            session.mechanism.withLock { $0 = mechanism }
             if let scram = mechanism.scram {
                 state = .scram(
                     ScramServerExchange(mechanism: scram, serverNonce: makeScramNonce()),
@@ -123,12 +154,37 @@ extension Broker {
         case .challenge(let bytes):
             return self.reply(SaslAuthenticateResponse(errorCode: .none, authBytes: ByteBuffer(bytes: bytes)), origin)
         case .authenticated(let user, let finalMessage):
+            let lifetimeMs = self.configuration.connectionsMaxReauthMs
+            let previous = session.lifetime.withLock { lifetime -> (String, SaslMechanism)? in
+                defer {
+                    lifetime.reauthenticating = nil
+                    lifetime.expiresAt = lifetimeMs > 0 ? ContinuousClock.now + .milliseconds(lifetimeMs) : nil
+                }
+                return lifetime.reauthenticating
+            }
+            // KIP-368: a re-authentication may not change who the connection is.
+            if let (previousUser, _) = previous, previousUser != user {
+                self.logSaslFailure(origin, "re-authentication as \(user) on a connection of \(previousUser)")
+                return self.finalReply(
+                    SaslAuthenticateResponse(
+                        errorCode: .saslAuthenticationFailed,
+                        errorMessage: "Cannot change principals during re-authentication",
+                        authBytes: ByteBuffer()
+                    ),
+                    origin
+                )
+            }
             self.logger.debug(
-                "SASL authentication succeeded",
+                previous == nil ? "SASL authentication succeeded" : "SASL re-authentication succeeded",
                 metadata: ["user": "\(user)", "remote": "\(origin.remoteAddress)"]
             )
             return self.reply(
-                SaslAuthenticateResponse(errorCode: .none, authBytes: ByteBuffer(bytes: finalMessage)),
+                SaslAuthenticateResponse(
+                    errorCode: .none,
+                    authBytes: ByteBuffer(bytes: finalMessage),
+                    // v1+: the client re-authenticates before this runs out (0: never needed).
+                    sessionLifetimeMs: lifetimeMs > 0 ? lifetimeMs : 0
+                ),
                 origin
             )
         case .failed(let reason):

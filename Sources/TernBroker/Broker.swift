@@ -149,8 +149,12 @@ public final class Broker: Sendable {
         origin.host = clientHost.hasPrefix("/") ? String(clientHost.dropFirst()) : clientHost
         // On SASL_SSL the SASL user is the principal, as in Kafka; on SSL the client certificate's.
         if let user = sasl?.user ?? (sasl == nil ? certificateUser : nil) { origin.principal = "User:\(user)" }
-        if let sasl, sasl.user == nil, let reply = self.gateUnauthenticated(request, session: sasl, origin: origin) {
-            return reply
+        if let sasl {
+            if sasl.user == nil {
+                if let reply = self.gateUnauthenticated(request, session: sasl, origin: origin) { return reply }
+            } else if let reply = self.gateAuthenticated(request, session: sasl, origin: origin) {
+                return reply
+            }
         }
         if let reply = self.saslOutOfPlace(request, origin: origin) { return reply }
         if let reply = self.refuseUnauthorized(request, origin: origin) { return reply }

@@ -40,6 +40,9 @@ public struct BrokerConfiguration: Sendable {
     /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`: how often open transactions
     /// are checked against their timeout (and expired transactional ids removed).
     public var transactionAbortCheckIntervalMs: Int64 = 10_000
+    /// `connections.max.reauth.ms` (KIP-368): a SASL authentication lasts this long, then the
+    /// client must re-authenticate or its connection is closed at its next request. 0: forever.
+    public var connectionsMaxReauthMs: Int64 = 0
 
     public init() {}
 }

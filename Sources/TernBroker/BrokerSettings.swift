@@ -80,7 +80,8 @@ public struct BrokerSettings: Sendable {
         "cluster.id", "num.partitions", "auto.create.topics.enable", "socket.request.max.bytes",
         "fetch.max.bytes", "log.retention.check.interval.ms", "group.min.session.timeout.ms",
         "group.max.session.timeout.ms", "group.initial.rebalance.delay.ms", "http.host", "http.port",
-        "shutdown.delay.ms", "connections.max.idle.ms", "socket.write.timeout.ms", "max.connections",
+        "shutdown.delay.ms", "connections.max.idle.ms", "connections.max.reauth.ms", "socket.write.timeout.ms",
+        "max.connections",
         "max.connections.per.ip",
         "max.connections.per.ip.overrides", "offsets.retention.minutes", "offsets.retention.check.interval.ms",
         "transaction.max.timeout.ms", "transactional.id.expiration.ms",
@@ -123,6 +124,9 @@ public struct BrokerSettings: Sendable {
             "http.port": (.int, "Port of the HTTP admin listener."),
             "shutdown.delay.ms": (.long, "Readiness reports 503 this long before the listener stops."),
             "connections.max.idle.ms": (.long, "Idle connections are closed after this long; -1 never."),
+            "connections.max.reauth.ms": (
+                .long, "SASL authentications last this long; clients re-authenticate (KIP-368). 0: forever."
+            ),
             "socket.write.timeout.ms": (
                 .long, "A connection that reads none of its replies for this long is closed; -1 never."
             ),
@@ -157,6 +161,7 @@ public struct BrokerSettings: Sendable {
             "http.host": settings.httpHost, "http.port": String(settings.httpPort),
             "shutdown.delay.ms": String(settings.shutdownDelayMs),
             "connections.max.idle.ms": String(settings.connectionsMaxIdleMs),
+            "connections.max.reauth.ms": String(broker.connectionsMaxReauthMs),
             "socket.write.timeout.ms": String(settings.socketWriteTimeoutMs),
         ]
         values.merge(cleanerDefaultValues) { first, _ in first }
@@ -248,6 +253,10 @@ public struct BrokerSettings: Sendable {
         if let ms = try int("shutdown.delay.ms", Int64.self) {
             guard ms >= 0 else { throw Error(description: "shutdown.delay.ms=\(ms): must not be negative") }
             settings.shutdownDelayMs = ms
+        }
+        if let ms = try int("connections.max.reauth.ms", Int64.self) {
+            guard ms >= 0 else { throw Error(description: "connections.max.reauth.ms=\(ms): must be 0 or positive") }
+            settings.broker.connectionsMaxReauthMs = ms
         }
         if let ms = try int("connections.max.idle.ms", Int64.self) {
             guard ms != 0 else {

@@ -19,7 +19,8 @@ import Testing
     private func startTernd(
         certificates: TLSTests.Certificates? = nil,
         dataDirectory: URL? = nil,
-        bootstrapUsers: String = "alice:wonderland,admin:s3cr=t"
+        bootstrapUsers: String = "alice:wonderland,admin:s3cr=t",
+        environment extra: [String: String] = [:]
     ) async throws -> (TerndProcess, plaintext: Int, sasl: Int, saslSSL: Int?) {
         let plaintext = try await freePort()
         let saslPort = try await freePort()
@@ -33,6 +34,7 @@ import Testing
             saslSSL = port
         }
         environment["TERN_LISTENERS"] = listeners
+        environment.merge(extra) { $1 }
         let ternd = try await TerndProcess.start(
             dataDirectory: dataDirectory,
             port: plaintext,
@@ -173,6 +175,78 @@ import Testing
         #expect(result.status == 0, "\(result.output)\n\(result.stderr)\nlog:\n\(ternd.log)")
         try await ternd.stop()
     }
+    /// KIP-368, `connections.max.reauth.ms`: SaslAuthenticate announces the session's lifetime; a
+    /// connection that does not re-authenticate in time is closed at its next request; one that
+    /// does goes on, but may not become another user; confluent-kafka re-authenticates by itself
+    /// and produces and consumes across several lifetimes.
+    @Test func sessionsExpireAndClientsReauthenticate() async throws {
+        let (ternd, _, saslPort, _) = try await startTernd(environment: [
+            "TERN_CONNECTIONS_MAX_REAUTH_MS": "1500", "TERN_LOG_LEVEL": "debug",
+        ])
+        func plain(_ user: String, _ password: String) -> SaslAuthenticateRequest {
+            SaslAuthenticateRequest(authBytes: ByteBuffer(bytes: [0] + Array(user.utf8) + [0] + Array(password.utf8)))
+        }
+        func authenticate(_ connection: RawConnection, as user: String, _ password: String) async throws
+            -> SaslAuthenticateResponse
+        {
+            let handshake = try await connection.send(SaslHandshakeRequest(mechanism: "PLAIN"), version: 1)
+            #expect(handshake.errorCode == .none)
+            return try await connection.send(plain(user, password), version: 2)
+        }
+        try await withRawConnection(port: saslPort) { connection in
+            let authenticated = try await authenticate(connection, as: "alice", "wonderland")
+            #expect(authenticated.errorCode == .none)
+            #expect(authenticated.sessionLifetimeMs == 1500)
+            #expect(try await connection.send(MetadataRequest(topics: []), version: 4).brokers.count == 1)
+            try await Task.sleep(for: .milliseconds(1800))
+            var frame = ByteBuffer()
+            MetadataRequest(topics: []).writeFrame(to: &frame, version: 4, correlationId: 9, clientId: "late")
+            try await connection.writeRaw(frame)
+            #expect(await connection.closedWithoutResponse(), "an expired session was served")
+        }
+        try await withRawConnection(port: saslPort) { connection in
+            #expect(try await authenticate(connection, as: "alice", "wonderland").errorCode == .none)
+            try await Task.sleep(for: .milliseconds(1000))
+            // Re-authenticated before the end: the session goes on past the first lifetime.
+            #expect(try await authenticate(connection, as: "alice", "wonderland").sessionLifetimeMs == 1500)
+            try await Task.sleep(for: .milliseconds(1000))
+            #expect(try await connection.send(MetadataRequest(topics: []), version: 4).brokers.count == 1)
+            // Becoming another user is refused, and the connection closed.
+            let other = try await authenticate(connection, as: "admin", "s3cr=t")
+            #expect(other.errorCode == .saslAuthenticationFailed)
+            #expect(await connection.closedWithoutResponse())
+        }
+        let script = """
+            import sys, time
+            from confluent_kafka import Producer, Consumer
+            options = {"bootstrap.servers": "127.0.0.1:\(saslPort)", "security.protocol": "SASL_PLAINTEXT",
+                       "sasl.mechanisms": "SCRAM-SHA-256", "sasl.username": "alice", "sasl.password": "wonderland"}
+            producer = Producer(options)
+            consumer = Consumer({**options, "group.id": "reauth", "auto.offset.reset": "earliest"})
+            consumer.subscribe(["reauth"])
+            sent, received, errors = 0, [], []
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline:
+                producer.produce("reauth", b"%d" % sent, on_delivery=lambda e, m: e is not None and errors.append(str(e)))
+                sent += 1
+                producer.poll(0)
+                message = consumer.poll(0.3)
+                if message is not None and message.error() is None: received.append(message.value())
+            producer.flush(20)
+            end = time.monotonic() + 20
+            while len(received) < sent and time.monotonic() < end:
+                message = consumer.poll(0.5)
+                if message is not None and message.error() is None: received.append(message.value())
+            consumer.close()
+            print(sent, len(received), errors)
+            sys.exit(0 if not errors and sorted(received, key=int) == [b"%d" % i for i in range(sent)] else 1)
+            """
+        let result = try await runCommand(Paths.python, ["-c", script], timeout: .seconds(90))
+        #expect(result.status == 0, "\(result.output)\n\(result.stderr)\nlog:\n\(ternd.log.suffix(3000))")
+        #expect(ternd.log.contains("SASL re-authentication succeeded"), "confluent-kafka never re-authenticated")
+        try await ternd.stop()
+    }
+
     /// `listener.name.sasl_plaintext.sasl.enabled.mechanisms`: that listener offers only SCRAM-SHA-512
     /// (PLAIN is refused there with Kafka's error), the SASL_SSL one keeps every mechanism.
     @Test func aListenerOffersOnlyItsOwnMechanisms() async throws {

@@ -30,9 +30,19 @@ public final class SaslSession: Sendable {
 
     let enabledMechanisms: [SaslMechanism]
     let state = Mutex(State.awaitingHandshake)
+    /// KIP-368: when the authentication ends (nil: never), and, during a re-authentication, the
+    /// user and mechanism it must keep.
+    let lifetime = Mutex<(expiresAt: ContinuousClock.Instant?, reauthenticating: (String, SaslMechanism)?)>((nil, nil))
+    /// The mechanism of the current or last authentication.
+    let mechanism = Mutex<SaslMechanism?>(nil)
 
     public init(enabledMechanisms: [SaslMechanism]) {
         self.enabledMechanisms = enabledMechanisms
+    }
+
+    /// Whether the authentication's lifetime (`connections.max.reauth.ms`) has run out.
+    var hasExpired: Bool {
+        self.lifetime.withLock { $0.expiresAt.map { ContinuousClock.now >= $0 } ?? false }
     }
 
     /// The authenticated user name (Kafka's principal `User:NAME`), nil before.
