@@ -26,6 +26,8 @@ public struct BrokerSettings: Sendable {
     /// `http.host` / `http.port`: the admin listener (metrics and health probes).
     public var httpHost = "127.0.0.1"
     public var httpPort = 9644
+    /// `http.ssl.*`: the admin listener serves HTTPS with this keystore (nil: plain HTTP).
+    public var httpTLS: TLSSettings?
     /// `shutdown.delay.ms`: on SIGTERM, how long readiness reports 503 before the Kafka listener
     /// stops accepting (time for a load balancer or Kubernetes to stop routing clients here).
     public var shutdownDelayMs: Int64 = 0

@@ -108,6 +108,7 @@ extension BrokerSettings {
     /// Keys whose values DescribeConfigs never returns (Kafka's PASSWORD type).
     public static let sensitiveKeys: Set<String> = [
         "ssl.keystore.password", "ssl.key.password", "ssl.truststore.password", "sasl.bootstrap.users",
+        "http.ssl.key.password",
     ]
 
     static let listenerKeyCatalogue: [String: (type: LogConfig.ValueType, documentation: String)] = [
@@ -122,6 +123,10 @@ extension BrokerSettings {
         "ssl.truststore.location": (.string, "PEM file with the CA certificates that verify client certificates."),
         "ssl.truststore.password": (.string, "Not used for PEM truststores."),
         "ssl.client.auth": (.string, "none, requested or required: client certificates (mTLS)."),
+        "http.ssl.keystore.location": (.string, "PEM key and certificate chain: the admin listener serves HTTPS."),
+        "http.ssl.key.password": (.string, "Passphrase of an encrypted admin listener key."),
+        "http.ssl.truststore.location": (.string, "PEM CA certificates that verify admin clients' certificates."),
+        "http.ssl.client.auth": (.string, "none, requested or required: client certificates on the admin listener."),
         "ssl.principal.mapping.rules": (
             .string, "RULE:pattern/replacement/[LU] and DEFAULT rules: the user of a client certificate's subject."
         ),
@@ -145,6 +150,7 @@ extension BrokerSettings {
         // User:ANONYMOUS to the authorizer).
         try resolveSasl(merged, into: &settings)
         try resolveAuthorizer(merged, into: &settings)
+        try resolveAdminTLS(merged, into: &settings)
         guard let value = merged["listeners"] else {
             settings.listeners = [
                 ListenerSettings(
@@ -274,6 +280,32 @@ extension BrokerSettings {
             )
         }
         settings.tls = tls
+    }
+
+    /// `http.ssl.*`: HTTPS on the admin listener, with the Kafka listeners' PEM conventions.
+    private static func resolveAdminTLS(_ merged: [String: String], into settings: inout BrokerSettings) throws(Error) {
+        guard let keystore = merged["http.ssl.keystore.location"] else {
+            for key in ["http.ssl.truststore.location", "http.ssl.client.auth", "http.ssl.key.password"]
+            where merged[key] != nil {
+                throw Error(description: "\(key) needs http.ssl.keystore.location (HTTPS on the admin listener)")
+            }
+            return
+        }
+        var tls = TLSSettings(
+            keystoreLocation: keystore,
+            keyPassword: merged["http.ssl.key.password"],
+            truststoreLocation: merged["http.ssl.truststore.location"]
+        )
+        if let value = merged["http.ssl.client.auth"] {
+            guard let mode = TLSSettings.ClientAuthentication(rawValue: value.lowercased()) else {
+                throw Error(description: "http.ssl.client.auth=\(value): expected none, requested or required")
+            }
+            tls.clientAuthentication = mode
+        }
+        if tls.clientAuthentication != .none && tls.truststoreLocation == nil {
+            throw Error(description: "http.ssl.client.auth needs http.ssl.truststore.location")
+        }
+        settings.httpTLS = tls
     }
 
     /// Kafka's listener-prefixed form of a key: `listener.name.<listener, lower-case>.<key>`.

@@ -2,6 +2,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import TernServer
 
 /// The HTTP/1.1 admin listener: `/metrics` for Prometheus and the `/health/*` probes.
 ///
@@ -55,6 +57,7 @@ public final class AdminServer: Sendable {
         host: String,
         port: Int,
         routes: @escaping Routes,
+        tls: TLSContextBox? = nil,
         logger: Logger,
         eventLoopGroup: MultiThreadedEventLoopGroup = .singleton
     ) async throws -> AdminServer {
@@ -63,6 +66,11 @@ public final class AdminServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // HTTPS (`http.ssl.*`): each connection takes the current context, so SIGHUP's
+                    // reload reaches the admin listener too.
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
+                    }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(AdminHTTPHandler(routes: routes, logger: logger))
                 }

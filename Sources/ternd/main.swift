@@ -110,12 +110,22 @@ struct Ternd: AsyncParsableCommand {
         // ternd before it creates, locks or recovers anything. The admin listener also serves at
         // once, so probes answer (503) while the logs load or recover; the Kafka socket is only
         // bound (connections refused) until the broker is open.
+        // The admin listener's TLS files are read first: a bad keystore stops ternd before it binds.
+        var adminTLS: TLSContextBox?
+        if let httpTLS = settings.httpTLS {
+            do {
+                adminTLS = TLSContextBox(try KafkaServer.makeTLSContext(httpTLS))
+            } catch {
+                throw StartupError("http.ssl: \(error)")
+            }
+        }
         let admin: AdminServer
         do {
             admin = try await AdminServer.bind(
                 host: settings.httpHost,
                 port: settings.httpPort,
                 routes: AdminServer.routes(health: health, metrics: exporter.render),
+                tls: adminTLS,
                 logger: logger
             )
         } catch {
@@ -140,20 +150,23 @@ struct Ternd: AsyncParsableCommand {
         // (Without TLS there is nothing to reload: SIGHUP is logged and ignored, never fatal.)
         signal(SIGHUP, SIG_IGN)
         let reloadSource = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        let (reloadable, tlsSettings) = (tls, settings.tls)
+        let reloadable = [(tls, settings.tls, "listeners"), (adminTLS, settings.httpTLS, "admin listener")]
+            .compactMap { box, files, name in box.flatMap { box in files.map { (box, $0, name) } } }
         reloadSource.setEventHandler {
-            guard let tls = reloadable, let tlsSettings else {
+            guard !reloadable.isEmpty else {
                 logger.info("SIGHUP: no TLS listener, nothing to reload")
                 return
             }
-            do {
-                tls.replace(with: try KafkaServer.makeTLSContext(tlsSettings))
-                logger.info("reloaded TLS certificates", metadata: ["signal": "SIGHUP"])
-            } catch {
-                logger.error(
-                    "cannot reload TLS certificates; still serving the old ones",
-                    metadata: ["error": "\(error)"]
-                )
+            for (box, files, name) in reloadable {
+                do {
+                    box.replace(with: try KafkaServer.makeTLSContext(files))
+                    logger.info("reloaded TLS certificates", metadata: ["signal": "SIGHUP", "of": "\(name)"])
+                } catch {
+                    logger.error(
+                        "cannot reload TLS certificates; still serving the old ones",
+                        metadata: ["of": "\(name)", "error": "\(error)"]
+                    )
+                }
             }
         }
         reloadSource.resume()
