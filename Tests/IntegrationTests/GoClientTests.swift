@@ -94,11 +94,16 @@ private func runGoClient(
     _ program: String,
     flags: [String] = [],
     _ arguments: [String],
-    against ternd: TerndProcess
+    against ternd: TerndProcess,
+    bootstrap: String? = nil
 ) async throws -> GoClientSummary {
     let binary = try await GoPrograms.binary(program)
     // The programs fail themselves after 50 s; this limit only catches a hung process.
-    let result = try await runCommand(binary, flags + [ternd.bootstrap] + arguments, timeout: .seconds(75))
+    let result = try await runCommand(
+        binary,
+        flags + [bootstrap ?? ternd.bootstrap] + arguments,
+        timeout: .seconds(75)
+    )
     let line = result.output.split(separator: "\n").last.map(String.init) ?? ""
     let context =
         "\(program) \((flags + arguments).joined(separator: " ")) exited \(result.status):\n\(result.output)\n"
@@ -149,6 +154,60 @@ private func runGoClient(
                 #expect(summary.committed == 20)
             }
         }
+    }
+}
+
+/// sarama's whole life cycle (topic, produce, group consume, commits, configs, delete) over
+/// SASL_SSL with SASL/PLAIN (SaslHandshake v1 + SaslAuthenticate from Kafka 1.0 on) and over SSL
+/// with a client certificate, next to a PLAINTEXT listener.
+@Suite(.serialized) struct SaramaSecurityTests {
+    @Test(arguments: ["sasl_ssl", "mtls"])
+    func serviceLifeCycleOverSecureListeners(listener: String) async throws {
+        let certificates = try await TLSTests.Certificates.make()
+        let (plaintext, saslSSL, ssl) = (try await freePort(), try await freePort(), try await freePort())
+        let ternd = try await TerndProcess.start(
+            port: plaintext,
+            environment: [
+                "TERN_LISTENERS":
+                    "PLAINTEXT://127.0.0.1:\(plaintext),SASL_SSL://127.0.0.1:\(saslSSL),SSL://127.0.0.1:\(ssl)",
+                "TERN_SSL_KEYSTORE_LOCATION": certificates.keystore,
+                "TERN_SSL_TRUSTSTORE_LOCATION": certificates.ca,
+                "TERN_SSL_CLIENT_AUTH": "requested",
+                "TERN_SASL_BOOTSTRAP_USERS": "alice:wonderland",
+                "TERN_NUM_PARTITIONS": "3",
+            ],
+            passesPort: false
+        )
+        let (certificate, key) = certificates.client("client")
+        let flags =
+            listener == "sasl_ssl"
+            ? ["-tls-ca", certificates.ca, "-sasl-user", "alice", "-sasl-password", "wonderland"]
+            : ["-tls-ca", certificates.ca, "-tls-cert", certificate, "-tls-key", key]
+        let summary = try await runGoClient(
+            "sarama_client",
+            flags: flags,
+            ["2.1.0.0"],
+            against: ternd,
+            bootstrap: "127.0.0.1:\(listener == "sasl_ssl" ? saslSSL : ssl)"
+        )
+        if summary.ok {
+            #expect(summary.produced == 20)
+            #expect(summary.consumed == 20)
+        }
+        if listener == "sasl_ssl" {
+            // A wrong password is refused.
+            let binary = try await GoPrograms.binary("sarama_client")
+            let refused = try await runCommand(
+                binary,
+                [
+                    "-tls-ca", certificates.ca, "-sasl-user", "alice", "-sasl-password", "nope", "127.0.0.1:\(saslSSL)",
+                    "2.1.0.0",
+                ],
+                timeout: .seconds(75)
+            )
+            #expect(refused.status != 0, "a wrong password was accepted: \(refused.output)")
+        }
+        try await ternd.stop()
     }
 }
 

@@ -4,7 +4,8 @@
 // of the group reads nothing new, inspect the group and its offsets, describe the topic's configs
 // and delete the topic.
 //
-//	sarama_client [-debug] [-producer-version VERSION] BOOTSTRAP VERSION
+//	sarama_client [-debug] [-producer-version VERSION] [-tls-ca CA [-tls-cert CERT -tls-key KEY]]
+//	              [-sasl-user USER -sasl-password PASSWORD] BOOTSTRAP VERSION
 //
 // VERSION is a sarama KafkaVersion ("0.10.0.0", "2.1.0", ...) or "max" (sarama.MaxVersion). Steps
 // this sarama refuses below some version (it checks the configured version before sending) are
@@ -18,10 +19,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io/ioutil"
 	"log"
 	"os"
 	"sort"
@@ -113,6 +117,11 @@ func skip(what string) {
 func main() {
 	debug := flag.Bool("debug", false, "log sarama's internals to stderr")
 	producerVersionArg := flag.String("producer-version", "", "diagnostics: produce at this version instead of VERSION")
+	tlsCA := flag.String("tls-ca", "", "TLS: trust this PEM CA file (the broker listener is SSL or SASL_SSL)")
+	tlsCert := flag.String("tls-cert", "", "TLS: present this PEM client certificate (with -tls-key)")
+	tlsKey := flag.String("tls-key", "", "TLS: the client certificate's PEM key")
+	saslUser := flag.String("sasl-user", "", "SASL/PLAIN as this user (the listener is SASL_PLAINTEXT or SASL_SSL)")
+	saslPassword := flag.String("sasl-password", "", "SASL/PLAIN password")
 	flag.Parse()
 	if flag.NArg() != 2 {
 		fmt.Fprintln(os.Stderr, "usage: sarama_client [-debug] [-producer-version VERSION] BOOTSTRAP VERSION")
@@ -148,6 +157,28 @@ func main() {
 	cfg.Consumer.Group.Rebalance.Timeout = 20 * time.Second
 	cfg.Consumer.Group.Rebalance.Retry.Backoff = 500 * time.Millisecond
 	cfg.Admin.Timeout = 10 * time.Second
+	if *tlsCA != "" {
+		pem, err := ioutil.ReadFile(*tlsCA)
+		check(err)
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			check(fmt.Errorf("no certificate in %s", *tlsCA))
+		}
+		tlsConfig := &tls.Config{RootCAs: roots}
+		if *tlsCert != "" {
+			pair, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+			check(err)
+			tlsConfig.Certificates = []tls.Certificate{pair}
+		}
+		cfg.Net.TLS.Enable = true
+		cfg.Net.TLS.Config = tlsConfig
+	}
+	if *saslUser != "" {
+		cfg.Net.SASL.Enable = true
+		cfg.Net.SASL.Mechanism = sarama.SASLTypePlaintext
+		cfg.Net.SASL.User = *saslUser
+		cfg.Net.SASL.Password = *saslPassword
+	}
 	check(cfg.Validate())
 
 	stamp := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
