@@ -22,12 +22,14 @@ func roundTrip<Request: KafkaRequestMessage>(
     _ broker: Broker,
     _ request: Request,
     version: Int16,
-    correlationId: Int32 = 1
+    correlationId: Int32 = 1,
+    as user: String? = nil
 ) async throws -> Request.Response? {
     var frame = ByteBuffer()
     request.writeFrame(to: &frame, version: version, correlationId: correlationId, clientId: "test")
     frame.moveReaderIndex(forwardBy: 4)
-    var reply = await broker.handle(frame: frame)
+    // `user`: the principal User:NAME, as a client certificate's user would be.
+    var reply = await broker.handle(frame: frame, certificateUser: user)
     while case .pending(let work) = reply { reply = await work() }
     guard case .response(var bytes) = reply else { return nil }
     _ = bytes.readInteger(as: Int32.self)
