@@ -16,7 +16,7 @@ extension Broker {
             operation: operation,
             resourceType: type,
             resourceName: name,
-            bindings: self.acls.all
+            bindings: self.acls.bindings(on: type, name)
         )
         if !allowed {
             self.logger.debug(

@@ -91,6 +91,29 @@ import Testing
         )
     }
 
+    /// The index the broker looks bindings up in finds exactly the bindings that cover a resource.
+    @Test(arguments: [
+        (AclResourceType.topic, "orders"), (.topic, "payments"), (.topic, "payroll"), (.topic, "pay"), (.topic, "p"),
+        (.topic, "*"), (.topic, "anything"), (.group, "g"), (.group, "orders"), (.cluster, "kafka-cluster"),
+    ])
+    func theIndexFindsTheBindingsThatCoverAResource(type: AclResourceType, name: String) {
+        let extra: [AclBinding] = [
+            .init(resourceType: .group, resourceName: "*", principal: "User:x", operation: .read, permission: .allow),
+            .init(
+                resourceType: .topic,
+                resourceName: "p",
+                patternType: .prefixed,
+                principal: "User:y",
+                operation: .write,
+                permission: .deny
+            ),
+        ]
+        let bindings = Self.bindings + extra
+        let found = AclIndex(bindings).bindings(on: type, name)
+        #expect(Set(found) == Set(bindings.filter { $0.covers(type, name) }))
+        #expect(found.count == Set(found).count, "a binding found twice")
+    }
+
     @Test func everyoneIsAllowedWithoutAclsWhenConfigured() {
         let open = Authorizer(allowEveryoneIfNoAclFound: true)
         #expect(

@@ -26,6 +26,9 @@ struct DataFileAccess: Sendable {
 final class AclStore: Sendable {
     static let fileName = "acls"
     private let bindings: Mutex<[AclBinding]>
+    /// The bindings by resource, rebuilt on every change: a request's checks look at the bindings
+    /// of its resource, not at all of them.
+    private let resourceIndex = Mutex(AclIndex([]))
     private let files: DataFileAccess?
 
     init(files: DataFileAccess?) throws {
@@ -39,9 +42,15 @@ final class AclStore: Sendable {
             }
         }
         self.bindings = Mutex(loaded)
+        self.resourceIndex.withLock { $0 = AclIndex(loaded) }
     }
 
     var all: [AclBinding] { self.bindings.withLock { $0 } }
+
+    /// The bindings that may cover `name` of `type` (literal, `*` and prefixed ones).
+    func bindings(on type: AclResourceType, _ name: String) -> [AclBinding] {
+        self.resourceIndex.withLock { $0.bindings(on: type, name) }
+    }
 
     /// Adds the bindings not already present; persists before returning (and changes nothing
     /// when the file cannot be written). Under the lock, so writes land in order.
@@ -51,6 +60,7 @@ final class AclStore: Sendable {
             for binding in new where !updated.contains(binding) { updated.append(binding) }
             try self.persist(updated)
             bindings = updated
+            self.resourceIndex.withLock { $0 = AclIndex(updated) }
         }
     }
 
@@ -62,6 +72,7 @@ final class AclStore: Sendable {
             let updated = bindings.filter { !gone.contains($0) }
             try self.persist(updated)
             bindings = updated
+            self.resourceIndex.withLock { $0 = AclIndex(updated) }
             return removed
         }
     }
@@ -70,5 +81,29 @@ final class AclStore: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try self.files?.write(Array(try encoder.encode(snapshot)))
+    }
+}
+
+/// ACL bindings by resource type and literal name (`*` among them), and the prefixed ones by type,
+/// so that finding the bindings on one resource costs two lookups and a pass over the prefixes.
+struct AclIndex: Sendable {
+    private var literal: [AclResourceType: [String: [AclBinding]]] = [:]
+    private var prefixed: [AclResourceType: [AclBinding]] = [:]
+
+    init(_ bindings: [AclBinding]) {
+        for binding in bindings {
+            switch binding.patternType {
+            case .prefixed: self.prefixed[binding.resourceType, default: []].append(binding)
+            default: self.literal[binding.resourceType, default: [:]][binding.resourceName, default: []].append(binding)
+            }
+        }
+    }
+
+    func bindings(on type: AclResourceType, _ name: String) -> [AclBinding] {
+        let byName = self.literal[type]
+        var found = byName?[name] ?? []
+        if name != "*", let wildcard = byName?["*"] { found += wildcard }
+        if let prefixed = self.prefixed[type] { found += prefixed.filter { name.hasPrefix($0.resourceName) } }
+        return found
     }
 }
