@@ -47,6 +47,9 @@ struct LoadOptions: ParsableArguments {
         name: .customLong("transaction-records"),
         help: "Records per transaction of each producer, with --transactional-id."
     ) var transactionRecords: Int = 10_000
+    @Option(
+        help: "Key the records with N keys in turn (key-0 … key-<N-1>); 0: no keys. A compacted topic needs keys."
+    ) var keys: Int = 0
     @Flag(
         name: .customLong("no-latency"),
         help: "Enqueue without a delivery callback per record (throughput only; no latency figures)."
@@ -64,6 +67,7 @@ struct LoadOptions: ParsableArguments {
         }
         guard self.rate >= 0 else { throw ValidationError("--rate must be ≥ 0") }
         guard self.transactionRecords > 0 else { throw ValidationError("--transaction-records must be positive") }
+        guard self.keys >= 0 else { throw ValidationError("--keys must be 0 or positive") }
         if self.transactionalId != nil, !["all", "-1"].contains(self.acks) {
             throw ValidationError("--transactional-id needs --acks all")
         }
@@ -291,13 +295,17 @@ func runProducers(_ load: LoadOptions, _ connection: ConnectionOptions, recorder
                 // Option values copied out once: reading an @Option instantiates generic metadata
                 // on every access, which cost a fifth of the loop's time.
                 let (topic, recordSize, noLatency) = (load.topic, load.recordSize, load.noLatency)
+                // Keys made once: record i of this producer gets key (i mod N).
+                let keys = (0..<load.keys).map { ByteBuffer(string: "key-\($0)") }
+                @inline(__always) func key(_ i: Int) -> ByteBuffer? { keys.isEmpty ? nil : keys[i % keys.count] }
                 if noLatency && perProducerRate == 0 {
                     // The library's fire-and-forget path at full speed: one shared value, no
                     // callback; records count once close() has had them all acknowledged.
                     var value = allocator.buffer(capacity: recordSize)
                     value.writeInteger(UInt64(0))
                     value.writeBytes(padding)
-                    try await send(count) { _ in try await producer.enqueue(ProducerRecord(topic: topic, value: value))
+                    try await send(count) { i in
+                        try await producer.enqueue(ProducerRecord(topic: topic, key: key(i), value: value))
                     }
                     try await producer.close()
                     recorder.record(records: count, bytes: count * recordSize)
@@ -315,7 +323,7 @@ func runProducers(_ load: LoadOptions, _ connection: ConnectionOptions, recorder
                     value.writeBytes(padding)
                     let size = recordSize
                     let timestamp = wallStartMs + Int64((sentAt - start) / 1_000_000)
-                    let record = ProducerRecord(topic: topic, value: value, timestamp: timestamp)
+                    let record = ProducerRecord(topic: topic, key: key(i), value: value, timestamp: timestamp)
                     try await producer.enqueue(record) { result in
                         switch result {
                         case .success:

@@ -715,6 +715,37 @@ import Testing
         }
     }
 
+    /// `bench produce --keys N` keys the records with N keys in turn, so it can load a compacted
+    /// topic (which refuses keyless records).
+    @Test func benchProducesKeyedRecordsIntoACompactedTopic() async throws {
+        try await withTernd { ternd in
+            let b = ternd.bootstrap
+            let created = try await self.run(
+                self.tern,
+                ["topic", "create", "-b", b, "bench-keys", "--config", "cleanup.policy=compact"]
+            )
+            #expect(created.status == 0, "\(created.stderr)")
+            let produce = try await self.run(
+                self.tern,
+                [
+                    "bench", "produce", "-b", b, "--topic", "bench-keys", "-n", "300", "-s", "16", "--keys", "7",
+                    "--json",
+                ]
+            )
+            #expect(produce.status == 0, "\(produce.stderr)")
+            #expect(produce.output.contains(#""errors":0"#), "\(produce.output)")
+            let keys = try await self.run(self.kcat, ["-b", b, "-C", "-t", "bench-keys", "-e", "-q", "-f", "%k\n"])
+            let lines = keys.output.split(separator: "\n")
+            #expect(lines.count == 300)
+            #expect(Set(lines) == Set((0..<7).map { "key-\($0)" }))
+            let keyless = try await self.run(
+                self.tern,
+                ["bench", "produce", "-b", b, "--topic", "bench-keys", "-n", "10", "-s", "16"]
+            )
+            #expect(keyless.status != 0, "a compacted topic took keyless records")
+        }
+    }
+
     @Test func benchAndDumpLog() async throws {
         try await withTernd { ternd in
             let b = ternd.bootstrap
