@@ -174,11 +174,7 @@ final class TransactionCoordinatorRuntime: Sendable {
     /// meets CONCURRENT_TRANSACTIONS and backs off; here the markers are local appends, cheaper
     /// than that round of retries, and the next transaction starts at once. The outcome is
     /// decided either way: a crash before the markers rewrites them at the next start.
-    /// - Parameter awaitingDurability: false for records whose loss in a crash is repaired at the
-    ///   next start (Complete: a transaction found in Prepare gets its markers again), so the
-    ///   caller does not wait for their fsync; the next record's fsync covers them.
     func perform(
-        awaitingDurability: Bool = true,
         _ event: (inout TransactionCoordinator, Int64) -> TransactionResult
     ) async -> TransactionResponse? {
         let nowMs = self.clock.nowMs
@@ -188,16 +184,15 @@ final class TransactionCoordinatorRuntime: Sendable {
             if !result.records.isEmpty {
                 // Queued under the lock, so records keep the coordinator's order.
                 self.appendQueue.yield(
-                    QueuedAppend(records: result.records) { [weak self] ok in
+                    QueuedAppend(records: result.records) { ok in
                         signal.yield(ok)
                         signal.finish()
-                        if !ok && !awaitingDurability { self?.recoverAfterFailedAppend() }
                     }
                 )
             }
             return result
         }
-        if !result.records.isEmpty && awaitingDurability {
+        if !result.records.isEmpty {
             var written = false
             for await ok in durable { written = ok }
             guard written else {
@@ -214,7 +209,7 @@ final class TransactionCoordinatorRuntime: Sendable {
     private func complete(_ markers: TransactionMarkers) async {
         guard let writer = self.writeMarkers.withLock({ $0 }) else { return }
         guard await writer(markers) else { return }
-        _ = await self.perform(awaitingDurability: false) { coordinator, nowMs in
+        _ = await self.perform { coordinator, nowMs in
             coordinator.markersWritten(
                 transactionalId: markers.transactionalId,
                 producerId: markers.producerId,
