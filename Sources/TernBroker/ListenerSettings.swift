@@ -255,17 +255,12 @@ extension BrokerSettings {
                 description: "an SSL listener needs ssl.keystore.location (a PEM file: key and certificate chain)"
             )
         }
-        var tls = TLSSettings(
-            keystoreLocation: keystore,
-            keyPassword: merged["ssl.key.password"] ?? merged["ssl.keystore.password"],
-            truststoreLocation: merged["ssl.truststore.location"]
+        var tls = try tlsSettings(
+            merged,
+            prefix: "ssl.",
+            keystore: keystore,
+            keyPassword: merged["ssl.key.password"] ?? merged["ssl.keystore.password"]
         )
-        if let value = merged["ssl.client.auth"] {
-            guard let mode = TLSSettings.ClientAuthentication(rawValue: value.lowercased()) else {
-                throw Error(description: "ssl.client.auth=\(value): expected none, requested or required")
-            }
-            tls.clientAuthentication = mode
-        }
         if let rules = merged["ssl.principal.mapping.rules"] {
             do {
                 tls.principalMapper = try SslPrincipalMapper(rules: rules)
@@ -273,13 +268,35 @@ extension BrokerSettings {
                 throw Error(description: error.description)
             }
         }
+        settings.tls = tls
+    }
+
+    /// The keystore, truststore and client-auth keys under `prefix` (`ssl.` for the Kafka
+    /// listeners, `http.ssl.` for the admin listener), checked alike.
+    private static func tlsSettings(
+        _ merged: [String: String],
+        prefix: String,
+        keystore: String,
+        keyPassword: String?
+    ) throws(Error) -> TLSSettings {
+        var tls = TLSSettings(
+            keystoreLocation: keystore,
+            keyPassword: keyPassword,
+            truststoreLocation: merged[prefix + "truststore.location"]
+        )
+        if let value = merged[prefix + "client.auth"] {
+            guard let mode = TLSSettings.ClientAuthentication(rawValue: value.lowercased()) else {
+                throw Error(description: "\(prefix)client.auth=\(value): expected none, requested or required")
+            }
+            tls.clientAuthentication = mode
+        }
         if tls.clientAuthentication != .none && tls.truststoreLocation == nil {
             throw Error(
-                description: "ssl.client.auth=\(tls.clientAuthentication.rawValue) needs ssl.truststore.location "
-                    + "(the CA certificates that verify clients)"
+                description: "\(prefix)client.auth=\(tls.clientAuthentication.rawValue) needs "
+                    + "\(prefix)truststore.location (the CA certificates that verify clients)"
             )
         }
-        settings.tls = tls
+        return tls
     }
 
     /// `http.ssl.*`: HTTPS on the admin listener, with the Kafka listeners' PEM conventions.
@@ -291,21 +308,12 @@ extension BrokerSettings {
             }
             return
         }
-        var tls = TLSSettings(
-            keystoreLocation: keystore,
-            keyPassword: merged["http.ssl.key.password"],
-            truststoreLocation: merged["http.ssl.truststore.location"]
+        settings.httpTLS = try tlsSettings(
+            merged,
+            prefix: "http.ssl.",
+            keystore: keystore,
+            keyPassword: merged["http.ssl.key.password"]
         )
-        if let value = merged["http.ssl.client.auth"] {
-            guard let mode = TLSSettings.ClientAuthentication(rawValue: value.lowercased()) else {
-                throw Error(description: "http.ssl.client.auth=\(value): expected none, requested or required")
-            }
-            tls.clientAuthentication = mode
-        }
-        if tls.clientAuthentication != .none && tls.truststoreLocation == nil {
-            throw Error(description: "http.ssl.client.auth needs http.ssl.truststore.location")
-        }
-        settings.httpTLS = tls
     }
 
     /// Kafka's listener-prefixed form of a key: `listener.name.<listener, lower-case>.<key>`.

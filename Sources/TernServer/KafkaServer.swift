@@ -311,12 +311,12 @@ public final class KafkaServer: Sendable {
                         slotWriter.finish()
                     }
                     var certificateUser: String?
-                    var certificateRead = self.configuration.certificatePrincipalMapper == nil
+                    // Set until the certificate is read: a frame means the handshake is over, so it
+                    // is read once, before the first request.
+                    var unreadCertificate = self.configuration.certificatePrincipalMapper
                     for try await frame in inbound {
-                        if !certificateRead, let mapper = self.configuration.certificatePrincipalMapper {
-                            // A frame means the handshake is over: the certificate is read once,
-                            // before the first request.
-                            certificateRead = true
+                        if let mapper = unreadCertificate {
+                            unreadCertificate = nil
                             switch await Self.certificateUser(of: connection.channel, mapper: mapper) {
                             case .user(let user):
                                 certificateUser = user

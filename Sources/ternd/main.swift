@@ -150,9 +150,10 @@ struct Ternd: AsyncParsableCommand {
         // (Without TLS there is nothing to reload: SIGHUP is logged and ignored, never fatal.)
         signal(SIGHUP, SIG_IGN)
         let reloadSource = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        let reloadable = [(tls, settings.tls, "listeners"), (adminTLS, settings.httpTLS, "admin listener")]
-            .compactMap { box, files, name in box.flatMap { box in files.map { (box, $0, name) } } }
-        reloadSource.setEventHandler {
+        var reloadable: [(box: TLSContextBox, files: TLSSettings, name: String)] = []
+        if let tls, let files = settings.tls { reloadable.append((tls, files, "listeners")) }
+        if let adminTLS, let files = settings.httpTLS { reloadable.append((adminTLS, files, "admin listener")) }
+        reloadSource.setEventHandler { [reloadable] in
             guard !reloadable.isEmpty else {
                 logger.info("SIGHUP: no TLS listener, nothing to reload")
                 return

@@ -70,6 +70,44 @@ func offsetRecord(_ topic: String, _ partition: Int32, _ value: OffsetCommitValu
     .offsetCommit(OffsetCommitKey(group: group, topic: topic, partition: partition), value)
 }
 
+/// Group `group` Stable with one member, "a-1", whose consumer subscription is topic "t" only.
+func stableGroupSubscribedToT(_ c: inout GroupCoordinator) {
+    let subscription = ConsumerProtocolSubscription(topics: ["t"]).encode(version: 0)
+    _ = c.joinGroup(
+        JoinGroupRequest(
+            groupId: group,
+            sessionTimeoutMs: sessionMs,
+            rebalanceTimeoutMs: rebalanceMs,
+            protocolType: "consumer",
+            protocols: [.init(name: "range", metadata: subscription)]
+        ),
+        version: 2,
+        clientId: "a",
+        clientHost: "/127.0.0.1",
+        ticket: RequestTicket(1),
+        nowMs: 0
+    )
+    _ = c.fire(initialDelay, at: delayMs)
+    _ = c.sync("a-1", generation: 1, assignments: ["a-1": "x"], ticket: 2, at: 200)
+}
+
+/// a-1 commits t-0 at 5, and old-0 at 5: a topic the group committed to before, no longer
+/// subscribed (and since deleted).
+func commitToTAndToAnUnsubscribedTopic(_ c: inout GroupCoordinator, at nowMs: Int64) {
+    _ = c.commit(generation: 1, member: "a-1", [("t", 0, 5, nil)], at: nowMs)
+    _ = c.commitOffsets(
+        OffsetCommitRequest(
+            groupId: group,
+            generationIdOrMemberEpoch: 1,
+            memberId: "a-1",
+            topics: [.init(name: "old", partitions: [.init(partitionIndex: 0, committedOffset: 5)])]
+        ),
+        ticket: RequestTicket(9),
+        nowMs: nowMs,
+        partitionExists: { _, _ in true }
+    )
+}
+
 /// The error code per committed partition in a result, and whether anything is to be appended.
 func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], appends: Bool) {
     let errors = result.allResponses.flatMap { response -> [KafkaErrorCode] in
@@ -422,35 +460,8 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
             _ = c.commit([("t", 0, 5, nil)], at: 500)
             _ = c.commit([("t", 1, 6, nil)], at: 700)
         default:
-            let subscription = ConsumerProtocolSubscription(topics: ["t"]).encode(version: 0)
-            _ = c.joinGroup(
-                JoinGroupRequest(
-                    groupId: group,
-                    sessionTimeoutMs: sessionMs,
-                    rebalanceTimeoutMs: rebalanceMs,
-                    protocolType: "consumer",
-                    protocols: [.init(name: "range", metadata: subscription)]
-                ),
-                version: 2,
-                clientId: "a",
-                clientHost: "/127.0.0.1",
-                ticket: RequestTicket(1),
-                nowMs: 0
-            )
-            _ = c.fire(initialDelay, at: delayMs)
-            _ = c.sync("a-1", generation: 1, assignments: ["a-1": "x"], ticket: 2, at: 200)
-            _ = c.commit(generation: 1, member: "a-1", [("t", 0, 5, nil)], at: 500)
-            _ = c.commitOffsets(
-                OffsetCommitRequest(
-                    groupId: group,
-                    generationIdOrMemberEpoch: 1,
-                    memberId: "a-1",
-                    topics: [.init(name: "old", partitions: [.init(partitionIndex: 0, committedOffset: 5)])]
-                ),
-                ticket: RequestTicket(9),
-                nowMs: 500,
-                partitionExists: { _, _ in true }
-            )
+            stableGroupSubscribedToT(&c)
+            commitToTAndToAnUnsubscribedTopic(&c, at: 500)
         }
         func tombstones(_ names: [String]) -> [CoordinatorRecord] {
             names.sorted().map { name in
@@ -506,36 +517,8 @@ func commitErrors(_ result: CoordinatorResult) -> (errors: [KafkaErrorCode], app
 
     @Test func deleteOffsetsRefusesTopicsTheMembersSubscribeTo() {
         var c = makeCoordinator()
-        let subscription = ConsumerProtocolSubscription(topics: ["t"]).encode(version: 0)
-        _ = c.joinGroup(
-            JoinGroupRequest(
-                groupId: group,
-                sessionTimeoutMs: sessionMs,
-                rebalanceTimeoutMs: rebalanceMs,
-                protocolType: "consumer",
-                protocols: [.init(name: "range", metadata: subscription)]
-            ),
-            version: 2,
-            clientId: "a",
-            clientHost: "/127.0.0.1",
-            ticket: RequestTicket(1),
-            nowMs: 0
-        )
-        _ = c.fire(initialDelay, at: delayMs)
-        _ = c.sync("a-1", generation: 1, assignments: ["a-1": "x"], ticket: 2, at: 200)
-        _ = c.commit(generation: 1, member: "a-1", [("t", 0, 5, nil)], at: 300)
-        // A topic the group committed to before, no longer subscribed (and since deleted).
-        _ = c.commitOffsets(
-            OffsetCommitRequest(
-                groupId: group,
-                generationIdOrMemberEpoch: 1,
-                memberId: "a-1",
-                topics: [.init(name: "old", partitions: [.init(partitionIndex: 0, committedOffset: 5)])]
-            ),
-            ticket: RequestTicket(9),
-            nowMs: 300,
-            partitionExists: { _, _ in true }
-        )
+        stableGroupSubscribedToT(&c)
+        commitToTAndToAnUnsubscribedTopic(&c, at: 300)
         #expect(c.committedOffsets(ofGroup: group).count == 2)
         let result = c.deleteOffsets(
             groupId: group,

@@ -25,10 +25,9 @@ struct DataFileAccess: Sendable {
 /// answers, and loaded at start.
 final class AclStore: Sendable {
     static let fileName = "acls"
-    private let bindings: Mutex<[AclBinding]>
-    /// The bindings by resource, rebuilt on every change: a request's checks look at the bindings
-    /// of its resource, not at all of them.
-    private let resourceIndex = Mutex(AclIndex([]))
+    /// The bindings, and the same by resource (rebuilt on every change: a request's checks look at
+    /// the bindings of its resource, not at all of them).
+    private let bindings: Mutex<(all: [AclBinding], index: AclIndex)>
     private let files: DataFileAccess?
 
     init(files: DataFileAccess?) throws {
@@ -41,38 +40,35 @@ final class AclStore: Sendable {
                 throw AclError("the data directory's \(Self.fileName) cannot be read: \(error)")
             }
         }
-        self.bindings = Mutex(loaded)
-        self.resourceIndex.withLock { $0 = AclIndex(loaded) }
+        self.bindings = Mutex((loaded, AclIndex(loaded)))
     }
 
-    var all: [AclBinding] { self.bindings.withLock { $0 } }
+    var all: [AclBinding] { self.bindings.withLock { $0.all } }
 
     /// The bindings that may cover `name` of `type` (literal, `*` and prefixed ones).
     func bindings(on type: AclResourceType, _ name: String) -> [AclBinding] {
-        self.resourceIndex.withLock { $0.bindings(on: type, name) }
+        self.bindings.withLock { $0.index.bindings(on: type, name) }
     }
 
     /// Adds the bindings not already present; persists before returning (and changes nothing
     /// when the file cannot be written). Under the lock, so writes land in order.
     func add(_ new: [AclBinding]) throws {
         try self.bindings.withLock { bindings in
-            var updated = bindings
+            var updated = bindings.all
             for binding in new where !updated.contains(binding) { updated.append(binding) }
             try self.persist(updated)
-            bindings = updated
-            self.resourceIndex.withLock { $0 = AclIndex(updated) }
+            bindings = (updated, AclIndex(updated))
         }
     }
 
     /// Removes the bindings each filter matches and returns them, per filter; persisted as `add`.
     func remove(matching filters: [AclBindingFilter]) throws -> [[AclBinding]] {
         try self.bindings.withLock { bindings in
-            let removed = filters.map { filter in bindings.filter { filter.matches($0) } }
+            let removed = filters.map { filter in bindings.all.filter { filter.matches($0) } }
             let gone = Set(removed.joined())
-            let updated = bindings.filter { !gone.contains($0) }
+            let updated = bindings.all.filter { !gone.contains($0) }
             try self.persist(updated)
-            bindings = updated
-            self.resourceIndex.withLock { $0 = AclIndex(updated) }
+            bindings = (updated, AclIndex(updated))
             return removed
         }
     }
